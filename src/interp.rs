@@ -1,0 +1,554 @@
+//! The scenario interpreter, sans-I/O.
+//!
+//! An [`Interp`] runs one connection's script. It never touches a socket or
+//! a clock: the connection tells it what happened ([`Event`]) and when
+//! (`now`), and it answers with the next thing to do ([`Step`]). Time is
+//! only ever a deadline it hands back, so a test can drive hours of scenario
+//! time in microseconds, and the same code can serve and be unit-tested.
+//!
+//! Control flow is a stack of [`Frame`]s, one per block being run (the body,
+//! a loop's body, a chosen `if` branch, a handler). A frame remembers where
+//! it is and how many more times it repeats.
+
+use std::borrow::Cow;
+use std::time::{Duration, Instant};
+
+use crate::http::{BadRequest, RequestInfo, reason_phrase};
+use crate::scenario::ast::{Atom, Cond, Payload, Piece, ReadGoal, Response, Scenario, Stmt};
+
+/// Statements run without any I/O before the script is judged stuck (for
+/// example a `loop` around nothing but `log`, or an `if` that never holds).
+const SPIN_LIMIT: usize = 10_000;
+
+/// What just happened, as reported by the connection.
+#[derive(Debug)]
+pub enum Event {
+    /// The connection was accepted; nothing has run yet.
+    Start,
+    /// The last step finished (bytes written, sleep over, half-closed).
+    Done,
+    /// A `read request` or `read head` got a whole request (or head).
+    Request(RequestInfo),
+    /// A `read` of bytes or until EOF finished.
+    ReadDone,
+    /// A `read … within` ran out of time.
+    TimedOut,
+    /// The request could not be parsed; the handler runs instead.
+    BadRequest(BadRequest),
+}
+
+/// What the connection must do next.
+#[derive(Debug, PartialEq)]
+pub enum Step<'s> {
+    /// Send all of these bytes, then report [`Event::Done`].
+    Write(Cow<'s, Payload>),
+    /// Read; report `Request`, `ReadDone`, `TimedOut` or `BadRequest`.
+    Read { goal: ReadGoal, deadline: Option<Instant> },
+    /// Do nothing until `until`, then report `Done`.
+    Sleep { until: Instant },
+    /// shutdown(SHUT_WR), then report `Done`.
+    HalfClose,
+    /// Put a line in the event log, then report `Done`.
+    Log(&'s str),
+    /// The script is over; end the connection this way.
+    End(Ending),
+}
+
+/// How the script ends the connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// FIN. With `drain`, first read what the peer already sent so the
+    /// kernel does not turn the close into an RST.
+    Close { drain: bool },
+    /// RST, once the bytes written so far have left.
+    Reset,
+    /// Stay open and silent until the peer leaves.
+    Hang,
+    /// The script ran in circles without I/O; closed with FIN.
+    Stuck,
+}
+
+/// One block being run.
+#[derive(Debug)]
+struct Frame<'s> {
+    body: &'s [Stmt],
+    next: usize,
+    /// More passes after this one: `Some(n)` for `loop N times`, `None`
+    /// for `loop` forever; blocks that are not loops have `Some(0)`.
+    repeats_left: Option<u64>,
+}
+
+/// A `write … every` in progress: one byte per interval.
+#[derive(Debug)]
+struct Drip<'s> {
+    payload: &'s Payload,
+    offset: u64,
+    every: Duration,
+    /// Whether the next step is the pause (after a byte) or a byte.
+    pause_next: bool,
+}
+
+#[derive(Debug)]
+pub struct Interp<'s> {
+    scenario: &'s Scenario,
+    stack: Vec<Frame<'s>>,
+    /// This connection's number since the server started, from 1.
+    connection: u64,
+    /// Requests read on this connection so far.
+    requests: u64,
+    last_request: Option<RequestInfo>,
+    /// The `else` of the read in progress.
+    on_timeout: Option<&'s Stmt>,
+    drip: Option<Drip<'s>>,
+    /// Statements run since the last step that did I/O; `log` does not
+    /// count as I/O, so this spans calls to `next`.
+    since_io: usize,
+}
+
+impl<'s> Interp<'s> {
+    pub fn new(scenario: &'s Scenario, connection: u64) -> Interp<'s> {
+        Interp {
+            scenario,
+            stack: vec![Frame {
+                body: &scenario.body,
+                next: 0,
+                repeats_left: Some(0),
+            }],
+            connection,
+            requests: 0,
+            last_request: None,
+            on_timeout: None,
+            drip: None,
+            since_io: 0,
+        }
+    }
+
+    /// Requests read on this connection so far.
+    pub fn requests(&self) -> u64 {
+        self.requests
+    }
+
+    /// Take in what happened and answer what to do next.
+    pub fn next(&mut self, event: Event, now: Instant) -> Step<'s> {
+        let on_timeout = self.on_timeout.take();
+        match event {
+            Event::Start | Event::Done | Event::ReadDone => {}
+            Event::Request(info) => {
+                self.requests += 1;
+                self.last_request = Some(info);
+            }
+            Event::TimedOut => {
+                if let Some(stmt) = on_timeout {
+                    self.push_block(std::slice::from_ref(stmt), Some(0));
+                }
+            }
+            Event::BadRequest(bad) => {
+                // The handler replaces the rest of the script, as Node's
+                // clientError replaces the request handler.
+                self.stack.clear();
+                self.drip = None;
+                let handler = match bad {
+                    BadRequest::Malformed(_) => &self.scenario.on_bad_request,
+                    BadRequest::HeadersTooLarge => &self.scenario.on_headers_too_large,
+                };
+                self.push_block(handler, Some(0));
+            }
+        }
+        if let Some(step) = self.next_drip(now) {
+            return step;
+        }
+        self.run(now)
+    }
+
+    fn push_block(&mut self, body: &'s [Stmt], repeats_left: Option<u64>) {
+        self.stack.push(Frame {
+            body,
+            next: 0,
+            repeats_left,
+        });
+    }
+
+    fn next_drip(&mut self, now: Instant) -> Option<Step<'s>> {
+        let drip = self.drip.as_mut()?;
+        if drip.pause_next {
+            drip.pause_next = false;
+            return Some(Step::Sleep {
+                until: now + drip.every,
+            });
+        }
+        let Some(byte) = drip.payload.byte_at(drip.offset) else {
+            self.drip = None;
+            return None;
+        };
+        drip.offset += 1;
+        drip.pause_next = drip.offset < drip.payload.len();
+        Some(Step::Write(Cow::Owned(Payload {
+            pieces: vec![Piece::Bytes(vec![byte])],
+        })))
+    }
+
+    /// Run statements until one needs the connection.
+    fn run(&mut self, now: Instant) -> Step<'s> {
+        while self.since_io < SPIN_LIMIT {
+            self.since_io += 1;
+            let Some(frame) = self.stack.last_mut() else {
+                // A script that runs off its end closes gracefully.
+                return Step::End(Ending::Close { drain: true });
+            };
+            if frame.next == frame.body.len() {
+                match frame.repeats_left {
+                    Some(0) => {
+                        self.stack.pop();
+                    }
+                    Some(n) => {
+                        frame.repeats_left = Some(n - 1);
+                        frame.next = 0;
+                    }
+                    None => frame.next = 0,
+                }
+                continue;
+            }
+            let stmt = &frame.body[frame.next];
+            frame.next += 1;
+            if let Some(step) = self.exec(stmt, now) {
+                if !matches!(step, Step::Log(_)) {
+                    self.since_io = 0;
+                }
+                return step;
+            }
+        }
+        Step::End(Ending::Stuck)
+    }
+
+    /// Run one statement: a step for the connection, or `None` when it only
+    /// changed the control flow.
+    fn exec(&mut self, stmt: &'s Stmt, now: Instant) -> Option<Step<'s>> {
+        Some(match stmt {
+            Stmt::Read {
+                what,
+                within,
+                on_timeout,
+            } => {
+                self.on_timeout = on_timeout.as_deref();
+                Step::Read {
+                    goal: *what,
+                    deadline: within.map(|d| now + d),
+                }
+            }
+            Stmt::Write { payload, every: None } => Step::Write(Cow::Borrowed(payload)),
+            Stmt::Write {
+                payload,
+                every: Some(every),
+            } => {
+                self.drip = Some(Drip {
+                    payload,
+                    offset: 0,
+                    every: *every,
+                    pause_next: false,
+                });
+                return self.next_drip(now);
+            }
+            Stmt::Respond(response) => Step::Write(Cow::Owned(self.build_response(response))),
+            Stmt::Sleep(d) => Step::Sleep { until: now + *d },
+            Stmt::Close { drain } => Step::End(Ending::Close { drain: *drain }),
+            Stmt::Reset => Step::End(Ending::Reset),
+            Stmt::HalfClose => Step::HalfClose,
+            Stmt::Hang => Step::End(Ending::Hang),
+            Stmt::Log(message) => Step::Log(message),
+            Stmt::Loop { times, body } => {
+                match times {
+                    Some(0) => {}
+                    Some(n) => self.push_block(body, Some(n - 1)),
+                    None => self.push_block(body, None),
+                }
+                return None;
+            }
+            Stmt::If { branches, otherwise } => {
+                let chosen = branches
+                    .iter()
+                    .find(|(cond, _)| self.holds(cond))
+                    .map(|(_, body)| body)
+                    .unwrap_or(otherwise);
+                self.push_block(chosen, Some(0));
+                return None;
+            }
+        })
+    }
+
+    fn holds(&self, cond: &Cond) -> bool {
+        match cond {
+            Cond::Not(inner) => !self.holds(inner),
+            Cond::And(a, b) => self.holds(a) && self.holds(b),
+            Cond::Or(a, b) => self.holds(a) || self.holds(b),
+            Cond::Atom(atom) => {
+                let last = self.last_request.as_ref();
+                match atom {
+                    Atom::Request(cmp, n) => cmp.holds(self.requests, *n),
+                    Atom::Connection(cmp, n) => cmp.holds(self.connection, *n),
+                    Atom::Method(m) => last.is_some_and(|r| r.method.eq_ignore_ascii_case(m)),
+                    Atom::Path(test) => last.is_some_and(|r| test.holds(&r.path)),
+                    Atom::Header(name, value) => last
+                        .and_then(|r| r.header(name))
+                        .is_some_and(|v| value.as_ref().is_none_or(|want| v == want.as_slice())),
+                }
+            }
+        }
+    }
+
+    /// The bytes of a `respond`: status line, headers, framing, body.
+    fn build_response(&self, response: &Response) -> Payload {
+        let has_header = |name: &[u8]| {
+            response.headers.iter().any(|h| {
+                h.split(|&b| b == b':')
+                    .next()
+                    .is_some_and(|n| n.trim_ascii().eq_ignore_ascii_case(name))
+            })
+        };
+        // RFC 9110: no body for HEAD, 1xx, 204 and 304; the framing header
+        // still says how long the body would have been.
+        let bodiless_status = response.status < 200 || response.status == 204 || response.status == 304;
+        let head_request = self.last_request.as_ref().is_some_and(|r| r.method == b"HEAD");
+        let body_len = response.body.len();
+
+        let mut head = format!("HTTP/1.1 {} ", response.status).into_bytes();
+        match &response.reason {
+            Some(reason) => head.extend_from_slice(reason),
+            None => head.extend_from_slice(reason_phrase(response.status).as_bytes()),
+        }
+        head.extend_from_slice(b"\r\n");
+        for header in &response.headers {
+            head.extend_from_slice(header);
+            head.extend_from_slice(b"\r\n");
+        }
+        if response.chunked {
+            if !has_header(b"transfer-encoding") {
+                head.extend_from_slice(b"Transfer-Encoding: chunked\r\n");
+            }
+        } else if !bodiless_status && !has_header(b"content-length") {
+            head.extend_from_slice(format!("Content-Length: {body_len}\r\n").as_bytes());
+        }
+        head.extend_from_slice(b"\r\n");
+
+        let mut pieces = vec![Piece::Bytes(head)];
+        if !(bodiless_status || head_request) {
+            if response.chunked {
+                if body_len > 0 {
+                    pieces.push(Piece::Bytes(format!("{body_len:x}\r\n").into_bytes()));
+                    pieces.extend(response.body.pieces.iter().cloned());
+                    pieces.push(Piece::Bytes(b"\r\n".to_vec()));
+                }
+                pieces.push(Piece::Bytes(b"0\r\n\r\n".to_vec()));
+            } else {
+                pieces.extend(response.body.pieces.iter().cloned());
+            }
+        }
+        Payload { pieces }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::parser::parse;
+    use std::collections::BTreeMap;
+
+    fn scenario(src: &str) -> Scenario {
+        parse(src, &BTreeMap::new()).unwrap()
+    }
+
+    fn request(method: &str, path: &str) -> Event {
+        Event::Request(RequestInfo {
+            method: method.as_bytes().to_vec(),
+            path: path.as_bytes().to_vec(),
+            ..RequestInfo::default()
+        })
+    }
+
+    fn written(step: Step) -> Vec<u8> {
+        match step {
+            Step::Write(payload) => payload.to_vec(),
+            other => panic!("expected a write, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn keepalive_then_reset_on_second_request() {
+        let s = scenario("loop\n read request\n if request >= 2\n  reset\n end\n respond 200 body \"ok\"\nend\n");
+        let now = Instant::now();
+        let mut i = Interp::new(&s, 1);
+        assert!(matches!(
+            i.next(Event::Start, now),
+            Step::Read {
+                goal: ReadGoal::Request,
+                ..
+            }
+        ));
+        let reply = written(i.next(request("GET", "/"), now));
+        assert_eq!(reply, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        assert!(matches!(i.next(Event::Done, now), Step::Read { .. }));
+        assert_eq!(i.next(request("GET", "/"), now), Step::End(Ending::Reset));
+    }
+
+    #[test]
+    fn read_timeout_runs_else_and_deadline_is_relative_to_now() {
+        let s = scenario("read request within 5s else close\nrespond 200\n");
+        let now = Instant::now();
+        let mut i = Interp::new(&s, 1);
+        assert_eq!(
+            i.next(Event::Start, now),
+            Step::Read {
+                goal: ReadGoal::Request,
+                deadline: Some(now + Duration::from_secs(5))
+            }
+        );
+        assert_eq!(i.next(Event::TimedOut, now), Step::End(Ending::Close { drain: true }));
+    }
+
+    #[test]
+    fn timeout_without_else_goes_on() {
+        let s = scenario("read request within 5s\nreset\n");
+        let now = Instant::now();
+        let mut i = Interp::new(&s, 1);
+        i.next(Event::Start, now);
+        assert_eq!(i.next(Event::TimedOut, now), Step::End(Ending::Reset));
+    }
+
+    #[test]
+    fn loop_times_and_running_off_the_end() {
+        let s = scenario("loop 2 times\n write \"a\"\nend\n");
+        let now = Instant::now();
+        let mut i = Interp::new(&s, 1);
+        assert_eq!(written(i.next(Event::Start, now)), b"a");
+        assert_eq!(written(i.next(Event::Done, now)), b"a");
+        assert_eq!(i.next(Event::Done, now), Step::End(Ending::Close { drain: true }));
+    }
+
+    #[test]
+    fn connection_every_third() {
+        let s = scenario("if connection every 3\n reset\nend\nclose\n");
+        let now = Instant::now();
+        let ends: Vec<Step> = (1..=6).map(|n| Interp::new(&s, n).next(Event::Start, now)).collect();
+        let resets = ends.iter().filter(|s| **s == Step::End(Ending::Reset)).count();
+        assert_eq!(resets, 2);
+        assert_eq!(ends[2], Step::End(Ending::Reset));
+    }
+
+    #[test]
+    fn method_path_and_header_conditions() {
+        let s = scenario(
+            "read request\nif method is POST and path starts-with \"/up\"\n reset\nelse if header \"x-a\" is \"1\"\n hang\nelse\n close now\nend\n",
+        );
+        let now = Instant::now();
+        let mut i = Interp::new(&s, 1);
+        i.next(Event::Start, now);
+        assert_eq!(i.next(request("POST", "/upload"), now), Step::End(Ending::Reset));
+        let mut i = Interp::new(&s, 1);
+        i.next(Event::Start, now);
+        let with_header = Event::Request(RequestInfo {
+            method: b"GET".to_vec(),
+            headers: vec![(b"x-a".to_vec(), b"1".to_vec())],
+            ..RequestInfo::default()
+        });
+        assert_eq!(i.next(with_header, now), Step::End(Ending::Hang));
+        let mut i = Interp::new(&s, 1);
+        i.next(Event::Start, now);
+        assert_eq!(
+            i.next(request("GET", "/"), now),
+            Step::End(Ending::Close { drain: false })
+        );
+    }
+
+    #[test]
+    fn bad_request_runs_node_default_then_closes() {
+        let s = scenario("read request\nrespond 200\n");
+        let now = Instant::now();
+        let mut i = Interp::new(&s, 1);
+        i.next(Event::Start, now);
+        let reply = written(i.next(Event::BadRequest(BadRequest::Malformed("x".into())), now));
+        assert_eq!(reply, b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
+        assert_eq!(i.next(Event::Done, now), Step::End(Ending::Close { drain: true }));
+        let mut i = Interp::new(&s, 1);
+        i.next(Event::Start, now);
+        let reply = written(i.next(Event::BadRequest(BadRequest::HeadersTooLarge), now));
+        assert!(reply.starts_with(b"HTTP/1.1 431 Request Header Fields Too Large\r\n"));
+    }
+
+    #[test]
+    fn custom_bad_request_handler() {
+        let s = scenario("on bad-request\n reset\nend\nread request\n");
+        let now = Instant::now();
+        let mut i = Interp::new(&s, 1);
+        i.next(Event::Start, now);
+        assert_eq!(
+            i.next(Event::BadRequest(BadRequest::Malformed("x".into())), now),
+            Step::End(Ending::Reset)
+        );
+    }
+
+    #[test]
+    fn drip_alternates_bytes_and_pauses() {
+        let s = scenario("write \"abc\" every 10ms\nreset\n");
+        let now = Instant::now();
+        let mut i = Interp::new(&s, 1);
+        let mut steps = vec![i.next(Event::Start, now)];
+        while !matches!(steps.last(), Some(Step::End(_))) {
+            steps.push(i.next(Event::Done, now));
+        }
+        let shape: Vec<String> = steps
+            .iter()
+            .map(|s| match s {
+                Step::Write(p) => String::from_utf8(p.to_vec()).unwrap(),
+                Step::Sleep { .. } => "_".into(),
+                Step::End(_) => "end".into(),
+                other => format!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(shape, ["a", "_", "b", "_", "c", "end"]);
+    }
+
+    #[test]
+    fn respond_chunked_and_head() {
+        let s = scenario("read request\nrespond 200 header \"X: y\" body \"hello\" chunked\n");
+        let now = Instant::now();
+        let mut i = Interp::new(&s, 1);
+        i.next(Event::Start, now);
+        let reply = written(i.next(request("GET", "/"), now));
+        assert_eq!(
+            reply,
+            b"HTTP/1.1 200 OK\r\nX: y\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
+        );
+        let s = scenario("read request\nrespond 200 body \"hello\"\n");
+        let mut i = Interp::new(&s, 1);
+        i.next(Event::Start, now);
+        let reply = written(i.next(request("HEAD", "/"), now));
+        assert_eq!(reply, b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n");
+    }
+
+    #[test]
+    fn a_loop_without_io_is_stuck_not_frozen() {
+        let s = scenario("loop\n log \"x\"\nend\n");
+        let now = Instant::now();
+        let mut i = Interp::new(&s, 1);
+        let mut logs = 0;
+        while i.next(Event::Done, now) == Step::Log("x") {
+            logs += 1;
+        }
+        assert!(logs < SPIN_LIMIT, "a log-only loop ends as stuck");
+        let s = scenario("loop\n if request is 9\n  reset\n end\nend\n");
+        let mut i = Interp::new(&s, 1);
+        assert_eq!(i.next(Event::Start, now), Step::End(Ending::Stuck));
+    }
+
+    #[test]
+    fn hours_of_scenario_time_in_microseconds() {
+        let s = scenario("param after = 120s\nread request\nsleep $after\nclose\n");
+        let start = Instant::now();
+        let mut i = Interp::new(&s, 1);
+        i.next(Event::Start, start);
+        let Step::Sleep { until } = i.next(request("GET", "/"), start) else {
+            panic!()
+        };
+        assert_eq!(until - start, Duration::from_secs(120));
+        assert_eq!(i.next(Event::Done, until), Step::End(Ending::Close { drain: true }));
+    }
+}

@@ -1,0 +1,247 @@
+//! The parsed form of a scenario.
+//!
+//! Parameters are substituted while parsing, so every value here is a
+//! literal: the interpreter never looks a name up. Byte payloads borrow
+//! nothing and can be large without being materialised (`Piece::Repeat`).
+
+use std::time::Duration;
+
+/// One scenario, ready to run on every connection.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// What the user called it: a built-in name or a file path.
+    pub name: String,
+    /// The first comment line, used by `hangup list`.
+    pub summary: String,
+    /// The parameters with their effective values (after `--set`).
+    pub params: Vec<Param>,
+    /// The script each connection runs, top to bottom.
+    pub body: Vec<Stmt>,
+    /// Runs instead of the rest of the body when a request is malformed;
+    /// without `on bad-request` it is Node's default: 400, then close.
+    pub on_bad_request: Vec<Stmt>,
+    /// Runs when a request's header block is larger than 16 KiB; without
+    /// `on headers-too-large` it is Node's default: 431, then close.
+    pub on_headers_too_large: Vec<Stmt>,
+}
+
+/// A named value declared with `param NAME = VALUE`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Param {
+    pub name: String,
+    pub value: Value,
+}
+
+/// A parameter's value; its kind is fixed by the default.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Duration(Duration),
+    Number(u64),
+    Bytes(Vec<u8>),
+}
+
+impl Value {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Value::Duration(_) => "duration",
+            Value::Number(_) => "number",
+            Value::Bytes(_) => "string",
+        }
+    }
+}
+
+/// One statement of the script.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Stmt {
+    /// Wait for input. With `within`, a timeout; `on_timeout` runs when it
+    /// expires (without it the script simply goes on).
+    Read {
+        what: ReadGoal,
+        within: Option<Duration>,
+        on_timeout: Option<Box<Stmt>>,
+    },
+    /// Send exact bytes; with `every`, one byte per interval.
+    Write {
+        payload: Payload,
+        every: Option<Duration>,
+    },
+    /// Send a well-formed response built from its parts.
+    Respond(Response),
+    Sleep(Duration),
+    /// FIN. `drain` first reads what the peer already sent, so the kernel
+    /// sends FIN rather than RST; `close now` keeps the kernel's rule.
+    Close {
+        drain: bool,
+    },
+    /// Abortive close (SO_LINGER 0) after the written bytes have left.
+    Reset,
+    /// shutdown(SHUT_WR): FIN, and the script goes on.
+    HalfClose,
+    /// Stay open and silent until the peer leaves.
+    Hang,
+    Loop {
+        times: Option<u64>,
+        body: Vec<Stmt>,
+    },
+    If {
+        branches: Vec<(Cond, Vec<Stmt>)>,
+        otherwise: Vec<Stmt>,
+    },
+    /// Print a line into the event log.
+    Log(String),
+}
+
+/// What a `read` waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadGoal {
+    /// A whole request: head, then the body by Content-Length or chunked.
+    Request,
+    /// The request head only; the body stays unread.
+    Head,
+    /// Exactly this many bytes, whatever they are.
+    Bytes(u64),
+    /// Everything until the peer half-closes (FIN).
+    Eof,
+}
+
+/// Bytes to send, as pieces so that a large repeat is never materialised.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Payload {
+    pub pieces: Vec<Piece>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Piece {
+    Bytes(Vec<u8>),
+    /// `pattern` sent `count` times.
+    Repeat {
+        pattern: Vec<u8>,
+        count: u64,
+    },
+}
+
+impl Payload {
+    pub fn len(&self) -> u64 {
+        self.pieces.iter().map(Piece::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The byte at `offset`, for writes that drip one byte at a time.
+    pub fn byte_at(&self, mut offset: u64) -> Option<u8> {
+        for piece in &self.pieces {
+            let len = piece.len();
+            if offset < len {
+                return Some(match piece {
+                    Piece::Bytes(b) => b[offset as usize],
+                    Piece::Repeat { pattern, .. } => pattern[(offset % pattern.len() as u64) as usize],
+                });
+            }
+            offset -= len;
+        }
+        None
+    }
+
+    /// All bytes in one buffer; for tests and small payloads.
+    pub fn to_vec(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.len() as usize);
+        for piece in &self.pieces {
+            match piece {
+                Piece::Bytes(b) => out.extend_from_slice(b),
+                Piece::Repeat { pattern, count } => {
+                    for _ in 0..*count {
+                        out.extend_from_slice(pattern);
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+impl Piece {
+    pub fn len(&self) -> u64 {
+        match self {
+            Piece::Bytes(b) => b.len() as u64,
+            Piece::Repeat { pattern, count } => pattern.len() as u64 * count,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// `respond STATUS [reason R] [header H]... [body B...] [chunked]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Response {
+    pub status: u16,
+    pub reason: Option<Vec<u8>>,
+    pub headers: Vec<Vec<u8>>,
+    pub body: Payload,
+    pub chunked: bool,
+}
+
+/// A condition of `if`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cond {
+    Atom(Atom),
+    Not(Box<Cond>),
+    And(Box<Cond>, Box<Cond>),
+    Or(Box<Cond>, Box<Cond>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Atom {
+    /// The number of requests read on this connection, compared.
+    Request(Cmp, u64),
+    /// The connection's number since the server started, compared.
+    Connection(Cmp, u64),
+    Method(Vec<u8>),
+    Path(TextTest),
+    /// `header NAME` (present) or `header NAME is VALUE`.
+    Header(Vec<u8>, Option<Vec<u8>>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cmp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    /// Divisible by: `connection every 3` is true for 3, 6, 9...
+    Every,
+}
+
+impl Cmp {
+    pub fn holds(self, left: u64, right: u64) -> bool {
+        match self {
+            Cmp::Eq => left == right,
+            Cmp::Ne => left != right,
+            Cmp::Lt => left < right,
+            Cmp::Le => left <= right,
+            Cmp::Gt => left > right,
+            Cmp::Ge => left >= right,
+            Cmp::Every => right != 0 && left != 0 && left.is_multiple_of(right),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum TextTest {
+    Is(Vec<u8>),
+    StartsWith(Vec<u8>),
+}
+
+impl TextTest {
+    pub fn holds(&self, text: &[u8]) -> bool {
+        match self {
+            TextTest::Is(want) => text == want.as_slice(),
+            TextTest::StartsWith(prefix) => text.starts_with(prefix),
+        }
+    }
+}

@@ -1,0 +1,43 @@
+//! The built-in scenarios, embedded so the binary runs with no files.
+//!
+//! Each is a file in `scenarios/`; its first comment line is the summary
+//! that `hangup list` prints.
+
+/// `(name, source)` of every built-in scenario, in the order `list` shows.
+pub const BUILTINS: &[(&str, &str)] = &[
+    ("hello", include_str!("../../scenarios/hello.hup")),
+    ("server-timeout", include_str!("../../scenarios/server-timeout.hup")),
+    (
+        "server-timeout-reset",
+        include_str!("../../scenarios/server-timeout-reset.hup"),
+    ),
+    ("keepalive-reset", include_str!("../../scenarios/keepalive-reset.hup")),
+    (
+        "keepalive-idle-close",
+        include_str!("../../scenarios/keepalive-idle-close.hup"),
+    ),
+    ("mid-body-reset", include_str!("../../scenarios/mid-body-reset.hup")),
+    ("truncated-body", include_str!("../../scenarios/truncated-body.hup")),
+    (
+        "truncated-chunked",
+        include_str!("../../scenarios/truncated-chunked.hup"),
+    ),
+    ("empty-reply", include_str!("../../scenarios/empty-reply.hup")),
+    ("reset-on-accept", include_str!("../../scenarios/reset-on-accept.hup")),
+    ("upload-reset", include_str!("../../scenarios/upload-reset.hup")),
+    ("bad-request", include_str!("../../scenarios/bad-request.hup")),
+    (
+        "bad-request-custom",
+        include_str!("../../scenarios/bad-request-custom.hup"),
+    ),
+    ("slow-body", include_str!("../../scenarios/slow-body.hup")),
+    ("hang", include_str!("../../scenarios/hang.hup")),
+    ("end-keepalive", include_str!("../../scenarios/end-keepalive.hup")),
+    ("end-close", include_str!("../../scenarios/end-close.hup")),
+    ("end-destroy", include_str!("../../scenarios/end-destroy.hup")),
+];
+
+/// The source of the built-in scenario `name`.
+pub fn source(name: &str) -> Option<&'static str> {
+    BUILTINS.iter().find(|(n, _)| *n == name).map(|(_, s)| *s)
+}

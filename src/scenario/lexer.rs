@@ -1,0 +1,316 @@
+//! Source text to tokens.
+//!
+//! The language is line-oriented, so a newline is a token. Every token
+//! carries its [`Span`]; strings are unescaped here, so the parser sees
+//! bytes. Numbers keep their suffix as text (`250ms`, `64KiB`) because only
+//! the parser knows whether a duration or a size is expected.
+
+use super::error::{Diagnostic, Span};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum TokenKind {
+    /// A keyword or a name: letters, digits, `-` and `_`.
+    Word(String),
+    /// Digits, an optional fraction and an optional unit suffix.
+    Number(String),
+    /// A quoted string, unescaped.
+    Str(Vec<u8>),
+    /// `$name`, a parameter reference.
+    Var(String),
+    /// `=`, `==`, `!=`, `<`, `<=`, `>`, `>=`.
+    Op(&'static str),
+    Newline,
+    Eof,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Token {
+    pub kind: TokenKind,
+    pub span: Span,
+}
+
+impl TokenKind {
+    /// How the token is named in "expected X, found Y" messages.
+    pub fn describe(&self) -> String {
+        match self {
+            TokenKind::Word(w) => format!("`{w}`"),
+            TokenKind::Number(n) => format!("`{n}`"),
+            TokenKind::Str(_) => "a string".to_string(),
+            TokenKind::Var(v) => format!("`${v}`"),
+            TokenKind::Op(op) => format!("`{op}`"),
+            TokenKind::Newline => "end of line".to_string(),
+            TokenKind::Eof => "end of file".to_string(),
+        }
+    }
+}
+
+pub fn tokenize(source: &str) -> Result<Vec<Token>, Diagnostic> {
+    Lexer {
+        chars: source.chars().collect(),
+        pos: 0,
+        line: 1,
+        col: 1,
+        tokens: Vec::new(),
+    }
+    .run()
+}
+
+struct Lexer {
+    chars: Vec<char>,
+    pos: usize,
+    line: usize,
+    col: usize,
+    tokens: Vec<Token>,
+}
+
+fn is_word_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '-' || c == '_'
+}
+
+impl Lexer {
+    fn peek(&self) -> Option<char> {
+        self.chars.get(self.pos).copied()
+    }
+
+    fn peek_at(&self, ahead: usize) -> Option<char> {
+        self.chars.get(self.pos + ahead).copied()
+    }
+
+    fn bump(&mut self) -> Option<char> {
+        let c = self.peek()?;
+        self.pos += 1;
+        if c == '\n' {
+            self.line += 1;
+            self.col = 1;
+        } else {
+            self.col += 1;
+        }
+        Some(c)
+    }
+
+    fn here(&self, width: usize) -> Span {
+        Span {
+            line: self.line,
+            col: self.col,
+            width,
+        }
+    }
+
+    fn push(&mut self, kind: TokenKind, start: Span) {
+        let width = if start.line == self.line {
+            (self.col - start.col).max(1)
+        } else {
+            1
+        };
+        self.tokens.push(Token {
+            kind,
+            span: Span { width, ..start },
+        });
+    }
+
+    fn run(mut self) -> Result<Vec<Token>, Diagnostic> {
+        while let Some(c) = self.peek() {
+            let start = self.here(1);
+            match c {
+                ' ' | '\t' | '\r' => {
+                    self.bump();
+                }
+                '\n' => {
+                    self.bump();
+                    self.push(TokenKind::Newline, start);
+                }
+                '#' => {
+                    while self.peek().is_some_and(|c| c != '\n') {
+                        self.bump();
+                    }
+                }
+                '"' => {
+                    let bytes = self.string()?;
+                    self.push(TokenKind::Str(bytes), start);
+                }
+                '$' => {
+                    self.bump();
+                    let name = self.take_while(is_word_char);
+                    if name.is_empty() {
+                        return Err(Diagnostic::new(start, "expected a parameter name after `$`"));
+                    }
+                    self.push(TokenKind::Var(name), start);
+                }
+                '=' | '!' | '<' | '>' => {
+                    self.bump();
+                    let op = match (c, self.peek()) {
+                        ('=', Some('=')) => "==",
+                        ('!', Some('=')) => "!=",
+                        ('<', Some('=')) => "<=",
+                        ('>', Some('=')) => ">=",
+                        ('=', _) => "=",
+                        ('<', _) => "<",
+                        ('>', _) => ">",
+                        _ => return Err(Diagnostic::new(start, "unexpected `!`; did you mean `!=`?")),
+                    };
+                    if op.len() == 2 {
+                        self.bump();
+                    }
+                    self.push(TokenKind::Op(op), start);
+                }
+                c if c.is_ascii_digit() => {
+                    let mut text = self.take_while(|c| c.is_ascii_digit());
+                    if self.peek() == Some('.') && self.peek_at(1).is_some_and(|c| c.is_ascii_digit()) {
+                        self.bump();
+                        text.push('.');
+                        text.push_str(&self.take_while(|c| c.is_ascii_digit()));
+                    }
+                    text.push_str(&self.take_while(|c| c.is_ascii_alphabetic()));
+                    if self.peek().is_some_and(is_word_char) {
+                        let bad = self.here(1);
+                        return Err(Diagnostic::new(
+                            bad,
+                            format!("unexpected `{}` in number `{text}`", self.peek().unwrap_or(' ')),
+                        ));
+                    }
+                    self.push(TokenKind::Number(text), start);
+                }
+                c if c.is_ascii_alphabetic() || c == '_' => {
+                    let word = self.take_while(is_word_char);
+                    self.push(TokenKind::Word(word), start);
+                }
+                other => {
+                    return Err(Diagnostic::new(start, format!("unexpected character `{other}`")));
+                }
+            }
+        }
+        let end = self.here(1);
+        self.tokens.push(Token {
+            kind: TokenKind::Newline,
+            span: end,
+        });
+        self.tokens.push(Token {
+            kind: TokenKind::Eof,
+            span: end,
+        });
+        Ok(self.tokens)
+    }
+
+    fn take_while(&mut self, keep: impl Fn(char) -> bool) -> String {
+        let mut out = String::new();
+        while let Some(c) = self.peek().filter(|&c| keep(c)) {
+            out.push(c);
+            self.bump();
+        }
+        out
+    }
+
+    /// A quoted string with `\r \n \t \0 \\ \" \xHH` escapes.
+    fn string(&mut self) -> Result<Vec<u8>, Diagnostic> {
+        let open = self.here(1);
+        self.bump();
+        let mut out = Vec::new();
+        loop {
+            let at = self.here(1);
+            match self.bump() {
+                None | Some('\n') => return Err(Diagnostic::new(open, "unterminated string: add a closing `\"`")),
+                Some('"') => return Ok(out),
+                Some('\\') => {
+                    let escape = self.bump();
+                    let byte = match escape {
+                        Some('r') => b'\r',
+                        Some('n') => b'\n',
+                        Some('t') => b'\t',
+                        Some('0') => 0,
+                        Some('\\') => b'\\',
+                        Some('"') => b'"',
+                        Some('x') => {
+                            let hi = self.bump().and_then(|c| c.to_digit(16));
+                            let lo = self.bump().and_then(|c| c.to_digit(16));
+                            match (hi, lo) {
+                                (Some(hi), Some(lo)) => (hi * 16 + lo) as u8,
+                                _ => {
+                                    return Err(Diagnostic::new(
+                                        Span { width: 4, ..at },
+                                        "`\\x` needs two hex digits, like `\\x0d`",
+                                    ));
+                                }
+                            }
+                        }
+                        other => {
+                            let shown = other.map(String::from).unwrap_or_default();
+                            return Err(Diagnostic::new(
+                                Span { width: 2, ..at },
+                                format!("unknown escape `\\{shown}`; use \\r \\n \\t \\0 \\\\ \\\" or \\xHH"),
+                            ));
+                        }
+                    };
+                    out.push(byte);
+                }
+                Some(c) => {
+                    let mut buf = [0; 4];
+                    out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(src: &str) -> Vec<TokenKind> {
+        tokenize(src).unwrap().into_iter().map(|t| t.kind).collect()
+    }
+
+    #[test]
+    fn words_numbers_strings_and_vars() {
+        assert_eq!(
+            kinds("sleep 250ms\nwrite \"a\\r\\n\\x41\" $x"),
+            vec![
+                TokenKind::Word("sleep".into()),
+                TokenKind::Number("250ms".into()),
+                TokenKind::Newline,
+                TokenKind::Word("write".into()),
+                TokenKind::Str(b"a\r\nA".to_vec()),
+                TokenKind::Var("x".into()),
+                TokenKind::Newline,
+                TokenKind::Eof,
+            ]
+        );
+    }
+
+    #[test]
+    fn comments_are_skipped_and_spans_count_columns() {
+        let tokens = tokenize("# hi\n  reset # bye").unwrap();
+        assert_eq!(tokens[0].kind, TokenKind::Newline);
+        assert_eq!(tokens[1].kind, TokenKind::Word("reset".into()));
+        assert_eq!(
+            tokens[1].span,
+            Span {
+                line: 2,
+                col: 3,
+                width: 5
+            }
+        );
+    }
+
+    #[test]
+    fn operators() {
+        assert_eq!(
+            kinds(">= <= == != < > ="),
+            vec![
+                TokenKind::Op(">="),
+                TokenKind::Op("<="),
+                TokenKind::Op("=="),
+                TokenKind::Op("!="),
+                TokenKind::Op("<"),
+                TokenKind::Op(">"),
+                TokenKind::Op("="),
+                TokenKind::Newline,
+                TokenKind::Eof,
+            ]
+        );
+    }
+
+    #[test]
+    fn decimal_durations() {
+        assert_eq!(kinds("1.5s")[0], TokenKind::Number("1.5s".into()));
+    }
+}

@@ -1,0 +1,769 @@
+//! Tokens to a [`Scenario`].
+//!
+//! A hand-written recursive-descent parser over the lexer's tokens. The
+//! grammar is in `scenarios/README.md`; each `parse_*` method below handles
+//! one of its rules. Parameters are declared before use and substituted on
+//! the spot, with `--set` overrides applied at the declaration, so the AST
+//! holds only literal values and the interpreter never resolves a name.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use super::ast::*;
+use super::error::{Diagnostic, Span};
+use super::lexer::{Token, TokenKind, tokenize};
+use crate::http::{BadRequest, default_refusal};
+
+/// The keywords that may start a statement, for "expected …" messages.
+const STATEMENTS: &str = "read, write, respond, sleep, close, reset, half-close, hang, loop, if, log";
+
+/// Parse `source`, applying `overrides` (from `--set NAME=VALUE`) to the
+/// parameters. An override that names no parameter is an error too.
+pub fn parse(source: &str, overrides: &BTreeMap<String, String>) -> Result<Scenario, Diagnostic> {
+    let tokens = tokenize(source)?;
+    let mut parser = Parser {
+        tokens,
+        pos: 0,
+        params: Vec::new(),
+        overrides,
+    };
+    let scenario = parser.parse_file(source)?;
+    if let Some(unknown) = overrides
+        .keys()
+        .find(|name| !scenario.params.iter().any(|p| &p.name == *name))
+    {
+        let known: Vec<&str> = scenario.params.iter().map(|p| p.name.as_str()).collect();
+        let known = if known.is_empty() {
+            "this scenario has no parameters".to_string()
+        } else {
+            format!("its parameters are: {}", known.join(", "))
+        };
+        return Err(Diagnostic::new(
+            Span {
+                line: 0,
+                col: 0,
+                width: 0,
+            },
+            format!("--set {unknown}: no parameter named `{unknown}`; {known}"),
+        ));
+    }
+    Ok(scenario)
+}
+
+/// Parse a duration such as `250ms`, `2s`, `1.5m`, `1h`, `500us`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let split = text.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let scale = match unit {
+        "us" => 1e-6,
+        "ms" => 1e-3,
+        "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        "" => return Err(format!("`{text}` needs a unit: 250ms, 2s, 2m, 1h or 500us")),
+        _ => return Err(format!("`{unit}` is not a time unit; use us, ms, s, m or h")),
+    };
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration like 250ms or 2s"))?;
+    Ok(Duration::from_secs_f64(value * scale))
+}
+
+/// Parse a count or a size: `3`, `13`, `64KiB`, `1MiB`, `10KB`.
+pub fn parse_number(text: &str) -> Result<u64, String> {
+    let split = text.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let scale: u64 = match unit {
+        "" | "B" => 1,
+        "KiB" | "k" => 1 << 10,
+        "MiB" | "M" => 1 << 20,
+        "GiB" | "G" => 1 << 30,
+        "KB" | "kB" => 1000,
+        "MB" => 1_000_000,
+        "GB" => 1_000_000_000,
+        _ if parse_duration(text).is_ok() => {
+            return Err(format!("`{text}` is a duration, but a number is expected here"));
+        }
+        _ => {
+            return Err(format!(
+                "`{unit}` is not a size unit; use KiB, MiB, GiB, KB, MB or none"
+            ));
+        }
+    };
+    let value: u64 = number.parse().map_err(|_| format!("`{text}` is not a whole number"))?;
+    value.checked_mul(scale).ok_or_else(|| format!("`{text}` is too large"))
+}
+
+struct Parser<'a> {
+    tokens: Vec<Token>,
+    pos: usize,
+    params: Vec<Param>,
+    overrides: &'a BTreeMap<String, String>,
+}
+
+/// What stopped a block: its `end`, or an `else` of an `if`.
+enum BlockEnd {
+    End,
+    Else(Span),
+}
+
+impl Parser<'_> {
+    fn peek(&self) -> &Token {
+        &self.tokens[self.pos]
+    }
+
+    fn next(&mut self) -> Token {
+        let token = self.tokens[self.pos].clone();
+        if token.kind != TokenKind::Eof {
+            self.pos += 1;
+        }
+        token
+    }
+
+    fn peek_word(&self) -> Option<&str> {
+        match &self.peek().kind {
+            TokenKind::Word(w) => Some(w),
+            _ => None,
+        }
+    }
+
+    fn eat_word(&mut self, word: &str) -> bool {
+        if self.peek_word() == Some(word) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn unexpected(&self, expected: &str) -> Diagnostic {
+        let token = self.peek();
+        Diagnostic::new(
+            token.span,
+            format!("expected {expected}, found {}", token.kind.describe()),
+        )
+    }
+
+    fn expect_word(&mut self, word: &str) -> Result<Span, Diagnostic> {
+        if self.peek_word() == Some(word) {
+            Ok(self.next().span)
+        } else {
+            Err(self.unexpected(&format!("`{word}`")))
+        }
+    }
+
+    fn expect_line_end(&mut self) -> Result<(), Diagnostic> {
+        match self.peek().kind {
+            TokenKind::Newline => {
+                self.pos += 1;
+                Ok(())
+            }
+            TokenKind::Eof => Ok(()),
+            _ => Err(self.unexpected("end of line")),
+        }
+    }
+
+    fn skip_blank_lines(&mut self) {
+        while self.peek().kind == TokenKind::Newline {
+            self.pos += 1;
+        }
+    }
+
+    fn parse_file(&mut self, source: &str) -> Result<Scenario, Diagnostic> {
+        let mut body = Vec::new();
+        let mut on_bad_request = None;
+        let mut on_headers_too_large = None;
+        loop {
+            self.skip_blank_lines();
+            if self.peek().kind == TokenKind::Eof {
+                break;
+            }
+            match self.peek_word() {
+                Some("param") => self.parse_param()?,
+                Some("on") => {
+                    let on = self.next().span;
+                    let (which, span) = match self.peek_word() {
+                        Some("bad-request") => (&mut on_bad_request, self.next().span),
+                        Some("headers-too-large") => (&mut on_headers_too_large, self.next().span),
+                        _ => return Err(self.unexpected("`bad-request` or `headers-too-large`")),
+                    };
+                    if which.is_some() {
+                        return Err(Diagnostic::new(span, "this handler is already defined above"));
+                    }
+                    self.expect_line_end()?;
+                    let (body, end) = self.parse_block(on, "on")?;
+                    if let BlockEnd::Else(span) = end {
+                        return Err(Diagnostic::new(
+                            span,
+                            "`else` belongs to an `if`; close this `on` with `end`",
+                        ));
+                    }
+                    *which = Some(body);
+                }
+                Some("end") => {
+                    return Err(Diagnostic::new(
+                        self.peek().span,
+                        "`end` without a `loop`, `if` or `on` to close",
+                    ));
+                }
+                Some("else") => return Err(Diagnostic::new(self.peek().span, "`else` without an `if`")),
+                _ => {
+                    let stmt = self.parse_stmt()?;
+                    body.push(stmt);
+                }
+            }
+        }
+        Ok(Scenario {
+            name: String::new(),
+            summary: summary_of(source),
+            params: std::mem::take(&mut self.params),
+            body,
+            on_bad_request: on_bad_request.unwrap_or_else(|| node_refusal(&BadRequest::Malformed(String::new()))),
+            on_headers_too_large: on_headers_too_large.unwrap_or_else(|| node_refusal(&BadRequest::HeadersTooLarge)),
+        })
+    }
+
+    /// `param NAME = VALUE`
+    fn parse_param(&mut self) -> Result<(), Diagnostic> {
+        self.next();
+        let name_token = self.next();
+        let TokenKind::Word(name) = name_token.kind else {
+            return Err(Diagnostic::new(
+                name_token.span,
+                "expected a parameter name after `param`",
+            ));
+        };
+        if self.params.iter().any(|p| p.name == name) {
+            return Err(Diagnostic::new(
+                name_token.span,
+                format!("parameter `{name}` is already declared"),
+            ));
+        }
+        match self.next() {
+            Token {
+                kind: TokenKind::Op("="),
+                ..
+            } => {}
+            other => {
+                return Err(Diagnostic::new(
+                    other.span,
+                    format!("expected `=`, found {}", other.kind.describe()),
+                ));
+            }
+        }
+        let value_token = self.next();
+        let default = match &value_token.kind {
+            TokenKind::Str(bytes) => Value::Bytes(bytes.clone()),
+            TokenKind::Number(text) => match parse_duration(text) {
+                Ok(d) => Value::Duration(d),
+                Err(_) => Value::Number(parse_number(text).map_err(|m| Diagnostic::new(value_token.span, m))?),
+            },
+            other => {
+                return Err(Diagnostic::new(
+                    value_token.span,
+                    format!(
+                        "expected a value (a duration, a number or a string), found {}",
+                        other.describe()
+                    ),
+                ));
+            }
+        };
+        self.expect_line_end()?;
+        let value = match self.overrides.get(&name) {
+            None => default,
+            Some(text) => {
+                let parsed = match default {
+                    Value::Duration(_) => parse_duration(text).map(Value::Duration),
+                    Value::Number(_) => parse_number(text).map(Value::Number),
+                    Value::Bytes(_) => Ok(Value::Bytes(text.as_bytes().to_vec())),
+                };
+                parsed.map_err(|m| {
+                    Diagnostic::new(
+                        Span {
+                            line: 0,
+                            col: 0,
+                            width: 0,
+                        },
+                        format!("--set {name}={text}: {m}"),
+                    )
+                })?
+            }
+        };
+        self.params.push(Param { name, value });
+        Ok(())
+    }
+
+    /// Statements until `end` (or `else`, which the caller may accept).
+    fn parse_block(&mut self, opener: Span, keyword: &str) -> Result<(Vec<Stmt>, BlockEnd), Diagnostic> {
+        let mut body = Vec::new();
+        loop {
+            self.skip_blank_lines();
+            match self.peek_word() {
+                Some("end") => {
+                    self.next();
+                    self.expect_line_end()?;
+                    return Ok((body, BlockEnd::End));
+                }
+                Some("else") => return Ok((body, BlockEnd::Else(self.next().span))),
+                Some("param") | Some("on") => {
+                    return Err(Diagnostic::new(
+                        self.peek().span,
+                        format!(
+                            "`{}` is allowed only at the top level, not inside `{keyword}`",
+                            self.peek_word().unwrap_or("")
+                        ),
+                    ));
+                }
+                _ if self.peek().kind == TokenKind::Eof => {
+                    return Err(Diagnostic::new(
+                        opener,
+                        format!("`{keyword}` on line {} is never closed: add `end`", opener.line),
+                    ));
+                }
+                _ => body.push(self.parse_stmt()?),
+            }
+        }
+    }
+
+    fn parse_stmt(&mut self) -> Result<Stmt, Diagnostic> {
+        match self.peek_word() {
+            Some("loop") => self.parse_loop(),
+            Some("if") => self.parse_if(),
+            _ => {
+                let stmt = self.parse_simple()?;
+                self.expect_line_end()?;
+                Ok(stmt)
+            }
+        }
+    }
+
+    /// A one-line statement (the kinds allowed after a read's `else`).
+    fn parse_simple(&mut self) -> Result<Stmt, Diagnostic> {
+        let Some(word) = self.peek_word().map(str::to_string) else {
+            return Err(self.unexpected(&format!("a statement ({STATEMENTS})")));
+        };
+        let span = self.next().span;
+        Ok(match word.as_str() {
+            "read" => self.parse_read()?,
+            "write" => {
+                let payload = self.parse_payload("bytes to write: a string, `hex \"…\"`, `repeat N \"…\"`")?;
+                let every = if self.eat_word("every") {
+                    Some(self.parse_duration()?)
+                } else {
+                    None
+                };
+                Stmt::Write { payload, every }
+            }
+            "respond" => Stmt::Respond(self.parse_respond()?),
+            "sleep" => Stmt::Sleep(self.parse_duration()?),
+            "close" => Stmt::Close {
+                drain: !self.eat_word("now"),
+            },
+            "reset" => Stmt::Reset,
+            "half-close" => Stmt::HalfClose,
+            "hang" => Stmt::Hang,
+            "log" => Stmt::Log(String::from_utf8_lossy(&self.parse_string("a message string")?).into_owned()),
+            "loop" | "if" => {
+                return Err(Diagnostic::new(
+                    span,
+                    format!("`{word}` needs its own lines; after `else` use a one-line statement"),
+                ));
+            }
+            _ => {
+                return Err(Diagnostic::new(
+                    span,
+                    format!("unknown statement `{word}`; expected one of {STATEMENTS}"),
+                ));
+            }
+        })
+    }
+
+    /// `read (request | head | SIZE [bytes] | until eof) [within DUR [else STMT]]`
+    fn parse_read(&mut self) -> Result<Stmt, Diagnostic> {
+        let what = match self.peek_word() {
+            Some("request") => {
+                self.next();
+                ReadGoal::Request
+            }
+            Some("head") => {
+                self.next();
+                ReadGoal::Head
+            }
+            Some("until") => {
+                self.next();
+                self.expect_word("eof")?;
+                ReadGoal::Eof
+            }
+            _ if matches!(self.peek().kind, TokenKind::Number(_) | TokenKind::Var(_)) => {
+                let n = self.parse_number()?;
+                self.eat_word("bytes");
+                ReadGoal::Bytes(n)
+            }
+            _ => return Err(self.unexpected("what to read: `request`, `head`, a byte count, or `until eof`")),
+        };
+        let mut within = None;
+        let mut on_timeout = None;
+        if self.eat_word("within") {
+            within = Some(self.parse_duration()?);
+            if self.eat_word("else") {
+                on_timeout = Some(Box::new(self.parse_simple()?));
+            }
+        } else if self.peek_word() == Some("else") {
+            return Err(Diagnostic::new(
+                self.peek().span,
+                "`else` after `read` needs a time limit first: `within DURATION else …`",
+            ));
+        }
+        Ok(Stmt::Read {
+            what,
+            within,
+            on_timeout,
+        })
+    }
+
+    /// `respond STATUS [reason "…"] [header "…"]... [body …] [chunked]`
+    fn parse_respond(&mut self) -> Result<Response, Diagnostic> {
+        let status_span = self.peek().span;
+        let status = self.parse_number()?;
+        if !(100..=999).contains(&status) {
+            return Err(Diagnostic::new(
+                status_span,
+                format!("status {status} is not a three-digit HTTP status"),
+            ));
+        }
+        let mut response = Response {
+            status: status as u16,
+            reason: None,
+            headers: Vec::new(),
+            body: Payload::default(),
+            chunked: false,
+        };
+        loop {
+            match self.peek_word() {
+                Some("reason") => {
+                    self.next();
+                    response.reason = Some(self.parse_string("a reason phrase string")?);
+                }
+                Some("header") => {
+                    self.next();
+                    let span = self.peek().span;
+                    let header = self.parse_string("a header string like \"Content-Type: text/plain\"")?;
+                    if !header.contains(&b':') {
+                        return Err(Diagnostic::new(span, "a header needs a `:` between name and value"));
+                    }
+                    response.headers.push(header);
+                }
+                Some("body") => {
+                    self.next();
+                    response.body = self.parse_payload("the body: a string, `hex \"…\"` or `repeat N \"…\"`")?;
+                }
+                Some("chunked") => {
+                    self.next();
+                    response.chunked = true;
+                }
+                _ => break,
+            }
+        }
+        Ok(response)
+    }
+
+    /// One or more byte pieces: `"…"`, `hex "…"`, `repeat N "…"`, `$string`.
+    fn parse_payload(&mut self, expected: &str) -> Result<Payload, Diagnostic> {
+        let mut payload = Payload::default();
+        loop {
+            let token = self.peek().clone();
+            let piece = match &token.kind {
+                TokenKind::Str(bytes) => {
+                    self.next();
+                    Piece::Bytes(bytes.clone())
+                }
+                TokenKind::Var(_) => Piece::Bytes(self.parse_string(expected)?),
+                TokenKind::Word(w) if w == "hex" => {
+                    self.next();
+                    let span = self.peek().span;
+                    let text = self.parse_string("a string of hex digits, like \"0d0a\"")?;
+                    Piece::Bytes(decode_hex(&text).map_err(|m| Diagnostic::new(span, m))?)
+                }
+                TokenKind::Word(w) if w == "repeat" => {
+                    self.next();
+                    let count = self.parse_number()?;
+                    let span = self.peek().span;
+                    let pattern = self.parse_string("the string to repeat")?;
+                    if pattern.is_empty() {
+                        return Err(Diagnostic::new(span, "cannot repeat an empty string"));
+                    }
+                    Piece::Repeat { pattern, count }
+                }
+                _ => break,
+            };
+            payload.pieces.push(piece);
+        }
+        if payload.pieces.is_empty() {
+            return Err(self.unexpected(expected));
+        }
+        Ok(payload)
+    }
+
+    fn parse_loop(&mut self) -> Result<Stmt, Diagnostic> {
+        let opener = self.next().span;
+        let times = if self.eat_word("forever") {
+            None
+        } else if matches!(self.peek().kind, TokenKind::Number(_) | TokenKind::Var(_)) {
+            let n = self.parse_number()?;
+            self.expect_word("times")?;
+            Some(n)
+        } else {
+            None
+        };
+        if !matches!(self.peek().kind, TokenKind::Newline | TokenKind::Eof) {
+            return Err(self.unexpected("`N times`, `forever` or end of line after `loop`"));
+        }
+        self.expect_line_end()?;
+        let (body, end) = self.parse_block(opener, "loop")?;
+        if let BlockEnd::Else(span) = end {
+            return Err(Diagnostic::new(
+                span,
+                "`else` belongs to an `if`; close this `loop` with `end`",
+            ));
+        }
+        Ok(Stmt::Loop { times, body })
+    }
+
+    fn parse_if(&mut self) -> Result<Stmt, Diagnostic> {
+        let mut opener = self.next().span;
+        let mut branches = Vec::new();
+        loop {
+            let cond = self.parse_cond()?;
+            self.expect_line_end()?;
+            let (body, end) = self.parse_block(opener, "if")?;
+            branches.push((cond, body));
+            match end {
+                BlockEnd::End => {
+                    return Ok(Stmt::If {
+                        branches,
+                        otherwise: Vec::new(),
+                    });
+                }
+                BlockEnd::Else(span) => {
+                    if self.eat_word("if") {
+                        opener = span;
+                        continue;
+                    }
+                    self.expect_line_end()?;
+                    let (otherwise, end) = self.parse_block(span, "else")?;
+                    if let BlockEnd::Else(span) = end {
+                        return Err(Diagnostic::new(span, "a second `else` in the same `if`"));
+                    }
+                    return Ok(Stmt::If { branches, otherwise });
+                }
+            }
+        }
+    }
+
+    /// `cond := and { or and }`, `and := unary { and unary }`.
+    fn parse_cond(&mut self) -> Result<Cond, Diagnostic> {
+        let mut left = self.parse_and()?;
+        while self.eat_word("or") {
+            let right = self.parse_and()?;
+            left = Cond::Or(Box::new(left), Box::new(right));
+        }
+        Ok(left)
+    }
+
+    fn parse_and(&mut self) -> Result<Cond, Diagnostic> {
+        let mut left = self.parse_unary()?;
+        while self.eat_word("and") {
+            let right = self.parse_unary()?;
+            left = Cond::And(Box::new(left), Box::new(right));
+        }
+        Ok(left)
+    }
+
+    fn parse_unary(&mut self) -> Result<Cond, Diagnostic> {
+        if self.eat_word("not") {
+            return Ok(Cond::Not(Box::new(self.parse_unary()?)));
+        }
+        let atom = match self.peek_word() {
+            Some("request") => {
+                self.next();
+                let cmp = self.parse_cmp()?;
+                Atom::Request(cmp, self.parse_number()?)
+            }
+            Some("connection") => {
+                self.next();
+                let cmp = self.parse_cmp()?;
+                Atom::Connection(cmp, self.parse_number()?)
+            }
+            Some("method") => {
+                self.next();
+                self.expect_word("is")?;
+                let token = self.next();
+                match token.kind {
+                    TokenKind::Word(w) => Atom::Method(w.into_bytes()),
+                    TokenKind::Str(s) => Atom::Method(s),
+                    other => {
+                        return Err(Diagnostic::new(
+                            token.span,
+                            format!("expected a method like GET, found {}", other.describe()),
+                        ));
+                    }
+                }
+            }
+            Some("path") => {
+                self.next();
+                let test = if self.eat_word("is") {
+                    TextTest::Is(self.parse_string("a path string like \"/upload\"")?)
+                } else if self.eat_word("starts-with") {
+                    TextTest::StartsWith(self.parse_string("a path prefix string like \"/api/\"")?)
+                } else {
+                    return Err(self.unexpected("`is` or `starts-with`"));
+                };
+                Atom::Path(test)
+            }
+            Some("header") => {
+                self.next();
+                let name = self.parse_string("a header name string")?;
+                let value = if self.eat_word("is") {
+                    Some(self.parse_string("a header value string")?)
+                } else {
+                    None
+                };
+                Atom::Header(name, value)
+            }
+            _ => {
+                return Err(
+                    self.unexpected("a condition: `request`, `connection`, `method`, `path`, `header` or `not`")
+                );
+            }
+        };
+        Ok(Cond::Atom(atom))
+    }
+
+    fn parse_cmp(&mut self) -> Result<Cmp, Diagnostic> {
+        let token = self.peek().clone();
+        let cmp = match &token.kind {
+            TokenKind::Word(w) if w == "is" => {
+                self.next();
+                return Ok(if self.eat_word("not") { Cmp::Ne } else { Cmp::Eq });
+            }
+            TokenKind::Word(w) if w == "every" => Cmp::Every,
+            TokenKind::Op("==") => Cmp::Eq,
+            TokenKind::Op("!=") => Cmp::Ne,
+            TokenKind::Op("<") => Cmp::Lt,
+            TokenKind::Op("<=") => Cmp::Le,
+            TokenKind::Op(">") => Cmp::Gt,
+            TokenKind::Op(">=") => Cmp::Ge,
+            _ => {
+                return Err(
+                    self.unexpected("a comparison: `is`, `is not`, `every`, `==`, `!=`, `<`, `<=`, `>` or `>=`")
+                );
+            }
+        };
+        self.next();
+        Ok(cmp)
+    }
+
+    fn lookup(&self, token: &Token, name: &str) -> Result<&Value, Diagnostic> {
+        self.params
+            .iter()
+            .find(|p| p.name == name)
+            .map(|p| &p.value)
+            .ok_or_else(|| {
+                Diagnostic::new(
+                    token.span,
+                    format!("unknown parameter `${name}`; declare it first with `param {name} = …`"),
+                )
+            })
+    }
+
+    fn parse_duration(&mut self) -> Result<Duration, Diagnostic> {
+        let token = self.next();
+        match &token.kind {
+            TokenKind::Number(text) => parse_duration(text).map_err(|m| Diagnostic::new(token.span, m)),
+            TokenKind::Var(name) => match self.lookup(&token, name)? {
+                Value::Duration(d) => Ok(*d),
+                other => Err(Diagnostic::new(
+                    token.span,
+                    format!("`${name}` is a {}, but a duration is expected here", other.kind()),
+                )),
+            },
+            other => Err(Diagnostic::new(
+                token.span,
+                format!("expected a duration like 250ms or 2s, found {}", other.describe()),
+            )),
+        }
+    }
+
+    fn parse_number(&mut self) -> Result<u64, Diagnostic> {
+        let token = self.next();
+        match &token.kind {
+            TokenKind::Number(text) => parse_number(text).map_err(|m| Diagnostic::new(token.span, m)),
+            TokenKind::Var(name) => match self.lookup(&token, name)? {
+                Value::Number(n) => Ok(*n),
+                other => Err(Diagnostic::new(
+                    token.span,
+                    format!("`${name}` is a {}, but a number is expected here", other.kind()),
+                )),
+            },
+            other => Err(Diagnostic::new(
+                token.span,
+                format!("expected a number, found {}", other.describe()),
+            )),
+        }
+    }
+
+    fn parse_string(&mut self, expected: &str) -> Result<Vec<u8>, Diagnostic> {
+        let token = self.next();
+        match &token.kind {
+            TokenKind::Str(bytes) => Ok(bytes.clone()),
+            TokenKind::Var(name) => match self.lookup(&token, name)? {
+                Value::Bytes(b) => Ok(b.clone()),
+                other => Err(Diagnostic::new(
+                    token.span,
+                    format!("`${name}` is a {}, but a string is expected here", other.kind()),
+                )),
+            },
+            other => Err(Diagnostic::new(
+                token.span,
+                format!("expected {expected}, found {}", other.describe()),
+            )),
+        }
+    }
+}
+
+/// Node's default `clientError` behaviour: the refusal, then close.
+fn node_refusal(bad: &BadRequest) -> Vec<Stmt> {
+    vec![
+        Stmt::Write {
+            payload: Payload {
+                pieces: vec![Piece::Bytes(default_refusal(bad).to_vec())],
+            },
+            every: None,
+        },
+        Stmt::Close { drain: true },
+    ]
+}
+
+fn decode_hex(text: &[u8]) -> Result<Vec<u8>, String> {
+    let digits: Vec<u8> = text.iter().copied().filter(|c| !c.is_ascii_whitespace()).collect();
+    if !digits.len().is_multiple_of(2) {
+        return Err("hex needs an even number of digits".to_string());
+    }
+    digits
+        .chunks(2)
+        .map(|pair| {
+            let s = std::str::from_utf8(pair).map_err(|_| "hex digits must be ASCII".to_string())?;
+            u8::from_str_radix(s, 16).map_err(|_| format!("`{s}` is not a hex byte"))
+        })
+        .collect()
+}
+
+/// The text of the first comment line: a scenario's one-line summary.
+fn summary_of(source: &str) -> String {
+    source
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with('#'))
+        .map(|l| l.trim_start_matches('#').trim().to_string())
+        .unwrap_or_default()
+}

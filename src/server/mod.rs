@@ -1,0 +1,63 @@
+//! The server: bind, announce the address, run the event loop.
+//!
+//! [`event_loop`] owns the poll, the listener and the connections;
+//! [`conn`] carries out one connection's script on its socket; [`timers`]
+//! keeps deadlines; [`outgoing`] streams a write's bytes.
+
+pub mod conn;
+pub mod event_loop;
+pub mod outgoing;
+pub mod timers;
+
+use std::fmt;
+use std::io::{self, Write};
+use std::net::SocketAddr;
+
+use crate::log::Log;
+use crate::scenario::Scenario;
+
+/// Why serving stopped or could not start.
+#[derive(Debug)]
+pub enum ServeError {
+    Bind { addr: SocketAddr, error: io::Error },
+    Io { doing: &'static str, error: io::Error },
+}
+
+impl fmt::Display for ServeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ServeError::Bind { addr, error } => write!(f, "failed to listen on {addr}: {error}"),
+            ServeError::Io { doing, error } => write!(f, "{doing}: {error}"),
+        }
+    }
+}
+
+impl std::error::Error for ServeError {}
+
+/// Listen on `addr` and run `scenario` for every connection. Prints
+/// `listening on ADDR` to stdout once the socket is ready, then serves
+/// until the process is stopped or the poll fails.
+pub fn serve(addr: SocketAddr, scenario: &Scenario, log: &mut Log) -> Result<(), ServeError> {
+    let listener = crate::sock::listen(addr).map_err(|error| ServeError::Bind { addr, error })?;
+    let local = listener.local_addr().map_err(|error| ServeError::Io {
+        doing: "failed to read the listening address",
+        error,
+    })?;
+    let mut event_loop = event_loop::EventLoop::new(listener, scenario).map_err(|error| ServeError::Io {
+        doing: "failed to set up the event loop",
+        error,
+    })?;
+    announce(local);
+    event_loop.run(log).map_err(|error| ServeError::Io {
+        doing: "the event loop failed",
+        error,
+    })
+}
+
+/// The one stdout line scripts wait for. A closed stdout is no reason to
+/// stop serving, so its errors are ignored.
+fn announce(local: SocketAddr) {
+    let mut out = io::stdout().lock();
+    let _ = writeln!(out, "listening on {local}");
+    let _ = out.flush();
+}

@@ -1,0 +1,128 @@
+//! Deadlines, and the timer that wakes the event loop for them.
+//!
+//! [`Timers`] is a min-heap of `(deadline, key)`. Entries are never removed
+//! early: when one comes due, its owner is asked whether it still wants it,
+//! so a stale entry costs one comparison. [`TimerFd`] wakes `epoll` at the
+//! earliest deadline with nanosecond resolution: `epoll_wait`'s timeout is
+//! in whole milliseconds, and mio rounds up, which would make every timed
+//! reset up to 1 ms late.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Default)]
+pub struct Timers {
+    heap: BinaryHeap<Reverse<(Instant, usize)>>,
+}
+
+impl Timers {
+    pub fn schedule(&mut self, at: Instant, key: usize) {
+        self.heap.push(Reverse((at, key)));
+    }
+
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.heap.peek().map(|Reverse((at, _))| *at)
+    }
+
+    /// The key of an entry due at `now`, earliest first.
+    pub fn pop_due(&mut self, now: Instant) -> Option<usize> {
+        match self.heap.peek() {
+            Some(Reverse((at, _))) if *at <= now => self.heap.pop().map(|Reverse((_, key))| key),
+            _ => None,
+        }
+    }
+}
+
+/// A Linux timerfd on CLOCK_MONOTONIC (the clock behind `Instant`).
+pub struct TimerFd {
+    fd: OwnedFd,
+    armed_for: Option<Instant>,
+}
+
+impl TimerFd {
+    pub fn new() -> io::Result<TimerFd> {
+        // SAFETY: timerfd_create takes no pointers; a non-negative result is
+        // a new descriptor that nothing else owns.
+        let fd = unsafe { libc::timerfd_create(libc::CLOCK_MONOTONIC, libc::TFD_NONBLOCK | libc::TFD_CLOEXEC) };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: `fd` is valid and owned by no one else (see above).
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        Ok(TimerFd { fd, armed_for: None })
+    }
+
+    /// Fire at `at` (at once if it has passed), or never for `None`. Does
+    /// nothing when already armed for the same instant.
+    pub fn arm(&mut self, at: Option<Instant>) -> io::Result<()> {
+        if at == self.armed_for {
+            return Ok(());
+        }
+        let after = match at {
+            // A zero it_value would disarm the timer, so a due deadline
+            // fires after one nanosecond instead.
+            Some(at) => at
+                .saturating_duration_since(Instant::now())
+                .max(Duration::from_nanos(1)),
+            None => Duration::ZERO,
+        };
+        let spec = libc::itimerspec {
+            it_interval: libc::timespec { tv_sec: 0, tv_nsec: 0 },
+            it_value: libc::timespec {
+                tv_sec: after.as_secs() as libc::time_t,
+                tv_nsec: after.subsec_nanos() as libc::c_long,
+            },
+        };
+        // SAFETY: `spec` is a valid itimerspec for the call; the old value
+        // pointer may be null.
+        let rc = unsafe { libc::timerfd_settime(self.fd.as_raw_fd(), 0, &spec, std::ptr::null_mut()) };
+        if rc < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        self.armed_for = at;
+        Ok(())
+    }
+
+    /// Acknowledge an expiry, so that the descriptor is quiet until re-armed.
+    pub fn acknowledge(&mut self) {
+        let mut expirations = 0u64;
+        // SAFETY: reads at most 8 bytes into a live u64. EAGAIN (a spurious
+        // wake-up) is harmless, so the result is not needed.
+        unsafe {
+            libc::read(
+                self.fd.as_raw_fd(),
+                &mut expirations as *mut u64 as *mut libc::c_void,
+                8,
+            );
+        }
+        self.armed_for = None;
+    }
+}
+
+impl AsRawFd for TimerFd {
+    fn as_raw_fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pops_in_deadline_order_only_when_due() {
+        let t0 = Instant::now();
+        let mut timers = Timers::default();
+        timers.schedule(t0 + Duration::from_millis(20), 2);
+        timers.schedule(t0 + Duration::from_millis(10), 1);
+        assert_eq!(timers.next_deadline(), Some(t0 + Duration::from_millis(10)));
+        assert_eq!(timers.pop_due(t0), None);
+        let later = t0 + Duration::from_millis(30);
+        assert_eq!(timers.pop_due(later), Some(1));
+        assert_eq!(timers.pop_due(later), Some(2));
+        assert_eq!(timers.pop_due(later), None);
+    }
+}

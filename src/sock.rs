@@ -1,0 +1,67 @@
+//! Socket options and queries the standard library does not offer.
+//!
+//! Abortive close is `SO_LINGER` 0 then close: the kernel sends RST and
+//! discards whatever it has not sent yet, which is why [`unsent_bytes`]
+//! exists: "write then reset" waits for it to reach 0 first. [`unread_bytes`]
+//! tells whether a plain close will be a FIN or, with unread input, an RST.
+
+use std::io;
+use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
+use std::time::Duration;
+
+use socket2::{Domain, Protocol, SockRef, Socket, Type};
+
+/// Pending connections the kernel may queue before `accept`.
+const BACKLOG: i32 = 1024;
+
+/// A non-blocking listener on `addr`, with SO_REUSEADDR so that a restart
+/// does not wait for TIME_WAIT sockets of the last run.
+pub fn listen(addr: SocketAddr) -> io::Result<mio::net::TcpListener> {
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_reuse_address(true)?;
+    if addr.is_ipv6() {
+        socket.set_only_v6(true)?;
+    }
+    socket.bind(&addr.into())?;
+    socket.listen(BACKLOG)?;
+    socket.set_nonblocking(true)?;
+    Ok(mio::net::TcpListener::from_std(socket.into()))
+}
+
+/// Bytes written but not yet acknowledged by the peer (Linux SIOCOUTQ).
+pub fn unsent_bytes(stream: &impl AsRawFd) -> io::Result<usize> {
+    int_ioctl(stream, libc::TIOCOUTQ)
+}
+
+/// Bytes received but not yet read (FIONREAD).
+pub fn unread_bytes(stream: &impl AsRawFd) -> io::Result<usize> {
+    int_ioctl(stream, libc::FIONREAD)
+}
+
+fn int_ioctl(stream: &impl AsRawFd, request: libc::Ioctl) -> io::Result<usize> {
+    let mut value: libc::c_int = 0;
+    // SAFETY: both requests write one c_int through the pointer, which
+    // points at a live local; the fd is owned by `stream` for the call.
+    let rc = unsafe { libc::ioctl(stream.as_raw_fd(), request, &mut value as *mut libc::c_int) };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(value.max(0) as usize)
+}
+
+/// Close so that the peer gets RST, not FIN.
+pub fn reset(stream: mio::net::TcpStream) -> io::Result<()> {
+    SockRef::from(&stream).set_linger(Some(Duration::ZERO))?;
+    drop(stream);
+    Ok(())
+}
+
+/// Whether an accept error means "out of descriptors or memory": the
+/// connection stays queued and epoll will not report it again.
+pub fn is_resource_exhaustion(error: &io::Error) -> bool {
+    matches!(
+        error.raw_os_error(),
+        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
+    )
+}
