@@ -27,6 +27,9 @@ use crate::sock;
 
 /// Bytes asked of the kernel per `read`.
 const READ_CHUNK: usize = 16 * 1024;
+/// Bytes peeked for the request framer: a whole head of the largest
+/// allowed size, plus one byte to tell that it is too large.
+const WINDOW: usize = crate::http::MAX_HEAD_BYTES + 1;
 /// How long a reset waits for written bytes to leave before it discards them.
 const RESET_FLUSH_LIMIT: Duration = Duration::from_secs(3);
 /// How often a reset re-checks the send queue while waiting.
@@ -107,8 +110,10 @@ pub struct Conn<'s> {
     accepted: Instant,
     interp: Interp<'s>,
     state: State<'s>,
-    /// Received bytes the current read has not consumed yet.
-    inbuf: Vec<u8>,
+    /// A peek at the unread input, for the request framer: bytes leave the
+    /// kernel only once the framer has used them, so what the script did
+    /// not read is still unread when the connection closes.
+    window: Vec<u8>,
     readable: bool,
     writable: bool,
     bytes_in: u64,
@@ -124,7 +129,7 @@ impl<'s> Conn<'s> {
             accepted,
             interp,
             state: State::Sleeping { until: accepted },
-            inbuf: Vec::new(),
+            window: Vec::new(),
             // Assume ready: the first operation finds out, and a missed
             // edge would otherwise never come again.
             readable: true,
@@ -213,6 +218,8 @@ impl<'s> Conn<'s> {
 
     /// Enter the state that carries out `step`.
     fn apply(&mut self, step: Step<'s>, now: Instant, log: &mut Log) -> Flow {
+        // The window only mirrors the kernel for the read that peeked it.
+        self.window.clear();
         self.state = match step {
             Step::Write(payload) => State::Writing(Outgoing::new(payload)),
             Step::Read { goal, deadline } => State::Reading {
@@ -309,20 +316,22 @@ impl<'s> Conn<'s> {
 
     fn progress_read(&mut self, now: Instant, log: &mut Log) -> Progress {
         loop {
-            // First use what is already buffered.
             let State::Reading { reading, deadline } = &mut self.state else {
                 return Progress::Closed;
             };
             let deadline = *deadline;
-            let mut want = READ_CHUNK;
-            match reading {
+            // 1. Use what is already known to be there.
+            let outcome = match reading {
                 Reading::Request { reader, head_only } => {
-                    let fed = reader.feed(&self.inbuf);
-                    self.inbuf.drain(..fed.consumed);
+                    let fed = reader.feed(&self.window);
+                    let head_only = *head_only;
+                    if let Err(e) = self.consume(fed.consumed) {
+                        return self.fail_progress(&e, now, log);
+                    }
                     match fed.status {
-                        Status::Partial => {}
+                        Status::Partial => None,
                         Status::Complete(info) => {
-                            let event = if *head_only { "head" } else { "request" };
+                            let event = if head_only { "head" } else { "request" };
                             self.log(
                                 log,
                                 now,
@@ -334,30 +343,24 @@ impl<'s> Conn<'s> {
                                     ("number", Field::Num(self.interp.requests() + 1)),
                                 ],
                             );
-                            return Progress::Next(Event::Request(info));
+                            Some(Event::Request(info))
                         }
                         Status::Bad(bad) => {
                             let reason = bad.to_string();
                             self.log(log, now, "bad-request", &[("why", Field::Str(&reason))]);
-                            return Progress::Next(Event::BadRequest(bad));
+                            Some(Event::BadRequest(bad))
                         }
                     }
                 }
-                Reading::Bytes { remaining, total } => {
-                    let take = (*remaining).min(self.inbuf.len() as u64);
-                    self.inbuf.drain(..take as usize);
-                    *remaining -= take;
-                    if *remaining == 0 {
-                        let total = *total;
-                        self.log(log, now, "read", &[("bytes", Field::Num(total))]);
-                        return Progress::Next(Event::ReadDone);
-                    }
-                    want = (*remaining).min(READ_CHUNK as u64) as usize;
+                Reading::Bytes { remaining: 0, total } => {
+                    let total = *total;
+                    self.log(log, now, "read", &[("bytes", Field::Num(total))]);
+                    Some(Event::ReadDone)
                 }
-                Reading::Eof { got } => {
-                    *got += self.inbuf.len() as u64;
-                    self.inbuf.clear();
-                }
+                Reading::Bytes { .. } | Reading::Eof { .. } => None,
+            };
+            if let Some(event) = outcome {
+                return Progress::Next(event);
             }
             if deadline.is_some_and(|d| now >= d) {
                 self.log(log, now, "timeout", &[]);
@@ -366,7 +369,41 @@ impl<'s> Conn<'s> {
             if !self.readable {
                 return Progress::Wait;
             }
-            match self.read_more(want) {
+            // 2. Ask the socket for more.
+            let result = match &mut self.state {
+                State::Reading {
+                    reading: Reading::Request { .. },
+                    ..
+                } => self.peek_window(),
+                State::Reading {
+                    reading: Reading::Bytes { remaining, .. },
+                    ..
+                } => {
+                    let want = (*remaining).min(READ_CHUNK as u64) as usize;
+                    let result = read_discard(self.stream.as_mut(), want);
+                    if let (
+                        Ok(n),
+                        State::Reading {
+                            reading: Reading::Bytes { remaining, .. },
+                            ..
+                        },
+                    ) = (&result, &mut self.state)
+                    {
+                        *remaining -= *n as u64;
+                    }
+                    result
+                }
+                State::Reading {
+                    reading: Reading::Eof { got },
+                    ..
+                } => {
+                    let result = read_discard(self.stream.as_mut(), READ_CHUNK);
+                    *got += *result.as_ref().unwrap_or(&0) as u64;
+                    result
+                }
+                _ => return Progress::Closed,
+            };
+            match result {
                 Ok(0) => {
                     self.peer_half_closed = true;
                     if let State::Reading {
@@ -377,12 +414,12 @@ impl<'s> Conn<'s> {
                         self.log(log, now, "eof", &[("bytes", Field::Num(got))]);
                         return Progress::Next(Event::ReadDone);
                     }
-                    let unparsed = self.inbuf.len() as u64;
+                    let unparsed = self.window.len() as u64;
                     let fields = [("unparsed", Field::Num(unparsed))];
                     self.finish(End::PeerFin, now, log, if unparsed > 0 { &fields } else { &[] });
                     return Progress::Closed;
                 }
-                Ok(_) => {}
+                Ok(n) => self.bytes_in += n as u64,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     self.readable = false;
                     return Progress::Wait;
@@ -393,18 +430,42 @@ impl<'s> Conn<'s> {
         }
     }
 
-    /// Append up to `want` bytes from the socket to `inbuf`.
-    fn read_more(&mut self, want: usize) -> io::Result<usize> {
+    /// Refresh `window` with a peek at the unread input. Returns the count
+    /// of new bytes; when there are none, the socket is not readable until
+    /// its next edge (a peek never says `WouldBlock` while data waits).
+    fn peek_window(&mut self) -> io::Result<usize> {
         let Some(stream) = self.stream.as_mut() else {
             return Ok(0);
         };
-        let start = self.inbuf.len();
-        self.inbuf.resize(start + want, 0);
-        let result = stream.read(&mut self.inbuf[start..]);
-        let n = *result.as_ref().unwrap_or(&0);
-        self.inbuf.truncate(start + n);
-        self.bytes_in += n as u64;
-        result
+        let before = self.window.len();
+        self.window.resize(WINDOW, 0);
+        let result = stream.peek(&mut self.window);
+        let seen = *result.as_ref().unwrap_or(&0);
+        self.window.truncate(seen);
+        match result {
+            Ok(0) => Ok(0),
+            Ok(n) if n <= before => {
+                self.window.truncate(n);
+                Err(io::ErrorKind::WouldBlock.into())
+            }
+            Ok(n) => Ok(n - before),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Take `n` bytes the framer used out of the kernel and the window.
+    fn consume(&mut self, n: usize) -> io::Result<()> {
+        let mut left = n;
+        while left > 0 {
+            match read_discard(self.stream.as_mut(), left) {
+                Ok(0) => break,
+                Ok(got) => left -= got,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        self.window.drain(..n.min(self.window.len()));
+        Ok(())
     }
 
     fn progress_flush(&mut self, now: Instant, log: &mut Log) -> Progress {
@@ -435,13 +496,12 @@ impl<'s> Conn<'s> {
             if !self.readable {
                 return Progress::Wait;
             }
-            self.inbuf.clear();
-            match self.read_more(READ_CHUNK) {
+            match read_discard(self.stream.as_mut(), READ_CHUNK) {
                 Ok(0) => {
                     self.finish(End::PeerFin, now, log, &[]);
                     return Progress::Closed;
                 }
-                Ok(_) => self.inbuf.clear(),
+                Ok(n) => self.bytes_in += n as u64,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     self.readable = false;
                     return Progress::Wait;
@@ -535,4 +595,11 @@ impl<'s> Conn<'s> {
             log.conn(self.id, self.accepted.elapsed(), event, fields);
         }
     }
+}
+
+/// Read up to `max` bytes and throw them away.
+fn read_discard(stream: Option<&mut TcpStream>, max: usize) -> io::Result<usize> {
+    let Some(stream) = stream else { return Ok(0) };
+    let mut scratch = [0u8; READ_CHUNK];
+    stream.read(&mut scratch[..max.min(READ_CHUNK)])
 }

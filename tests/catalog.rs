@@ -1,0 +1,259 @@
+//! Every built-in scenario, observed from a real TCP client: the exact
+//! bytes received, how the connection ended, and when.
+
+mod support;
+
+use std::io::Write;
+use std::time::Duration;
+
+use support::{End, GET, Server, exchange, read_exact, read_to_end, text};
+
+const SEED_002_BYTES: &[u8] = b"HTTP/1.1 200 OK\r\nServer: my-web-server\r\nContent-Length: 13\r\n\r\nHello,";
+const HELLO_RESPONSE: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 6\r\n\r\nhello\n";
+const SHORT: Duration = Duration::from_secs(2);
+
+#[test]
+fn mid_body_reset_sends_seed_bytes_then_rst() {
+    let server = Server::start("mid-body-reset", &[]);
+    let (received, end, _) = exchange(&server, GET, SHORT);
+    assert_eq!(text(&received), text(SEED_002_BYTES));
+    assert_eq!(end, End::Reset);
+    server.wait_for_log(&[r#""event":"end""#, r#""how":"rst""#, r#""bytes_out":68"#]);
+}
+
+#[test]
+fn truncated_body_sends_seed_bytes_then_fin() {
+    let server = Server::start("truncated-body", &[]);
+    let (received, end, _) = exchange(&server, GET, SHORT);
+    assert_eq!(received, SEED_002_BYTES);
+    assert_eq!(end, End::Eof);
+}
+
+#[test]
+fn truncated_chunked_has_no_last_chunk() {
+    let server = Server::start("truncated-chunked", &[]);
+    let (received, end, _) = exchange(&server, GET, SHORT);
+    assert_eq!(
+        text(&received),
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nHello,\r\n"
+    );
+    assert_eq!(end, End::Eof);
+}
+
+#[test]
+fn empty_reply_is_fin_without_bytes() {
+    let server = Server::start("empty-reply", &[]);
+    let (received, end, _) = exchange(&server, GET, SHORT);
+    assert_eq!(received, b"");
+    assert_eq!(end, End::Eof);
+    server.wait_for_log(&[r#""how":"fin""#]);
+}
+
+#[test]
+fn reset_on_accept_is_rst_without_bytes() {
+    let server = Server::start("reset-on-accept", &[]);
+    let mut stream = server.connect();
+    let (received, end) = read_to_end(&mut stream, SHORT);
+    assert_eq!(received, b"");
+    assert_eq!(end, End::Reset);
+}
+
+#[test]
+fn server_timeout_closes_after_the_delay_without_answering() {
+    let server = Server::start("server-timeout", &["after=80ms"]);
+    let (received, end, elapsed) = exchange(&server, GET, SHORT);
+    assert_eq!(received, b"");
+    assert_eq!(end, End::Eof);
+    assert!(elapsed >= Duration::from_millis(80), "{elapsed:?}");
+    assert!(elapsed < Duration::from_millis(1000), "{elapsed:?}");
+}
+
+#[test]
+fn server_timeout_reset_resets_after_the_delay() {
+    let server = Server::start("server-timeout-reset", &["after=80ms"]);
+    let (received, end, elapsed) = exchange(&server, GET, SHORT);
+    assert_eq!(received, b"");
+    assert_eq!(end, End::Reset);
+    assert!(elapsed >= Duration::from_millis(80), "{elapsed:?}");
+    assert!(elapsed < Duration::from_millis(1000), "{elapsed:?}");
+}
+
+#[test]
+fn keepalive_reset_answers_once_then_resets_the_reused_socket() {
+    let server = Server::start("keepalive-reset", &[]);
+    let mut stream = server.connect();
+    stream.write_all(GET).unwrap();
+    assert_eq!(read_exact(&mut stream, HELLO_RESPONSE.len()), HELLO_RESPONSE);
+    stream.write_all(GET).unwrap();
+    let (received, end) = read_to_end(&mut stream, SHORT);
+    assert_eq!(received, b"");
+    assert_eq!(end, End::Reset);
+    server.wait_for_log(&[r#""how":"rst""#, r#""requests":2"#]);
+}
+
+#[test]
+fn keepalive_idle_close_closes_an_idle_socket() {
+    let server = Server::start("keepalive-idle-close", &["idle=80ms"]);
+    let (received, end, elapsed) = exchange(&server, GET, SHORT);
+    assert_eq!(received, HELLO_RESPONSE);
+    assert_eq!(end, End::Eof);
+    assert!(elapsed >= Duration::from_millis(80), "{elapsed:?}");
+}
+
+#[test]
+fn hello_serves_keepalive_requests_until_the_client_leaves() {
+    let server = Server::start("hello", &[]);
+    let mut stream = server.connect();
+    for _ in 0..3 {
+        stream.write_all(GET).unwrap();
+        assert_eq!(read_exact(&mut stream, HELLO_RESPONSE.len()), HELLO_RESPONSE);
+    }
+    drop(stream);
+    server.wait_for_log(&[r#""how":"peer-fin""#, r#""requests":3"#]);
+}
+
+#[test]
+fn hello_handles_pipelined_requests() {
+    let server = Server::start("hello", &[]);
+    let mut stream = server.connect();
+    stream.write_all(&GET.repeat(3)).unwrap();
+    assert_eq!(
+        read_exact(&mut stream, HELLO_RESPONSE.len() * 3),
+        HELLO_RESPONSE.repeat(3)
+    );
+}
+
+#[test]
+fn upload_reset_resets_while_the_client_is_still_sending() {
+    let server = Server::start("upload-reset", &["limit=100KiB"]);
+    let mut stream = server.connect();
+    stream
+        .write_all(b"POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 104857600\r\n\r\n")
+        .unwrap();
+    let chunk = vec![b'u'; 64 * 1024];
+    let mut sent = 0u64;
+    let error = loop {
+        match stream.write(&chunk) {
+            Ok(n) => sent += n as u64,
+            Err(e) => break e,
+        }
+        assert!(sent < 100 << 20, "the server never reset the upload");
+    };
+    assert!(
+        matches!(
+            error.kind(),
+            std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::BrokenPipe
+        ),
+        "{error:?}"
+    );
+    assert!(sent >= 100 * 1024, "sent only {sent}");
+    server.wait_for_log(&[r#""event":"read""#, r#""bytes":102400"#]);
+    server.wait_for_log(&[r#""how":"rst""#]);
+}
+
+#[test]
+fn bad_request_gets_nodes_400_then_fin() {
+    let server = Server::start("bad-request", &[]);
+    let (received, end, _) = exchange(&server, b"NOT HTTP AT ALL\r\n\r\n", SHORT);
+    assert_eq!(text(&received), "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
+    assert_eq!(end, End::Eof);
+}
+
+#[test]
+fn bad_request_gets_nodes_431_for_a_huge_head() {
+    let server = Server::start("bad-request", &[]);
+    let mut request = b"GET / HTTP/1.1\r\nX-Big: ".to_vec();
+    request.extend(std::iter::repeat_n(b'a', 20 * 1024));
+    request.extend_from_slice(b"\r\n\r\n");
+    let (received, end, _) = exchange(&server, &request, SHORT);
+    assert_eq!(
+        text(&received),
+        "HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n"
+    );
+    assert_eq!(end, End::Eof);
+}
+
+#[test]
+fn bad_request_serves_good_requests() {
+    let server = Server::start("bad-request", &[]);
+    let mut stream = server.connect();
+    stream.write_all(GET).unwrap();
+    let expected = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n\r\nok\n";
+    assert_eq!(read_exact(&mut stream, expected.len()), expected);
+}
+
+#[test]
+fn bad_request_custom_uses_the_scenarios_handlers() {
+    let server = Server::start("bad-request-custom", &[]);
+    let (received, end, _) = exchange(&server, b"NOT HTTP\r\n\r\n", SHORT);
+    assert_eq!(text(&received), "HTTP/1.1 400 Bad Request\r\n\r\n");
+    assert_eq!(end, End::Eof);
+    let mut request = b"GET / HTTP/1.1\r\nX-Big: ".to_vec();
+    request.extend(std::iter::repeat_n(b'a', 20 * 1024));
+    let (received, end, _) = exchange(&server, &request, SHORT);
+    assert_eq!(received, b"");
+    assert_eq!(end, End::Reset);
+}
+
+#[test]
+fn slow_body_drips_one_byte_per_interval() {
+    let server = Server::start("slow-body", &["every=15ms"]);
+    let (received, end, elapsed) = exchange(&server, GET, SHORT);
+    assert!(
+        text(&received).ends_with("\r\n\r\nHello, world!"),
+        "{}",
+        text(&received)
+    );
+    assert_eq!(end, End::Eof);
+    assert!(elapsed >= Duration::from_millis(12 * 15), "{elapsed:?}");
+    let writes = server
+        .log()
+        .iter()
+        .filter(|l| l.contains(r#""event":"write","bytes":1}"#))
+        .count();
+    assert_eq!(writes, 13);
+}
+
+#[test]
+fn hang_stays_open_and_silent() {
+    let server = Server::start("hang", &[]);
+    let (received, end, _) = exchange(&server, GET, Duration::from_millis(200));
+    assert_eq!(received, b"");
+    assert_eq!(end, End::Open);
+}
+
+#[test]
+fn end_keepalive_leaves_the_connection_open() {
+    let server = Server::start("end-keepalive", &[]);
+    let (received, end, _) = exchange(&server, GET, Duration::from_millis(200));
+    assert!(text(&received).ends_with("\r\n\r\ndone\n"));
+    assert_eq!(end, End::Open);
+}
+
+#[test]
+fn end_close_sends_connection_close_and_fin() {
+    let server = Server::start("end-close", &[]);
+    let (received, end, _) = exchange(&server, GET, SHORT);
+    assert!(text(&received).contains("Connection: close\r\n"));
+    assert!(text(&received).ends_with("\r\n\r\ndone\n"));
+    assert_eq!(end, End::Eof);
+}
+
+#[test]
+fn end_destroy_sends_a_whole_response_then_rst() {
+    let server = Server::start("end-destroy", &[]);
+    let (received, end, _) = exchange(&server, GET, SHORT);
+    assert!(text(&received).ends_with("\r\n\r\ndone\n"));
+    assert_eq!(end, End::Reset);
+}
+
+#[test]
+fn every_builtin_is_covered_here() {
+    let source = include_str!("catalog.rs");
+    for (name, _) in hangup::scenario::catalog::BUILTINS {
+        assert!(
+            source.contains(&format!("Server::start(\"{name}\"")),
+            "built-in `{name}` has no test in tests/catalog.rs"
+        );
+    }
+}

@@ -1,0 +1,203 @@
+//! The event loop's promises, observed from real clients: connections never
+//! delay each other, a reset comes after every written byte, a peer that
+//! vanishes is noticed and logged, and accept survives running out of
+//! descriptors.
+
+mod support;
+
+use std::io::Write;
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use support::{BIN, End, GET, Server, exchange, read_to_end, scenario_file, text};
+
+const SHORT: Duration = Duration::from_secs(2);
+
+#[test]
+fn a_sleeping_connection_does_not_delay_another() {
+    let path = scenario_file(
+        "sleep-first",
+        "if connection is 1\n  sleep 3s\nend\nread request\nrespond 200 body \"fast\"\nclose\n",
+    );
+    let server = Server::start(&path, &[]);
+    let mut first = server.connect();
+    first.write_all(GET).unwrap();
+    server.wait_for_log(&[r#""event":"sleep""#]);
+    let (received, end, elapsed) = exchange(&server, GET, SHORT);
+    assert!(text(&received).ends_with("fast"));
+    assert_eq!(end, End::Eof);
+    assert!(elapsed < Duration::from_millis(500), "{elapsed:?}");
+}
+
+#[test]
+fn a_large_write_to_a_slow_reader_does_not_block_another() {
+    let path = scenario_file(
+        "big-first",
+        "read request\nif connection is 1\n  write repeat 64MiB \"x\"\nend\nrespond 200 body \"fast\"\nclose\n",
+    );
+    let server = Server::start(&path, &[]);
+    let mut first = server.connect();
+    first.write_all(GET).unwrap();
+    // The first client never reads: its write is stuck in WouldBlock.
+    std::thread::sleep(Duration::from_millis(50));
+    let (received, end, elapsed) = exchange(&server, GET, SHORT);
+    assert!(text(&received).ends_with("fast"));
+    assert_eq!(end, End::Eof);
+    assert!(elapsed < Duration::from_millis(500), "{elapsed:?}");
+}
+
+#[test]
+fn reset_comes_after_every_written_byte() {
+    // Far more than the socket buffers hold, so the RST must wait for the
+    // send queue to empty or the client would see fewer bytes.
+    let size = 8 << 20;
+    let path = scenario_file("big-then-reset", "read request\nwrite repeat 8MiB \"z\"\nreset\n");
+    let server = Server::start(&path, &[]);
+    let (received, end, _) = exchange(&server, GET, Duration::from_secs(10));
+    assert_eq!(received.len(), size);
+    assert!(received.iter().all(|&b| b == b'z'));
+    assert_eq!(end, End::Reset);
+}
+
+#[test]
+fn a_client_that_resets_mid_sleep_is_logged_at_once() {
+    let server = Server::start("server-timeout", &["after=10s"]);
+    let stream = server.connect();
+    (&stream).write_all(GET).unwrap();
+    server.wait_for_log(&[r#""event":"sleep""#]);
+    socket2::SockRef::from(&stream)
+        .set_linger(Some(Duration::ZERO))
+        .unwrap();
+    let start = Instant::now();
+    drop(stream);
+    server.wait_for_log(&[r#""how":"peer-rst""#]);
+    assert!(start.elapsed() < Duration::from_secs(2));
+    // The server is unharmed.
+    let server_ok = exchange(&server, b"", Duration::from_millis(100));
+    assert_eq!(server_ok.1, End::Open);
+}
+
+#[test]
+fn a_client_that_half_closes_mid_sleep_still_gets_the_ending() {
+    let server = Server::start("server-timeout-reset", &["after=50ms"]);
+    let mut stream = server.connect();
+    stream.write_all(GET).unwrap();
+    stream.shutdown(std::net::Shutdown::Write).unwrap();
+    let (received, end) = read_to_end(&mut stream, SHORT);
+    assert_eq!((received.as_slice(), end), (&b""[..], End::Reset));
+    server.wait_for_log(&[r#""event":"peer-half-close""#]);
+}
+
+#[test]
+fn half_close_then_read_until_eof() {
+    let path = scenario_file(
+        "half",
+        "write \"bye\"\nhalf-close\nread until eof\nlog \"client done\"\n",
+    );
+    let server = Server::start(&path, &[]);
+    let mut stream = server.connect();
+    let (received, end) = read_to_end(&mut stream, SHORT);
+    assert_eq!((received.as_slice(), end), (&b"bye"[..], End::Eof));
+    // Our half is still open: the server reads until we close it.
+    stream.write_all(b"late data").unwrap();
+    stream.shutdown(std::net::Shutdown::Write).unwrap();
+    server.wait_for_log(&[r#""event":"eof""#, r#""bytes":9"#]);
+    server.wait_for_log(&[r#""message":"client done""#]);
+}
+
+#[test]
+fn close_now_with_unread_input_is_logged_as_rst() {
+    let path = scenario_file("close-now", "read head\nsleep 30ms\nclose now\n");
+    let server = Server::start(&path, &[]);
+    let (_, end, _) = exchange(&server, b"POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello", SHORT);
+    assert_eq!(end, End::Reset);
+    server.wait_for_log(&[r#""how":"rst""#, r#""unread":5"#]);
+}
+
+#[test]
+fn plain_close_drains_unread_input_and_sends_fin() {
+    let path = scenario_file("close-drain", "read head\nsleep 30ms\nclose\n");
+    let server = Server::start(&path, &[]);
+    let (_, end, _) = exchange(&server, b"POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello", SHORT);
+    assert_eq!(end, End::Eof);
+    server.wait_for_log(&[r#""how":"fin""#, r#""drained":5"#]);
+}
+
+#[test]
+fn serves_on_ipv6_loopback() {
+    if TcpStream::connect("[::1]:1").is_err_and(|e| e.raw_os_error() == Some(libc_eaddrnotavail())) {
+        eprintln!("no IPv6 loopback here; skipping");
+        return;
+    }
+    let server = Server::start_on("mid-body-reset", &[], "[::1]:0");
+    assert!(server.addr.is_ipv6());
+    let (received, end, _) = exchange(&server, GET, SHORT);
+    assert!(received.ends_with(b"Hello,"));
+    assert_eq!(end, End::Reset);
+}
+
+fn libc_eaddrnotavail() -> i32 {
+    99
+}
+
+#[test]
+fn json_log_has_connection_and_millisecond_times() {
+    let server = Server::start("empty-reply", &[]);
+    exchange(&server, GET, SHORT);
+    let line = server.wait_for_log(&[r#""event":"end""#]);
+    assert!(line.starts_with(r#"{"conn":1,"t_ms":"#), "{line}");
+    let t_ms = line.split(r#""t_ms":"#).nth(1).unwrap().split(',').next().unwrap();
+    assert_eq!(t_ms.split('.').nth(1).map(str::len), Some(3), "{line}");
+    assert!(line.contains(r#""bytes_in":35,"bytes_out":0"#), "{line}");
+}
+
+/// CPU seconds the process has used (utime + stime from /proc).
+fn cpu_time(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let after_name = stat.rsplit(')').next().unwrap();
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    Duration::from_millis(ticks * 10)
+}
+
+#[test]
+fn accept_survives_running_out_of_descriptors() {
+    // 16 descriptors: stdio, epoll, timerfd, listener and a few sockets.
+    let mut child = Command::new("sh")
+        .args([
+            "-c",
+            &format!("ulimit -n 16 && exec {BIN} serve hang --listen 127.0.0.1:0"),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
+    let addr: std::net::SocketAddr = line.trim().trim_start_matches("listening on ").parse().unwrap();
+    let clients: Vec<TcpStream> = (0..24).map(|_| TcpStream::connect(addr).unwrap()).collect();
+    std::thread::sleep(Duration::from_millis(100));
+    let before = cpu_time(child.id());
+    std::thread::sleep(Duration::from_millis(400));
+    let spent = cpu_time(child.id()) - before;
+    assert!(
+        spent < Duration::from_millis(200),
+        "the loop spins: {spent:?} of CPU in 400ms"
+    );
+    // Free descriptors: the queued connections are accepted now.
+    drop(clients);
+    let late = TcpStream::connect(addr).unwrap();
+    late.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let _ = child.kill();
+    let output = child.wait_with_output().unwrap();
+    let log = text(&output.stderr);
+    assert!(log.contains("accept-error"), "{log}");
+    assert!(log.contains("Too many open files"), "{log}");
+    assert!(
+        log.contains("#25 +0.000ms accept"),
+        "the 25th connection was not accepted:\n{log}"
+    );
+    drop(late);
+}

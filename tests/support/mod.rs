@@ -1,0 +1,167 @@
+//! Test support: run the real `hangup` binary and watch it from the client
+//! side of a real TCP connection.
+//!
+//! `Server::start("mid-body-reset", &[])` spawns `hangup serve` on a free
+//! loopback port and reads its `listening on` line; dropping it kills that
+//! process (by its PID, it is our child). `exchange` sends bytes and reads
+//! until the connection ends, answering what arrived and how it ended.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_hangup");
+
+/// How a connection ended, as seen by the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum End {
+    /// `read` returned 0: the server sent FIN.
+    Eof,
+    /// `read` failed with ECONNRESET: the server sent RST.
+    Reset,
+    /// Nothing decisive before the read timeout: still open.
+    Open,
+}
+
+pub struct Server {
+    child: Child,
+    pub addr: SocketAddr,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Server {
+    /// `hangup serve SCENARIO --set …` on 127.0.0.1, JSON log.
+    pub fn start(scenario: &str, sets: &[&str]) -> Server {
+        Server::start_on(scenario, sets, "127.0.0.1:0")
+    }
+
+    pub fn start_on(scenario: &str, sets: &[&str], listen: &str) -> Server {
+        let mut command = Command::new(BIN);
+        command.args(["serve", scenario, "--listen", listen, "--log", "json"]);
+        for set in sets {
+            command.args(["--set", set]);
+        }
+        let mut child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn hangup");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("read the listening line");
+        let addr = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .parse()
+            .expect("an address");
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&log);
+        let stderr = child.stderr.take().expect("stderr");
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                sink.lock().expect("log lock").push(line);
+            }
+        });
+        Server { child, addr, log }
+    }
+
+    pub fn connect(&self) -> TcpStream {
+        let stream = TcpStream::connect(self.addr).expect("connect");
+        stream.set_nodelay(true).expect("nodelay");
+        stream
+    }
+
+    /// The log lines so far.
+    pub fn log(&self) -> Vec<String> {
+        self.log.lock().expect("log lock").clone()
+    }
+
+    /// Wait (bounded) until a log line contains all of `parts`.
+    pub fn wait_for_log(&self, parts: &[&str]) -> String {
+        let give_up = Instant::now() + Duration::from_secs(5);
+        loop {
+            if let Some(line) = self.log().into_iter().find(|l| parts.iter().all(|p| l.contains(p))) {
+                return line;
+            }
+            assert!(
+                Instant::now() < give_up,
+                "no log line with {parts:?}; log:\n{}",
+                self.log().join("\n")
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub const GET: &[u8] = b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n";
+
+/// Read until the server ends the connection or `timeout` passes.
+pub fn read_to_end(stream: &mut TcpStream, timeout: Duration) -> (Vec<u8>, End) {
+    let give_up = Instant::now() + timeout;
+    let mut received = Vec::new();
+    let mut buf = [0u8; 65536];
+    loop {
+        let left = give_up.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return (received, End::Open);
+        }
+        stream.set_read_timeout(Some(left)).expect("read timeout");
+        match stream.read(&mut buf) {
+            Ok(0) => return (received, End::Eof),
+            Ok(n) => received.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == ErrorKind::ConnectionReset => return (received, End::Reset),
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => return (received, End::Open),
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => panic!("unexpected read error {e}"),
+        }
+    }
+}
+
+/// Read exactly `n` bytes (the server must not end first).
+pub fn read_exact(stream: &mut TcpStream, n: usize) -> Vec<u8> {
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("read timeout");
+    let mut buf = vec![0; n];
+    stream.read_exact(&mut buf).expect("read_exact");
+    buf
+}
+
+/// Connect, send `request`, read to the end: `(bytes, how it ended, time)`.
+pub fn exchange(server: &Server, request: &[u8], timeout: Duration) -> (Vec<u8>, End, Duration) {
+    let mut stream = server.connect();
+    let start = Instant::now();
+    stream.write_all(request).expect("send request");
+    let (bytes, end) = read_to_end(&mut stream, timeout);
+    (bytes, end, start.elapsed())
+}
+
+/// Run `hangup ARGS…` to completion.
+pub fn hangup(args: &[&str]) -> Output {
+    Command::new(BIN).args(args).output().expect("run hangup")
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Write a scenario to a fresh temporary file and return its path.
+pub fn scenario_file(name: &str, source: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("hangup-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(format!("{name}.hup"));
+    std::fs::write(&path, source).expect("write scenario");
+    path.to_string_lossy().into_owned()
+}
