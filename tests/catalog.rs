@@ -197,7 +197,7 @@ fn bad_request_custom_uses_the_scenarios_handlers() {
 
 #[test]
 fn slow_body_drips_one_byte_per_interval() {
-    let server = Server::start("slow-body", &["every=15ms"]);
+    let server = Server::start("slow-body", &["every=15ms", "idle=50ms"]);
     let (received, end, elapsed) = exchange(&server, GET, SHORT);
     assert!(
         text(&received).ends_with("\r\n\r\nHello, world!"),

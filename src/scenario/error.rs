@@ -57,6 +57,10 @@ impl ScenarioError {
     /// `FILE:LINE:COL: message`, the first line of the display.
     pub fn headline(&self) -> String {
         let span = self.diagnostic.span;
+        if span.line == 0 {
+            // Not about the text (a `--set` that does not fit): no position.
+            return format!("{}: {}", self.file, self.diagnostic.message);
+        }
         format!("{}:{}:{}: {}", self.file, span.line, span.col, self.diagnostic.message)
     }
 }
@@ -64,10 +68,11 @@ impl ScenarioError {
 impl fmt::Display for ScenarioError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let span = self.diagnostic.span;
-        writeln!(f, "{}", self.headline())?;
+        write!(f, "{}", self.headline())?;
         if span.line == 0 {
             return Ok(());
         }
+        writeln!(f)?;
         let gutter = span.line.to_string();
         writeln!(f, "{} |", " ".repeat(gutter.len()))?;
         writeln!(f, "{} | {}", gutter, self.source_line)?;

@@ -67,3 +67,6 @@ pub fn load(name_or_path: &str, overrides: &BTreeMap<String, String>) -> Result<
         }),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -54,6 +54,9 @@ pub fn parse(source: &str, overrides: &BTreeMap<String, String>) -> Result<Scena
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let split = text.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
+    if number.is_empty() {
+        return Err(format!("`{text}` is not a duration like 250ms or 2s"));
+    }
     let scale = match unit {
         "us" => 1e-6,
         "ms" => 1e-3,
@@ -73,6 +76,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 pub fn parse_number(text: &str) -> Result<u64, String> {
     let split = text.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
+    if number.is_empty() {
+        return Err(format!("`{text}` is not a number like 3 or 64KiB"));
+    }
     let scale: u64 = match unit {
         "" | "B" => 1,
         "KiB" | "k" => 1 << 10,

@@ -1,0 +1,445 @@
+//! Parser tests: what every statement parses to, and every error with its
+//! exact line, column and message, as a table.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use super::ast::*;
+use super::parser::parse;
+
+fn body(src: &str) -> Vec<Stmt> {
+    parse(src, &BTreeMap::new())
+        .unwrap_or_else(|d| panic!("{src:?}: {}:{}: {}", d.span.line, d.span.col, d.message))
+        .body
+}
+
+fn one(src: &str) -> Stmt {
+    let mut stmts = body(src);
+    assert_eq!(stmts.len(), 1, "{src:?}");
+    stmts.remove(0)
+}
+
+fn bytes(b: &[u8]) -> Payload {
+    Payload {
+        pieces: vec![Piece::Bytes(b.to_vec())],
+    }
+}
+
+#[test]
+fn read_forms() {
+    let read = |what, within, on_timeout: Option<Stmt>| Stmt::Read {
+        what,
+        within,
+        on_timeout: on_timeout.map(Box::new),
+    };
+    assert_eq!(one("read request"), read(ReadGoal::Request, None, None));
+    assert_eq!(one("read head"), read(ReadGoal::Head, None, None));
+    assert_eq!(one("read 64KiB"), read(ReadGoal::Bytes(65536), None, None));
+    assert_eq!(one("read 10 bytes"), read(ReadGoal::Bytes(10), None, None));
+    assert_eq!(one("read until eof"), read(ReadGoal::Eof, None, None));
+    assert_eq!(
+        one("read request within 5s else reset"),
+        read(ReadGoal::Request, Some(Duration::from_secs(5)), Some(Stmt::Reset))
+    );
+    assert_eq!(
+        one("read head within 1.5s"),
+        read(ReadGoal::Head, Some(Duration::from_millis(1500)), None)
+    );
+}
+
+#[test]
+fn write_forms() {
+    assert_eq!(
+        one(r#"write "a\r\n" hex "0d 0A" repeat 3 "xy""#),
+        Stmt::Write {
+            payload: Payload {
+                pieces: vec![
+                    Piece::Bytes(b"a\r\n".to_vec()),
+                    Piece::Bytes(vec![0x0d, 0x0a]),
+                    Piece::Repeat {
+                        pattern: b"xy".to_vec(),
+                        count: 3
+                    },
+                ]
+            },
+            every: None
+        }
+    );
+    assert_eq!(
+        one(r#"write "\x00\t\"\\" every 250ms"#),
+        Stmt::Write {
+            payload: bytes(b"\x00\t\"\\"),
+            every: Some(Duration::from_millis(250))
+        }
+    );
+}
+
+#[test]
+fn respond_forms() {
+    assert_eq!(
+        one(r#"respond 404 reason "Nope" header "A: b" header "C: d" body "x" chunked"#),
+        Stmt::Respond(Response {
+            status: 404,
+            reason: Some(b"Nope".to_vec()),
+            headers: vec![b"A: b".to_vec(), b"C: d".to_vec()],
+            body: bytes(b"x"),
+            chunked: true,
+        })
+    );
+    assert_eq!(
+        one("respond 204"),
+        Stmt::Respond(Response {
+            status: 204,
+            reason: None,
+            headers: vec![],
+            body: Payload::default(),
+            chunked: false
+        })
+    );
+}
+
+#[test]
+fn simple_statements() {
+    assert_eq!(one("sleep 2m"), Stmt::Sleep(Duration::from_secs(120)));
+    assert_eq!(one("sleep 500us"), Stmt::Sleep(Duration::from_micros(500)));
+    assert_eq!(one("close"), Stmt::Close { drain: true });
+    assert_eq!(one("close now"), Stmt::Close { drain: false });
+    assert_eq!(one("reset"), Stmt::Reset);
+    assert_eq!(one("half-close"), Stmt::HalfClose);
+    assert_eq!(one("hang"), Stmt::Hang);
+    assert_eq!(one(r#"log "hi""#), Stmt::Log("hi".into()));
+}
+
+#[test]
+fn loops_and_ifs() {
+    assert_eq!(
+        one("loop 3 times\n  reset\nend"),
+        Stmt::Loop {
+            times: Some(3),
+            body: vec![Stmt::Reset]
+        }
+    );
+    assert_eq!(
+        one("loop\nend"),
+        Stmt::Loop {
+            times: None,
+            body: vec![]
+        }
+    );
+    assert_eq!(
+        one("loop forever\nhang\nend"),
+        Stmt::Loop {
+            times: None,
+            body: vec![Stmt::Hang]
+        }
+    );
+    let stmt = one(
+        "if request is 2 and not method is GET or connection every 3\n reset\nelse if path is \"/\"\n hang\nelse\n close\nend",
+    );
+    let Stmt::If { branches, otherwise } = stmt else {
+        panic!()
+    };
+    assert_eq!(branches.len(), 2);
+    assert_eq!(otherwise, vec![Stmt::Close { drain: true }]);
+    let request_is_2 = Cond::Atom(Atom::Request(Cmp::Eq, 2));
+    let not_get = Cond::Not(Box::new(Cond::Atom(Atom::Method(b"GET".to_vec()))));
+    let every_3 = Cond::Atom(Atom::Connection(Cmp::Every, 3));
+    assert_eq!(
+        branches[0].0,
+        Cond::Or(
+            Box::new(Cond::And(Box::new(request_is_2), Box::new(not_get))),
+            Box::new(every_3)
+        )
+    );
+}
+
+#[test]
+fn conditions() {
+    let cond = |src: &str| {
+        let Stmt::If { mut branches, .. } = one(&format!("if {src}\nend")) else {
+            panic!()
+        };
+        branches.remove(0).0
+    };
+    let atom = |a| Cond::Atom(a);
+    assert_eq!(cond("request >= 2"), atom(Atom::Request(Cmp::Ge, 2)));
+    assert_eq!(cond("request is not 1"), atom(Atom::Request(Cmp::Ne, 1)));
+    assert_eq!(cond("connection < 4"), atom(Atom::Connection(Cmp::Lt, 4)));
+    assert_eq!(cond("method is \"PUT\""), atom(Atom::Method(b"PUT".to_vec())));
+    assert_eq!(
+        cond("path starts-with \"/api\""),
+        atom(Atom::Path(TextTest::StartsWith(b"/api".to_vec())))
+    );
+    assert_eq!(cond("header \"expect\""), atom(Atom::Header(b"expect".to_vec(), None)));
+    assert_eq!(
+        cond("header \"x\" is \"1\""),
+        atom(Atom::Header(b"x".to_vec(), Some(b"1".to_vec())))
+    );
+}
+
+#[test]
+fn params_and_overrides() {
+    let src = "param after = 120s\nparam n = 2\nparam msg = \"hi\"\nsleep $after\nloop $n times\n write $msg\nend\n";
+    let scenario = parse(src, &BTreeMap::new()).unwrap();
+    assert_eq!(scenario.body[0], Stmt::Sleep(Duration::from_secs(120)));
+    let overrides: BTreeMap<String, String> = [("after", "2s"), ("n", "5"), ("msg", "yo")]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let scenario = parse(src, &overrides).unwrap();
+    assert_eq!(scenario.body[0], Stmt::Sleep(Duration::from_secs(2)));
+    assert_eq!(
+        scenario.body[1],
+        Stmt::Loop {
+            times: Some(5),
+            body: vec![Stmt::Write {
+                payload: bytes(b"yo"),
+                every: None
+            }]
+        }
+    );
+    assert_eq!(scenario.params[0].value, Value::Duration(Duration::from_secs(2)));
+}
+
+#[test]
+fn handlers_default_to_node() {
+    let scenario = parse("read request\n", &BTreeMap::new()).unwrap();
+    let Stmt::Write { payload, .. } = &scenario.on_bad_request[0] else {
+        panic!()
+    };
+    assert_eq!(
+        payload.to_vec(),
+        b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n"
+    );
+    let scenario = parse("on bad-request\n reset\nend\n", &BTreeMap::new()).unwrap();
+    assert_eq!(scenario.on_bad_request, vec![Stmt::Reset]);
+}
+
+/// `(source, line, column, message)`: every error the language reports.
+const ERRORS: &[(&str, usize, usize, &str)] = &[
+    (
+        "jump",
+        1,
+        1,
+        "unknown statement `jump`; expected one of read, write, respond, sleep, close, reset, half-close, hang, loop, if, log",
+    ),
+    ("\n  reset now", 2, 9, "expected end of line, found `now`"),
+    (
+        "read",
+        1,
+        5,
+        "expected what to read: `request`, `head`, a byte count, or `until eof`, found end of line",
+    ),
+    ("read until end", 1, 12, "expected `eof`, found `end`"),
+    (
+        "read request else close",
+        1,
+        14,
+        "`else` after `read` needs a time limit first: `within DURATION else …`",
+    ),
+    (
+        "read request within 5",
+        1,
+        21,
+        "`5` needs a unit: 250ms, 2s, 2m, 1h or 500us",
+    ),
+    (
+        "read request within 5x",
+        1,
+        21,
+        "`x` is not a time unit; use us, ms, s, m or h",
+    ),
+    (
+        "read request within 5s else loop",
+        1,
+        29,
+        "`loop` needs its own lines; after `else` use a one-line statement",
+    ),
+    ("read 5s", 1, 6, "`5s` is a duration, but a number is expected here"),
+    ("read 5 KB2", 1, 8, "expected end of line, found `KB2`"),
+    ("sleep", 1, 6, "expected a duration like 250ms or 2s, found end of line"),
+    (
+        "sleep \"1s\"",
+        1,
+        7,
+        "expected a duration like 250ms or 2s, found a string",
+    ),
+    (
+        "write",
+        1,
+        6,
+        "expected bytes to write: a string, `hex \"…\"`, `repeat N \"…\"`, found end of line",
+    ),
+    ("write \"abc", 1, 7, "unterminated string: add a closing `\"`"),
+    (
+        "write \"a\\qb\"",
+        1,
+        9,
+        "unknown escape `\\q`; use \\r \\n \\t \\0 \\\\ \\\" or \\xHH",
+    ),
+    ("write \"\\x4\"", 1, 8, "`\\x` needs two hex digits, like `\\x0d`"),
+    ("write hex \"0d0\"", 1, 11, "hex needs an even number of digits"),
+    ("write hex \"zz\"", 1, 11, "`zz` is not a hex byte"),
+    ("write repeat 3 \"\"", 1, 16, "cannot repeat an empty string"),
+    (
+        "write \"a\" every",
+        1,
+        16,
+        "expected a duration like 250ms or 2s, found end of line",
+    ),
+    ("respond 42", 1, 9, "status 42 is not a three-digit HTTP status"),
+    (
+        "respond 200 header \"nocolon\"",
+        1,
+        20,
+        "a header needs a `:` between name and value",
+    ),
+    (
+        "respond 200 body",
+        1,
+        17,
+        "expected the body: a string, `hex \"…\"` or `repeat N \"…\"`, found end of line",
+    ),
+    ("loop\nreset", 1, 1, "`loop` on line 1 is never closed: add `end`"),
+    ("loop 3\nend", 1, 7, "expected `times`, found end of line"),
+    (
+        "loop 3 times extra\nend",
+        1,
+        14,
+        "expected `N times`, `forever` or end of line after `loop`, found `extra`",
+    ),
+    (
+        "loop\nelse\nend",
+        2,
+        1,
+        "`else` belongs to an `if`; close this `loop` with `end`",
+    ),
+    ("end", 1, 1, "`end` without a `loop`, `if` or `on` to close"),
+    ("else", 1, 1, "`else` without an `if`"),
+    (
+        "if\nend",
+        1,
+        3,
+        "expected a condition: `request`, `connection`, `method`, `path`, `header` or `not`, found end of line",
+    ),
+    (
+        "if request 2\nend",
+        1,
+        12,
+        "expected a comparison: `is`, `is not`, `every`, `==`, `!=`, `<`, `<=`, `>` or `>=`, found `2`",
+    ),
+    (
+        "if path = \"/\"\nend",
+        1,
+        9,
+        "expected `is` or `starts-with`, found `=`",
+    ),
+    ("if method is 3\nend", 1, 14, "expected a method like GET, found `3`"),
+    (
+        "if request is 1\nelse\nelse\nend",
+        3,
+        1,
+        "a second `else` in the same `if`",
+    ),
+    (
+        "if request is 1\nreset",
+        1,
+        1,
+        "`if` on line 1 is never closed: add `end`",
+    ),
+    ("param", 1, 6, "expected a parameter name after `param`"),
+    ("param x 3", 1, 9, "expected `=`, found `3`"),
+    (
+        "param x = reset",
+        1,
+        11,
+        "expected a value (a duration, a number or a string), found `reset`",
+    ),
+    ("param x = 1\nparam x = 2", 2, 7, "parameter `x` is already declared"),
+    (
+        "sleep $nope",
+        1,
+        7,
+        "unknown parameter `$nope`; declare it first with `param nope = …`",
+    ),
+    (
+        "param n = 3\nsleep $n",
+        2,
+        7,
+        "`$n` is a number, but a duration is expected here",
+    ),
+    (
+        "param d = 1s\nread $d bytes",
+        2,
+        6,
+        "`$d` is a duration, but a number is expected here",
+    ),
+    (
+        "param d = 1s\nwrite $d",
+        2,
+        7,
+        "`$d` is a duration, but a string is expected here",
+    ),
+    (
+        "loop\nparam x = 1\nend",
+        2,
+        1,
+        "`param` is allowed only at the top level, not inside `loop`",
+    ),
+    (
+        "on timeout\nend",
+        1,
+        4,
+        "expected `bad-request` or `headers-too-large`, found `timeout`",
+    ),
+    (
+        "on bad-request\nend\non bad-request\nend",
+        3,
+        4,
+        "this handler is already defined above",
+    ),
+    ("sleep 1s $", 1, 10, "expected a parameter name after `$`"),
+    ("reset !", 1, 7, "unexpected `!`; did you mean `!=`?"),
+    ("reset @", 1, 7, "unexpected character `@`"),
+    ("read 12ab3", 1, 10, "unexpected `3` in number `12ab`"),
+];
+
+#[test]
+fn every_error_has_its_line_column_and_message() {
+    for (src, line, col, message) in ERRORS {
+        let error = parse(src, &BTreeMap::new()).expect_err(src);
+        assert_eq!(
+            (error.span.line, error.span.col, error.message.as_str()),
+            (*line, *col, *message),
+            "source: {src:?}"
+        );
+    }
+}
+
+#[test]
+fn override_errors() {
+    let set = |k: &str, v: &str| -> BTreeMap<String, String> { [(k.to_string(), v.to_string())].into() };
+    let err = parse("param after = 1s\n", &set("after", "soon")).unwrap_err();
+    assert_eq!(
+        err.message,
+        "--set after=soon: `soon` is not a duration like 250ms or 2s"
+    );
+    let err = parse("param after = 1s\n", &set("before", "2s")).unwrap_err();
+    assert_eq!(
+        err.message,
+        "--set before: no parameter named `before`; its parameters are: after"
+    );
+    let err = parse("reset\n", &set("x", "1")).unwrap_err();
+    assert_eq!(
+        err.message,
+        "--set x: no parameter named `x`; this scenario has no parameters"
+    );
+}
+
+#[test]
+fn every_builtin_parses() {
+    for (name, source) in super::catalog::BUILTINS {
+        let scenario = super::parse_named(name, source, &BTreeMap::new()).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!scenario.summary.is_empty(), "{name} has no summary comment");
+    }
+}

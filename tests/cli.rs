@@ -1,0 +1,158 @@
+//! The command line: subcommands, messages and exit codes.
+
+mod support;
+
+use std::process::{Command, Stdio};
+
+use support::{BIN, Server, hangup, scenario_file, text};
+
+#[test]
+fn list_names_every_builtin_with_a_summary() {
+    let out = hangup(&["list"]);
+    assert!(out.status.success());
+    let listing = text(&out.stdout);
+    for (name, _) in hangup::scenario::catalog::BUILTINS {
+        let line = listing
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("{name} missing"));
+        assert!(line.len() > name.len() + 10, "no summary: {line}");
+    }
+}
+
+#[test]
+fn list_into_a_closed_pipe_does_not_panic() {
+    let out = Command::new("sh")
+        .args([
+            "-c",
+            &format!("{BIN} list | head -1; echo \"status=${{PIPESTATUS[0]:-0}}\""),
+        ])
+        .output()
+        .unwrap();
+    assert!(!text(&out.stderr).contains("panicked"), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).starts_with("hello"));
+}
+
+#[test]
+fn show_prints_the_source_and_rejects_unknown_names() {
+    let out = hangup(&["show", "mid-body-reset"]);
+    assert!(out.status.success());
+    assert_eq!(text(&out.stdout), include_str!("../scenarios/mid-body-reset.hup"));
+    let out = hangup(&["show", "nope"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        "hangup: no built-in scenario named `nope`; `hangup list` shows them all\n"
+    );
+}
+
+#[test]
+fn check_accepts_valid_files_and_shows_errors_with_a_caret() {
+    let good = scenario_file("good", "read request\nreset\n");
+    let bad = scenario_file("bad", "read request\nsleep 5\n");
+    let out = hangup(&["check", &good]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(text(&out.stdout), format!("{good}: ok\n"));
+    let out = hangup(&["check", &good, &bad]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        format!("{bad}:2:7: `5` needs a unit: 250ms, 2s, 2m, 1h or 500us\n  |\n2 | sleep 5\n  |       ^\n")
+    );
+}
+
+#[test]
+fn check_accepts_builtin_names_too() {
+    let out = hangup(&["check", "hello", "keepalive-reset"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
+#[test]
+fn unknown_scenario_is_a_usage_error() {
+    let out = hangup(&["serve", "no-such-thing"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        "hangup: unknown scenario `no-such-thing`: not a built-in (see `hangup list`) and no such file\n"
+    );
+    let out = hangup(&["serve", "./missing.hup"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).starts_with("hangup: cannot read scenario file ./missing.hup: No such file"));
+}
+
+#[test]
+fn bad_set_is_a_usage_error() {
+    for (set, message) in [
+        ("after", "hangup: --set after: expected NAME=VALUE, like after=2s\n"),
+        (
+            "before=1s",
+            "hangup: server-timeout: --set before: no parameter named `before`; its parameters are: after\n",
+        ),
+        (
+            "after=soon",
+            "hangup: server-timeout: --set after=soon: `soon` is not a duration like 250ms or 2s\n",
+        ),
+    ] {
+        let out = hangup(&["serve", "server-timeout", "--listen", "127.0.0.1:0", "--set", set]);
+        assert_eq!(out.status.code(), Some(2), "{set}");
+        assert_eq!(text(&out.stderr), message, "{set}");
+    }
+}
+
+#[test]
+fn address_in_use_is_a_system_error_naming_the_address() {
+    let server = Server::start("hang", &[]);
+    let addr = server.addr.to_string();
+    let out = hangup(&["serve", "hang", "--listen", &addr]);
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(
+        text(&out.stderr),
+        format!("hangup: failed to listen on {addr}: Address already in use (os error 98)\n")
+    );
+}
+
+#[test]
+fn bad_flags_and_missing_subcommand_are_usage_errors() {
+    let out = hangup(&["serve"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = hangup(&["serve", "hello", "--log", "xml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(text(&out.stderr), "hangup: --log xml: expected `text` or `json`\n");
+    let out = hangup(&["serve", "hello", "--listen", "nowhere"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = hangup(&[]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = hangup(&["--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stdout).contains("serve"));
+}
+
+#[test]
+fn text_log_is_one_readable_line_per_event() {
+    let mut child = Command::new(BIN)
+        .args(["serve", "empty-reply", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
+    assert!(line.starts_with("listening on 127.0.0.1:"), "{line}");
+    let addr = line.trim().trim_start_matches("listening on ");
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    std::io::Write::write_all(&mut stream, support::GET).unwrap();
+    let _ = support::read_to_end(&mut stream, std::time::Duration::from_secs(2));
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    let _ = child.kill();
+    let log = text(&child.wait_with_output().unwrap().stderr);
+    let lines: Vec<&str> = log.lines().collect();
+    assert!(lines[0].starts_with("#1 +0.000ms accept peer=127.0.0.1:"), "{log}");
+    assert!(
+        lines[1].contains(" request method=GET path=/ bytes=35 number=1"),
+        "{log}"
+    );
+    assert!(
+        lines[2].contains(" end how=fin bytes_in=35 bytes_out=0 requests=1"),
+        "{log}"
+    );
+}
