@@ -32,8 +32,11 @@ const READ_CHUNK: usize = 16 * 1024;
 const WINDOW: usize = crate::http::MAX_HEAD_BYTES + 1;
 /// How long a reset waits for written bytes to leave before it discards them.
 const RESET_FLUSH_LIMIT: Duration = Duration::from_secs(3);
-/// How often a reset re-checks the send queue while waiting.
-const RESET_FLUSH_POLL: Duration = Duration::from_millis(1);
+/// A reset re-checks the send queue after 20 µs, then twice as long each
+/// time up to 1 ms: on loopback the ACK is usually back within the first
+/// interval, so the RST follows the last byte by microseconds.
+const RESET_FLUSH_FIRST_POLL: Duration = Duration::from_micros(20);
+const RESET_FLUSH_MAX_POLL: Duration = Duration::from_millis(1);
 /// At most this much unread input is read away before a draining close.
 const DRAIN_LIMIT: usize = 1024 * 1024;
 
@@ -60,6 +63,7 @@ enum State<'s> {
     Flushing {
         give_up_at: Instant,
         next_check: Instant,
+        interval: Duration,
     },
     /// The script ended with `hang`: discard input until the peer leaves.
     Hanging,
@@ -258,6 +262,7 @@ impl<'s> Conn<'s> {
             Step::End(Ending::Reset) => State::Flushing {
                 give_up_at: now + RESET_FLUSH_LIMIT,
                 next_check: now,
+                interval: RESET_FLUSH_FIRST_POLL,
             },
             Step::End(Ending::Close { drain }) => {
                 self.close(drain, now, log);
@@ -469,14 +474,23 @@ impl<'s> Conn<'s> {
     }
 
     fn progress_flush(&mut self, now: Instant, log: &mut Log) -> Progress {
-        let State::Flushing { give_up_at, .. } = self.state else {
+        let State::Flushing {
+            give_up_at,
+            next_check,
+            interval,
+        } = self.state
+        else {
             return Progress::Closed;
         };
+        if now < next_check {
+            return Progress::Wait;
+        }
         let unsent = self.stream.as_ref().map_or(Ok(0), sock::unsent_bytes).unwrap_or(0);
         if unsent > 0 && now < give_up_at {
             self.state = State::Flushing {
                 give_up_at,
-                next_check: now + RESET_FLUSH_POLL,
+                next_check: now + interval,
+                interval: (interval * 2).min(RESET_FLUSH_MAX_POLL),
             };
             return Progress::Wait;
         }
