@@ -188,8 +188,13 @@ fn curl_upload_is_reset_mid_body() {
     let data = format!("@{}", path.display());
     let (code, _, stderr) = curl(&server, &["-X", "POST", "--data-binary", &data]);
     let _ = std::fs::remove_file(&path);
-    assert_eq!(code, 56, "{stderr}");
-    assert!(stderr.starts_with("curl: (56) "), "{stderr}");
+    // The RST finds curl in send() or in recv(): both are the reset.
+    assert!([55, 56].contains(&code), "{code}: {stderr}");
+    let expected = match code {
+        55 => "curl: (55) Send failure: Connection reset by peer\n",
+        _ => "curl: (56) Recv failure: Connection reset by peer\n",
+    };
+    assert_eq!(stderr, expected);
     server.wait_for_log(&[r#""event":"read""#, r#""bytes":65536"#]);
 }
 
@@ -292,10 +297,12 @@ fn node_upload_is_reset_while_writing() {
     let server = Server::start("upload-reset", &["limit=64KiB"]);
     let (code, lines) = node(&server, 1, 0, 8 << 20);
     assert_eq!(code, 1);
-    assert_eq!(
-        lines,
-        "request 1: error ECONNRESET: write ECONNRESET (reusedSocket=false)\n"
-    );
+    // Usually in write (20 of 20 alone); under load sometimes in read.
+    let either = [
+        "request 1: error ECONNRESET: write ECONNRESET (reusedSocket=false)\n",
+        "request 1: error ECONNRESET: read ECONNRESET (reusedSocket=false)\n",
+    ];
+    assert!(either.contains(&lines.as_str()), "{lines}");
 }
 
 #[test]

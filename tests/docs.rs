@@ -77,7 +77,8 @@ fn readme_names_only_real_scenarios() {
             continue;
         };
         let name = rest.split_whitespace().next().unwrap_or("").trim_matches('`');
-        if name.is_empty() || name.contains('/') || name.ends_with(".hup") || name.starts_with('-') {
+        let placeholder = name.chars().all(|c| c.is_ascii_uppercase());
+        if placeholder || name.contains('/') || name.ends_with(".hup") || name.starts_with('-') {
             continue;
         }
         assert!(

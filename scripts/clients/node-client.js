@@ -17,6 +17,18 @@ let failed = false;
 function once(n) {
   return new Promise((resolve) => {
     const size = Number(bodyBytes);
+    let response = null;
+    let got = 0;
+    let reported = false;
+    // Node may emit both the request's and the response's 'error' for one
+    // failure, in either order: report the first outcome only.
+    const report = (line, ok) => {
+      if (reported) return;
+      reported = true;
+      if (!ok) failed = true;
+      console.log(`request ${n}: ${line}`);
+      resolve();
+    };
     const req = http.request(url, {
       agent,
       method: size > 0 ? 'POST' : 'GET',
@@ -24,22 +36,20 @@ function once(n) {
     });
     req.setTimeout(Number(timeoutMs), () => req.destroy(new Error('client timeout')));
     req.on('response', (res) => {
-      let got = 0;
+      response = res;
       res.on('data', (chunk) => { got += chunk.length; });
-      res.on('end', () => {
-        console.log(`request ${n}: status ${res.statusCode}, ${got} body bytes`);
-        resolve();
-      });
+      res.on('end', () => report(`status ${res.statusCode}, ${got} body bytes`, true));
       res.on('error', (err) => {
-        failed = true;
-        console.log(`request ${n}: status ${res.statusCode}, error ${err.code || '-'}: ${err.message} after ${got} body bytes`);
-        resolve();
+        report(`status ${res.statusCode}, error ${err.code || '-'}: ${err.message} after ${got} body bytes`, false);
+      });
+      res.on('close', () => {
+        if (!res.complete) report(`status ${res.statusCode}, error -: closed after ${got} body bytes`, false);
       });
     });
     req.on('error', (err) => {
-      failed = true;
-      console.log(`request ${n}: error ${err.code || '-'}: ${err.message} (reusedSocket=${req.reusedSocket})`);
-      resolve();
+      // Once a response has started, its own events tell the outcome.
+      if (response) return;
+      report(`error ${err.code || '-'}: ${err.message} (reusedSocket=${req.reusedSocket})`, false);
     });
     if (size > 0) {
       req.write(Buffer.alloc(size, 'u'));
