@@ -34,6 +34,17 @@ fn every_example_in_the_language_reference_parses() {
 }
 
 #[test]
+fn every_example_in_the_readme_parses() {
+    let blocks = hup_blocks(include_str!("../README.md"));
+    assert!(!blocks.is_empty());
+    for (line, source) in blocks {
+        if let Err(e) = hangup::scenario::parse_named("README.md", &source, &BTreeMap::new()) {
+            panic!("the example at README.md line {line} does not parse:\n{e}");
+        }
+    }
+}
+
+#[test]
 fn every_statement_has_an_example() {
     let reference = include_str!("../scenarios/README.md");
     let examples: String = hup_blocks(reference).into_iter().map(|(_, s)| s).collect();
