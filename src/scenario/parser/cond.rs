@@ -1,0 +1,113 @@
+//! Conditions of `if`: `request >= 2 and not method is GET or ...`.
+//!
+//! Precedence, loosest first: `or`, `and`, `not`.
+
+use super::Parser;
+use crate::scenario::ast::{Atom, Cmp, Cond, TextTest};
+use crate::scenario::error::Diagnostic;
+use crate::scenario::lexer::TokenKind;
+
+impl Parser<'_> {
+    /// `cond := and { or and }`, `and := unary { and unary }`.
+    pub(super) fn parse_cond(&mut self) -> Result<Cond, Diagnostic> {
+        let mut left = self.parse_and()?;
+        while self.eat_word("or") {
+            let right = self.parse_and()?;
+            left = Cond::Or(Box::new(left), Box::new(right));
+        }
+        Ok(left)
+    }
+
+    pub(super) fn parse_and(&mut self) -> Result<Cond, Diagnostic> {
+        let mut left = self.parse_unary()?;
+        while self.eat_word("and") {
+            let right = self.parse_unary()?;
+            left = Cond::And(Box::new(left), Box::new(right));
+        }
+        Ok(left)
+    }
+
+    pub(super) fn parse_unary(&mut self) -> Result<Cond, Diagnostic> {
+        if self.eat_word("not") {
+            return Ok(Cond::Not(Box::new(self.parse_unary()?)));
+        }
+        let atom = match self.peek_word() {
+            Some("request") => {
+                self.next();
+                let cmp = self.parse_cmp()?;
+                Atom::Request(cmp, self.parse_number()?)
+            }
+            Some("connection") => {
+                self.next();
+                let cmp = self.parse_cmp()?;
+                Atom::Connection(cmp, self.parse_number()?)
+            }
+            Some("method") => {
+                self.next();
+                self.expect_word("is")?;
+                let token = self.next();
+                match token.kind {
+                    TokenKind::Word(w) => Atom::Method(w.into_bytes()),
+                    TokenKind::Str(s) => Atom::Method(s),
+                    other => {
+                        return Err(Diagnostic::new(
+                            token.span,
+                            format!("expected a method like GET, found {}", other.describe()),
+                        ));
+                    }
+                }
+            }
+            Some("path") => {
+                self.next();
+                let test = if self.eat_word("is") {
+                    TextTest::Is(self.parse_string("a path string like \"/upload\"")?)
+                } else if self.eat_word("starts-with") {
+                    TextTest::StartsWith(self.parse_string("a path prefix string like \"/api/\"")?)
+                } else {
+                    return Err(self.unexpected("`is` or `starts-with`"));
+                };
+                Atom::Path(test)
+            }
+            Some("header") => {
+                self.next();
+                let name = self.parse_string("a header name string")?;
+                let value = if self.eat_word("is") {
+                    Some(self.parse_string("a header value string")?)
+                } else {
+                    None
+                };
+                Atom::Header(name, value)
+            }
+            _ => {
+                return Err(
+                    self.unexpected("a condition: `request`, `connection`, `method`, `path`, `header` or `not`")
+                );
+            }
+        };
+        Ok(Cond::Atom(atom))
+    }
+
+    pub(super) fn parse_cmp(&mut self) -> Result<Cmp, Diagnostic> {
+        let token = self.peek().clone();
+        let cmp = match &token.kind {
+            TokenKind::Word(w) if w == "is" => {
+                self.next();
+                return Ok(if self.eat_word("not") { Cmp::Ne } else { Cmp::Eq });
+            }
+            TokenKind::Word(w) if w == "every" => Cmp::Every,
+            TokenKind::Op("==") => Cmp::Eq,
+            TokenKind::Op("!=") => Cmp::Ne,
+            TokenKind::Op("<") => Cmp::Lt,
+            TokenKind::Op("<=") => Cmp::Le,
+            TokenKind::Op(">") => Cmp::Gt,
+            TokenKind::Op(">=") => Cmp::Ge,
+            _ => {
+                return Err(
+                    self.unexpected("a comparison: `is`, `is not`, `every`, `==`, `!=`, `<`, `<=`, `>` or `>=`")
+                );
+            }
+        };
+        self.next();
+        Ok(cmp)
+    }
+}

@@ -1,0 +1,216 @@
+//! Values: durations, numbers and sizes, strings, hex, and parameters.
+//!
+//! A `param` line fixes a parameter's kind by its default; `--set` text is
+//! parsed as that kind. A `$name` is replaced by its value where it is used,
+//! after checking that the kind fits.
+
+use std::time::Duration;
+
+use super::Parser;
+use crate::scenario::ast::{Param, Value};
+use crate::scenario::error::{Diagnostic, Span};
+use crate::scenario::lexer::{Token, TokenKind};
+
+/// Parse a duration such as `250ms`, `2s`, `1.5m`, `1h`, `500us`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let split = text.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    if number.is_empty() {
+        return Err(format!("`{text}` is not a duration like 250ms or 2s"));
+    }
+    let scale = match unit {
+        "us" => 1e-6,
+        "ms" => 1e-3,
+        "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        "" => return Err(format!("`{text}` needs a unit: 250ms, 2s, 2m, 1h or 500us")),
+        _ => return Err(format!("`{unit}` is not a time unit; use us, ms, s, m or h")),
+    };
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration like 250ms or 2s"))?;
+    Ok(Duration::from_secs_f64(value * scale))
+}
+
+/// Parse a count or a size: `3`, `13`, `64KiB`, `1MiB`, `10KB`.
+pub fn parse_number(text: &str) -> Result<u64, String> {
+    let split = text.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    if number.is_empty() {
+        return Err(format!("`{text}` is not a number like 3 or 64KiB"));
+    }
+    let scale: u64 = match unit {
+        "" | "B" => 1,
+        "KiB" | "k" => 1 << 10,
+        "MiB" | "M" => 1 << 20,
+        "GiB" | "G" => 1 << 30,
+        "KB" | "kB" => 1000,
+        "MB" => 1_000_000,
+        "GB" => 1_000_000_000,
+        _ if parse_duration(text).is_ok() => {
+            return Err(format!("`{text}` is a duration, but a number is expected here"));
+        }
+        _ => {
+            return Err(format!(
+                "`{unit}` is not a size unit; use KiB, MiB, GiB, KB, MB or none"
+            ));
+        }
+    };
+    let value: u64 = number.parse().map_err(|_| format!("`{text}` is not a whole number"))?;
+    value.checked_mul(scale).ok_or_else(|| format!("`{text}` is too large"))
+}
+
+pub(super) fn decode_hex(text: &[u8]) -> Result<Vec<u8>, String> {
+    let digits: Vec<u8> = text.iter().copied().filter(|c| !c.is_ascii_whitespace()).collect();
+    if !digits.len().is_multiple_of(2) {
+        return Err("hex needs an even number of digits".to_string());
+    }
+    digits
+        .chunks(2)
+        .map(|pair| {
+            let s = std::str::from_utf8(pair).map_err(|_| "hex digits must be ASCII".to_string())?;
+            u8::from_str_radix(s, 16).map_err(|_| format!("`{s}` is not a hex byte"))
+        })
+        .collect()
+}
+
+impl Parser<'_> {
+    /// `param NAME = VALUE`
+    pub(super) fn parse_param(&mut self) -> Result<(), Diagnostic> {
+        self.next();
+        let name_token = self.next();
+        let TokenKind::Word(name) = name_token.kind else {
+            return Err(Diagnostic::new(
+                name_token.span,
+                "expected a parameter name after `param`",
+            ));
+        };
+        if self.params.iter().any(|p| p.name == name) {
+            return Err(Diagnostic::new(
+                name_token.span,
+                format!("parameter `{name}` is already declared"),
+            ));
+        }
+        match self.next() {
+            Token {
+                kind: TokenKind::Op("="),
+                ..
+            } => {}
+            other => {
+                return Err(Diagnostic::new(
+                    other.span,
+                    format!("expected `=`, found {}", other.kind.describe()),
+                ));
+            }
+        }
+        let value_token = self.next();
+        let default = match &value_token.kind {
+            TokenKind::Str(bytes) => Value::Bytes(bytes.clone()),
+            TokenKind::Number(text) => match parse_duration(text) {
+                Ok(d) => Value::Duration(d),
+                Err(_) => Value::Number(parse_number(text).map_err(|m| Diagnostic::new(value_token.span, m))?),
+            },
+            other => {
+                return Err(Diagnostic::new(
+                    value_token.span,
+                    format!(
+                        "expected a value (a duration, a number or a string), found {}",
+                        other.describe()
+                    ),
+                ));
+            }
+        };
+        self.expect_line_end()?;
+        let value = match self.overrides.get(&name) {
+            None => default,
+            Some(text) => {
+                let parsed = match default {
+                    Value::Duration(_) => parse_duration(text).map(Value::Duration),
+                    Value::Number(_) => parse_number(text).map(Value::Number),
+                    Value::Bytes(_) => Ok(Value::Bytes(text.as_bytes().to_vec())),
+                };
+                parsed.map_err(|m| {
+                    Diagnostic::new(
+                        Span {
+                            line: 0,
+                            col: 0,
+                            width: 0,
+                        },
+                        format!("--set {name}={text}: {m}"),
+                    )
+                })?
+            }
+        };
+        self.params.push(Param { name, value });
+        Ok(())
+    }
+
+    /// The value of `$name`, or an error pointing at its token.
+    pub(super) fn lookup(&self, token: &Token, name: &str) -> Result<&Value, Diagnostic> {
+        self.params
+            .iter()
+            .find(|p| p.name == name)
+            .map(|p| &p.value)
+            .ok_or_else(|| {
+                Diagnostic::new(
+                    token.span,
+                    format!("unknown parameter `${name}`; declare it first with `param {name} = …`"),
+                )
+            })
+    }
+
+    pub(super) fn parse_duration(&mut self) -> Result<Duration, Diagnostic> {
+        let token = self.next();
+        match &token.kind {
+            TokenKind::Number(text) => parse_duration(text).map_err(|m| Diagnostic::new(token.span, m)),
+            TokenKind::Var(name) => match self.lookup(&token, name)? {
+                Value::Duration(d) => Ok(*d),
+                other => Err(Diagnostic::new(
+                    token.span,
+                    format!("`${name}` is a {}, but a duration is expected here", other.kind()),
+                )),
+            },
+            other => Err(Diagnostic::new(
+                token.span,
+                format!("expected a duration like 250ms or 2s, found {}", other.describe()),
+            )),
+        }
+    }
+
+    pub(super) fn parse_number(&mut self) -> Result<u64, Diagnostic> {
+        let token = self.next();
+        match &token.kind {
+            TokenKind::Number(text) => parse_number(text).map_err(|m| Diagnostic::new(token.span, m)),
+            TokenKind::Var(name) => match self.lookup(&token, name)? {
+                Value::Number(n) => Ok(*n),
+                other => Err(Diagnostic::new(
+                    token.span,
+                    format!("`${name}` is a {}, but a number is expected here", other.kind()),
+                )),
+            },
+            other => Err(Diagnostic::new(
+                token.span,
+                format!("expected a number, found {}", other.describe()),
+            )),
+        }
+    }
+
+    pub(super) fn parse_string(&mut self, expected: &str) -> Result<Vec<u8>, Diagnostic> {
+        let token = self.next();
+        match &token.kind {
+            TokenKind::Str(bytes) => Ok(bytes.clone()),
+            TokenKind::Var(name) => match self.lookup(&token, name)? {
+                Value::Bytes(b) => Ok(b.clone()),
+                other => Err(Diagnostic::new(
+                    token.span,
+                    format!("`${name}` is a {}, but a string is expected here", other.kind()),
+                )),
+            },
+            other => Err(Diagnostic::new(
+                token.span,
+                format!("expected {expected}, found {}", other.describe()),
+            )),
+        }
+    }
+}
