@@ -9,6 +9,9 @@
 pub mod http;
 pub mod interp;
 pub mod log;
+pub mod outgoing;
+pub mod reactor;
 pub mod scenario;
 pub mod server;
 pub mod sock;
+pub mod timers;

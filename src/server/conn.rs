@@ -18,10 +18,11 @@ use std::time::{Duration, Instant};
 use mio::event::Event as Readiness;
 use mio::net::TcpStream;
 
-use super::outgoing::Outgoing;
 use crate::http::{RequestReader, Status};
 use crate::interp::{Ending, Event, Interp, Step};
 use crate::log::{Field, Log};
+use crate::outgoing::Outgoing;
+use crate::reactor::{Flow, Session};
 use crate::scenario::ast::ReadGoal;
 use crate::sock;
 
@@ -39,12 +40,6 @@ const RESET_FLUSH_FIRST_POLL: Duration = Duration::from_micros(20);
 const RESET_FLUSH_MAX_POLL: Duration = Duration::from_millis(1);
 /// At most this much unread input is read away before a draining close.
 const DRAIN_LIMIT: usize = 1024 * 1024;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Flow {
-    Open,
-    Closed,
-}
 
 /// What the connection is doing for the current step.
 enum State<'s> {
@@ -144,20 +139,6 @@ impl<'s> Conn<'s> {
         }
     }
 
-    pub fn stream_mut(&mut self) -> Option<&mut TcpStream> {
-        self.stream.as_mut()
-    }
-
-    /// When the connection wants `on_timer`, if it does.
-    pub fn deadline(&self) -> Option<Instant> {
-        match &self.state {
-            State::Reading { deadline, .. } => *deadline,
-            State::Sleeping { until } => Some(*until),
-            State::Flushing { next_check, .. } => Some(*next_check),
-            _ => None,
-        }
-    }
-
     /// Run the script's first steps.
     pub fn start(&mut self, now: Instant, log: &mut Log) -> Flow {
         let step = self.interp.next(Event::Start, now);
@@ -166,12 +147,23 @@ impl<'s> Conn<'s> {
         }
         self.drive(now, log)
     }
+}
 
-    pub fn on_timer(&mut self, now: Instant, log: &mut Log) -> Flow {
+impl Session for Conn<'_> {
+    fn deadline(&self) -> Option<Instant> {
+        match &self.state {
+            State::Reading { deadline, .. } => *deadline,
+            State::Sleeping { until } => Some(*until),
+            State::Flushing { next_check, .. } => Some(*next_check),
+            _ => None,
+        }
+    }
+
+    fn on_timer(&mut self, now: Instant, log: &mut Log) -> Flow {
         self.drive(now, log)
     }
 
-    pub fn on_event(&mut self, event: &Readiness, now: Instant, log: &mut Log) -> Flow {
+    fn on_event(&mut self, event: &Readiness, now: Instant, log: &mut Log) -> Flow {
         // Error and hang-up flags are hints; the next operation tells.
         if event.is_readable() || event.is_read_closed() || event.is_error() {
             self.readable = true;
@@ -194,7 +186,9 @@ impl<'s> Conn<'s> {
         }
         self.drive(now, log)
     }
+}
 
+impl<'s> Conn<'s> {
     /// Make progress until blocked, carrying out steps as they come.
     fn drive(&mut self, now: Instant, log: &mut Log) -> Flow {
         loop {

@@ -1,13 +1,11 @@
 //! The server: bind, announce the address, run the event loop.
 //!
 //! [`event_loop`] owns the poll, the listener and the connections;
-//! [`conn`] carries out one connection's script on its socket; [`timers`]
-//! keeps deadlines; [`outgoing`] streams a write's bytes.
+//! [`conn`] carries out one connection's script on its socket. The poll and
+//! the deadlines are the shared [`crate::reactor`].
 
 pub mod conn;
 pub mod event_loop;
-pub mod outgoing;
-pub mod timers;
 
 use std::fmt;
 use std::io::{self, Write};
