@@ -217,12 +217,15 @@ impl RequestReader {
     }
 }
 
-/// A streaming decoder of chunked transfer coding that only counts.
+/// A streaming decoder of chunked transfer coding that only counts: it
+/// finds where the body ends and how many payload bytes it carried.
 #[derive(Debug, Default)]
-struct Chunked {
+pub struct Chunked {
     state: ChunkState,
     size: u64,
     size_digits: usize,
+    /// Payload bytes seen so far (chunk data, not framing).
+    pub data_bytes: u64,
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -248,7 +251,7 @@ enum ChunkState {
 
 impl Chunked {
     /// `(bytes used, finished)`.
-    fn feed(&mut self, input: &[u8]) -> Result<(usize, bool), String> {
+    pub fn feed(&mut self, input: &[u8]) -> Result<(usize, bool), String> {
         let mut i = 0;
         while i < input.len() {
             let byte = input[i];
@@ -286,6 +289,7 @@ impl Chunked {
                 ChunkState::Data => {
                     let take = self.size.min((input.len() - i) as u64);
                     self.size -= take;
+                    self.data_bytes += take;
                     i += take as usize;
                     if self.size == 0 {
                         self.state = ChunkState::DataCr;

@@ -10,6 +10,7 @@ pub mod http;
 pub mod interp;
 pub mod log;
 pub mod outgoing;
+pub mod probe;
 pub mod reactor;
 pub mod scenario;
 pub mod server;

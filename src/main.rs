@@ -30,11 +30,14 @@ struct Cli {
 
 #[derive(FromArgs)]
 #[argh(subcommand)]
+// Parsed once at startup: the size of the largest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 enum Command {
     Serve(Serve),
     List(List),
     Show(Show),
     Check(Check),
+    Probe(Probe),
 }
 
 #[derive(FromArgs)]
@@ -87,6 +90,77 @@ struct Check {
     files: Vec<String>,
 }
 
+#[derive(FromArgs)]
+/// Send a request to any HTTP server; report what came back and how the connection ended.
+#[argh(
+    subcommand,
+    name = "probe",
+    example = "hangup probe http://127.0.0.1:9000/",
+    example = "hangup probe 127.0.0.1:9000 --expect reset --expect-body-bytes 6",
+    example = "hangup probe 127.0.0.1:9000 --requests 2 --gap 100ms --diagram",
+    example = "hangup probe 127.0.0.1:9000 --count 200 --concurrency 50",
+    note = "Outcomes: complete, truncated, reset (with a phase: while-sending, before-response,\nmid-head, mid-body), empty, timeout, refused, error. Without --expect the exit code is 0;\nwith it, 0 when every probe matched, 1 when one did not. 2 is a usage error."
+)]
+struct Probe {
+    /// http://HOST:PORT/PATH or HOST:PORT
+    #[argh(positional)]
+    target: String,
+    /// request method (default GET, or POST with a body)
+    #[argh(option, short = 'X')]
+    method: Option<String>,
+    /// a request header, "Name: value" (repeatable)
+    #[argh(option, short = 'H')]
+    header: Vec<String>,
+    /// request body text
+    #[argh(option)]
+    body: Option<String>,
+    /// request body read from a file
+    #[argh(option)]
+    body_file: Option<String>,
+    /// a generated request body of this many bytes (e.g. 10MiB)
+    #[argh(option)]
+    body_bytes: Option<String>,
+    /// send this file's bytes exactly, instead of a built request
+    #[argh(option)]
+    raw: Option<String>,
+    /// give up on a connect or a request after this long (default 10s)
+    #[argh(option, default = "String::from(\"10s\")")]
+    timeout: String,
+    /// requests to send one after another on one connection (default 1)
+    #[argh(option, default = "1")]
+    requests: usize,
+    /// pause between a response and the next request (default 0ms)
+    #[argh(option, default = "String::from(\"0ms\")")]
+    gap: String,
+    /// watch the connection this long after the last response (default 50ms)
+    #[argh(option, default = "String::from(\"50ms\")")]
+    linger: String,
+    /// print one JSON object instead of text
+    #[argh(switch)]
+    json: bool,
+    /// print a client/server sequence diagram
+    #[argh(switch)]
+    diagram: bool,
+    /// exit 1 unless the outcome is this
+    #[argh(option)]
+    expect: Option<String>,
+    /// exit 1 unless the response status is this
+    #[argh(option)]
+    expect_status: Option<u16>,
+    /// exit 1 unless this many body bytes arrived
+    #[argh(option)]
+    expect_body_bytes: Option<u64>,
+    /// run this many probes and print outcome counts and percentiles
+    #[argh(option, default = "1")]
+    count: usize,
+    /// probes at a time with --count (default 10)
+    #[argh(option, default = "10")]
+    concurrency: usize,
+    /// start probes at least this far apart with --count (default 0ms)
+    #[argh(option, default = "String::from(\"0ms\")")]
+    interval: String,
+}
+
 /// A failed command: what to print and the exit code.
 struct Failure {
     code: u8,
@@ -128,12 +202,13 @@ fn main() -> ExitCode {
             Ok(())
         }
         None => Err(Failure::usage(
-            "a subcommand is needed: serve, list, show or check (see `hangup --help`)",
+            "a subcommand is needed: serve, probe, list, show or check (see `hangup --help`)",
         )),
         Some(Command::Serve(serve)) => run_serve(serve),
         Some(Command::List(_)) => run_list(),
         Some(Command::Show(show)) => run_show(show),
         Some(Command::Check(check)) => run_check(check),
+        Some(Command::Probe(probe)) => run_probe(probe),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -156,6 +231,7 @@ fn run_serve(serve: Serve) -> Result<(), Failure> {
     let addr = parse_listen(&serve.listen)?;
     let scenario = scenario::load(&serve.scenario, &overrides).map_err(|e| Failure::usage(e.to_string()))?;
     let mut log = Log::new(format, serve.quiet);
+    hangup::sock::raise_fd_limit();
     hangup::server::serve(addr, &scenario, &mut log).map_err(|e| Failure {
         code: EXIT_SYSTEM,
         message: e.to_string(),
@@ -214,6 +290,126 @@ fn run_check(check: Check) -> Result<(), Failure> {
     } else {
         Ok(())
     }
+}
+
+fn run_probe(args: Probe) -> Result<(), Failure> {
+    use hangup::probe::{self, report, request};
+    let duration =
+        |flag: &str, text: &str| parse_duration(text).map_err(|m| Failure::usage(format!("--{flag} {text}: {m}")));
+    let timeout = duration("timeout", &args.timeout)?;
+    let gap = duration("gap", &args.gap)?;
+    let linger = duration("linger", &args.linger)?;
+    let interval = duration("interval", &args.interval)?;
+    let target = request::Target::parse(&args.target).map_err(Failure::usage)?;
+    let addr = target.resolve().map_err(Failure::usage)?;
+    let bodies = [args.body.is_some(), args.body_file.is_some(), args.body_bytes.is_some()];
+    if bodies.iter().filter(|b| **b).count() > 1 {
+        return Err(Failure::usage("give one of --body, --body-file and --body-bytes"));
+    }
+    if args.raw.is_some() && (bodies.contains(&true) || args.method.is_some() || !args.header.is_empty()) {
+        return Err(Failure::usage(
+            "--raw sends the file as it is: no --method, --header or body flags with it",
+        ));
+    }
+    if args.requests == 0 || args.count == 0 || args.concurrency == 0 {
+        return Err(Failure::usage(
+            "--requests, --count and --concurrency must be at least 1",
+        ));
+    }
+    if args.diagram && (args.json || args.count > 1) {
+        return Err(Failure::usage(
+            "--diagram shows one probe, as text: not with --json or --count",
+        ));
+    }
+    let expect = report::Expect {
+        outcome: match &args.expect {
+            None => None,
+            Some(name) => Some(probe::outcome::Outcome::from_name(name).ok_or_else(|| {
+                Failure::usage(format!(
+                    "--expect {name}: expected complete, truncated, reset, empty, timeout, refused or error"
+                ))
+            })?),
+        },
+        status: args.expect_status,
+        body_bytes: args.expect_body_bytes,
+    };
+    let read = |path: &str| std::fs::read(path).map_err(|e| Failure::usage(format!("cannot read {path}: {e}")));
+    let (payload, request_line) = if let Some(path) = &args.raw {
+        request::raw_request(read(path)?)
+    } else {
+        let body = if let Some(text) = &args.body {
+            request::Body::Bytes(text.clone().into_bytes())
+        } else if let Some(path) = &args.body_file {
+            request::Body::Bytes(read(path)?)
+        } else if let Some(size) = &args.body_bytes {
+            let n = hangup::scenario::parser::parse_number(size)
+                .map_err(|m| Failure::usage(format!("--body-bytes {size}: {m}")))?;
+            request::Body::Generated(n)
+        } else {
+            request::Body::None
+        };
+        request::build_request(&target, args.method.as_deref(), &args.header, &body)
+    };
+    let plan = request::Plan {
+        addr,
+        target: args.target.clone(),
+        head_request: request_line.starts_with("HEAD "),
+        request: payload,
+        request_line,
+        requests: args.requests,
+        gap,
+        timeout,
+        linger,
+    };
+    let load = probe::Load {
+        count: args.count,
+        concurrency: args.concurrency.min(args.count),
+        interval,
+    };
+    hangup::sock::raise_fd_limit();
+    let started = std::time::Instant::now();
+    let reports = probe::run(&plan, load).map_err(|e| Failure {
+        code: EXIT_SYSTEM,
+        message: format!("probe failed: {e}"),
+    })?;
+    let output = if args.count > 1 {
+        let summary = report::Summary::new(&reports, load.concurrency, started.elapsed());
+        if args.json {
+            summary.json() + "\n"
+        } else {
+            summary.text()
+        }
+    } else if args.json {
+        report::json(&reports[0]) + "\n"
+    } else if args.diagram {
+        probe::diagram::render(&reports[0], probe::diagram::color_wanted())
+    } else {
+        report::text(&reports[0], timeout, linger)
+    };
+    print_out(&output);
+    if expect.is_empty() {
+        return Ok(());
+    }
+    let failures: Vec<String> = reports.iter().filter_map(|r| expect.check(r).err()).collect();
+    match failures.first() {
+        None => Ok(()),
+        Some(first) if reports.len() == 1 => Err(Failure {
+            code: EXIT_FAILED,
+            message: format!("expectation failed: {first}"),
+        }),
+        Some(first) => Err(Failure {
+            code: EXIT_FAILED,
+            message: format!(
+                "expectation failed for {} of {} probes; the first: {first}",
+                failures.len(),
+                reports.len()
+            ),
+        }),
+    }
+}
+
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    hangup::scenario::parser::parse_duration(text)
 }
 
 /// `--set NAME=VALUE` flags to a map.

@@ -65,3 +65,21 @@ pub fn is_resource_exhaustion(error: &io::Error) -> bool {
         Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
     )
 }
+
+/// Raise the soft limit on open descriptors to the hard limit: a server of
+/// thousands of idle connections, or a probe of a thousand at once, needs
+/// more than the usual 1024. Best effort; the old limit stays on failure.
+pub fn raise_fd_limit() {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit read or write one rlimit struct that
+    // lives on this stack frame for the whole call.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max {
+            limit.rlim_cur = limit.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
+}

@@ -1,0 +1,149 @@
+//! The probe's timeline as a two-column sequence diagram, the picture a
+//! teacher draws on a whiteboard:
+//!
+//! ```text
+//!       ms  client                                                    server
+//!    0.061  |------------------------ connect ------------------------->|
+//!    0.097  |--- GET / HTTP/1.1 (78 B) -------------------------------->|
+//!    0.391  |<-- HTTP/1.1 200 OK (62 B head) ---------------------------|
+//!    0.391  |<-- body 6 of 13 B ----------------------------------------|
+//!    1.052  |<========================= RST =============================|
+//!           reset (mid-body)
+//! ```
+//!
+//! Plain ASCII, 72 columns. On a terminal the arrows are coloured (green
+//! for the client, cyan for the server, yellow for FIN, red for RST)
+//! unless `NO_COLOR` is set.
+
+use super::outcome::{MarkKind, ProbeReport};
+use super::report::outcome_text;
+
+/// Characters between the two `|` lifelines.
+const INNER: usize = 58;
+
+#[derive(Clone, Copy)]
+enum Paint {
+    Client,
+    Server,
+    Fin,
+    Rst,
+    Plain,
+}
+
+impl Paint {
+    fn code(self) -> &'static str {
+        match self {
+            Paint::Client => "32",
+            Paint::Server => "36",
+            Paint::Fin => "33",
+            Paint::Rst => "31",
+            Paint::Plain => "0",
+        }
+    }
+}
+
+/// Whether stdout should get colours: a terminal, and no `NO_COLOR`.
+pub fn color_wanted() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+pub fn render(report: &ProbeReport, color: bool) -> String {
+    let mut out = format!("{:>9}  client{}server\n", "ms", " ".repeat(INNER - 4));
+    for mark in &report.timeline {
+        let (arrow, paint) = match &mark.what {
+            MarkKind::Connected => (to_server("connect", '-', true), Paint::Client),
+            MarkKind::Refused => (to_client("RST (connection refused)", '=', true), Paint::Rst),
+            MarkKind::Sent { bytes, line, .. } => {
+                (to_server(&format!("{line} ({bytes} B)"), '-', false), Paint::Client)
+            }
+            MarkKind::SendFailed { sent, total } => (
+                to_server(&format!("send failed after {sent} of {total} B"), '-', false),
+                Paint::Rst,
+            ),
+            MarkKind::Head { status, reason, bytes } => (
+                to_client(&format!("HTTP/1.1 {status} {reason} ({bytes} B head)"), '-', false),
+                Paint::Server,
+            ),
+            MarkKind::Body { bytes, expected } => {
+                let label = match expected {
+                    Some(n) => format!("body {bytes} of {n} B"),
+                    None => format!("body {bytes} B"),
+                };
+                (to_client(&label, '-', false), Paint::Server)
+            }
+            MarkKind::ServerFin => (to_client("FIN", '-', true), Paint::Fin),
+            MarkKind::ServerRst => (to_client("RST", '=', true), Paint::Rst),
+            MarkKind::ClientClose => (to_server("close (FIN)", '-', true), Paint::Client),
+            MarkKind::Timeout => (centered("(no answer: timeout)", ' '), Paint::Plain),
+            MarkKind::Error(e) => (centered(&format!("error: {e}"), ' '), Paint::Rst),
+        };
+        let arrow = if color {
+            format!("\x1b[{}m{arrow}\x1b[0m", paint.code())
+        } else {
+            arrow
+        };
+        out.push_str(&format!("{:>9.3}  |{arrow}|\n", mark.ms));
+    }
+    for request in &report.requests {
+        let which = if report.requests.len() > 1 {
+            format!("request {}: ", request.number)
+        } else {
+            String::new()
+        };
+        out.push_str(&format!("{:>9}  {which}{}\n", "", outcome_text(request)));
+    }
+    out
+}
+
+fn fit(label: &str) -> String {
+    let max = INNER - 8;
+    if label.chars().count() > max {
+        let cut: String = label.chars().take(max - 3).collect();
+        format!("{cut}...")
+    } else {
+        label.to_string()
+    }
+}
+
+/// `--- label ------->` or, centred, `----- label ----->`.
+fn to_server(label: &str, line: char, center: bool) -> String {
+    let body = if center {
+        centered(label, line)
+    } else {
+        left(label, line)
+    };
+    let mut chars: Vec<char> = body.chars().collect();
+    chars[INNER - 1] = '>';
+    chars.into_iter().collect()
+}
+
+/// `<-- label --------` or, centred, `<----- label -----`.
+fn to_client(label: &str, line: char, center: bool) -> String {
+    let body = if center {
+        centered(label, line)
+    } else {
+        left(label, line)
+    };
+    let mut chars: Vec<char> = body.chars().collect();
+    chars[0] = '<';
+    chars.into_iter().collect()
+}
+
+fn left(label: &str, line: char) -> String {
+    let text = format!("{0}{0}{0} {1} ", line, fit(label));
+    let pad = INNER.saturating_sub(text.chars().count());
+    format!("{text}{}", line.to_string().repeat(pad))
+}
+
+fn centered(label: &str, line: char) -> String {
+    let text = format!(" {} ", fit(label));
+    let len = text.chars().count();
+    let before = (INNER - len) / 2;
+    let after = INNER - len - before;
+    format!(
+        "{}{text}{}",
+        line.to_string().repeat(before),
+        line.to_string().repeat(after)
+    )
+}

@@ -1,0 +1,198 @@
+//! What a probe observed: one report per request, and a timeline.
+//!
+//! The outcome classes, one word each:
+//!
+//! | outcome | meaning |
+//! |---|---|
+//! | `complete` | a whole response (the connection may then stay open, FIN or RST: see `ended`) |
+//! | `truncated` | FIN before the declared body length or the last chunk (or mid-head) |
+//! | `reset` | RST (ECONNRESET); `phase` says when: `while-sending`, `before-response`, `mid-head`, `mid-body` |
+//! | `empty` | FIN before any response byte |
+//! | `timeout` | nothing decisive within `--timeout` |
+//! | `refused` | the connection was refused |
+//! | `error` | anything else: another socket error, or bytes that are not HTTP |
+
+use crate::probe::response::{Framing, Head};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Complete,
+    Truncated,
+    Reset,
+    Empty,
+    Timeout,
+    Refused,
+    Error,
+}
+
+impl Outcome {
+    pub const ALL: [Outcome; 7] = [
+        Outcome::Complete,
+        Outcome::Truncated,
+        Outcome::Reset,
+        Outcome::Empty,
+        Outcome::Timeout,
+        Outcome::Refused,
+        Outcome::Error,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Complete => "complete",
+            Outcome::Truncated => "truncated",
+            Outcome::Reset => "reset",
+            Outcome::Empty => "empty",
+            Outcome::Timeout => "timeout",
+            Outcome::Refused => "refused",
+            Outcome::Error => "error",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Outcome> {
+        Outcome::ALL.into_iter().find(|o| o.name() == name)
+    }
+}
+
+/// When, relative to the exchange, a reset came.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// The request was not all sent yet.
+    WhileSending,
+    BeforeResponse,
+    MidHead,
+    MidBody,
+}
+
+impl Phase {
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::WhileSending => "while-sending",
+            Phase::BeforeResponse => "before-response",
+            Phase::MidHead => "mid-head",
+            Phase::MidBody => "mid-body",
+        }
+    }
+}
+
+/// How the connection stood when the request's story ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ended {
+    /// Still open: the probe closed it (after `--linger`).
+    Open,
+    Fin,
+    Rst,
+    Timeout,
+    Refused,
+    Error(String),
+}
+
+impl Ended {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Ended::Open => "open",
+            Ended::Fin => "fin",
+            Ended::Rst => "rst",
+            Ended::Timeout => "timeout",
+            Ended::Refused => "refused",
+            Ended::Error(_) => "error",
+        }
+    }
+}
+
+/// One request's story.
+#[derive(Debug, Clone)]
+pub struct RequestReport {
+    /// From 1; request 2 and later reuse the connection.
+    pub number: usize,
+    pub reused: bool,
+    pub outcome: Outcome,
+    pub phase: Option<Phase>,
+    /// The request line, for the report.
+    pub request_line: String,
+    pub request_bytes: u64,
+    pub sent_bytes: u64,
+    pub received_bytes: u64,
+    pub head: Option<Head>,
+    pub body_bytes: u64,
+    pub ended: Ended,
+    /// Not-HTTP bytes, or another error's text.
+    pub problem: Option<String>,
+    /// Milliseconds since connect started: when this request started, was
+    /// all sent, and when its story ended.
+    pub start_ms: f64,
+    pub sent_ms: Option<f64>,
+    pub end_ms: f64,
+}
+
+impl RequestReport {
+    pub fn status(&self) -> Option<u16> {
+        self.head.as_ref().map(|h| h.status)
+    }
+
+    pub fn body_expected(&self) -> Option<u64> {
+        match self.head.as_ref()?.framing {
+            Framing::Length(n) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// Milliseconds from the request being sent (or started, if it never
+    /// was all sent) to the end of its story.
+    pub fn ms_to_end(&self) -> f64 {
+        self.end_ms - self.sent_ms.unwrap_or(self.start_ms)
+    }
+}
+
+/// A point on the timeline, in milliseconds since connect started.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mark {
+    pub ms: f64,
+    pub what: MarkKind,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum MarkKind {
+    Connected,
+    Refused,
+    /// A request was all sent.
+    Sent {
+        number: usize,
+        bytes: u64,
+        line: String,
+    },
+    /// Sending failed after `sent` of `total` bytes.
+    SendFailed {
+        sent: u64,
+        total: u64,
+    },
+    Head {
+        status: u16,
+        reason: String,
+        bytes: u64,
+    },
+    /// Body bytes so far (consecutive reads are merged).
+    Body {
+        bytes: u64,
+        expected: Option<u64>,
+    },
+    ServerFin,
+    ServerRst,
+    ClientClose,
+    Timeout,
+    Error(String),
+}
+
+/// Everything one probe connection saw.
+#[derive(Debug, Clone)]
+pub struct ProbeReport {
+    pub target: String,
+    pub requests: Vec<RequestReport>,
+    pub timeline: Vec<Mark>,
+}
+
+impl ProbeReport {
+    /// The request that ended the probe: its outcome is the probe's.
+    pub fn last(&self) -> &RequestReport {
+        self.requests.last().expect("a probe reports at least one request")
+    }
+}

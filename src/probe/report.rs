@@ -1,0 +1,397 @@
+//! A probe's report as text or JSON, the summary of many probes, and the
+//! check of `--expect` flags.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use super::outcome::{Ended, MarkKind, Outcome, ProbeReport, RequestReport};
+use super::response::Framing;
+use crate::log::push_json_string;
+
+/// What `--expect`, `--expect-status` and `--expect-body-bytes` ask for.
+#[derive(Debug, Clone, Default)]
+pub struct Expect {
+    pub outcome: Option<Outcome>,
+    pub status: Option<u16>,
+    pub body_bytes: Option<u64>,
+}
+
+impl Expect {
+    pub fn is_empty(&self) -> bool {
+        self.outcome.is_none() && self.status.is_none() && self.body_bytes.is_none()
+    }
+
+    /// `Err(why)` when the probe's last request does not match.
+    pub fn check(&self, report: &ProbeReport) -> Result<(), String> {
+        let last = report.last();
+        let mut wrong = Vec::new();
+        if let Some(want) = self.outcome.filter(|o| *o != last.outcome) {
+            wrong.push(format!("expected {}, got {}", want.name(), outcome_text(last)));
+        }
+        if let Some(want) = self.status.filter(|s| Some(*s) != last.status()) {
+            let got = last.status().map_or("no status".to_string(), |s| format!("status {s}"));
+            wrong.push(format!("expected status {want}, got {got}"));
+        }
+        if let Some(want) = self.body_bytes.filter(|b| *b != last.body_bytes) {
+            wrong.push(format!("expected {want} body bytes, got {}", last.body_bytes));
+        }
+        if wrong.is_empty() {
+            Ok(())
+        } else {
+            Err(wrong.join("; "))
+        }
+    }
+}
+
+/// `reset (mid-body)`, `complete`, …
+pub fn outcome_text(request: &RequestReport) -> String {
+    match request.phase {
+        Some(phase) => format!("{} ({})", request.outcome.name(), phase.name()),
+        None => request.outcome.name().to_string(),
+    }
+}
+
+fn ms(value: f64) -> String {
+    if value >= 1000.0 {
+        format!("{:.2} s", value / 1000.0)
+    } else {
+        format!("{value:.1} ms")
+    }
+}
+
+fn duration(d: Duration) -> String {
+    ms(d.as_secs_f64() * 1000.0)
+}
+
+/// The human report: a few aligned lines per request.
+pub fn text(report: &ProbeReport, timeout: Duration, linger: Duration) -> String {
+    let mut out = String::new();
+    let several = report.requests.len() > 1 || report.last().number > 1;
+    for (index, request) in report.requests.iter().enumerate() {
+        let is_last = index + 1 == report.requests.len();
+        let indent = if several {
+            let socket = if request.reused {
+                "reused connection"
+            } else {
+                "new connection"
+            };
+            let _ = writeln!(out, "request {} ({socket})", request.number);
+            "  "
+        } else {
+            ""
+        };
+        let mut line = |label: &str, text: String| {
+            let _ = writeln!(out, "{indent}{label:<9} {text}");
+        };
+        if request.sent_bytes > 0 || request.sent_ms.is_some() {
+            let partial = if request.sent_bytes < request.request_bytes {
+                format!(" (of {} B)", request.request_bytes)
+            } else {
+                String::new()
+            };
+            line(
+                "sent",
+                format!("{:<9} {}{partial}", bytes(request.sent_bytes), request.request_line),
+            );
+        }
+        if request.outcome != Outcome::Refused {
+            line(
+                "received",
+                format!("{:<9} {}", bytes(request.received_bytes), received_text(request)),
+            );
+        }
+        let ended = if request.ended == Ended::Open && !is_last {
+            "kept open for the next request".to_string()
+        } else {
+            ended_text(request, timeout, linger)
+        };
+        line("ended", ended);
+        line("outcome", outcome_text(request));
+    }
+    out
+}
+
+fn bytes(n: u64) -> String {
+    format!("{n} B")
+}
+
+fn received_text(request: &RequestReport) -> String {
+    if let Some(problem) = &request.problem
+        && request.outcome == Outcome::Error
+        && request.head.is_none()
+    {
+        return problem.clone();
+    }
+    let Some(head) = &request.head else {
+        return if request.received_bytes == 0 {
+            "nothing".to_string()
+        } else {
+            "an incomplete head".to_string()
+        };
+    };
+    let complete = request.outcome == Outcome::Complete;
+    let body = match head.framing {
+        Framing::None => "no body".to_string(),
+        Framing::Length(n) => format!("Content-Length: {n}, body {} of {n} B", request.body_bytes),
+        Framing::Chunked if complete => format!("chunked, body {} B", request.body_bytes),
+        Framing::Chunked => format!("chunked, body {} B, no last chunk", request.body_bytes),
+        Framing::UntilClose => format!("body {} B until close", request.body_bytes),
+    };
+    format!("HTTP/1.{} {} {}, {body}", head.version, head.status, head.reason)
+}
+
+fn ended_text(request: &RequestReport, timeout: Duration, linger: Duration) -> String {
+    let after = match request.sent_ms {
+        Some(_) => format!("{} after the request", ms(request.ms_to_end())),
+        None => format!("{} after connecting", ms(request.end_ms)),
+    };
+    let received = request.received_bytes;
+    match &request.ended {
+        Ended::Rst if request.sent_bytes < request.request_bytes => format!(
+            "RST from server while sending, after {} of {} B sent, {} after the request started",
+            request.sent_bytes,
+            request.request_bytes,
+            ms(request.end_ms - request.start_ms)
+        ),
+        Ended::Rst => format!("RST from server after {received} B, {after}"),
+        Ended::Fin => format!("FIN from server after {received} B, {after}"),
+        Ended::Open => format!(
+            "still open {} after the response; the probe closed it",
+            duration(linger)
+        ),
+        Ended::Timeout => format!("nothing decisive within {}", duration(timeout)),
+        Ended::Refused => "connection refused".to_string(),
+        Ended::Error(e) => format!("error: {e}"),
+    }
+}
+
+/// One JSON object with every field (documented in the README).
+pub fn json(report: &ProbeReport) -> String {
+    let mut out = String::from("{\"target\":");
+    push_json_string(&mut out, report.target.as_bytes());
+    let last = report.last();
+    let _ = write!(out, ",\"outcome\":\"{}\",\"phase\":", last.outcome.name());
+    push_opt_str(&mut out, last.phase.map(|p| p.name()));
+    out.push_str(",\"requests\":[");
+    for (i, r) in report.requests.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        request_json(&mut out, r);
+    }
+    out.push_str("],\"timeline\":[");
+    for (i, mark) in report.timeline.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let _ = write!(out, "{{\"ms\":{:.3},\"event\":", mark.ms);
+        match &mark.what {
+            MarkKind::Connected => out.push_str("\"connected\""),
+            MarkKind::Refused => out.push_str("\"refused\""),
+            MarkKind::Sent { number, bytes, .. } => {
+                let _ = write!(out, "\"sent\",\"request\":{number},\"bytes\":{bytes}");
+            }
+            MarkKind::SendFailed { sent, total } => {
+                let _ = write!(out, "\"send-failed\",\"sent\":{sent},\"total\":{total}");
+            }
+            MarkKind::Head { status, bytes, .. } => {
+                let _ = write!(out, "\"head\",\"status\":{status},\"bytes\":{bytes}");
+            }
+            MarkKind::Body { bytes, expected } => {
+                let _ = write!(out, "\"body\",\"bytes\":{bytes},\"expected\":");
+                push_opt_num(&mut out, *expected);
+            }
+            MarkKind::ServerFin => out.push_str("\"server-fin\""),
+            MarkKind::ServerRst => out.push_str("\"server-rst\""),
+            MarkKind::ClientClose => out.push_str("\"client-close\""),
+            MarkKind::Timeout => out.push_str("\"timeout\""),
+            MarkKind::Error(e) => {
+                out.push_str("\"error\",\"error\":");
+                push_json_string(&mut out, e.as_bytes());
+            }
+        }
+        out.push('}');
+    }
+    out.push_str("]}");
+    out
+}
+
+fn request_json(out: &mut String, r: &RequestReport) {
+    let _ = write!(
+        out,
+        "{{\"number\":{},\"reused\":{},\"outcome\":\"{}\",\"phase\":",
+        r.number,
+        r.reused,
+        r.outcome.name()
+    );
+    push_opt_str(out, r.phase.map(|p| p.name()));
+    out.push_str(",\"request_line\":");
+    push_json_string(out, r.request_line.as_bytes());
+    let _ = write!(
+        out,
+        ",\"request_bytes\":{},\"sent_bytes\":{},\"received_bytes\":{},\"status\":",
+        r.request_bytes, r.sent_bytes, r.received_bytes
+    );
+    push_opt_num(out, r.status().map(u64::from));
+    out.push_str(",\"reason\":");
+    push_opt_str(out, r.head.as_ref().map(|h| h.reason.as_str()));
+    out.push_str(",\"head_bytes\":");
+    push_opt_num(out, r.head.as_ref().map(|h| h.bytes as u64));
+    let framing = r.head.as_ref().map(|h| match h.framing {
+        Framing::None => "none",
+        Framing::Length(_) => "length",
+        Framing::Chunked => "chunked",
+        Framing::UntilClose => "until-close",
+    });
+    let _ = write!(out, ",\"body_bytes\":{},\"body_expected\":", r.body_bytes);
+    push_opt_num(out, r.body_expected());
+    out.push_str(",\"framing\":");
+    push_opt_str(out, framing);
+    let _ = write!(
+        out,
+        ",\"ended\":\"{}\",\"start_ms\":{:.3},\"sent_ms\":",
+        r.ended.name(),
+        r.start_ms
+    );
+    match r.sent_ms {
+        Some(v) => {
+            let _ = write!(out, "{v:.3}");
+        }
+        None => out.push_str("null"),
+    }
+    let _ = write!(
+        out,
+        ",\"end_ms\":{:.3},\"ms_to_end\":{:.3},\"problem\":",
+        r.end_ms,
+        r.ms_to_end()
+    );
+    push_opt_str(out, r.problem.as_deref());
+    out.push('}');
+}
+
+fn push_opt_str(out: &mut String, value: Option<&str>) {
+    match value {
+        Some(s) => push_json_string(out, s.as_bytes()),
+        None => out.push_str("null"),
+    }
+}
+
+fn push_opt_num(out: &mut String, value: Option<u64>) {
+    match value {
+        Some(n) => {
+            let _ = write!(out, "{n}");
+        }
+        None => out.push_str("null"),
+    }
+}
+
+/// Nearest-rank percentiles of a sorted slice.
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// Outcome counts and time-to-end percentiles of many probes.
+pub struct Summary {
+    pub probes: usize,
+    pub concurrency: usize,
+    pub elapsed: Duration,
+    pub counts: Vec<(String, usize)>,
+    /// Milliseconds from request sent to the end of its story, sorted.
+    pub ms_to_end: Vec<f64>,
+}
+
+impl Summary {
+    pub fn new(reports: &[ProbeReport], concurrency: usize, elapsed: Duration) -> Summary {
+        let mut counts: Vec<(String, usize)> = Vec::new();
+        for report in reports {
+            let name = outcome_text(report.last());
+            match counts.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, count)) => *count += 1,
+                None => counts.push((name, 1)),
+            }
+        }
+        counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let mut ms_to_end: Vec<f64> = reports.iter().map(|r| r.last().ms_to_end()).collect();
+        ms_to_end.sort_by(f64::total_cmp);
+        Summary {
+            probes: reports.len(),
+            concurrency,
+            elapsed,
+            counts,
+            ms_to_end,
+        }
+    }
+
+    fn percentiles(&self) -> [(&'static str, f64); 5] {
+        let t = &self.ms_to_end;
+        [
+            ("min", t.first().copied().unwrap_or(0.0)),
+            ("p50", percentile(t, 50.0)),
+            ("p90", percentile(t, 90.0)),
+            ("p99", percentile(t, 99.0)),
+            ("max", t.last().copied().unwrap_or(0.0)),
+        ]
+    }
+
+    pub fn text(&self) -> String {
+        let mut out = format!(
+            "probes    {} ({} at a time) in {}\noutcomes ",
+            self.probes,
+            self.concurrency,
+            duration(self.elapsed)
+        );
+        for (name, count) in &self.counts {
+            let _ = write!(out, " {name}: {count}");
+        }
+        out.push_str("\nto end    ");
+        for (name, value) in self.percentiles() {
+            let _ = write!(out, "{name} {value:.3}  ");
+        }
+        out.truncate(out.trim_end().len());
+        out.push_str(" ms after the request\n");
+        out
+    }
+
+    pub fn json(&self) -> String {
+        let mut out = format!(
+            "{{\"probes\":{},\"concurrency\":{},\"elapsed_ms\":{:.3},\"outcomes\":{{",
+            self.probes,
+            self.concurrency,
+            self.elapsed.as_secs_f64() * 1000.0
+        );
+        for (i, (name, count)) in self.counts.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            push_json_string(&mut out, name.as_bytes());
+            let _ = write!(out, ":{count}");
+        }
+        out.push_str("},\"ms_to_end\":{");
+        for (i, (name, value)) in self.percentiles().iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            let _ = write!(out, "\"{name}\":{value:.3}");
+        }
+        out.push_str("}}");
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let v: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(percentile(&v, 50.0), 50.0);
+        assert_eq!(percentile(&v, 99.0), 99.0);
+        assert_eq!(percentile(&v, 100.0), 100.0);
+        assert_eq!(percentile(&[7.0], 90.0), 7.0);
+    }
+}
