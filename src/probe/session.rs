@@ -60,6 +60,9 @@ pub struct ProbeConn<'p> {
     /// The server sent FIN (while idle between requests).
     fin_seen: bool,
     send_failed: bool,
+    /// The current request's report is already in `reports` (its response
+    /// was complete); what follows only says how the connection ended.
+    current_reported: bool,
 }
 
 impl<'p> ProbeConn<'p> {
@@ -82,6 +85,7 @@ impl<'p> ProbeConn<'p> {
             reset_seen: false,
             fin_seen: false,
             send_failed: false,
+            current_reported: false,
         };
         match stream {
             Ok(stream) => conn.stream = Some(stream),
@@ -208,6 +212,11 @@ impl<'p> ProbeConn<'p> {
         if self.reader.complete {
             self.current.outcome = Outcome::Complete;
             self.complete_request(now);
+            // A body delimited by close completes with the connection's end.
+            if let Some(ended) = ended {
+                self.finish(ended, now);
+                return Some(Flow::Closed);
+            }
             return None;
         }
         if let Some(ended) = ended {
@@ -284,10 +293,11 @@ impl<'p> ProbeConn<'p> {
 
     fn server_closed(&mut self, now: Instant) -> Ended {
         if self.fin_seen {
-            // Seen (and drawn) while idle; reads just repeat it.
+            // Seen (and drawn) already; reads just repeat it.
             self.reader.on_close();
             return if self.reset_seen { Ended::Rst } else { Ended::Fin };
         }
+        self.fin_seen = true;
         if self.reset_seen {
             self.mark(now, MarkKind::ServerRst);
             Ended::Rst
@@ -335,11 +345,7 @@ impl<'p> ProbeConn<'p> {
         while self.readable {
             let stream = self.stream.as_mut()?;
             match stream.read(&mut buf) {
-                Ok(0) => {
-                    let ended = self.server_closed(now);
-                    self.fin_seen = true;
-                    return Some(ended);
-                }
+                Ok(0) => return Some(self.server_closed(now)),
                 Ok(n) => {
                     // Bytes nobody asked for: count them on the last request.
                     if let Some(last) = self.reports.last_mut() {
@@ -373,6 +379,7 @@ impl<'p> ProbeConn<'p> {
             .and_then(|h| h.header("connection"))
             .is_some_and(|v| v.eq_ignore_ascii_case("close"));
         self.reports.push(self.current.clone());
+        self.current_reported = true;
         if number < self.plan.requests && !closing {
             self.state = State::Gap {
                 until: now + self.plan.gap,
@@ -388,6 +395,7 @@ impl<'p> ProbeConn<'p> {
         let number = self.current.number + 1;
         self.current = new_report(self.plan, number, self.ms(now));
         self.current.reused = true;
+        self.current_reported = false;
         self.out = Outgoing::new(std::borrow::Cow::Borrowed(&self.plan.request));
         self.reader = ResponseReader::new(self.plan.head_request);
         self.give_up_at = now + self.plan.timeout;
@@ -398,7 +406,7 @@ impl<'p> ProbeConn<'p> {
 
     /// The story is over: classify and record it, and drop the socket.
     fn finish(&mut self, ended: Ended, now: Instant) {
-        if matches!(self.state, State::Lingering { .. }) {
+        if self.current_reported {
             // The last request completed; this is how the connection ended.
             if let Some(last) = self.reports.last_mut() {
                 last.ended = ended;

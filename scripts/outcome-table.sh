@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Run every built-in scenario against curl, node and python3 and print what
+# each client reported, as the markdown table the README shows.
+#
+#   scripts/outcome-table.sh                  print the table
+#   scripts/outcome-table.sh --update-readme  also write it into README.md
+#   scripts/outcome-table.sh --check-readme   exit 1 if README.md differs
+#
+# node and python send two requests on one keep-alive connection (the
+# second shown only when it differs). Delays are shortened with --set.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR
+. "$(dirname "$0")/lib/common.sh"
+
+mode=${1:-print}
+clients="$ROOT/scripts/clients"
+head -c $((8 << 20)) /dev/zero >"$WORK/upload.bin"
+
+# scenario | --set flags | curl flags | node/python gap ms | request body bytes | timeout ms
+cases=(
+  "hello||||0|5000"
+  "server-timeout|after=100ms|||0|5000"
+  "server-timeout-reset|after=100ms|||0|5000"
+  "keepalive-reset||reuse||0|5000"
+  "keepalive-idle-close|idle=100ms||300|0|5000"
+  "mid-body-reset||||0|5000"
+  "truncated-body||||0|5000"
+  "truncated-chunked||||0|5000"
+  "empty-reply||||0|5000"
+  "reset-on-accept||||0|5000"
+  "upload-reset|limit=64KiB|upload||8388608|5000"
+  "bad-request||bad-method||0|5000"
+  "bad-request-custom||bad-method||0|5000"
+  "slow-body|every=10ms|||0|5000"
+  "hang||||0|500"
+  "end-keepalive||reuse||0|5000"
+  "end-close||reuse||0|5000"
+  "end-destroy||reuse||0|5000"
+)
+
+curl_cell() {
+  local flags=$1 timeout_ms=$2 status=0 code
+  local args=(-sS -o /dev/null -w '%{http_code}\n' -m "$(awk "BEGIN{print $timeout_ms/1000}")")
+  case $flags in
+    # Two URLs: curl reuses the connection; -v shows whether it retried.
+    reuse) args+=(-v "$HANGUP_URL") ;;
+    upload) args+=(-X POST --data-binary "@$WORK/upload.bin") ;;
+    bad-method) args+=(-X 'BAD METHOD') ;;
+  esac
+  code=$(curl "${args[@]}" "$HANGUP_URL" 2>"$WORK/curl.err" | tail -1) || status=$?
+  local message
+  message=$(grep '^curl: (' "$WORK/curl.err" | sed -e 's/^curl: ([0-9]*) //' -e 's/ after [0-9]* milliseconds.*//' | tail -1 || true)
+  local cell="exit $status"
+  [[ $code != 000 ]] && cell+=", HTTP $code"
+  [[ -n $message ]] && cell+=": $message"
+  if [[ $flags == upload ]]; then
+    # The RST meets curl in send() or recv(): 55 or 56, same reset.
+    cell=$(sed -E 's/^exit 5[56]: (Send|Recv) failure: /exit 55 or 56: /' <<<"$cell")
+  fi
+  if grep -q 'Connection died, retrying a fresh connect' "$WORK/curl.err"; then
+    cell+=" (2nd: the reused connection died; curl retried on a new one)"
+  fi
+  printf '%s' "$cell"
+}
+
+# Two lines "request N: ..." to one cell.
+client_cell() {
+  local first second
+  first=$(sed -n 's/^request 1: //p' "$1" | sed 's/ (reusedSocket=false)//')
+  second=$(sed -n 's/^request 2: //p' "$1" | sed 's/ (reusedSocket=false)//')
+  if [[ -z $second || $second == "$first" ]]; then
+    printf '%s' "$first"
+  else
+    printf '1st: %s; 2nd: %s' "$first" "$second"
+  fi
+}
+
+table() {
+  echo "| scenario | curl $(curl --version | sed -n '1s/curl \([0-9.]*\).*/\1/p') | node $(node --version) | python $(python3 -c 'import platform; print(platform.python_version())') |"
+  echo "|---|---|---|---|"
+  local case scenario set flags gap body timeout
+  for case in "${cases[@]}"; do
+    IFS='|' read -r scenario set flags gap body timeout <<<"$case"
+    local sets=()
+    [[ -n $set ]] && sets=(--set "$set")
+    start_hangup "$scenario" "${sets[@]}" --quiet
+    local curl_text node_text python_text
+    curl_text=$(curl_cell "$flags" "$timeout")
+    node "$clients/node-client.js" "$HANGUP_URL" 2 "${gap:-0}" "$timeout" "$body" >"$WORK/node.out" 2>&1 || true
+    python3 "$clients/python-client.py" 127.0.0.1 "$HANGUP_PORT" 2 "${gap:-0}" "$timeout" "$body" >"$WORK/python.out" 2>&1 || true
+    node_text=$(client_cell "$WORK/node.out")
+    python_text=$(client_cell "$WORK/python.out")
+    if [[ $flags == upload ]]; then
+      node_text=$(sed -E 's/(write|read) ECONNRESET/write or read ECONNRESET/' <<<"$node_text")
+    fi
+    stop_hangup
+    echo "| \`$scenario\` | $curl_text | $node_text | $python_text |"
+  done
+}
+
+table >"$WORK/table.md"
+cat "$WORK/table.md"
+
+readme="$ROOT/README.md"
+begin='<!-- outcome-table:begin (scripts/outcome-table.sh --update-readme) -->'
+end='<!-- outcome-table:end -->'
+current=$(awk -v begin="$begin" -v end="$end" '$0 == end { inside = 0 } inside { print } $0 == begin { inside = 1 }' "$readme")
+case $mode in
+  print) ;;
+  --check-readme)
+    if [[ $current != "$(cat "$WORK/table.md")" ]]; then
+      echo "README.md's outcome table differs from this run; run scripts/outcome-table.sh --update-readme" >&2
+      diff <(echo "$current") "$WORK/table.md" >&2 || true
+      exit 1
+    fi
+    echo "README.md's outcome table matches this run."
+    ;;
+  --update-readme)
+    awk -v begin="$begin" -v end="$end" -v table="$WORK/table.md" '
+      $0 == begin { print; while ((getline line < table) > 0) print line; skip = 1; next }
+      $0 == end { skip = 0 }
+      !skip { print }
+    ' "$readme" >"$WORK/README.md"
+    cp "$WORK/README.md" "$readme"
+    echo "README.md updated."
+    ;;
+  *)
+    echo "usage: $0 [--update-readme | --check-readme]" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,103 @@
+//! Every script in `scripts/` runs green: each seed reproduction prints
+//! REPRODUCED and exits 0, the demo runs straight through, the README's
+//! outcome table matches a fresh run, and all of them are shellcheck-clean.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+/// Run a script with this build's binary (so the script does not build).
+fn script(name: &str, args: &[&str]) -> Output {
+    Command::new("bash")
+        .arg(Path::new(ROOT).join("scripts").join(name))
+        .args(args)
+        .env("HANGUP", env!("CARGO_BIN_EXE_hangup"))
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {name}: {e}"))
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn assert_reproduces(name: &str) {
+    let out = script(name, &[]);
+    let stdout = text(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("\nREPRODUCED: ") && !stdout.contains("NOT REPRODUCED"),
+        "{name} did not reproduce (exit {:?}):\n{stdout}\n{}",
+        out.status.code(),
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn seed_000_server_timeout() {
+    assert_reproduces("repro-server-timeout.sh");
+}
+
+#[test]
+fn seed_001_keepalive_race() {
+    assert_reproduces("repro-keepalive-race.sh");
+}
+
+#[test]
+fn seed_002_mid_body_reset() {
+    assert_reproduces("repro-mid-body-reset.sh");
+}
+
+#[test]
+fn seed_003_client_error() {
+    assert_reproduces("repro-client-error.sh");
+}
+
+#[test]
+fn seed_004_res_end() {
+    assert_reproduces("repro-res-end.sh");
+}
+
+#[test]
+fn demo_runs_straight_through() {
+    let out = script("demo.sh", &[]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "demo failed:\n{stdout}\n{}", text(&out.stderr));
+    assert_eq!(stdout.matches("What the clients say:").count(), 7, "{stdout}");
+    assert!(stdout.contains("reset (mid-body)"), "{stdout}");
+    assert!(stdout.contains("curl: (52) Empty reply from server"), "{stdout}");
+}
+
+#[test]
+fn readme_outcome_table_matches_a_fresh_run() {
+    let out = script("outcome-table.sh", &["--check-readme"]);
+    assert!(out.status.success(), "{}\n{}", text(&out.stdout), text(&out.stderr));
+}
+
+#[test]
+fn scripts_are_shellcheck_clean() {
+    let mut files = vec![".ci/run".to_string()];
+    for dir in ["scripts", "scripts/lib"] {
+        for entry in std::fs::read_dir(Path::new(ROOT).join(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "sh") {
+                files.push(path.strip_prefix(ROOT).unwrap().to_string_lossy().into_owned());
+            }
+        }
+    }
+    for file in &files {
+        let syntax = Command::new("bash")
+            .args(["-n", file])
+            .current_dir(ROOT)
+            .output()
+            .unwrap();
+        assert!(syntax.status.success(), "bash -n {file}: {}", text(&syntax.stderr));
+    }
+    let out = Command::new("shellcheck")
+        .arg("-x")
+        .args(&files)
+        .current_dir(ROOT)
+        .output()
+        .expect("shellcheck (scripts/test.sh installs it)");
+    assert!(out.status.success(), "{}", text(&out.stdout));
+}
