@@ -88,11 +88,12 @@ table() {
     curl_text=$(curl_cell "$flags" "$timeout")
     node "$clients/node-client.js" "$HANGUP_URL" 2 "${gap:-0}" "$timeout" "$body" >"$WORK/node.out" 2>&1 || true
     python3 "$clients/python-client.py" 127.0.0.1 "$HANGUP_PORT" 2 "${gap:-0}" "$timeout" "$body" >"$WORK/python.out" 2>&1 || true
+    if [[ $flags == upload ]]; then
+      # The RST meets node in write() or read(), per request.
+      sed -i -E 's/(write|read) ECONNRESET/write or read ECONNRESET/' "$WORK/node.out"
+    fi
     node_text=$(client_cell "$WORK/node.out")
     python_text=$(client_cell "$WORK/python.out")
-    if [[ $flags == upload ]]; then
-      node_text=$(sed -E 's/(write|read) ECONNRESET/write or read ECONNRESET/' <<<"$node_text")
-    fi
     stop_hangup
     echo "| \`$scenario\` | $curl_text | $node_text | $python_text |"
   done

@@ -44,15 +44,9 @@ const http = require('http');
 const server = http.createServer((req, res) => res.end('ok\n'));
 server.listen(0, '127.0.0.1', () => console.log(`listening on 127.0.0.1:${server.address().port}`));
 JS
-node "$WORK/node-server.js" >"$WORK/node.out" &
-PIDS+=("$!")
-for _ in $(seq 100); do
-  grep -q '^listening on' "$WORK/node.out" && break
-  sleep 0.05
-done
-node_port=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$WORK/node.out")
-node_400=$(raw "$node_port" "$WORK/malformed.txt")
-node_431=$(raw "$node_port" "$WORK/oversized.txt")
+start_server node "$WORK/node-server.js"
+node_400=$(raw "$SERVER_PORT" "$WORK/malformed.txt")
+node_431=$(raw "$SERVER_PORT" "$WORK/oversized.txt")
 show "raw malformed request -> node $(node --version):" "$node_400"
 show "raw oversized head -> node:" "$node_431"
 

@@ -29,15 +29,8 @@ from_hangup=$(curl_run "$HANGUP_URL")
 show "curl -i against hangup serve mid-body-reset:" "$from_hangup"
 show_log
 
-seed_out="$WORK/seed.out"
-node "$WORK/broken-server.js" >"$seed_out" &
-PIDS+=("$!")
-for _ in $(seq 100); do
-  grep -q '^listening on' "$seed_out" && break
-  sleep 0.05
-done
-seed_port=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$seed_out")
-from_seed=$(curl_run "http://127.0.0.1:$seed_port/")
+start_server node "$WORK/broken-server.js"
+from_seed=$(curl_run "http://127.0.0.1:$SERVER_PORT/")
 show "curl -i against the seed's broken-server.js:" "$from_seed"
 
 if [[ $from_hangup == "exit 56"*"Recv failure: Connection reset by peer"* && $from_hangup == *"Hello," ]]; then

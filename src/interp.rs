@@ -329,20 +329,21 @@ impl<'s> Interp<'s> {
         }
         head.extend_from_slice(b"\r\n");
 
-        let mut pieces = vec![Piece::Bytes(head)];
+        let mut payload = Payload::default();
+        payload.push(Piece::Bytes(head));
         if !(bodiless_status || head_request) {
+            if response.chunked && body_len > 0 {
+                payload.push(Piece::Bytes(format!("{body_len:x}\r\n").into_bytes()));
+            }
+            for piece in &response.body.pieces {
+                payload.push(piece.clone());
+            }
             if response.chunked {
-                if body_len > 0 {
-                    pieces.push(Piece::Bytes(format!("{body_len:x}\r\n").into_bytes()));
-                    pieces.extend(response.body.pieces.iter().cloned());
-                    pieces.push(Piece::Bytes(b"\r\n".to_vec()));
-                }
-                pieces.push(Piece::Bytes(b"0\r\n\r\n".to_vec()));
-            } else {
-                pieces.extend(response.body.pieces.iter().cloned());
+                let end: &[u8] = if body_len > 0 { b"\r\n0\r\n\r\n" } else { b"0\r\n\r\n" };
+                payload.push(Piece::Bytes(end.to_vec()));
             }
         }
-        Payload { pieces }
+        payload
     }
 }
 

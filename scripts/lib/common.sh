@@ -26,25 +26,35 @@ if [[ -z ${HANGUP:-} ]]; then
   HANGUP="$ROOT/target/release/hangup"
 fi
 
-# start_hangup SCENARIO [SERVE FLAGS...]
-# Sets HANGUP_PID, HANGUP_PORT, HANGUP_URL and HANGUP_LOG (its event log).
-start_hangup() {
-  local out="$WORK/serve-$#-$RANDOM.out"
-  HANGUP_LOG="${out%.out}.log"
-  "$HANGUP" serve "$@" --listen 127.0.0.1:0 >"$out" 2>"$HANGUP_LOG" &
-  HANGUP_PID=$!
-  PIDS+=("$HANGUP_PID")
+# start_server COMMAND...
+# Run a server that prints "listening on ADDR:PORT" once ready; wait for it
+# (5 s at most). Sets SERVER_PID, SERVER_PORT and SERVER_LOG (its stderr).
+start_server() {
+  local out="$WORK/server-$RANDOM$RANDOM.out"
+  SERVER_LOG="${out%.out}.log"
+  "$@" >"$out" 2>"$SERVER_LOG" &
+  SERVER_PID=$!
+  PIDS+=("$SERVER_PID")
   local tries=0
   until grep -q '^listening on ' "$out" 2>/dev/null; do
     tries=$((tries + 1))
-    if ((tries > 100)) || ! kill -0 "$HANGUP_PID" 2>/dev/null; then
-      echo "hangup did not start:" >&2
-      cat "$HANGUP_LOG" >&2
+    if ((tries > 100)) || ! kill -0 "$SERVER_PID" 2>/dev/null; then
+      echo "$1 did not start:" >&2
+      cat "$SERVER_LOG" >&2
       exit 1
     fi
     sleep 0.05
   done
-  HANGUP_PORT=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$out")
+  SERVER_PORT=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$out")
+}
+
+# start_hangup SCENARIO [SERVE FLAGS...]
+# Sets HANGUP_PID, HANGUP_PORT, HANGUP_URL and HANGUP_LOG (its event log).
+start_hangup() {
+  start_server "$HANGUP" serve "$@" --listen 127.0.0.1:0
+  HANGUP_PID=$SERVER_PID
+  HANGUP_PORT=$SERVER_PORT
+  HANGUP_LOG=$SERVER_LOG
   # shellcheck disable=SC2034 # used by the scripts that source this
   HANGUP_URL="http://127.0.0.1:$HANGUP_PORT/"
 }

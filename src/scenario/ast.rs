@@ -121,6 +121,19 @@ pub enum Piece {
 }
 
 impl Payload {
+    /// Append a piece, merging it into the last one when both are plain
+    /// bytes: each piece is one `send`, and with TCP_NODELAY one segment,
+    /// so `write "a" "b"` and a response's head and body go out together.
+    pub fn push(&mut self, piece: Piece) {
+        if piece.is_empty() {
+            return;
+        }
+        match (self.pieces.last_mut(), piece) {
+            (Some(Piece::Bytes(last)), Piece::Bytes(more)) => last.extend_from_slice(&more),
+            (_, piece) => self.pieces.push(piece),
+        }
+    }
+
     pub fn len(&self) -> u64 {
         self.pieces.iter().map(Piece::len).sum()
     }

@@ -53,9 +53,9 @@ fn write_forms() {
         one(r#"write "a\r\n" hex "0d 0A" repeat 3 "xy""#),
         Stmt::Write {
             payload: Payload {
+                // Adjacent bytes merge: one piece is one send.
                 pieces: vec![
-                    Piece::Bytes(b"a\r\n".to_vec()),
-                    Piece::Bytes(vec![0x0d, 0x0a]),
+                    Piece::Bytes(b"a\r\n\r\n".to_vec()),
                     Piece::Repeat {
                         pattern: b"xy".to_vec(),
                         count: 3

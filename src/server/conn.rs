@@ -28,9 +28,10 @@ use crate::sock;
 
 /// Bytes asked of the kernel per `read`.
 const READ_CHUNK: usize = 16 * 1024;
-/// Bytes peeked for the request framer: a whole head of the largest
-/// allowed size, plus one byte to tell that it is too large.
-const WINDOW: usize = crate::http::MAX_HEAD_BYTES + 1;
+/// Steps one connection may take per wake-up before it lets the others
+/// run: a client that always has its next request ready must not keep the
+/// loop to itself.
+const STEPS_PER_TURN: usize = 32;
 /// How long a reset waits for written bytes to leave before it discards them.
 const RESET_FLUSH_LIMIT: Duration = Duration::from_secs(3);
 /// A reset re-checks the send queue after 20 µs, then twice as long each
@@ -109,15 +110,23 @@ pub struct Conn<'s> {
     accepted: Instant,
     interp: Interp<'s>,
     state: State<'s>,
-    /// A peek at the unread input, for the request framer: bytes leave the
-    /// kernel only once the framer has used them, so what the script did
-    /// not read is still unread when the connection closes.
-    window: Vec<u8>,
+    /// Received bytes the script has not read yet. They outlive a step
+    /// (a pipelined request belongs to the next read), and they count as
+    /// unread when the connection closes.
+    inbuf: Vec<u8>,
+    /// The connection gave way to others (see STEPS_PER_TURN) and wants to
+    /// go on at the next turn.
+    yielded: bool,
     readable: bool,
     writable: bool,
     bytes_in: u64,
     bytes_out: u64,
     peer_half_closed: bool,
+    /// An event said the peer sent FIN, or that the socket has an error.
+    /// A read that is not made at once (the request was already whole)
+    /// leaves these for when the script goes idle.
+    fin_hint: bool,
+    error_hint: bool,
 }
 
 impl<'s> Conn<'s> {
@@ -128,7 +137,8 @@ impl<'s> Conn<'s> {
             accepted,
             interp,
             state: State::Sleeping { until: accepted },
-            window: Vec::new(),
+            inbuf: Vec::new(),
+            yielded: false,
             // Assume ready: the first operation finds out, and a missed
             // edge would otherwise never come again.
             readable: true,
@@ -136,6 +146,8 @@ impl<'s> Conn<'s> {
             bytes_in: 0,
             bytes_out: 0,
             peer_half_closed: false,
+            fin_hint: false,
+            error_hint: false,
         }
     }
 
@@ -151,6 +163,10 @@ impl<'s> Conn<'s> {
 
 impl Session for Conn<'_> {
     fn deadline(&self) -> Option<Instant> {
+        if self.yielded {
+            // Already due: the reactor resumes it at the next turn.
+            return Some(self.accepted);
+        }
         match &self.state {
             State::Reading { deadline, .. } => *deadline,
             State::Sleeping { until } => Some(*until),
@@ -160,6 +176,7 @@ impl Session for Conn<'_> {
     }
 
     fn on_timer(&mut self, now: Instant, log: &mut Log) -> Flow {
+        self.yielded = false;
         self.drive(now, log)
     }
 
@@ -171,27 +188,37 @@ impl Session for Conn<'_> {
         if event.is_writable() || event.is_write_closed() || event.is_error() {
             self.writable = true;
         }
+        self.fin_hint |= event.is_read_closed();
+        self.error_hint |= event.is_error();
         let idle = matches!(self.state, State::Sleeping { .. } | State::Flushing { .. });
-        if idle && event.is_error() {
-            // Nothing is reading or writing, so ask the socket directly:
-            // an RST while the script sleeps ends the connection now.
-            let error = self.stream.as_ref().and_then(|s| s.take_error().ok().flatten());
-            if let Some(error) = error {
-                return self.fail(&error, now, log);
-            }
-        }
-        if idle && event.is_read_closed() && !self.peer_half_closed {
-            self.peer_half_closed = true;
-            self.log(log, now, "peer-half-close", &[]);
+        if idle && self.check_idle_hints(now, log) == Flow::Closed {
+            return Flow::Closed;
         }
         self.drive(now, log)
     }
 }
 
 impl<'s> Conn<'s> {
+    /// While nothing reads or writes, act on what events hinted: an RST
+    /// ends the connection at once (asked of the socket directly), a FIN
+    /// is logged once and the script goes on.
+    fn check_idle_hints(&mut self, now: Instant, log: &mut Log) -> Flow {
+        if std::mem::take(&mut self.error_hint) {
+            let error = self.stream.as_ref().and_then(|s| s.take_error().ok().flatten());
+            if let Some(error) = error {
+                return self.fail(&error, now, log);
+            }
+        }
+        if self.fin_hint && !self.peer_half_closed {
+            self.peer_half_closed = true;
+            self.log(log, now, "peer-half-close", &[]);
+        }
+        Flow::Open
+    }
+
     /// Make progress until blocked, carrying out steps as they come.
     fn drive(&mut self, now: Instant, log: &mut Log) -> Flow {
-        loop {
+        for _ in 0..STEPS_PER_TURN {
             let progress = match self.state {
                 State::Writing(_) => self.progress_write(now, log),
                 State::Reading { .. } => self.progress_read(now, log),
@@ -212,12 +239,12 @@ impl<'s> Conn<'s> {
                 }
             }
         }
+        self.yielded = true;
+        Flow::Open
     }
 
     /// Enter the state that carries out `step`.
     fn apply(&mut self, step: Step<'s>, now: Instant, log: &mut Log) -> Flow {
-        // The window only mirrors the kernel for the read that peeked it.
-        self.window.clear();
         self.state = match step {
             Step::Write(payload) => State::Writing(Outgoing::new(payload)),
             Step::Read { goal, deadline } => State::Reading {
@@ -238,7 +265,8 @@ impl<'s> Conn<'s> {
             Step::Sleep { until } => {
                 let ms = until.saturating_duration_since(now).as_millis() as u64;
                 self.log(log, now, "sleep", &[("ms", Field::Num(ms))]);
-                State::Sleeping { until }
+                self.state = State::Sleeping { until };
+                return self.check_idle_hints(now, log);
             }
             Step::HalfClose => {
                 let result = self.stream.as_ref().map(|s| s.shutdown(Shutdown::Write));
@@ -319,13 +347,16 @@ impl<'s> Conn<'s> {
                 return Progress::Closed;
             };
             let deadline = *deadline;
-            // 1. Use what is already known to be there.
+            // First use what is already buffered.
+            let mut want = READ_CHUNK;
             let outcome = match reading {
                 Reading::Request { reader, head_only } => {
-                    let fed = reader.feed(&self.window);
+                    let fed = reader.feed(&self.inbuf);
                     let head_only = *head_only;
-                    if let Err(e) = self.consume(fed.consumed) {
-                        return self.fail_progress(&e, now, log);
+                    self.inbuf.drain(..fed.consumed);
+                    if self.inbuf.is_empty() && self.inbuf.capacity() > 4096 {
+                        // A big head is done with; an idle connection keeps nothing.
+                        self.inbuf = Vec::new();
                     }
                     match fed.status {
                         Status::Partial => None,
@@ -351,12 +382,24 @@ impl<'s> Conn<'s> {
                         }
                     }
                 }
-                Reading::Bytes { remaining: 0, total } => {
-                    let total = *total;
-                    self.log(log, now, "read", &[("bytes", Field::Num(total))]);
-                    Some(Event::ReadDone)
+                Reading::Bytes { remaining, total } => {
+                    let take = (*remaining).min(self.inbuf.len() as u64);
+                    self.inbuf.drain(..take as usize);
+                    *remaining -= take;
+                    want = (*remaining).min(READ_CHUNK as u64) as usize;
+                    if *remaining == 0 {
+                        let total = *total;
+                        self.log(log, now, "read", &[("bytes", Field::Num(total))]);
+                        Some(Event::ReadDone)
+                    } else {
+                        None
+                    }
                 }
-                Reading::Bytes { .. } | Reading::Eof { .. } => None,
+                Reading::Eof { got } => {
+                    *got += self.inbuf.len() as u64;
+                    self.inbuf.clear();
+                    None
+                }
             };
             if let Some(event) = outcome {
                 return Progress::Next(event);
@@ -368,41 +411,8 @@ impl<'s> Conn<'s> {
             if !self.readable {
                 return Progress::Wait;
             }
-            // 2. Ask the socket for more.
-            let result = match &mut self.state {
-                State::Reading {
-                    reading: Reading::Request { .. },
-                    ..
-                } => self.peek_window(),
-                State::Reading {
-                    reading: Reading::Bytes { remaining, .. },
-                    ..
-                } => {
-                    let want = (*remaining).min(READ_CHUNK as u64) as usize;
-                    let result = read_discard(self.stream.as_mut(), want);
-                    if let (
-                        Ok(n),
-                        State::Reading {
-                            reading: Reading::Bytes { remaining, .. },
-                            ..
-                        },
-                    ) = (&result, &mut self.state)
-                    {
-                        *remaining -= *n as u64;
-                    }
-                    result
-                }
-                State::Reading {
-                    reading: Reading::Eof { got },
-                    ..
-                } => {
-                    let result = read_discard(self.stream.as_mut(), READ_CHUNK);
-                    *got += *result.as_ref().unwrap_or(&0) as u64;
-                    result
-                }
-                _ => return Progress::Closed,
-            };
-            match result {
+            // Then ask the socket for more.
+            match self.read_more(want) {
                 Ok(0) => {
                     self.peer_half_closed = true;
                     if let State::Reading {
@@ -413,58 +423,40 @@ impl<'s> Conn<'s> {
                         self.log(log, now, "eof", &[("bytes", Field::Num(got))]);
                         return Progress::Next(Event::ReadDone);
                     }
-                    let unparsed = self.window.len() as u64;
+                    let unparsed = self.inbuf.len() as u64;
                     let fields = [("unparsed", Field::Num(unparsed))];
                     self.finish(End::PeerFin, now, log, if unparsed > 0 { &fields } else { &[] });
                     return Progress::Closed;
                 }
-                Ok(n) => self.bytes_in += n as u64,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.readable = false;
-                    return Progress::Wait;
-                }
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Progress::Wait,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return self.fail_progress(&e, now, log),
             }
         }
     }
 
-    /// Refresh `window` with a peek at the unread input. Returns the count
-    /// of new bytes; when there are none, the socket is not readable until
-    /// its next edge (a peek never says `WouldBlock` while data waits).
-    fn peek_window(&mut self) -> io::Result<usize> {
+    /// Append up to `want` bytes from the socket to `inbuf`. A read that
+    /// returns fewer bytes than asked for drained the socket: any later
+    /// data raises a new edge, so the `WouldBlock` read is skipped.
+    fn read_more(&mut self, want: usize) -> io::Result<usize> {
         let Some(stream) = self.stream.as_mut() else {
             return Ok(0);
         };
-        let before = self.window.len();
-        self.window.resize(WINDOW, 0);
-        let result = stream.peek(&mut self.window);
-        let seen = *result.as_ref().unwrap_or(&0);
-        self.window.truncate(seen);
-        match result {
-            Ok(0) => Ok(0),
-            Ok(n) if n <= before => {
-                self.window.truncate(n);
-                Err(io::ErrorKind::WouldBlock.into())
-            }
-            Ok(n) => Ok(n - before),
-            Err(e) => Err(e),
+        // Read on the stack and keep only what arrived: an idle connection
+        // must not hold a read-sized buffer (10,000 of them would be 160 MB).
+        let mut scratch = [0u8; READ_CHUNK];
+        let want = want.min(READ_CHUNK);
+        let result = stream.read(&mut scratch[..want]);
+        let n = *result.as_ref().unwrap_or(&0);
+        self.inbuf.extend_from_slice(&scratch[..n]);
+        self.bytes_in += n as u64;
+        match &result {
+            Ok(n) if *n > 0 && *n < want => self.readable = false,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.readable = false,
+            _ => {}
         }
-    }
-
-    /// Take `n` bytes the framer used out of the kernel and the window.
-    fn consume(&mut self, n: usize) -> io::Result<()> {
-        let mut left = n;
-        while left > 0 {
-            match read_discard(self.stream.as_mut(), left) {
-                Ok(0) => break,
-                Ok(got) => left -= got,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
-        self.window.drain(..n.min(self.window.len()));
-        Ok(())
+        result
     }
 
     fn progress_flush(&mut self, now: Instant, log: &mut Log) -> Progress {
@@ -504,12 +496,13 @@ impl<'s> Conn<'s> {
             if !self.readable {
                 return Progress::Wait;
             }
-            match read_discard(self.stream.as_mut(), READ_CHUNK) {
+            self.inbuf.clear();
+            match self.read_more(READ_CHUNK) {
                 Ok(0) => {
                     self.finish(End::PeerFin, now, log, &[]);
                     return Progress::Closed;
                 }
-                Ok(n) => self.bytes_in += n as u64,
+                Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     self.readable = false;
                     return Progress::Wait;
@@ -520,22 +513,22 @@ impl<'s> Conn<'s> {
         }
     }
 
-    /// close(2). With `drain`, read away what the peer already sent first,
-    /// so the kernel sends FIN; unread input would make it send RST, and
-    /// the log says which happened.
+    /// close(2). With `drain`, first read away what the peer already sent,
+    /// so the peer gets FIN. Without it, the kernel's rule holds: closing
+    /// with unread input sends RST. Input hangup has buffered but the
+    /// script never read counts as unread too, so the end on the wire is
+    /// the same as if it had stayed in the kernel; the log says which.
     fn close(&mut self, drain: bool, now: Instant, log: &mut Log) {
         let mut drained = 0usize;
         if drain {
-            let mut scratch = [0u8; 4096];
-            while let Some(stream) = self.stream.as_mut() {
-                match stream.read(&mut scratch) {
+            drained += self.inbuf.len();
+            self.inbuf.clear();
+            while drained < DRAIN_LIMIT && self.readable {
+                match self.read_more(READ_CHUNK) {
                     Ok(0) => break,
                     Ok(n) => {
                         drained += n;
-                        self.bytes_in += n as u64;
-                        if drained >= DRAIN_LIMIT {
-                            break;
-                        }
+                        self.inbuf.clear();
                     }
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
@@ -546,19 +539,23 @@ impl<'s> Conn<'s> {
                 }
             }
         }
-        let unread = self.stream.as_ref().map_or(Ok(0), sock::unread_bytes).unwrap_or(0);
-        self.stream = None;
+        let in_kernel = self.stream.as_ref().map_or(Ok(0), sock::unread_bytes).unwrap_or(0);
+        let unread = in_kernel + self.inbuf.len();
         let mut fields = vec![];
         if drained > 0 {
             fields.push(("drained", Field::Num(drained as u64)));
         }
-        if unread > 0 {
-            // The kernel's rule: close with unread input sends RST.
-            fields.push(("unread", Field::Num(unread as u64)));
-            self.finish(End::Rst, now, log, &fields);
-        } else {
+        if unread == 0 {
+            self.stream = None;
             self.finish(End::Fin, now, log, &fields);
+            return;
         }
+        // The kernel's rule: close with unread input sends RST.
+        fields.push(("unread", Field::Num(unread as u64)));
+        if let Some(stream) = self.stream.take() {
+            let _ = sock::reset(stream);
+        }
+        self.finish(End::Rst, now, log, &fields);
     }
 
     fn fail_progress(&mut self, error: &io::Error, now: Instant, log: &mut Log) -> Progress {
@@ -603,11 +600,4 @@ impl<'s> Conn<'s> {
             log.conn(self.id, self.accepted.elapsed(), event, fields);
         }
     }
-}
-
-/// Read up to `max` bytes and throw them away.
-fn read_discard(stream: Option<&mut TcpStream>, max: usize) -> io::Result<usize> {
-    let Some(stream) = stream else { return Ok(0) };
-    let mut scratch = [0u8; READ_CHUNK];
-    stream.read(&mut scratch[..max.min(READ_CHUNK)])
 }

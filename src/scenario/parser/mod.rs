@@ -388,7 +388,7 @@ impl Parser<'_> {
                 }
                 _ => break,
             };
-            payload.pieces.push(piece);
+            payload.push(piece);
         }
         if payload.pieces.is_empty() {
             return Err(self.unexpected(expected));

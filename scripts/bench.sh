@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# Measure hangup and a Node.js server doing the same job, in one run, and
+# print both figures and their ratio. Loopback only; every load is bounded
+# in count and time, and the whole run takes about a minute.
+#
+#   scripts/bench.sh            the table, as markdown
+#
+# Needs wrk (installed from Debian's packages when missing and root), node
+# and python3. hangup is measured as shipped: the static binary from
+# scripts/build-static.sh.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR
+. "$(dirname "$0")/lib/common.sh"
+
+if ! command -v wrk >/dev/null; then
+  if [[ $(id -u) == 0 ]]; then
+    apt-get install -y -qq wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+  else
+    echo "bench.sh needs wrk: apt-get install wrk" >&2
+    exit 1
+  fi
+fi
+"$ROOT/scripts/build-static.sh" >"$WORK/static.txt"
+STATIC="$ROOT/target/static/hangup"
+NODE=$(readlink -f "$(command -v node)")
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+# The Node servers, in the style of the seeds: one per job.
+cat >"$WORK/node-server.js" <<'JS'
+const http = require('http');
+const net = require('net');
+const jobs = {
+  // 200 "hello" keep-alive, like `hangup serve hello`.
+  hello: () => http.createServer((req, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': 6 });
+    res.end('hello\n');
+  }),
+  // Accept and never answer, like `hangup serve hang`.
+  hang: () => net.createServer(() => {}),
+  // Read the request, close without a byte, like `hangup serve empty-reply`.
+  empty: () => net.createServer((socket) => socket.once('data', () => socket.end())),
+  // Read the request, RST 100 ms later, like `server-timeout-reset --set after=100ms`.
+  'timeout-reset': () => net.createServer((socket) => {
+    socket.once('data', () => setTimeout(() => socket.resetAndDestroy(), 100));
+  }),
+};
+const server = jobs[process.argv[2]]();
+server.listen(0, '127.0.0.1', () => console.log(`listening on 127.0.0.1:${server.address().port}`));
+JS
+
+# Timing, memory and held connections, to the microsecond.
+cat >"$WORK/measure.py" <<'PY'
+import resource, socket, statistics, subprocess, sys, time
+
+def rss_kib(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+
+def startup(runs, cmd):
+    """Median ms from spawn to the first line on stdout."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        p.stdout.readline()
+        times.append((time.perf_counter() - start) * 1000)
+        p.kill()
+        p.wait()
+    return statistics.median(times)
+
+def hold(port, count, pid):
+    """RSS growth per connection (bytes) with `count` idle connections."""
+    limit = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
+    time.sleep(0.3)
+    before = rss_kib(pid)
+    conns = []
+    deadline = time.monotonic() + 60
+    for _ in range(count):
+        conns.append(socket.create_connection(("127.0.0.1", port)))
+        if time.monotonic() > deadline:
+            sys.exit("holding connections took over 60 s")
+    time.sleep(1.0)  # let the server accept them all
+    after = rss_kib(pid)
+    for c in conns:
+        c.close()
+    return (after - before) * 1024 / count
+
+what = sys.argv[1]
+if what == "startup":
+    print(f"{startup(int(sys.argv[2]), sys.argv[3:]):.3f}")
+elif what == "rss":
+    time.sleep(0.3)
+    print(rss_kib(int(sys.argv[2])))
+elif what == "hold":
+    print(f"{hold(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])):.0f}")
+PY
+measure() { python3 "$WORK/measure.py" "$@"; }
+json_field() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
+rows=()
+row() { rows+=("| $1 | $2 | $3 | $4 | $5 |"); }
+ratio() { awk "BEGIN { printf \"%.1f×\", $1 / $2 }"; }
+
+echo "measuring: binary size" >&2
+hangup_size=$(stat -c %s "$STATIC")
+node_size=$(stat -c %s "$NODE")
+row "binary size (static, stripped)" "$((hangup_size / 1024)) KiB" "$((node_size / 1048576)) MiB" \
+  "$(ratio "$node_size" "$hangup_size") smaller" "≤ 1 MiB"
+
+echo "measuring: start to listening (median of 20)" >&2
+floor=$(measure startup 20 /bin/echo "listening on")
+hangup_start=$(measure startup 20 "$STATIC" serve hello --listen 127.0.0.1:0 --quiet)
+node_start=$(measure startup 20 node "$WORK/node-server.js" hello)
+row "start to listening (median of 20; exec of \`echo\`: $floor ms)" "$hangup_start ms" "$node_start ms" \
+  "$(ratio "$node_start" "$hangup_start") faster; $(awk "BEGIN{printf \"%.3f\", $hangup_start - $floor}") ms over the floor" \
+  "within 1 ms of the floor"
+
+echo "measuring: idle memory" >&2
+HANGUP=$STATIC start_hangup hello --quiet
+hangup_idle=$(measure rss "$HANGUP_PID")
+stop_hangup
+start_server node "$WORK/node-server.js" hello
+node_idle=$(measure rss "$SERVER_PID")
+kill "$SERVER_PID"
+row "idle memory (VmRSS)" "$hangup_idle KiB" "$((node_idle / 1024)) MiB" "$(ratio "$node_idle" "$hangup_idle") less" "≤ 2 MiB"
+
+echo "measuring: memory per connection (10,000 idle)" >&2
+HANGUP=$STATIC start_hangup hang --quiet
+hangup_conn=$(measure hold "$HANGUP_PORT" 10000 "$HANGUP_PID")
+stop_hangup
+start_server node "$WORK/node-server.js" hang
+node_conn=$(measure hold "$SERVER_PORT" 10000 "$SERVER_PID")
+kill "$SERVER_PID"
+row "memory per connection (10,000 idle on \`hang\`)" "$hangup_conn B" "$node_conn B" \
+  "$(ratio "$node_conn" "$hangup_conn") less" "≤ 1 KiB"
+
+echo "measuring: keep-alive throughput (wrk -t1 -c50 -d5s)" >&2
+wrk_rps() { wrk -t1 -c50 -d5s "$1" | awk '/^Requests\/sec:/ { printf "%.0f", $2 }'; }
+HANGUP=$STATIC start_hangup hello --quiet
+hangup_rps=$(wrk_rps "$HANGUP_URL")
+stop_hangup
+start_server node "$WORK/node-server.js" hello
+node_rps=$(wrk_rps "http://127.0.0.1:$SERVER_PORT/")
+kill "$SERVER_PID"
+row "keep-alive throughput (\`wrk -t1 -c50 -d5s\` on \`hello\`)" "$hangup_rps req/s" "$node_rps req/s" \
+  "$(ratio "$hangup_rps" "$node_rps")" "≥ 2× node"
+
+echo "measuring: connection churn (10,000 connections, 50 at a time)" >&2
+churn() {
+  "$STATIC" probe "127.0.0.1:$1" --count 10000 --concurrency 50 --json |
+    json_field 'round(d["probes"] / d["elapsed_ms"] * 1000)'
+}
+HANGUP=$STATIC start_hangup empty-reply --quiet
+hangup_cps=$(churn "$HANGUP_PORT")
+stop_hangup
+start_server node "$WORK/node-server.js" empty
+node_cps=$(churn "$SERVER_PORT")
+kill "$SERVER_PID"
+row "connection churn (\`empty-reply\`, a new connection per request)" "$hangup_cps conn/s" "$node_cps conn/s" \
+  "$(ratio "$hangup_cps" "$node_cps")" "≥ 2× node"
+
+echo "measuring: timer precision (1000 probes 1 ms apart, RST after 100 ms)" >&2
+lateness() {
+  "$STATIC" probe "127.0.0.1:$1" --count 1000 --concurrency 1000 --interval 1ms --json |
+    json_field '" / ".join("%.3f" % (d["ms_to_end"][k] - 100) for k in ("p50", "p99", "max"))'
+}
+HANGUP=$STATIC start_hangup server-timeout-reset --set after=100ms --quiet
+hangup_late=$(lateness "$HANGUP_PORT")
+stop_hangup
+start_server node "$WORK/node-server.js" timeout-reset
+node_late=$(lateness "$SERVER_PORT")
+kill "$SERVER_PID"
+row "timer lateness over 100 ms, p50 / p99 / max (ms)" "$hangup_late" "$node_late" "" "p99 ≤ 1 ms"
+
+echo "| figure | hangup | node $(node --version) | hangup vs node | target |"
+echo "|---|---|---|---|---|"
+printf '%s\n' "${rows[@]}"
+echo
+echo "$(nproc) cores, $(uname -m), $(date -u +%Y-%m-%d); hangup built for $(awk '{print $2}' "$WORK/static.txt")."
