@@ -99,6 +99,10 @@ PY
 measure() { python3 "$WORK/measure.py" "$@"; }
 json_field() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
+# CPU time (user + system) a process has used, in microseconds.
+cpu_us() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) * 1000000 / hz }' "/proc/$1/stat"; }
+per() { awk "BEGIN { printf \"%.1f\", ($2 - $1) / $3 }"; }
+
 rows=()
 row() { rows+=("| $1 | $2 | $3 | $4 | $5 |"); }
 ratio() { awk "BEGIN { printf \"%.1f×\", $1 / $2 }"; }
@@ -137,29 +141,48 @@ row "memory per connection (10,000 idle on \`hang\`)" "$hangup_conn B" "$node_co
   "$(ratio "$node_conn" "$hangup_conn") less" "≤ 1 KiB"
 
 echo "measuring: keep-alive throughput (wrk -t1 -c50 -d5s)" >&2
-wrk_rps() { wrk -t1 -c50 -d5s "$1" | awk '/^Requests\/sec:/ { printf "%.0f", $2 }'; }
+# Requests per second, and the server's CPU microseconds per request.
+keepalive() {
+  local before after out
+  before=$(cpu_us "$1")
+  out=$(wrk -t1 -c50 -d5s "$2")
+  after=$(cpu_us "$1")
+  local rps requests
+  rps=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' <<<"$out")
+  requests=$(awk '/requests in/ { print $1 }' <<<"$out")
+  echo "$rps $(per "$before" "$after" "$requests")"
+}
 HANGUP=$STATIC start_hangup hello --quiet
-hangup_rps=$(wrk_rps "$HANGUP_URL")
+read -r hangup_rps hangup_req_us < <(keepalive "$HANGUP_PID" "$HANGUP_URL")
 stop_hangup
 start_server node "$WORK/node-server.js" hello
-node_rps=$(wrk_rps "http://127.0.0.1:$SERVER_PORT/")
+read -r node_rps node_req_us < <(keepalive "$SERVER_PID" "http://127.0.0.1:$SERVER_PORT/")
 kill "$SERVER_PID"
 row "keep-alive throughput (\`wrk -t1 -c50 -d5s\` on \`hello\`)" "$hangup_rps req/s" "$node_rps req/s" \
   "$(ratio "$hangup_rps" "$node_rps")" "≥ 2× node"
+row "… server CPU per request in that run" "$hangup_req_us µs" "$node_req_us µs" \
+  "$(ratio "$node_req_us" "$hangup_req_us") less" ""
 
-echo "measuring: connection churn (10,000 connections, 50 at a time)" >&2
+echo "measuring: connection churn (20,000 connections, 50 at a time)" >&2
+# Connections per second, and the server's CPU microseconds per connection.
 churn() {
-  "$STATIC" probe "127.0.0.1:$1" --count 10000 --concurrency 50 --json |
-    json_field 'round(d["probes"] / d["elapsed_ms"] * 1000)'
+  local before after cps
+  before=$(cpu_us "$1")
+  cps=$("$STATIC" probe "127.0.0.1:$2" --count 20000 --concurrency 50 --json |
+    json_field 'round(d["probes"] / d["elapsed_ms"] * 1000)')
+  after=$(cpu_us "$1")
+  echo "$cps $(per "$before" "$after" 20000)"
 }
 HANGUP=$STATIC start_hangup empty-reply --quiet
-hangup_cps=$(churn "$HANGUP_PORT")
+read -r hangup_cps hangup_conn_us < <(churn "$HANGUP_PID" "$HANGUP_PORT")
 stop_hangup
 start_server node "$WORK/node-server.js" empty
-node_cps=$(churn "$SERVER_PORT")
+read -r node_cps node_conn_us < <(churn "$SERVER_PID" "$SERVER_PORT")
 kill "$SERVER_PID"
 row "connection churn (\`empty-reply\`, a new connection per request)" "$hangup_cps conn/s" "$node_cps conn/s" \
   "$(ratio "$hangup_cps" "$node_cps")" "≥ 2× node"
+row "… server CPU per connection in that run" "$hangup_conn_us µs" "$node_conn_us µs" \
+  "$(ratio "$node_conn_us" "$hangup_conn_us") less" ""
 
 echo "measuring: timer precision (1000 probes 1 ms apart, RST after 100 ms)" >&2
 lateness() {

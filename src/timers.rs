@@ -55,20 +55,21 @@ impl TimerFd {
         Ok(TimerFd { fd, armed_for: None })
     }
 
-    /// Fire at `at` (at once if it has passed), or never for `None`. Does
-    /// nothing when already armed for the same instant.
+    /// Make sure the timer fires no later than `at` (at once if it has
+    /// passed). It is re-armed only for an earlier instant: a timer armed
+    /// for a deadline that has since gone away just wakes the loop once for
+    /// nothing, which is cheaper than a syscall every time a connection's
+    /// deadline moves.
     pub fn arm(&mut self, at: Option<Instant>) -> io::Result<()> {
-        if at == self.armed_for {
+        let Some(at) = at else { return Ok(()) };
+        if self.armed_for.is_some_and(|armed| armed <= at) {
             return Ok(());
         }
-        let after = match at {
-            // A zero it_value would disarm the timer, so a due deadline
-            // fires after one nanosecond instead.
-            Some(at) => at
-                .saturating_duration_since(Instant::now())
-                .max(Duration::from_nanos(1)),
-            None => Duration::ZERO,
-        };
+        // A zero it_value would disarm the timer, so a due deadline fires
+        // after one nanosecond instead.
+        let after = at
+            .saturating_duration_since(Instant::now())
+            .max(Duration::from_nanos(1));
         let spec = libc::itimerspec {
             it_interval: libc::timespec { tv_sec: 0, tv_nsec: 0 },
             it_value: libc::timespec {
@@ -82,7 +83,7 @@ impl TimerFd {
         if rc < 0 {
             return Err(io::Error::last_os_error());
         }
-        self.armed_for = at;
+        self.armed_for = Some(at);
         Ok(())
     }
 

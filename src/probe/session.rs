@@ -186,23 +186,13 @@ impl<'p> ProbeConn<'p> {
             self.fail_connect(&e, now);
             return Flow::Closed;
         }
-        match stream.peer_addr() {
-            Ok(_) => {
-                let _ = stream.set_nodelay(true);
-                self.mark(now, MarkKind::Connected);
-                self.state = State::Exchanging;
-                self.give_up_at = now + self.plan.timeout;
-                self.drive(now)
-            }
-            Err(e) if e.kind() == io::ErrorKind::NotConnected => {
-                self.writable = false;
-                Flow::Open
-            }
-            Err(e) => {
-                self.fail_connect(&e, now);
-                Flow::Closed
-            }
-        }
+        // Writable with no error: connected. (No TCP_NODELAY: a request is
+        // one send after everything before it was acknowledged, which Nagle
+        // never delays, and it would cost a syscall per connection.)
+        self.mark(now, MarkKind::Connected);
+        self.state = State::Exchanging;
+        self.give_up_at = now + self.plan.timeout;
+        self.drive(now)
     }
 
     /// `Some(flow)` to return; `None` when the state changed (drive again).
