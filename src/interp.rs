@@ -13,8 +13,8 @@
 use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
-use crate::http::{BadRequest, RequestInfo, reason_phrase};
-use crate::scenario::ast::{Atom, Cond, Payload, Piece, ReadGoal, Response, Scenario, Stmt};
+use crate::http::{BadRequest, RequestInfo};
+use crate::scenario::ast::{Atom, Cond, Payload, Piece, ReadGoal, Scenario, Stmt};
 
 /// Statements run without any I/O before the script is judged stuck (for
 /// example a `loop` around nothing but `log`, or an `if` that never holds).
@@ -121,6 +121,11 @@ impl<'s> Interp<'s> {
             drip: None,
             since_io: 0,
         }
+    }
+
+    /// Whether the scenario tests request headers (see `RequestReader`).
+    pub fn uses_headers(&self) -> bool {
+        self.scenario.uses_headers
     }
 
     /// Requests read on this connection so far.
@@ -248,7 +253,15 @@ impl<'s> Interp<'s> {
                 });
                 return self.next_drip(now);
             }
-            Stmt::Respond(response) => Step::Write(Cow::Owned(self.build_response(response))),
+            Stmt::Respond(response) => {
+                let head_request = self.last_request.as_ref().is_some_and(|r| r.method == b"HEAD");
+                // Built once, when the scenario was parsed.
+                Step::Write(Cow::Borrowed(if head_request {
+                    &response.wire_for_head
+                } else {
+                    &response.wire
+                }))
+            }
             Stmt::Sleep(d) => Step::Sleep { until: now + *d },
             Stmt::Close { drain } => Step::End(Ending::Close { drain: *drain }),
             Stmt::Reset => Step::End(Ending::Reset),
@@ -293,57 +306,6 @@ impl<'s> Interp<'s> {
                 }
             }
         }
-    }
-
-    /// The bytes of a `respond`: status line, headers, framing, body.
-    fn build_response(&self, response: &Response) -> Payload {
-        let has_header = |name: &[u8]| {
-            response.headers.iter().any(|h| {
-                h.split(|&b| b == b':')
-                    .next()
-                    .is_some_and(|n| n.trim_ascii().eq_ignore_ascii_case(name))
-            })
-        };
-        // RFC 9110: no body for HEAD, 1xx, 204 and 304; the framing header
-        // still says how long the body would have been.
-        let bodiless_status = response.status < 200 || response.status == 204 || response.status == 304;
-        let head_request = self.last_request.as_ref().is_some_and(|r| r.method == b"HEAD");
-        let body_len = response.body.len();
-
-        let mut head = format!("HTTP/1.1 {} ", response.status).into_bytes();
-        match &response.reason {
-            Some(reason) => head.extend_from_slice(reason),
-            None => head.extend_from_slice(reason_phrase(response.status).as_bytes()),
-        }
-        head.extend_from_slice(b"\r\n");
-        for header in &response.headers {
-            head.extend_from_slice(header);
-            head.extend_from_slice(b"\r\n");
-        }
-        if response.chunked {
-            if !has_header(b"transfer-encoding") {
-                head.extend_from_slice(b"Transfer-Encoding: chunked\r\n");
-            }
-        } else if !bodiless_status && !has_header(b"content-length") {
-            head.extend_from_slice(format!("Content-Length: {body_len}\r\n").as_bytes());
-        }
-        head.extend_from_slice(b"\r\n");
-
-        let mut payload = Payload::default();
-        payload.push(Piece::Bytes(head));
-        if !(bodiless_status || head_request) {
-            if response.chunked && body_len > 0 {
-                payload.push(Piece::Bytes(format!("{body_len:x}\r\n").into_bytes()));
-            }
-            for piece in &response.body.pieces {
-                payload.push(piece.clone());
-            }
-            if response.chunked {
-                let end: &[u8] = if body_len > 0 { b"\r\n0\r\n\r\n" } else { b"0\r\n\r\n" };
-                payload.push(Piece::Bytes(end.to_vec()));
-            }
-        }
-        payload
     }
 }
 

@@ -23,6 +23,8 @@ pub struct Scenario {
     /// Runs when a request's header block is larger than 16 KiB; without
     /// `on headers-too-large` it is Node's default: 431, then close.
     pub on_headers_too_large: Vec<Stmt>,
+    /// Whether a condition tests request headers: only then are they kept.
+    pub uses_headers: bool,
 }
 
 /// A named value declared with `param NAME = VALUE`.
@@ -195,6 +197,10 @@ pub struct Response {
     pub headers: Vec<Vec<u8>>,
     pub body: Payload,
     pub chunked: bool,
+    /// The bytes to send, built at parse time (see `respond.rs`).
+    pub wire: Payload,
+    /// The same for a HEAD request: no body.
+    pub wire_for_head: Payload,
 }
 
 /// A condition of `if`.

@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod error;
 pub mod lexer;
 pub mod parser;
+pub mod respond;
 
 use std::collections::BTreeMap;
 

@@ -76,26 +76,33 @@ fn write_forms() {
 
 #[test]
 fn respond_forms() {
+    let Stmt::Respond(r) = one(r#"respond 404 reason "Nope" header "A: b" header "C: d" body "x" chunked"#) else {
+        panic!()
+    };
     assert_eq!(
-        one(r#"respond 404 reason "Nope" header "A: b" header "C: d" body "x" chunked"#),
-        Stmt::Respond(Response {
-            status: 404,
-            reason: Some(b"Nope".to_vec()),
-            headers: vec![b"A: b".to_vec(), b"C: d".to_vec()],
-            body: bytes(b"x"),
-            chunked: true,
-        })
+        (
+            r.status,
+            r.reason.as_deref(),
+            r.headers.len(),
+            r.body.to_vec(),
+            r.chunked
+        ),
+        (404, Some(&b"Nope"[..]), 2, b"x".to_vec(), true)
     );
-    assert_eq!(
-        one("respond 204"),
-        Stmt::Respond(Response {
-            status: 204,
-            reason: None,
-            headers: vec![],
-            body: Payload::default(),
-            chunked: false
-        })
-    );
+    // The bytes are built once, at parse time, for GET and for HEAD.
+    let get = b"HTTP/1.1 404 Nope\r\nA: b\r\nC: d\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n";
+    assert_eq!(String::from_utf8_lossy(&r.wire.to_vec()), String::from_utf8_lossy(get));
+    assert_eq!(r.wire.pieces.len(), 1, "one piece is one send");
+    assert!(r.wire_for_head.to_vec().ends_with(b"chunked\r\n\r\n"));
+    let Stmt::Respond(r) = one("respond 204") else { panic!() };
+    assert_eq!(r.wire.to_vec(), b"HTTP/1.1 204 No Content\r\n\r\n");
+}
+
+#[test]
+fn header_conditions_are_noticed() {
+    let scenario = |src: &str| parse(src, &BTreeMap::new()).unwrap();
+    assert!(!scenario("read request\nrespond 200\n").uses_headers);
+    assert!(scenario("read request\nif header \"x\"\n reset\nend\n").uses_headers);
 }
 
 #[test]

@@ -69,6 +69,7 @@ impl Parser<'_> {
                 Atom::Path(test)
             }
             Some("header") => {
+                self.uses_headers = true;
                 self.next();
                 let name = self.parse_string("a header name string")?;
                 let value = if self.eat_word("is") {

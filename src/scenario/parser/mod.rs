@@ -32,6 +32,7 @@ pub fn parse(source: &str, overrides: &BTreeMap<String, String>) -> Result<Scena
         pos: 0,
         params: Vec::new(),
         overrides,
+        uses_headers: false,
     };
     let scenario = parser.parse_file(source)?;
     if let Some(unknown) = overrides
@@ -61,6 +62,8 @@ struct Parser<'a> {
     pos: usize,
     params: Vec<Param>,
     overrides: &'a BTreeMap<String, String>,
+    /// A `header` condition was seen.
+    uses_headers: bool,
 }
 
 /// What stopped a block: its `end`, or an `else` of an `if`.
@@ -182,6 +185,7 @@ impl Parser<'_> {
             body,
             on_bad_request: on_bad_request.unwrap_or_else(|| node_refusal(&BadRequest::Malformed(String::new()))),
             on_headers_too_large: on_headers_too_large.unwrap_or_else(|| node_refusal(&BadRequest::HeadersTooLarge)),
+            uses_headers: self.uses_headers,
         })
     }
 
@@ -329,6 +333,8 @@ impl Parser<'_> {
             headers: Vec::new(),
             body: Payload::default(),
             chunked: false,
+            wire: Payload::default(),
+            wire_for_head: Payload::default(),
         };
         loop {
             match self.peek_word() {
@@ -356,6 +362,8 @@ impl Parser<'_> {
                 _ => break,
             }
         }
+        response.wire = super::respond::wire(&response, false);
+        response.wire_for_head = super::respond::wire(&response, true);
         Ok(response)
     }
 
