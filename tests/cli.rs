@@ -2,7 +2,7 @@
 
 mod support;
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use support::{BIN, Server, hangup, scenario_file, text};
 
@@ -129,20 +129,13 @@ fn bad_flags_and_missing_subcommand_are_usage_errors() {
 
 #[test]
 fn text_log_is_one_readable_line_per_event() {
-    let mut child = Command::new(BIN)
-        .args(["serve", "empty-reply", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
-    assert!(line.starts_with("listening on 127.0.0.1:"), "{line}");
-    let addr = line.trim().trim_start_matches("listening on ");
+    let (child, addr) =
+        support::spawn_listening(Command::new(BIN).args(["serve", "empty-reply", "--listen", "127.0.0.1:0"]));
     let mut stream = std::net::TcpStream::connect(addr).unwrap();
     std::io::Write::write_all(&mut stream, support::GET).unwrap();
     let _ = support::read_to_end(&mut stream, std::time::Duration::from_secs(2));
     std::thread::sleep(std::time::Duration::from_millis(50));
+    let mut child = child;
     let _ = child.kill();
     let log = text(&child.wait_with_output().unwrap().stderr);
     let lines: Vec<&str> = log.lines().collect();

@@ -7,7 +7,7 @@ mod support;
 
 use std::io::Write;
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use support::{BIN, End, GET, Server, exchange, read_to_end, scenario_file, text};
@@ -164,18 +164,10 @@ fn cpu_time(pid: u32) -> Duration {
 #[test]
 fn accept_survives_running_out_of_descriptors() {
     // 16 descriptors: stdio, epoll, timerfd, listener and a few sockets.
-    let mut child = Command::new("sh")
-        .args([
-            "-c",
-            &format!("ulimit -n 16 && exec {BIN} serve hang --listen 127.0.0.1:0"),
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
-    let addr: std::net::SocketAddr = line.trim().trim_start_matches("listening on ").parse().unwrap();
+    let (mut child, addr) = support::spawn_listening(Command::new("sh").args([
+        "-c",
+        &format!("ulimit -n 16 && exec {BIN} serve hang --listen 127.0.0.1:0"),
+    ]));
     let clients: Vec<TcpStream> = (0..24).map(|_| TcpStream::connect(addr).unwrap()).collect();
     std::thread::sleep(Duration::from_millis(100));
     let before = cpu_time(child.id());

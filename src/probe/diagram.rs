@@ -108,25 +108,23 @@ fn fit(label: &str) -> String {
 
 /// `--- label ------->` or, centred, `----- label ----->`.
 fn to_server(label: &str, line: char, center: bool) -> String {
-    let body = if center {
-        centered(label, line)
-    } else {
-        left(label, line)
-    };
-    let mut chars: Vec<char> = body.chars().collect();
-    chars[INNER - 1] = '>';
-    chars.into_iter().collect()
+    arrow(label, line, center, INNER - 1, '>')
 }
 
 /// `<-- label --------` or, centred, `<----- label -----`.
 fn to_client(label: &str, line: char, center: bool) -> String {
+    arrow(label, line, center, 0, '<')
+}
+
+/// A labelled line with its head at `head_at`.
+fn arrow(label: &str, line: char, center: bool, head_at: usize, head: char) -> String {
     let body = if center {
         centered(label, line)
     } else {
         left(label, line)
     };
     let mut chars: Vec<char> = body.chars().collect();
-    chars[0] = '<';
+    chars[head_at] = head;
     chars.into_iter().collect()
 }
 
