@@ -8,45 +8,32 @@
 //! Readiness is edge-triggered, so the connection remembers "readable" and
 //! "writable" until an operation returns `WouldBlock`: a `read` reached after
 //! a `sleep` reads at once instead of waiting for an edge that already came.
-//! Input is read only while the script is reading (or hanging), so what the
-//! script has not read stays in the kernel, where it decides FIN vs RST.
+//! Input is read only while the script reads (or hangs); what it buffered
+//! but the script never read counts as unread when the connection closes,
+//! as it would in the kernel. [`input`] reads, [`ending`] ends connections.
 
-use std::io::{self, Read, Write};
+mod ending;
+mod input;
+
+use std::io::{self, Write};
 use std::net::Shutdown;
 use std::time::{Duration, Instant};
 
 use mio::event::Event as Readiness;
 use mio::net::TcpStream;
 
-use crate::http::{RequestReader, Status};
+use crate::http::RequestReader;
 use crate::interp::{Ending, Event, Interp, Step};
 use crate::log::{Field, Log};
 use crate::outgoing::Outgoing;
 use crate::reactor::{Flow, Session};
 use crate::scenario::ast::ReadGoal;
-use crate::sock;
-
-/// Bytes asked of the kernel per `read`.
-const READ_CHUNK: usize = 16 * 1024;
-thread_local! {
-    /// The event loop is one thread: its connections share one read buffer.
-    static READ_BUFFER: std::cell::RefCell<Box<[u8]>> =
-        std::cell::RefCell::new(vec![0; READ_CHUNK].into_boxed_slice());
-}
+use ending::{RESET_FLUSH_FIRST_POLL, RESET_FLUSH_LIMIT};
 
 /// Steps one connection may take per wake-up before it lets the others
 /// run: a client that always has its next request ready must not keep the
 /// loop to itself.
 const STEPS_PER_TURN: usize = 32;
-/// How long a reset waits for written bytes to leave before it discards them.
-const RESET_FLUSH_LIMIT: Duration = Duration::from_secs(3);
-/// A reset re-checks the send queue after 20 µs, then twice as long each
-/// time up to 1 ms: on loopback the ACK is usually back within the first
-/// interval, so the RST follows the last byte by microseconds.
-const RESET_FLUSH_FIRST_POLL: Duration = Duration::from_micros(20);
-const RESET_FLUSH_MAX_POLL: Duration = Duration::from_millis(1);
-/// At most this much unread input is read away before a draining close.
-const DRAIN_LIMIT: usize = 1024 * 1024;
 
 /// What the connection is doing for the current step.
 enum State<'s> {
@@ -345,264 +332,6 @@ impl<'s> Conn<'s> {
         let written = out.written();
         self.log(log, now, "write", &[("bytes", Field::Num(written))]);
         Progress::Next(Event::Done)
-    }
-
-    fn progress_read(&mut self, now: Instant, log: &mut Log) -> Progress {
-        loop {
-            let State::Reading { reading, deadline } = &mut self.state else {
-                return Progress::Closed;
-            };
-            let deadline = *deadline;
-            // First use what is already buffered.
-            let mut want = READ_CHUNK;
-            let outcome = match reading {
-                Reading::Request { reader, head_only } => {
-                    let fed = reader.feed(&self.inbuf);
-                    let head_only = *head_only;
-                    self.inbuf.drain(..fed.consumed);
-                    if self.inbuf.is_empty() && self.inbuf.capacity() > 4096 {
-                        // A big head is done with; an idle connection keeps nothing.
-                        self.inbuf = Vec::new();
-                    }
-                    match fed.status {
-                        Status::Partial => None,
-                        Status::Complete(info) => {
-                            let event = if head_only { "head" } else { "request" };
-                            self.log(
-                                log,
-                                now,
-                                event,
-                                &[
-                                    ("method", Field::Bytes(&info.method)),
-                                    ("path", Field::Bytes(&info.path)),
-                                    ("bytes", Field::Num(info.bytes)),
-                                    ("number", Field::Num(self.interp.requests() + 1)),
-                                ],
-                            );
-                            Some(Event::Request(info))
-                        }
-                        Status::Bad(bad) => {
-                            let reason = bad.to_string();
-                            self.log(log, now, "bad-request", &[("why", Field::Str(&reason))]);
-                            Some(Event::BadRequest(bad))
-                        }
-                    }
-                }
-                Reading::Bytes { remaining, total } => {
-                    let take = (*remaining).min(self.inbuf.len() as u64);
-                    self.inbuf.drain(..take as usize);
-                    *remaining -= take;
-                    want = (*remaining).min(READ_CHUNK as u64) as usize;
-                    if *remaining == 0 {
-                        let total = *total;
-                        self.log(log, now, "read", &[("bytes", Field::Num(total))]);
-                        Some(Event::ReadDone)
-                    } else {
-                        None
-                    }
-                }
-                Reading::Eof { got } => {
-                    *got += self.inbuf.len() as u64;
-                    self.inbuf.clear();
-                    None
-                }
-            };
-            if let Some(event) = outcome {
-                return Progress::Next(event);
-            }
-            if deadline.is_some_and(|d| now >= d) {
-                self.log(log, now, "timeout", &[]);
-                return Progress::Next(Event::TimedOut);
-            }
-            if !self.readable {
-                return Progress::Wait;
-            }
-            // Then ask the socket for more.
-            match self.read_more(want) {
-                Ok(0) => {
-                    self.peer_half_closed = true;
-                    if let State::Reading {
-                        reading: Reading::Eof { got },
-                        ..
-                    } = self.state
-                    {
-                        self.log(log, now, "eof", &[("bytes", Field::Num(got))]);
-                        return Progress::Next(Event::ReadDone);
-                    }
-                    let unparsed = self.inbuf.len() as u64;
-                    let fields = [("unparsed", Field::Num(unparsed))];
-                    self.finish(End::PeerFin, now, log, if unparsed > 0 { &fields } else { &[] });
-                    return Progress::Closed;
-                }
-                Ok(_) => {}
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Progress::Wait,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return self.fail_progress(&e, now, log),
-            }
-        }
-    }
-
-    /// Append up to `want` bytes from the socket to `inbuf`. A read that
-    /// returns fewer bytes than asked for drained the socket: any later
-    /// data raises a new edge, so the `WouldBlock` read is skipped.
-    fn read_more(&mut self, want: usize) -> io::Result<usize> {
-        let Some(stream) = self.stream.as_mut() else {
-            return Ok(0);
-        };
-        // Read into the loop's one buffer and keep only what arrived: an
-        // idle connection must not hold a read-sized buffer (10,000 of them
-        // would be 160 MB), and a fresh zeroed one per read cost 69% of all
-        // instructions (callgrind).
-        let want = want.min(READ_CHUNK);
-        let result = READ_BUFFER.with_borrow_mut(|scratch| {
-            let result = stream.read(&mut scratch[..want]);
-            if let Ok(n) = result {
-                self.inbuf.extend_from_slice(&scratch[..n]);
-            }
-            result
-        });
-        let n = *result.as_ref().unwrap_or(&0);
-        self.bytes_in += n as u64;
-        match &result {
-            Ok(n) if *n > 0 && *n < want => self.readable = false,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.readable = false,
-            _ => {}
-        }
-        result
-    }
-
-    fn progress_flush(&mut self, now: Instant, log: &mut Log) -> Progress {
-        let State::Flushing {
-            give_up_at,
-            next_check,
-            interval,
-        } = self.state
-        else {
-            return Progress::Closed;
-        };
-        if now < next_check {
-            return Progress::Wait;
-        }
-        let unsent = self.stream.as_ref().map_or(Ok(0), sock::unsent_bytes).unwrap_or(0);
-        if unsent > 0 && now < give_up_at {
-            self.state = State::Flushing {
-                give_up_at,
-                next_check: now + interval,
-                interval: (interval * 2).min(RESET_FLUSH_MAX_POLL),
-            };
-            return Progress::Wait;
-        }
-        let result = self.stream.take().map_or(Ok(()), sock::reset);
-        if let Err(e) = result {
-            self.finish(End::Error, now, log, &[("error", Field::Str(&e.to_string()))]);
-        } else if unsent > 0 {
-            self.finish(End::Rst, now, log, &[("discarded", Field::Num(unsent as u64))]);
-        } else {
-            self.finish(End::Rst, now, log, &[]);
-        }
-        Progress::Closed
-    }
-
-    fn progress_hang(&mut self, now: Instant, log: &mut Log) -> Progress {
-        loop {
-            if !self.readable {
-                return Progress::Wait;
-            }
-            self.inbuf.clear();
-            match self.read_more(READ_CHUNK) {
-                Ok(0) => {
-                    self.finish(End::PeerFin, now, log, &[]);
-                    return Progress::Closed;
-                }
-                Ok(_) => {}
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.readable = false;
-                    return Progress::Wait;
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return self.fail_progress(&e, now, log),
-            }
-        }
-    }
-
-    /// close(2). With `drain`, first read away what the peer already sent,
-    /// so the peer gets FIN. Without it, the kernel's rule holds: closing
-    /// with unread input sends RST. Input hangup has buffered but the
-    /// script never read counts as unread too, so the end on the wire is
-    /// the same as if it had stayed in the kernel; the log says which.
-    fn close(&mut self, drain: bool, now: Instant, log: &mut Log) {
-        let mut drained = 0usize;
-        if drain {
-            drained += self.inbuf.len();
-            self.inbuf.clear();
-            while drained < DRAIN_LIMIT && self.readable {
-                match self.read_more(READ_CHUNK) {
-                    Ok(0) => break,
-                    Ok(n) => {
-                        drained += n;
-                        self.inbuf.clear();
-                    }
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                    Err(e) => {
-                        self.finish(End::PeerRst, now, log, &[("error", Field::Str(&e.to_string()))]);
-                        return;
-                    }
-                }
-            }
-        }
-        let in_kernel = self.stream.as_ref().map_or(Ok(0), sock::unread_bytes).unwrap_or(0);
-        let unread = in_kernel + self.inbuf.len();
-        let mut fields = vec![];
-        if drained > 0 {
-            fields.push(("drained", Field::Num(drained as u64)));
-        }
-        if unread == 0 {
-            self.stream = None;
-            self.finish(End::Fin, now, log, &fields);
-            return;
-        }
-        // The kernel's rule: close with unread input sends RST.
-        fields.push(("unread", Field::Num(unread as u64)));
-        if let Some(stream) = self.stream.take() {
-            let _ = sock::reset(stream);
-        }
-        self.finish(End::Rst, now, log, &fields);
-    }
-
-    fn fail_progress(&mut self, error: &io::Error, now: Instant, log: &mut Log) -> Progress {
-        self.fail(error, now, log);
-        Progress::Closed
-    }
-
-    /// The socket failed: the peer reset it, or something else went wrong.
-    fn fail(&mut self, error: &io::Error, now: Instant, log: &mut Log) -> Flow {
-        let how = match error.kind() {
-            io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionAborted => {
-                End::PeerRst
-            }
-            _ => End::Error,
-        };
-        let text = error.to_string();
-        self.finish(how, now, log, &[("error", Field::Str(&text))]);
-        Flow::Closed
-    }
-
-    /// Drop the socket (if still held) and log the end.
-    fn finish(&mut self, how: End, now: Instant, log: &mut Log, extra: &[(&str, Field)]) {
-        self.stream = None;
-        self.state = State::Closed;
-        if !log.enabled() {
-            return;
-        }
-        let mut fields = vec![
-            ("how", Field::Str(how.name())),
-            ("bytes_in", Field::Num(self.bytes_in)),
-            ("bytes_out", Field::Num(self.bytes_out)),
-            ("requests", Field::Num(self.interp.requests())),
-        ];
-        fields.extend_from_slice(extra);
-        self.log(log, now, "end", &fields);
     }
 
     /// Log with the real time of the action: `now` is when the loop woke,

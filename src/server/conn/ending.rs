@@ -1,0 +1,135 @@
+//! Ending a connection: reset after the send queue empties, close with or
+//! without draining, a peer that failed, and the final log line.
+
+use std::io;
+use std::time::{Duration, Instant};
+
+use super::input::READ_CHUNK;
+use super::{Conn, End, Progress, State};
+use crate::log::{Field, Log};
+use crate::reactor::Flow;
+use crate::sock;
+
+/// How long a reset waits for written bytes to leave before it discards them.
+pub(super) const RESET_FLUSH_LIMIT: Duration = Duration::from_secs(3);
+/// A reset re-checks the send queue after 20 µs, then twice as long each
+/// time up to 1 ms: on loopback the ACK is usually back within the first
+/// interval, so the RST follows the last byte by microseconds.
+pub(super) const RESET_FLUSH_FIRST_POLL: Duration = Duration::from_micros(20);
+const RESET_FLUSH_MAX_POLL: Duration = Duration::from_millis(1);
+/// At most this much unread input is read away before a draining close.
+const DRAIN_LIMIT: usize = 1024 * 1024;
+
+impl Conn<'_> {
+    pub(super) fn progress_flush(&mut self, now: Instant, log: &mut Log) -> Progress {
+        let State::Flushing {
+            give_up_at,
+            next_check,
+            interval,
+        } = self.state
+        else {
+            return Progress::Closed;
+        };
+        if now < next_check {
+            return Progress::Wait;
+        }
+        let unsent = self.stream.as_ref().map_or(Ok(0), sock::unsent_bytes).unwrap_or(0);
+        if unsent > 0 && now < give_up_at {
+            self.state = State::Flushing {
+                give_up_at,
+                next_check: now + interval,
+                interval: (interval * 2).min(RESET_FLUSH_MAX_POLL),
+            };
+            return Progress::Wait;
+        }
+        let result = self.stream.take().map_or(Ok(()), sock::reset);
+        if let Err(e) = result {
+            self.finish(End::Error, now, log, &[("error", Field::Str(&e.to_string()))]);
+        } else if unsent > 0 {
+            self.finish(End::Rst, now, log, &[("discarded", Field::Num(unsent as u64))]);
+        } else {
+            self.finish(End::Rst, now, log, &[]);
+        }
+        Progress::Closed
+    }
+
+    /// close(2). With `drain`, first read away what the peer already sent,
+    /// so the peer gets FIN. Without it, the kernel's rule holds: closing
+    /// with unread input sends RST. Input hangup has buffered but the
+    /// script never read counts as unread too, so the end on the wire is
+    /// the same as if it had stayed in the kernel; the log says which.
+    pub(super) fn close(&mut self, drain: bool, now: Instant, log: &mut Log) {
+        let mut drained = 0usize;
+        if drain {
+            drained += self.inbuf.len();
+            self.inbuf.clear();
+            while drained < DRAIN_LIMIT && self.readable {
+                match self.read_more(READ_CHUNK) {
+                    Ok(0) => break,
+                    Ok(n) => {
+                        drained += n;
+                        self.inbuf.clear();
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                    Err(e) => {
+                        self.finish(End::PeerRst, now, log, &[("error", Field::Str(&e.to_string()))]);
+                        return;
+                    }
+                }
+            }
+        }
+        let in_kernel = self.stream.as_ref().map_or(Ok(0), sock::unread_bytes).unwrap_or(0);
+        let unread = in_kernel + self.inbuf.len();
+        let mut fields = vec![];
+        if drained > 0 {
+            fields.push(("drained", Field::Num(drained as u64)));
+        }
+        if unread == 0 {
+            self.stream = None;
+            self.finish(End::Fin, now, log, &fields);
+            return;
+        }
+        // The kernel's rule: close with unread input sends RST.
+        fields.push(("unread", Field::Num(unread as u64)));
+        if let Some(stream) = self.stream.take() {
+            let _ = sock::reset(stream);
+        }
+        self.finish(End::Rst, now, log, &fields);
+    }
+
+    pub(super) fn fail_progress(&mut self, error: &io::Error, now: Instant, log: &mut Log) -> Progress {
+        self.fail(error, now, log);
+        Progress::Closed
+    }
+
+    /// The socket failed: the peer reset it, or something else went wrong.
+    pub(super) fn fail(&mut self, error: &io::Error, now: Instant, log: &mut Log) -> Flow {
+        let how = match error.kind() {
+            io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionAborted => {
+                End::PeerRst
+            }
+            _ => End::Error,
+        };
+        let text = error.to_string();
+        self.finish(how, now, log, &[("error", Field::Str(&text))]);
+        Flow::Closed
+    }
+
+    /// Drop the socket (if still held) and log the end.
+    pub(super) fn finish(&mut self, how: End, now: Instant, log: &mut Log, extra: &[(&str, Field)]) {
+        self.stream = None;
+        self.state = State::Closed;
+        if !log.enabled() {
+            return;
+        }
+        let mut fields = vec![
+            ("how", Field::Str(how.name())),
+            ("bytes_in", Field::Num(self.bytes_in)),
+            ("bytes_out", Field::Num(self.bytes_out)),
+            ("requests", Field::Num(self.interp.requests())),
+        ];
+        fields.extend_from_slice(extra);
+        self.log(log, now, "end", &fields);
+    }
+}
