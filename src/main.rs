@@ -242,11 +242,7 @@ fn run_list() -> Result<(), Failure> {
     let width = catalog::BUILTINS.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
     let mut text = String::new();
     for (name, source) in catalog::BUILTINS {
-        let summary = source
-            .lines()
-            .find_map(|l| l.strip_prefix('#'))
-            .map(str::trim)
-            .unwrap_or("");
+        let summary = scenario::summary_of(source);
         text.push_str(&format!("{name:width$}  {summary}\n"));
     }
     print_out(&text);

@@ -42,6 +42,15 @@ impl std::fmt::Display for LoadError {
 
 impl std::error::Error for LoadError {}
 
+/// The text of the first comment line: a scenario's one-line summary.
+pub fn summary_of(source: &str) -> &str {
+    source
+        .lines()
+        .map(str::trim)
+        .find_map(|l| l.strip_prefix('#'))
+        .map_or("", str::trim)
+}
+
 /// Parse `source` as the scenario called `name` (shown in errors).
 pub fn parse_named(name: &str, source: &str, overrides: &BTreeMap<String, String>) -> Result<Scenario, ScenarioError> {
     let mut scenario = parser::parse(source, overrides).map_err(|d| ScenarioError::new(name, source, d))?;

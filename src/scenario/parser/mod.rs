@@ -180,7 +180,7 @@ impl Parser<'_> {
         }
         Ok(Scenario {
             name: String::new(),
-            summary: summary_of(source),
+            summary: super::summary_of(source).to_string(),
             params: std::mem::take(&mut self.params),
             body,
             on_bad_request: on_bad_request.unwrap_or_else(|| node_refusal(&BadRequest::Malformed(String::new()))),
@@ -472,14 +472,4 @@ fn node_refusal(bad: &BadRequest) -> Vec<Stmt> {
         },
         Stmt::Close { drain: true },
     ]
-}
-
-/// The text of the first comment line: a scenario's one-line summary.
-fn summary_of(source: &str) -> String {
-    source
-        .lines()
-        .map(str::trim)
-        .find(|l| l.starts_with('#'))
-        .map(|l| l.trim_start_matches('#').trim().to_string())
-        .unwrap_or_default()
 }
