@@ -17,6 +17,18 @@ const PYTHON_CLIENT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/client
 /// `(scenario, --set flags, requests, gap ms, exit code, printed lines)`.
 type ClientCase = (&'static str, &'static [&'static str], u32, u32, i32, &'static str);
 
+/// Run each case's scenario and check what `client` printed and its exit.
+fn check_client_cases(cases: &[ClientCase], client: fn(&Server, u32, u32, u64) -> (i32, String)) {
+    for (scenario, sets, requests, gap, code, lines) in cases {
+        let server = Server::start(scenario, sets);
+        assert_eq!(
+            client(&server, *requests, *gap, 0),
+            (*code, lines.to_string()),
+            "{scenario}"
+        );
+    }
+}
+
 fn run(program: &str, args: &[&str]) -> Output {
     Command::new(program)
         .args(args)
@@ -282,14 +294,7 @@ fn node_sees_socket_hang_up_econnreset_and_reused_sockets() {
             "request 1: error ECONNRESET: read ECONNRESET (reusedSocket=false)\n",
         ),
     ];
-    for (scenario, sets, requests, gap, code, lines) in cases {
-        let server = Server::start(scenario, sets);
-        assert_eq!(
-            node(&server, *requests, *gap, 0),
-            (*code, lines.to_string()),
-            "{scenario}"
-        );
-    }
+    check_client_cases(cases, node);
 }
 
 #[test]
@@ -373,14 +378,7 @@ fn python_sees_reset_remote_disconnected_and_incomplete_read() {
             "request 1: ConnectionResetError: [Errno 104] Connection reset by peer\n",
         ),
     ];
-    for (scenario, sets, requests, gap, code, lines) in cases {
-        let server = Server::start(scenario, sets);
-        assert_eq!(
-            python(&server, *requests, *gap, 0),
-            (*code, lines.to_string()),
-            "{scenario}"
-        );
-    }
+    check_client_cases(cases, python);
 }
 
 #[test]

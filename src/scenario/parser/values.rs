@@ -160,17 +160,31 @@ impl Parser<'_> {
             })
     }
 
+    /// The value of `$name` (at `token`) when `pick` accepts its kind.
+    fn param_of<T>(
+        &self,
+        token: &Token,
+        name: &str,
+        kind: &str,
+        pick: impl Fn(&Value) -> Option<T>,
+    ) -> Result<T, Diagnostic> {
+        let value = self.lookup(token, name)?;
+        pick(value).ok_or_else(|| {
+            Diagnostic::new(
+                token.span,
+                format!("`${name}` is a {}, but a {kind} is expected here", value.kind()),
+            )
+        })
+    }
+
     pub(super) fn parse_duration(&mut self) -> Result<Duration, Diagnostic> {
         let token = self.next();
         match &token.kind {
             TokenKind::Number(text) => parse_duration(text).map_err(|m| Diagnostic::new(token.span, m)),
-            TokenKind::Var(name) => match self.lookup(&token, name)? {
-                Value::Duration(d) => Ok(*d),
-                other => Err(Diagnostic::new(
-                    token.span,
-                    format!("`${name}` is a {}, but a duration is expected here", other.kind()),
-                )),
-            },
+            TokenKind::Var(name) => self.param_of(&token, name, "duration", |v| match v {
+                Value::Duration(d) => Some(*d),
+                _ => None,
+            }),
             other => Err(Diagnostic::new(
                 token.span,
                 format!("expected a duration like 250ms or 2s, found {}", other.describe()),
@@ -182,13 +196,10 @@ impl Parser<'_> {
         let token = self.next();
         match &token.kind {
             TokenKind::Number(text) => parse_number(text).map_err(|m| Diagnostic::new(token.span, m)),
-            TokenKind::Var(name) => match self.lookup(&token, name)? {
-                Value::Number(n) => Ok(*n),
-                other => Err(Diagnostic::new(
-                    token.span,
-                    format!("`${name}` is a {}, but a number is expected here", other.kind()),
-                )),
-            },
+            TokenKind::Var(name) => self.param_of(&token, name, "number", |v| match v {
+                Value::Number(n) => Some(*n),
+                _ => None,
+            }),
             other => Err(Diagnostic::new(
                 token.span,
                 format!("expected a number, found {}", other.describe()),
@@ -200,13 +211,10 @@ impl Parser<'_> {
         let token = self.next();
         match &token.kind {
             TokenKind::Str(bytes) => Ok(bytes.clone()),
-            TokenKind::Var(name) => match self.lookup(&token, name)? {
-                Value::Bytes(b) => Ok(b.clone()),
-                other => Err(Diagnostic::new(
-                    token.span,
-                    format!("`${name}` is a {}, but a string is expected here", other.kind()),
-                )),
-            },
+            TokenKind::Var(name) => self.param_of(&token, name, "string", |v| match v {
+                Value::Bytes(b) => Some(b.clone()),
+                _ => None,
+            }),
             other => Err(Diagnostic::new(
                 token.span,
                 format!("expected {expected}, found {}", other.describe()),
