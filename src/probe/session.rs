@@ -12,7 +12,7 @@
 //! the connection (or, if it said `Connection: close`, waits for it).
 
 use std::io::{self, Read, Write};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use mio::event::Event;
 use mio::net::TcpStream;
@@ -488,6 +488,3 @@ fn new_report(plan: &Plan, number: usize, start_ms: f64) -> RequestReport {
         end_ms: start_ms,
     }
 }
-
-/// How long a finished probe waits for the server's end by default.
-pub const DEFAULT_LINGER: Duration = Duration::from_millis(50);
