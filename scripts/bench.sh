@@ -121,43 +121,50 @@ row "start to listening (median of 20; exec of \`echo\`: $floor ms)" "$hangup_st
   "$(ratio "$node_start" "$hangup_start") faster; $(awk "BEGIN{printf \"%.3f\", $hangup_start - $floor}") ms over the floor" \
   "within 1 ms of the floor"
 
+# side_by_side MEASURE NODE_JOB SCENARIO [SERVE FLAGS...]
+# Run `MEASURE PID PORT` against hangup (the static binary) serving SCENARIO,
+# then against the Node server's NODE_JOB. Sets HANGUP_RESULT and
+# NODE_RESULT. The servers run in this shell, so its EXIT trap stops them
+# whatever happens; results pass through a file for the same reason.
+side_by_side() {
+  local measure=$1 job=$2
+  shift 2
+  HANGUP=$STATIC start_hangup "$@" --quiet
+  "$measure" "$HANGUP_PID" "$HANGUP_PORT" >"$WORK/result"
+  stop_hangup
+  HANGUP_RESULT=$(cat "$WORK/result")
+  start_server node "$WORK/node-server.js" "$job"
+  "$measure" "$SERVER_PID" "$SERVER_PORT" >"$WORK/result"
+  kill "$SERVER_PID"
+  NODE_RESULT=$(cat "$WORK/result")
+}
+
 echo "measuring: idle memory" >&2
-HANGUP=$STATIC start_hangup hello --quiet
-hangup_idle=$(measure rss "$HANGUP_PID")
-stop_hangup
-start_server node "$WORK/node-server.js" hello
-node_idle=$(measure rss "$SERVER_PID")
-kill "$SERVER_PID"
-row "idle memory (VmRSS)" "$hangup_idle KiB" "$((node_idle / 1024)) MiB" "$(ratio "$node_idle" "$hangup_idle") less" "≤ 2 MiB"
+idle_rss() { measure rss "$1"; }
+side_by_side idle_rss hello hello
+row "idle memory (VmRSS)" "$HANGUP_RESULT KiB" "$((NODE_RESULT / 1024)) MiB" \
+  "$(ratio "$NODE_RESULT" "$HANGUP_RESULT") less" "≤ 2 MiB"
 
 echo "measuring: memory per connection (10,000 idle)" >&2
-HANGUP=$STATIC start_hangup hang --quiet
-hangup_conn=$(measure hold "$HANGUP_PORT" 10000 "$HANGUP_PID")
-stop_hangup
-start_server node "$WORK/node-server.js" hang
-node_conn=$(measure hold "$SERVER_PORT" 10000 "$SERVER_PID")
-kill "$SERVER_PID"
-row "memory per connection (10,000 idle on \`hang\`)" "$hangup_conn B" "$node_conn B" \
-  "$(ratio "$node_conn" "$hangup_conn") less" "≤ 1 KiB"
+per_connection() { measure hold "$2" 10000 "$1"; }
+side_by_side per_connection hang hang
+row "memory per connection (10,000 idle on \`hang\`)" "$HANGUP_RESULT B" "$NODE_RESULT B" \
+  "$(ratio "$NODE_RESULT" "$HANGUP_RESULT") less" "≤ 1 KiB"
 
 echo "measuring: keep-alive throughput (wrk -t1 -c50 -d5s)" >&2
 # Requests per second, and the server's CPU microseconds per request.
 keepalive() {
-  local before after out
+  local before after out rps requests
   before=$(cpu_us "$1")
-  out=$(wrk -t1 -c50 -d5s "$2")
+  out=$(wrk -t1 -c50 -d5s "http://127.0.0.1:$2/")
   after=$(cpu_us "$1")
-  local rps requests
   rps=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' <<<"$out")
   requests=$(awk '/requests in/ { print $1 }' <<<"$out")
   echo "$rps $(per "$before" "$after" "$requests")"
 }
-HANGUP=$STATIC start_hangup hello --quiet
-read -r hangup_rps hangup_req_us < <(keepalive "$HANGUP_PID" "$HANGUP_URL")
-stop_hangup
-start_server node "$WORK/node-server.js" hello
-read -r node_rps node_req_us < <(keepalive "$SERVER_PID" "http://127.0.0.1:$SERVER_PORT/")
-kill "$SERVER_PID"
+side_by_side keepalive hello hello
+read -r hangup_rps hangup_req_us <<<"$HANGUP_RESULT"
+read -r node_rps node_req_us <<<"$NODE_RESULT"
 row "keep-alive throughput (\`wrk -t1 -c50 -d5s\` on \`hello\`)" "$hangup_rps req/s" "$node_rps req/s" \
   "$(ratio "$hangup_rps" "$node_rps")" "≥ 2× node"
 row "… server CPU per request in that run" "$hangup_req_us µs" "$node_req_us µs" \
@@ -173,12 +180,9 @@ churn() {
   after=$(cpu_us "$1")
   echo "$cps $(per "$before" "$after" 20000)"
 }
-HANGUP=$STATIC start_hangup empty-reply --quiet
-read -r hangup_cps hangup_conn_us < <(churn "$HANGUP_PID" "$HANGUP_PORT")
-stop_hangup
-start_server node "$WORK/node-server.js" empty
-read -r node_cps node_conn_us < <(churn "$SERVER_PID" "$SERVER_PORT")
-kill "$SERVER_PID"
+side_by_side churn empty empty-reply
+read -r hangup_cps hangup_conn_us <<<"$HANGUP_RESULT"
+read -r node_cps node_conn_us <<<"$NODE_RESULT"
 row "connection churn (\`empty-reply\`, a new connection per request)" "$hangup_cps conn/s" "$node_cps conn/s" \
   "$(ratio "$hangup_cps" "$node_cps")" "≥ 2× node"
 row "… server CPU per connection in that run" "$hangup_conn_us µs" "$node_conn_us µs" \
@@ -186,16 +190,11 @@ row "… server CPU per connection in that run" "$hangup_conn_us µs" "$node_con
 
 echo "measuring: timer precision (1000 probes 1 ms apart, RST after 100 ms)" >&2
 lateness() {
-  "$STATIC" probe "127.0.0.1:$1" --count 1000 --concurrency 1000 --interval 1ms --json |
+  "$STATIC" probe "127.0.0.1:$2" --count 1000 --concurrency 1000 --interval 1ms --json |
     json_field '" / ".join("%.3f" % (d["ms_to_end"][k] - 100) for k in ("p50", "p99", "max"))'
 }
-HANGUP=$STATIC start_hangup server-timeout-reset --set after=100ms --quiet
-hangup_late=$(lateness "$HANGUP_PORT")
-stop_hangup
-start_server node "$WORK/node-server.js" timeout-reset
-node_late=$(lateness "$SERVER_PORT")
-kill "$SERVER_PID"
-row "timer lateness over 100 ms, p50 / p99 / max (ms)" "$hangup_late" "$node_late" "" "p99 ≤ 1 ms"
+side_by_side lateness timeout-reset server-timeout-reset --set after=100ms
+row "timer lateness over 100 ms, p50 / p99 / max (ms)" "$HANGUP_RESULT" "$NODE_RESULT" "" "p99 ≤ 1 ms"
 
 echo "| figure | hangup | node $(node --version) | hangup vs node | target |"
 echo "|---|---|---|---|---|"
