@@ -44,11 +44,11 @@ impl Conn<'_> {
         }
         let result = self.stream.take().map_or(Ok(()), sock::reset);
         if let Err(e) = result {
-            self.finish(End::Error, now, log, &[("error", Field::Str(&e.to_string()))]);
+            self.finish(End::Error, log, &[("error", Field::Str(&e.to_string()))]);
         } else if unsent > 0 {
-            self.finish(End::Rst, now, log, &[("discarded", Field::Num(unsent as u64))]);
+            self.finish(End::Rst, log, &[("discarded", Field::Num(unsent as u64))]);
         } else {
-            self.finish(End::Rst, now, log, &[]);
+            self.finish(End::Rst, log, &[]);
         }
         Progress::Closed
     }
@@ -58,7 +58,7 @@ impl Conn<'_> {
     /// with unread input sends RST. Input hangup has buffered but the
     /// script never read counts as unread too, so the end on the wire is
     /// the same as if it had stayed in the kernel; the log says which.
-    pub(super) fn close(&mut self, drain: bool, now: Instant, log: &mut Log) {
+    pub(super) fn close(&mut self, drain: bool, log: &mut Log) {
         let mut drained = 0usize;
         if drain {
             drained += self.inbuf.len();
@@ -73,7 +73,7 @@ impl Conn<'_> {
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                     Err(e) => {
-                        self.finish(End::PeerRst, now, log, &[("error", Field::Str(&e.to_string()))]);
+                        self.finish(End::PeerRst, log, &[("error", Field::Str(&e.to_string()))]);
                         return;
                     }
                 }
@@ -87,7 +87,7 @@ impl Conn<'_> {
         }
         if unread == 0 {
             self.stream = None;
-            self.finish(End::Fin, now, log, &fields);
+            self.finish(End::Fin, log, &fields);
             return;
         }
         // The kernel's rule: close with unread input sends RST.
@@ -95,16 +95,16 @@ impl Conn<'_> {
         if let Some(stream) = self.stream.take() {
             let _ = sock::reset(stream);
         }
-        self.finish(End::Rst, now, log, &fields);
+        self.finish(End::Rst, log, &fields);
     }
 
-    pub(super) fn fail_progress(&mut self, error: &io::Error, now: Instant, log: &mut Log) -> Progress {
-        self.fail(error, now, log);
+    pub(super) fn fail_progress(&mut self, error: &io::Error, log: &mut Log) -> Progress {
+        self.fail(error, log);
         Progress::Closed
     }
 
     /// The socket failed: the peer reset it, or something else went wrong.
-    pub(super) fn fail(&mut self, error: &io::Error, now: Instant, log: &mut Log) -> Flow {
+    pub(super) fn fail(&mut self, error: &io::Error, log: &mut Log) -> Flow {
         let how = match error.kind() {
             io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionAborted => {
                 End::PeerRst
@@ -112,12 +112,12 @@ impl Conn<'_> {
             _ => End::Error,
         };
         let text = error.to_string();
-        self.finish(how, now, log, &[("error", Field::Str(&text))]);
+        self.finish(how, log, &[("error", Field::Str(&text))]);
         Flow::Closed
     }
 
     /// Drop the socket (if still held) and log the end.
-    pub(super) fn finish(&mut self, how: End, now: Instant, log: &mut Log, extra: &[(&str, Field)]) {
+    pub(super) fn finish(&mut self, how: End, log: &mut Log, extra: &[(&str, Field)]) {
         self.stream = None;
         self.state = State::Closed;
         if !log.enabled() {
@@ -130,6 +130,6 @@ impl Conn<'_> {
             ("requests", Field::Num(self.interp.requests())),
         ];
         fields.extend_from_slice(extra);
-        self.log(log, now, "end", &fields);
+        self.log(log, "end", &fields);
     }
 }

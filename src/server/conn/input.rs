@@ -44,7 +44,6 @@ impl Conn<'_> {
                             let event = if head_only { "head" } else { "request" };
                             self.log(
                                 log,
-                                now,
                                 event,
                                 &[
                                     ("method", Field::Bytes(&info.method)),
@@ -57,7 +56,7 @@ impl Conn<'_> {
                         }
                         Status::Bad(bad) => {
                             let reason = bad.to_string();
-                            self.log(log, now, "bad-request", &[("why", Field::Str(&reason))]);
+                            self.log(log, "bad-request", &[("why", Field::Str(&reason))]);
                             Some(Event::BadRequest(bad))
                         }
                     }
@@ -69,7 +68,7 @@ impl Conn<'_> {
                     want = (*remaining).min(READ_CHUNK as u64) as usize;
                     if *remaining == 0 {
                         let total = *total;
-                        self.log(log, now, "read", &[("bytes", Field::Num(total))]);
+                        self.log(log, "read", &[("bytes", Field::Num(total))]);
                         Some(Event::ReadDone)
                     } else {
                         None
@@ -85,7 +84,7 @@ impl Conn<'_> {
                 return Progress::Next(event);
             }
             if deadline.is_some_and(|d| now >= d) {
-                self.log(log, now, "timeout", &[]);
+                self.log(log, "timeout", &[]);
                 return Progress::Next(Event::TimedOut);
             }
             if !self.readable {
@@ -100,18 +99,18 @@ impl Conn<'_> {
                         ..
                     } = self.state
                     {
-                        self.log(log, now, "eof", &[("bytes", Field::Num(got))]);
+                        self.log(log, "eof", &[("bytes", Field::Num(got))]);
                         return Progress::Next(Event::ReadDone);
                     }
                     let unparsed = self.inbuf.len() as u64;
                     let fields = [("unparsed", Field::Num(unparsed))];
-                    self.finish(End::PeerFin, now, log, if unparsed > 0 { &fields } else { &[] });
+                    self.finish(End::PeerFin, log, if unparsed > 0 { &fields } else { &[] });
                     return Progress::Closed;
                 }
                 Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Progress::Wait,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return self.fail_progress(&e, now, log),
+                Err(e) => return self.fail_progress(&e, log),
             }
         }
     }
@@ -145,7 +144,7 @@ impl Conn<'_> {
         result
     }
 
-    pub(super) fn progress_hang(&mut self, now: Instant, log: &mut Log) -> Progress {
+    pub(super) fn progress_hang(&mut self, log: &mut Log) -> Progress {
         loop {
             if !self.readable {
                 return Progress::Wait;
@@ -153,7 +152,7 @@ impl Conn<'_> {
             self.inbuf.clear();
             match self.read_more(READ_CHUNK) {
                 Ok(0) => {
-                    self.finish(End::PeerFin, now, log, &[]);
+                    self.finish(End::PeerFin, log, &[]);
                     return Progress::Closed;
                 }
                 Ok(_) => {}
@@ -162,7 +161,7 @@ impl Conn<'_> {
                     return Progress::Wait;
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return self.fail_progress(&e, now, log),
+                Err(e) => return self.fail_progress(&e, log),
             }
         }
     }

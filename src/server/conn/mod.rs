@@ -184,7 +184,7 @@ impl Session for Conn<'_> {
         self.fin_hint |= event.is_read_closed();
         self.error_hint |= event.is_error();
         let idle = matches!(self.state, State::Sleeping { .. } | State::Flushing { .. });
-        if idle && self.check_idle_hints(now, log) == Flow::Closed {
+        if idle && self.check_idle_hints(log) == Flow::Closed {
             return Flow::Closed;
         }
         self.drive(now, log)
@@ -195,16 +195,16 @@ impl<'s> Conn<'s> {
     /// While nothing reads or writes, act on what events hinted: an RST
     /// ends the connection at once (asked of the socket directly), a FIN
     /// is logged once and the script goes on.
-    fn check_idle_hints(&mut self, now: Instant, log: &mut Log) -> Flow {
+    fn check_idle_hints(&mut self, log: &mut Log) -> Flow {
         if std::mem::take(&mut self.error_hint) {
             let error = self.stream.as_ref().and_then(|s| s.take_error().ok().flatten());
             if let Some(error) = error {
-                return self.fail(&error, now, log);
+                return self.fail(&error, log);
             }
         }
         if self.fin_hint && !self.peer_half_closed {
             self.peer_half_closed = true;
-            self.log(log, now, "peer-half-close", &[]);
+            self.log(log, "peer-half-close", &[]);
         }
         Flow::Open
     }
@@ -213,12 +213,12 @@ impl<'s> Conn<'s> {
     fn drive(&mut self, now: Instant, log: &mut Log) -> Flow {
         for _ in 0..STEPS_PER_TURN {
             let progress = match self.state {
-                State::Writing(_) => self.progress_write(now, log),
+                State::Writing(_) => self.progress_write(log),
                 State::Reading { .. } => self.progress_read(now, log),
                 State::Sleeping { until } if now >= until => Progress::Next(Event::Done),
                 State::Sleeping { .. } => Progress::Wait,
                 State::Flushing { .. } => self.progress_flush(now, log),
-                State::Hanging => self.progress_hang(now, log),
+                State::Hanging => self.progress_hang(log),
                 State::Closed => Progress::Closed,
             };
             match progress {
@@ -257,21 +257,21 @@ impl<'s> Conn<'s> {
             },
             Step::Sleep { until } => {
                 let ms = until.saturating_duration_since(now).as_millis() as u64;
-                self.log(log, now, "sleep", &[("ms", Field::Num(ms))]);
+                self.log(log, "sleep", &[("ms", Field::Num(ms))]);
                 self.state = State::Sleeping { until };
-                return self.check_idle_hints(now, log);
+                return self.check_idle_hints(log);
             }
             Step::HalfClose => {
                 let result = self.stream.as_ref().map(|s| s.shutdown(Shutdown::Write));
                 if let Some(Err(error)) = result {
-                    return self.fail(&error, now, log);
+                    return self.fail(&error, log);
                 }
-                self.log(log, now, "half-close", &[]);
+                self.log(log, "half-close", &[]);
                 // An already-due sleep: the next drive reports `Done`.
                 State::Sleeping { until: now }
             }
             Step::Log(message) => {
-                self.log(log, now, "log", &[("message", Field::Str(message))]);
+                self.log(log, "log", &[("message", Field::Str(message))]);
                 State::Sleeping { until: now }
             }
             Step::End(Ending::Reset) => State::Flushing {
@@ -280,31 +280,30 @@ impl<'s> Conn<'s> {
                 interval: RESET_FLUSH_FIRST_POLL,
             },
             Step::End(Ending::Close { drain }) => {
-                self.close(drain, now, log);
+                self.close(drain, log);
                 return Flow::Closed;
             }
             Step::End(Ending::Stuck) => {
                 self.log(
                     log,
-                    now,
                     "stuck",
                     &[(
                         "why",
                         Field::Str("the script ran 10000 statements without I/O; closing"),
                     )],
                 );
-                self.close(true, now, log);
+                self.close(true, log);
                 return Flow::Closed;
             }
             Step::End(Ending::Hang) => {
-                self.log(log, now, "hang", &[]);
+                self.log(log, "hang", &[]);
                 State::Hanging
             }
         };
         Flow::Open
     }
 
-    fn progress_write(&mut self, now: Instant, log: &mut Log) -> Progress {
+    fn progress_write(&mut self, log: &mut Log) -> Progress {
         let (State::Writing(out), Some(stream)) = (&mut self.state, self.stream.as_mut()) else {
             return Progress::Closed;
         };
@@ -324,19 +323,19 @@ impl<'s> Conn<'s> {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
                     let written = out.written();
-                    self.log(log, now, "write", &[("bytes", Field::Num(written))]);
-                    return self.fail_progress(&e, now, log);
+                    self.log(log, "write", &[("bytes", Field::Num(written))]);
+                    return self.fail_progress(&e, log);
                 }
             }
         }
         let written = out.written();
-        self.log(log, now, "write", &[("bytes", Field::Num(written))]);
+        self.log(log, "write", &[("bytes", Field::Num(written))]);
         Progress::Next(Event::Done)
     }
 
     /// Log with the real time of the action: `now` is when the loop woke,
     /// and one turn may write, reset and more after it.
-    fn log(&self, log: &mut Log, _now: Instant, event: &str, fields: &[(&str, Field)]) {
+    fn log(&self, log: &mut Log, event: &str, fields: &[(&str, Field)]) {
         if log.enabled() {
             log.conn(self.id, self.accepted.elapsed(), event, fields);
         }
