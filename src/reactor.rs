@@ -63,6 +63,8 @@ pub struct Reactor<S> {
     free: Vec<usize>,
     /// The key `vacant_key` handed out and `insert` has not filled yet.
     reserved: Option<usize>,
+    /// Keys due in the current `fire_timers` pass (kept to reuse its memory).
+    due: Vec<usize>,
 }
 
 impl<S: Session> Reactor<S> {
@@ -78,6 +80,7 @@ impl<S: Session> Reactor<S> {
             slots: Vec::new(),
             free: Vec::new(),
             reserved: None,
+            due: Vec::new(),
         })
     }
 
@@ -149,8 +152,17 @@ impl<S: Session> Reactor<S> {
     }
 
     /// Run the sessions whose deadline has come, and report owner keys.
+    ///
+    /// Only what was due when the pass began runs in it: a session that
+    /// yields asks for an immediate deadline, which must wait for the next
+    /// turn (after a poll), or that session would run here forever.
     pub fn fire_timers(&mut self, now: Instant, log: &mut Log, fired: &mut Vec<Fired<S>>) {
+        self.due.clear();
         while let Some(key) = self.timers.pop_due(now) {
+            self.due.push(key);
+        }
+        for i in 0..self.due.len() {
+            let key = self.due[i];
             if key >= FIRST_OWNER_TOKEN {
                 fired.push(Fired::Owner(key));
                 continue;

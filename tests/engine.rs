@@ -193,3 +193,25 @@ fn accept_survives_running_out_of_descriptors() {
     );
     drop(late);
 }
+
+#[test]
+fn a_connection_that_never_waits_does_not_starve_another() {
+    // `sleep 0ms` in a loop is always ready again: without a budget of
+    // steps per turn, connection 1 would keep the event loop forever.
+    let path = scenario_file(
+        "busy-first",
+        "if connection is 1\n  loop\n    sleep 0ms\n  end\nend\nread request\nrespond 200 body \"fast\"\nclose\n",
+    );
+    let (mut child, addr) =
+        support::spawn_listening(Command::new(BIN).args(["serve", &path, "--listen", "127.0.0.1:0", "--quiet"]));
+    let busy = TcpStream::connect(addr).unwrap();
+    std::thread::sleep(Duration::from_millis(50));
+    let mut other = TcpStream::connect(addr).unwrap();
+    other.write_all(GET).unwrap();
+    let (received, end) = read_to_end(&mut other, SHORT);
+    let _ = child.kill();
+    let _ = child.wait();
+    drop(busy);
+    assert!(text(&received).ends_with("fast"), "{}", text(&received));
+    assert_eq!(end, End::Eof);
+}
