@@ -1,0 +1,554 @@
+//! HTTP/1.1 request framing, sans-I/O, by the rules of Node's parser.
+//!
+//! [`RequestReader`] is fed the bytes received so far and says how many it
+//! consumed and whether the request is complete. The head is checked byte
+//! by byte as llhttp (the parser in Node's HTTP server) checks it
+//! ([`head`], [`fields`]), so that what Node answers with 400 gets 400 here
+//! too; its header fields are then parsed with httparse. The body is counted
+//! and discarded as it arrives (by Content-Length or [`chunked`]), so a
+//! large upload costs no memory. A head whose URL, header names and values
+//! add up to 16 KiB is "too large" (431), as in Node.
+
+mod chars;
+mod chunked;
+mod fields;
+mod head;
+
+pub use chunked::Chunked;
+use head::{Body, HeadScanner};
+
+/// Node's `--max-http-header-size` default: the bytes of the URL, header
+/// names and header values (not the whole head) it allows.
+pub const NODE_HEADER_LIMIT: usize = 16 * 1024;
+/// Raw bytes a head may take however Node would count it: whitespace and
+/// empty headers are free in Node's count, but not in hangup's memory.
+pub const MAX_HEAD_BYTES: usize = 64 * 1024;
+
+/// A header field: the name lowercased, the value as sent.
+pub type Header = (Vec<u8>, Vec<u8>);
+
+/// What the script can ask about the last request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestInfo {
+    pub method: Vec<u8>,
+    pub path: Vec<u8>,
+    /// Header names lowercased, values as sent.
+    pub headers: Vec<Header>,
+    /// Bytes of head and body together.
+    pub bytes: u64,
+}
+
+impl RequestInfo {
+    pub fn header(&self, name: &[u8]) -> Option<&[u8]> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_slice())
+    }
+}
+
+/// Why a request was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BadRequest {
+    /// Node answers 400.
+    Malformed(String),
+    /// Node answers 431.
+    HeadersTooLarge,
+}
+
+impl std::fmt::Display for BadRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BadRequest::Malformed(why) => write!(f, "malformed request: {why}"),
+            BadRequest::HeadersTooLarge => write!(
+                f,
+                "request head too large: over {NODE_HEADER_LIMIT} bytes of URL and headers, or {MAX_HEAD_BYTES} bytes in all"
+            ),
+        }
+    }
+}
+
+fn malformed(why: &str) -> BadRequest {
+    BadRequest::Malformed(why.to_string())
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Status {
+    /// Feed more bytes.
+    Partial,
+    Complete(RequestInfo),
+    Bad(BadRequest),
+}
+
+/// The result of one [`RequestReader::feed`].
+#[derive(Debug)]
+pub struct Fed {
+    /// Bytes of the input that belong to this request; drop them.
+    pub consumed: usize,
+    pub status: Status,
+}
+
+/// Reads one request, head only or head and body.
+#[derive(Debug)]
+pub struct RequestReader {
+    head_only: bool,
+    /// Copy the headers into `RequestInfo` (only scenarios that test them
+    /// need them; the copies were most of a request's allocations).
+    keep_headers: bool,
+    phase: Phase,
+}
+
+/// What the reader is reading; the request's details exist once its head
+/// is whole (sharing the space the head's scanner took before).
+#[derive(Debug)]
+enum Phase {
+    Head(HeadScanner),
+    Body { remaining: u64, info: RequestInfo },
+    Chunked { decoder: Chunked, info: RequestInfo },
+}
+
+impl RequestReader {
+    pub fn new(head_only: bool, keep_headers: bool) -> RequestReader {
+        RequestReader {
+            head_only,
+            keep_headers,
+            phase: Phase::Head(HeadScanner::default()),
+        }
+    }
+
+    /// Consume what belongs to this request from `input`. Until the head is
+    /// complete nothing is consumed: call again with the same bytes and more.
+    pub fn feed(&mut self, input: &[u8]) -> Fed {
+        let mut consumed = 0;
+        if let Phase::Head(scanner) = &mut self.phase {
+            // Bytes past the raw cap are not looked at: whether they arrive
+            // with the rest or later, the answer is 431.
+            let head = match scanner.scan(&input[..input.len().min(MAX_HEAD_BYTES)]) {
+                Ok(Some(head)) => head,
+                Ok(None) if input.len() >= MAX_HEAD_BYTES => return Fed::bad(0, BadRequest::HeadersTooLarge),
+                Ok(None) => return Fed::partial(0),
+                Err(bad) => return Fed::bad(0, bad),
+            };
+            consumed = head.len;
+            if let Err(bad) = self.take_head(input, &head) {
+                return Fed::bad(0, bad);
+            }
+            if self.head_only {
+                if let Phase::Body { info, .. } | Phase::Chunked { info, .. } = &mut self.phase {
+                    info.bytes = consumed as u64;
+                }
+                return self.finish(consumed);
+            }
+        }
+        let rest = &input[consumed..];
+        let done = match &mut self.phase {
+            Phase::Head(_) => unreachable!("the head was taken above"),
+            Phase::Body { remaining, .. } => {
+                let take = (*remaining).min(rest.len() as u64);
+                *remaining -= take;
+                consumed += take as usize;
+                *remaining == 0
+            }
+            Phase::Chunked { decoder, .. } => match decoder.scan(rest) {
+                Ok((used, done)) => {
+                    consumed += used;
+                    done
+                }
+                Err(bad) => return Fed::bad(consumed, bad),
+            },
+        };
+        if let Phase::Body { info, .. } | Phase::Chunked { info, .. } = &mut self.phase {
+            info.bytes += consumed as u64;
+        }
+        if done {
+            return self.finish(consumed);
+        }
+        Fed::partial(consumed)
+    }
+
+    /// The request is whole: hand over its details (the reader is done).
+    fn finish(&mut self, consumed: usize) -> Fed {
+        let info = match &mut self.phase {
+            Phase::Body { info, .. } | Phase::Chunked { info, .. } => std::mem::take(info),
+            Phase::Head(_) => RequestInfo::default(),
+        };
+        Fed {
+            consumed,
+            status: Status::Complete(info),
+        }
+    }
+
+    /// Record what the script may ask about the request, and choose how to
+    /// read its body.
+    fn take_head(&mut self, input: &[u8], head: &head::Head) -> Result<(), BadRequest> {
+        let info = RequestInfo {
+            method: input[head.method.clone()].to_vec(),
+            path: input[head.target.clone()].to_vec(),
+            headers: if self.keep_headers {
+                parse_fields(&input[head.fields.clone()], head.lines as usize)?
+            } else {
+                Vec::new()
+            },
+            bytes: 0,
+        };
+        self.phase = match head.body {
+            Body::None => Phase::Body { remaining: 0, info },
+            Body::Length(n) => Phase::Body { remaining: n, info },
+            Body::Chunked => Phase::Chunked {
+                decoder: Chunked::default(),
+                info,
+            },
+        };
+        Ok(())
+    }
+}
+
+impl Fed {
+    fn partial(consumed: usize) -> Fed {
+        Fed {
+            consumed,
+            status: Status::Partial,
+        }
+    }
+
+    fn bad(consumed: usize, bad: BadRequest) -> Fed {
+        Fed {
+            consumed,
+            status: Status::Bad(bad),
+        }
+    }
+}
+
+/// The header fields of a head the scanner accepted, names lowercased.
+fn parse_fields(block: &[u8], lines: usize) -> Result<Vec<Header>, BadRequest> {
+    let mut headers = vec![httparse::EMPTY_HEADER; lines];
+    match httparse::parse_headers(block, &mut headers) {
+        Ok(httparse::Status::Complete((_, fields))) => Ok(fields
+            .iter()
+            .map(|h| (h.name.to_ascii_lowercase().into_bytes(), h.value.to_vec()))
+            .collect()),
+        // The scanner is the stricter of the two; this is a safety net.
+        Ok(httparse::Status::Partial) => Err(malformed("incomplete header block")),
+        Err(e) => Err(malformed(&e.to_string())),
+    }
+}
+
+/// The exact bytes Node writes for a request it refuses by default.
+pub fn default_refusal(bad: &BadRequest) -> &'static [u8] {
+    match bad {
+        BadRequest::Malformed(_) => b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n",
+        BadRequest::HeadersTooLarge => b"HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n",
+    }
+}
+
+/// The standard reason phrase of a status code, or "Unknown".
+pub fn reason_phrase(status: u16) -> &'static str {
+    match status {
+        100 => "Continue",
+        101 => "Switching Protocols",
+        200 => "OK",
+        201 => "Created",
+        202 => "Accepted",
+        204 => "No Content",
+        206 => "Partial Content",
+        301 => "Moved Permanently",
+        302 => "Found",
+        304 => "Not Modified",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        408 => "Request Timeout",
+        413 => "Payload Too Large",
+        429 => "Too Many Requests",
+        431 => "Request Header Fields Too Large",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "Unknown",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Feed `input` in pieces of `step` bytes, as a socket would deliver it.
+    fn read_in_steps(input: &[u8], step: usize, head_only: bool) -> (Status, usize) {
+        let mut reader = RequestReader::new(head_only, true);
+        let mut buffer = Vec::new();
+        let mut used = 0;
+        for piece in input.chunks(step) {
+            buffer.extend_from_slice(piece);
+            let fed = reader.feed(&buffer);
+            buffer.drain(..fed.consumed);
+            used += fed.consumed;
+            if fed.status != Status::Partial {
+                return (fed.status, used);
+            }
+        }
+        (Status::Partial, used)
+    }
+
+    #[test]
+    fn get_without_body_in_any_split() {
+        let req = b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b";
+        for step in 1..req.len() {
+            let (status, used) = read_in_steps(req, step, false);
+            let Status::Complete(info) = status else {
+                panic!("step {step}: {status:?}")
+            };
+            assert_eq!(info.path, b"/a");
+            assert_eq!(used, 28, "the next request stays unread");
+        }
+    }
+
+    #[test]
+    fn content_length_body() {
+        let req = b"POST /u HTTP/1.1\r\nContent-Length: 5\r\n\r\nhelloNEXT";
+        let (status, used) = read_in_steps(req, 3, false);
+        let Status::Complete(info) = status else {
+            panic!("{status:?}")
+        };
+        assert_eq!(info.method, b"POST");
+        assert_eq!(info.bytes, used as u64);
+        assert_eq!(used, req.len() - 4);
+    }
+
+    #[test]
+    fn head_only_leaves_the_body() {
+        let req = b"POST /u HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello";
+        let (_, used) = read_in_steps(req, 100, true);
+        assert_eq!(used, req.len() - 5);
+    }
+
+    #[test]
+    fn chunked_body_with_extension_and_trailer() {
+        let req = b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nhello\r\n0\r\nT: 1\r\n\r\nNEXT";
+        for step in 1..req.len() {
+            let (status, used) = read_in_steps(req, step, false);
+            assert!(matches!(status, Status::Complete(_)), "step {step}: {status:?}");
+            assert_eq!(used, req.len() - 4, "step {step}");
+        }
+    }
+
+    /// The status after feeding `input` whole, and after feeding it in
+    /// pieces of every size: they must agree (and so must the bytes used,
+    /// unless the request was refused: then nothing more is read).
+    fn status_in_any_split(input: &[u8]) -> Status {
+        let (whole, used) = read_in_steps(input, input.len().max(1), false);
+        // Every piece size for a short request; a spread for a long one.
+        let steps: Vec<usize> = if input.len() < 1024 {
+            (1..input.len()).collect()
+        } else {
+            vec![1, 2, 7, 100, 4095, 4096, input.len() / 2, input.len() - 1]
+        };
+        for step in steps {
+            let (status, step_used) = read_in_steps(input, step, false);
+            assert_eq!(status, whole_clone(&whole), "step {step}");
+            if !matches!(status, Status::Bad(_)) {
+                assert_eq!(step_used, used, "step {step}");
+            }
+        }
+        whole
+    }
+
+    fn whole_clone(status: &Status) -> Status {
+        match status {
+            Status::Partial => Status::Partial,
+            Status::Complete(info) => Status::Complete(info.clone()),
+            Status::Bad(bad) => Status::Bad(bad.clone()),
+        }
+    }
+
+    fn is_malformed(status: &Status) -> bool {
+        matches!(status, Status::Bad(BadRequest::Malformed(_)))
+    }
+
+    #[test]
+    fn methods_are_nodes_not_any_token() {
+        assert!(is_malformed(&status_in_any_split(b"FOO / HTTP/1.1\r\n\r\n")));
+        assert!(is_malformed(&status_in_any_split(b"get / HTTP/1.1\r\n\r\n")));
+        assert!(is_malformed(&status_in_any_split(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")));
+        for method in ["QUERY", "M-SEARCH", "PURGE", "MKCALENDAR"] {
+            let request = format!("{method} / HTTP/1.1\r\n\r\n");
+            let Status::Complete(info) = status_in_any_split(request.as_bytes()) else {
+                panic!("{method}")
+            };
+            assert_eq!(info.method, method.as_bytes());
+        }
+    }
+
+    #[test]
+    fn an_impossible_method_is_refused_before_its_space() {
+        let mut reader = RequestReader::new(false, false);
+        assert_eq!(reader.feed(b"GE").status, Status::Partial);
+        let mut reader = RequestReader::new(false, false);
+        assert!(is_malformed(&reader.feed(b"FO").status));
+    }
+
+    #[test]
+    fn versions_and_request_lines_as_llhttp_reads_them() {
+        for ok in [
+            &b"GET / HTTP/1.0\r\n\r\n"[..],
+            b"GET / HTTP/2.0\r\n\r\n",
+            b"GET / HTTP/0.9\r\n\r\n",
+            b"GET  /  HTTP/1.1\r\n\r\n",
+            b"GET /\r\nHost: x\r\n\r\n",
+            b"\r\n\nGET / HTTP/1.1\r\n\r\n",
+            b"GET http://user@host:80/p?q#f HTTP/1.1\r\n\r\n",
+            b"OPTIONS * HTTP/1.1\r\n\r\n",
+        ] {
+            assert!(
+                matches!(status_in_any_split(ok), Status::Complete(_)),
+                "{}",
+                String::from_utf8_lossy(ok)
+            );
+        }
+        for bad in [
+            &b"GET / HTTP/1.2\r\n\r\n"[..],
+            b"GET / http/1.1\r\n\r\n",
+            b"GET / HTTP/1.1\n\n",
+            b"GET a HTTP/1.1\r\n\r\n",
+            b"GET /\xc3\xa9 HTTP/1.1\r\n\r\n",
+            b"GET http:x HTTP/1.1\r\n\r\n",
+            b"GET / HTTP/1.1 \r\n\r\n",
+            b" GET / HTTP/1.1\r\n\r\n",
+        ] {
+            assert!(
+                is_malformed(&status_in_any_split(bad)),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+    }
+
+    #[test]
+    fn header_lines_as_llhttp_reads_them() {
+        let ok = b"GET / HTTP/1.1\r\nA:\tb\xff\r\nB:\r\nC:x \r\n\r\n";
+        let Status::Complete(info) = status_in_any_split(ok) else {
+            panic!()
+        };
+        assert_eq!(info.header(b"a"), Some(&b"b\xff"[..]));
+        assert_eq!(info.headers.len(), 3);
+        for bad in [
+            &b"GET / HTTP/1.1\r\nA : b\r\n\r\n"[..],
+            b"GET / HTTP/1.1\r\n: b\r\n\r\n",
+            b"GET / HTTP/1.1\r\nA: b\r\n c\r\n\r\n",
+            b"GET / HTTP/1.1\r\nA: b\x01\r\n\r\n",
+            b"GET / HTTP/1.1\r\nA: b\n\r\n",
+            b"GET / HTTP/1.1\r\n A: b\r\n\r\n",
+        ] {
+            assert!(
+                is_malformed(&status_in_any_split(bad)),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+    }
+
+    #[test]
+    fn content_length_and_transfer_encoding_rules() {
+        for bad in [
+            &b"POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx"[..],
+            b"POST / HTTP/1.1\r\nContent-Length: +1\r\n\r\nx",
+            b"POST / HTTP/1.1\r\nContent-Length: 1\t\r\n\r\nx",
+            b"POST / HTTP/1.1\r\nContent-Length: 18446744073709551616\r\n\r\n",
+            b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
+            b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
+            b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n",
+            b"POST / HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n",
+        ] {
+            assert!(
+                is_malformed(&status_in_any_split(bad)),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+        let two_headers = b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n";
+        assert!(matches!(status_in_any_split(two_headers), Status::Complete(_)));
+        let spaces = b"POST / HTTP/1.1\r\nContent-Length:\t 2  \r\n\r\nab";
+        let Status::Complete(info) = status_in_any_split(spaces) else {
+            panic!()
+        };
+        assert_eq!(info.bytes as usize, spaces.len());
+    }
+
+    #[test]
+    fn chunk_framing_as_llhttp_reads_it() {
+        let head = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n";
+        for ok in [
+            "2;a=b;c=\"d\\\"e\"\r\nab\r\n0\r\n\r\n",
+            "0002;;x\r\nab\r\n0\r\nT: 1\r\n\r\n",
+        ] {
+            let request = format!("{head}{ok}");
+            assert!(
+                matches!(status_in_any_split(request.as_bytes()), Status::Complete(_)),
+                "{ok}"
+            );
+        }
+        for bad in [
+            "2 \r\nab\r\n0\r\n\r\n",
+            "2; a=b\r\nab\r\n0\r\n\r\n",
+            "2;\r\nab\r\n0\r\n\r\n",
+            "2\nab\r\n0\r\n\r\n",
+            "2\r\nabc\r\n0\r\n\r\n",
+            "0\r\nContent-Length: 1\r\n\r\n",
+            "0\r\nbad trailer\r\n\r\n",
+            "ffffffffffffffffff\r\n",
+        ] {
+            let request = format!("{head}{bad}");
+            assert!(is_malformed(&status_in_any_split(request.as_bytes())), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn connect_has_no_body() {
+        let request = b"CONNECT host:443 HTTP/1.1\r\nContent-Length: 5\r\n\r\nTUNNEL";
+        let (status, used) = read_in_steps(request, 7, false);
+        assert!(matches!(status, Status::Complete(ref info) if info.path == b"host:443"));
+        assert_eq!(used, request.len() - 6, "the tunnel's bytes are not a body");
+    }
+
+    #[test]
+    fn nodes_limit_counts_url_names_and_values_only() {
+        // Whitespace before values is free in Node's count, so only the
+        // raw cap stops a head made of it.
+        let mut padded = b"GET / HTTP/1.1\r\nX:".to_vec();
+        padded.extend(std::iter::repeat_n(b' ', MAX_HEAD_BYTES));
+        let (status, _) = read_in_steps(&padded, 4096, false);
+        assert_eq!(status, Status::Bad(BadRequest::HeadersTooLarge));
+        let mut value = b"GET / HTTP/1.1\r\nX: ".to_vec();
+        // "/" and "X" count too: 16,383 in all.
+        value.extend(std::iter::repeat_n(b'a', NODE_HEADER_LIMIT - 3));
+        value.extend_from_slice(b"\r\n\r\n");
+        assert!(
+            matches!(status_in_any_split(&value), Status::Complete(_)),
+            "one byte under"
+        );
+        value.insert(20, b'a');
+        assert_eq!(status_in_any_split(&value), Status::Bad(BadRequest::HeadersTooLarge));
+    }
+
+    #[test]
+    fn malformed_and_too_large() {
+        let (status, _) = read_in_steps(b"GARBAGE\r\n\r\n", 100, false);
+        assert!(matches!(status, Status::Bad(BadRequest::Malformed(_))));
+        let (status, _) = read_in_steps(b"GET / HTTP/1.1\r\nContent-Length: x\r\n\r\n", 100, false);
+        assert!(matches!(status, Status::Bad(BadRequest::Malformed(_))));
+        let (status, _) = read_in_steps(
+            b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+            100,
+            false,
+        );
+        assert!(matches!(status, Status::Bad(BadRequest::Malformed(_))));
+        let mut big = b"GET / HTTP/1.1\r\nX: ".to_vec();
+        big.extend(std::iter::repeat_n(b'a', NODE_HEADER_LIMIT + 10));
+        let (status, _) = read_in_steps(&big, 4096, false);
+        assert_eq!(status, Status::Bad(BadRequest::HeadersTooLarge));
+    }
+}
