@@ -63,6 +63,16 @@ struct Lexer {
     tokens: Vec<Token>,
 }
 
+/// A character as an error message shows it: control characters escaped,
+/// so that a stray byte cannot garble the terminal.
+fn shown(c: char) -> String {
+    if c.is_control() {
+        c.escape_debug().to_string()
+    } else {
+        c.to_string()
+    }
+}
+
 fn is_word_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '-' || c == '_'
 }
@@ -108,19 +118,37 @@ impl Lexer {
         });
     }
 
+    /// At `\n` or `\r\n`: the end of a line as `str::lines` (and so the
+    /// error display) sees it.
+    fn at_line_end(&self) -> bool {
+        match self.peek() {
+            Some('\n') => true,
+            Some('\r') => self.peek_at(1) == Some('\n'),
+            _ => false,
+        }
+    }
+
     fn run(mut self) -> Result<Vec<Token>, Diagnostic> {
+        // Where the text ends as the display shows it: after a trailing
+        // newline that is the end of the last line, not a line of its own.
+        let mut end_of_last_line = None;
         while let Some(c) = self.peek() {
             let start = self.here(1);
+            end_of_last_line = None;
             match c {
+                _ if self.at_line_end() => {
+                    if c == '\r' {
+                        self.bump();
+                    }
+                    self.bump();
+                    self.push(TokenKind::Newline, start);
+                    end_of_last_line = Some(start);
+                }
                 ' ' | '\t' | '\r' => {
                     self.bump();
                 }
-                '\n' => {
-                    self.bump();
-                    self.push(TokenKind::Newline, start);
-                }
                 '#' => {
-                    while self.peek().is_some_and(|c| c != '\n') {
+                    while self.peek().is_some() && !self.at_line_end() {
                         self.bump();
                     }
                 }
@@ -165,7 +193,7 @@ impl Lexer {
                         let bad = self.here(1);
                         return Err(Diagnostic::new(
                             bad,
-                            format!("unexpected `{}` in number `{text}`", self.peek().unwrap_or(' ')),
+                            format!("unexpected `{}` in number `{text}`", shown(self.peek().unwrap_or(' '))),
                         ));
                     }
                     self.push(TokenKind::Number(text), start);
@@ -175,11 +203,14 @@ impl Lexer {
                     self.push(TokenKind::Word(word), start);
                 }
                 other => {
-                    return Err(Diagnostic::new(start, format!("unexpected character `{other}`")));
+                    return Err(Diagnostic::new(
+                        start,
+                        format!("unexpected character `{}`", shown(other)),
+                    ));
                 }
             }
         }
-        let end = self.here(1);
+        let end = end_of_last_line.unwrap_or_else(|| self.here(1));
         self.tokens.push(Token {
             kind: TokenKind::Newline,
             span: end,
@@ -205,12 +236,19 @@ impl Lexer {
         let open = self.here(1);
         self.bump();
         let mut out = Vec::new();
+        let unterminated = || Diagnostic::new(open, "unterminated string: add a closing `\"`");
         loop {
             let at = self.here(1);
+            if self.at_line_end() {
+                return Err(unterminated());
+            }
             match self.bump() {
-                None | Some('\n') => return Err(Diagnostic::new(open, "unterminated string: add a closing `\"`")),
+                None => return Err(unterminated()),
                 Some('"') => return Ok(out),
                 Some('\\') => {
+                    if self.peek().is_none() || self.at_line_end() {
+                        return Err(unterminated());
+                    }
                     let escape = self.bump();
                     let byte = match escape {
                         Some('r') => b'\r',
@@ -220,20 +258,21 @@ impl Lexer {
                         Some('\\') => b'\\',
                         Some('"') => b'"',
                         Some('x') => {
-                            let hi = self.bump().and_then(|c| c.to_digit(16));
-                            let lo = self.bump().and_then(|c| c.to_digit(16));
-                            match (hi, lo) {
-                                (Some(hi), Some(lo)) => (hi * 16 + lo) as u8,
-                                _ => {
-                                    return Err(Diagnostic::new(
-                                        Span { width: 4, ..at },
-                                        "`\\x` needs two hex digits, like `\\x0d`",
-                                    ));
-                                }
-                            }
+                            // Look before taking: a newline is not a digit
+                            // and must stay where it is.
+                            let hex = |c: Option<char>| c.and_then(|c| c.to_digit(16));
+                            let (Some(hi), Some(lo)) = (hex(self.peek()), hex(self.peek_at(1))) else {
+                                return Err(Diagnostic::new(
+                                    Span { width: 2, ..at },
+                                    "`\\x` needs two hex digits, like `\\x0d`",
+                                ));
+                            };
+                            self.bump();
+                            self.bump();
+                            (hi * 16 + lo) as u8
                         }
                         other => {
-                            let shown = other.map(String::from).unwrap_or_default();
+                            let shown = other.map(shown).unwrap_or_default();
                             return Err(Diagnostic::new(
                                 Span { width: 2, ..at },
                                 format!("unknown escape `\\{shown}`; use \\r \\n \\t \\0 \\\\ \\\" or \\xHH"),

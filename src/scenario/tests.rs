@@ -409,6 +409,23 @@ const ERRORS: &[(&str, usize, usize, &str)] = &[
     ("reset !", 1, 7, "unexpected `!`; did you mean `!=`?"),
     ("reset @", 1, 7, "unexpected character `@`"),
     ("read 12ab3", 1, 10, "unexpected `3` in number `12ab`"),
+    // A CRLF ends the line where the display ends it: before the CR.
+    (
+        "write\r\n",
+        1,
+        6,
+        "expected bytes to write: a string, `hex \"…\"`, `repeat N \"…\"`, found end of line",
+    ),
+    (
+        "reset # done\r\nnow",
+        2,
+        1,
+        "unknown statement `now`; expected one of read, write, respond, sleep, close, reset, half-close, hang, loop, if, log",
+    ),
+    ("write \"\\x\nreset", 1, 8, "`\\x` needs two hex digits, like `\\x0d`"),
+    ("write \"a\\", 1, 7, "unterminated string: add a closing `\"`"),
+    ("write \"a\\\r\n\"", 1, 7, "unterminated string: add a closing `\"`"),
+    ("reset \u{1b}", 1, 7, "unexpected character `\\u{1b}`"),
 ];
 
 #[test]
@@ -421,6 +438,28 @@ fn every_error_has_its_line_column_and_message() {
             "source: {src:?}"
         );
     }
+}
+
+#[test]
+fn spans_end_where_the_display_ends_a_line() {
+    use super::lexer::{TokenKind, tokenize};
+    // (text, the line and column of its end): after a trailing newline the
+    // end is the end of the last line, as `str::lines` shows the text.
+    for (text, line, col) in [
+        ("", 1, 1),
+        ("reset", 1, 6),
+        ("reset\n", 1, 6),
+        ("reset\r\n", 1, 6),
+        ("a\n\n", 2, 1),
+    ] {
+        let tokens = tokenize(text).unwrap_or_else(|d| panic!("{text:?}: {d:?}"));
+        let eof = tokens.last().unwrap();
+        assert_eq!(eof.kind, TokenKind::Eof);
+        assert_eq!((eof.span.line, eof.span.col), (line, col), "{text:?}");
+    }
+    // The caret of a bad `\x` covers `\x`, not the line end after it.
+    let error = parse("write \"\\x\n", &BTreeMap::new()).unwrap_err();
+    assert_eq!((error.span.col, error.span.width), (8, 2));
 }
 
 #[test]
