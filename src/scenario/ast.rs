@@ -136,8 +136,21 @@ impl Payload {
         }
     }
 
+    /// Saturating: a payload built outside the parser (a probe's
+    /// generated body) may claim any length without overflowing.
     pub fn len(&self) -> u64 {
-        self.pieces.iter().map(Piece::len).sum()
+        self.pieces.iter().fold(0, |sum, piece| sum.saturating_add(piece.len()))
+    }
+
+    /// Bytes kept in memory: plain bytes, and each repeat's pattern once.
+    pub fn held_bytes(&self) -> u64 {
+        self.pieces
+            .iter()
+            .map(|piece| match piece {
+                Piece::Bytes(b) => b.len() as u64,
+                Piece::Repeat { pattern, .. } => pattern.len() as u64,
+            })
+            .sum()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -180,7 +193,7 @@ impl Piece {
     pub fn len(&self) -> u64 {
         match self {
             Piece::Bytes(b) => b.len() as u64,
-            Piece::Repeat { pattern, count } => pattern.len() as u64 * count,
+            Piece::Repeat { pattern, count } => (pattern.len() as u64).saturating_mul(*count),
         }
     }
 

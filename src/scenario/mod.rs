@@ -10,6 +10,7 @@ pub mod ast;
 pub mod catalog;
 pub mod error;
 pub mod lexer;
+pub mod limits;
 pub mod parser;
 pub mod respond;
 

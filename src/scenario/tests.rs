@@ -426,6 +426,18 @@ const ERRORS: &[(&str, usize, usize, &str)] = &[
     ("write \"a\\", 1, 7, "unterminated string: add a closing `\"`"),
     ("write \"a\\\r\n\"", 1, 7, "unterminated string: add a closing `\"`"),
     ("reset \u{1b}", 1, 7, "unexpected character `\\u{1b}`"),
+    (
+        "read 99999999999999999999",
+        1,
+        6,
+        "`99999999999999999999` is over the largest number, 18446744073709551615",
+    ),
+    (
+        "read 9999999999999999999KiB",
+        1,
+        6,
+        "`9999999999999999999KiB` is over the largest number, 18446744073709551615",
+    ),
 ];
 
 #[test]
@@ -475,6 +487,21 @@ fn override_errors() {
         err.message,
         "--set before: no parameter named `before`; its parameters are: after"
     );
+    for (value, message) in [
+        ("-1s", "--set after=-1s: `-1s` is not a duration like 250ms or 2s"),
+        (
+            "1e3s",
+            "--set after=1e3s: `e3s` is not a time unit; use us, ms, s, m or h",
+        ),
+        ("+2s", "--set after=+2s: `+2s` is not a duration like 250ms or 2s"),
+        (
+            "99999999999999999999h",
+            "--set after=99999999999999999999h: `99999999999999999999h` is over the limit of 8760h (365 days) for a duration",
+        ),
+    ] {
+        let err = parse("param after = 1s\n", &set("after", value)).unwrap_err();
+        assert_eq!(err.message, message);
+    }
     let err = parse("reset\n", &set("x", "1")).unwrap_err();
     assert_eq!(
         err.message,

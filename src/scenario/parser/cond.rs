@@ -6,10 +6,12 @@ use super::Parser;
 use crate::scenario::ast::{Atom, Cmp, Cond, TextTest};
 use crate::scenario::error::Diagnostic;
 use crate::scenario::lexer::TokenKind;
+use crate::scenario::limits::MAX_CONDITION_TERMS;
 
 impl Parser<'_> {
     /// `cond := and { or and }`, `and := unary { and unary }`.
     pub(super) fn parse_cond(&mut self) -> Result<Cond, Diagnostic> {
+        self.condition_terms = 0;
         let mut left = self.parse_and()?;
         while self.eat_word("or") {
             let right = self.parse_and()?;
@@ -28,6 +30,13 @@ impl Parser<'_> {
     }
 
     pub(super) fn parse_unary(&mut self) -> Result<Cond, Diagnostic> {
+        self.condition_terms += 1;
+        if self.condition_terms > MAX_CONDITION_TERMS {
+            return Err(Diagnostic::new(
+                self.peek().span,
+                format!("this condition goes over the limit of {MAX_CONDITION_TERMS} terms (comparisons and `not`s)"),
+            ));
+        }
         if self.eat_word("not") {
             return Ok(Cond::Not(Box::new(self.parse_unary()?)));
         }

@@ -17,6 +17,9 @@ pub use values::{parse_duration, parse_number};
 use super::ast::*;
 use super::error::{Diagnostic, Span};
 use super::lexer::{Token, TokenKind, tokenize};
+use super::limits::{
+    MAX_HELD_BYTES, MAX_HELD_TEXT, MAX_NESTING, MAX_PAYLOAD_BYTES, MAX_PAYLOAD_TEXT, MAX_SOURCE_BYTES,
+};
 use crate::http::{BadRequest, default_refusal};
 use values::decode_hex;
 
@@ -26,19 +29,26 @@ const STATEMENTS: &str = "read, write, respond, sleep, close, reset, half-close,
 /// Parse `source`, applying `overrides` (from `--set NAME=VALUE`) to the
 /// parameters. An override that names no parameter is an error too.
 pub fn parse(source: &str, overrides: &BTreeMap<String, String>) -> Result<Scenario, Diagnostic> {
+    if source.len() > MAX_SOURCE_BYTES {
+        return Err(Diagnostic::new(
+            span_of_byte(source, MAX_SOURCE_BYTES),
+            format!("the text goes on past the limit of 1 MiB ({MAX_SOURCE_BYTES} bytes) for a scenario, here"),
+        ));
+    }
     let tokens = tokenize(source)?;
     let mut parser = Parser {
         tokens,
         pos: 0,
         params: Vec::new(),
+        param_index: BTreeMap::new(),
         overrides,
         uses_headers: false,
+        depth: 0,
+        condition_terms: 0,
+        held: 0,
     };
     let scenario = parser.parse_file(source)?;
-    if let Some(unknown) = overrides
-        .keys()
-        .find(|name| !scenario.params.iter().any(|p| &p.name == *name))
-    {
+    if let Some(unknown) = overrides.keys().find(|name| !parser.param_index.contains_key(*name)) {
         let known: Vec<&str> = scenario.params.iter().map(|p| p.name.as_str()).collect();
         let known = if known.is_empty() {
             "this scenario has no parameters".to_string()
@@ -57,13 +67,36 @@ pub fn parse(source: &str, overrides: &BTreeMap<String, String>) -> Result<Scena
     Ok(scenario)
 }
 
+/// Where the byte at `offset` of `source` is (the char that holds it).
+fn span_of_byte(source: &str, offset: usize) -> Span {
+    let mut start = offset.min(source.len());
+    while !source.is_char_boundary(start) {
+        start -= 1;
+    }
+    let before = &source[..start];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    Span {
+        line: before.matches('\n').count() + 1,
+        col: before[line_start..].chars().count() + 1,
+        width: 1,
+    }
+}
+
 struct Parser<'a> {
     tokens: Vec<Token>,
     pos: usize,
+    /// Declared so far, in order; `param_index` finds them by name.
     params: Vec<Param>,
+    param_index: BTreeMap<String, usize>,
     overrides: &'a BTreeMap<String, String>,
     /// A `header` condition was seen.
     uses_headers: bool,
+    /// Blocks open around the statement being parsed (see [`MAX_NESTING`]).
+    depth: usize,
+    /// Terms of the condition being parsed (see [`MAX_CONDITION_TERMS`]).
+    condition_terms: usize,
+    /// Bytes of strings held so far (see [`MAX_HELD_BYTES`]).
+    held: usize,
 }
 
 /// What stopped a block: its `end`, or an `else` of an `if`.
@@ -126,6 +159,40 @@ impl Parser<'_> {
             TokenKind::Eof => Ok(()),
             _ => Err(self.unexpected("end of line")),
         }
+    }
+
+    /// Enter a block opened at `opener`; [`Parser::leave`] when it is done.
+    fn enter(&mut self, opener: Span, keyword: &str) -> Result<(), Diagnostic> {
+        self.depth += 1;
+        if self.depth > MAX_NESTING {
+            return Err(Diagnostic::new(
+                opener,
+                format!(
+                    "`{keyword}` is nested {} deep, over the limit of {MAX_NESTING}",
+                    self.depth
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn leave(&mut self) {
+        self.depth -= 1;
+    }
+
+    /// Count `bytes` more as held in memory, or say where the limit is hit.
+    fn hold(&mut self, bytes: usize, at: Span) -> Result<(), Diagnostic> {
+        self.held = self.held.saturating_add(bytes);
+        if self.held > MAX_HELD_BYTES {
+            return Err(Diagnostic::new(
+                at,
+                format!(
+                    "the scenario's strings come to over the limit of {MAX_HELD_TEXT} here \
+                     (a `$name` counts each time it is used)"
+                ),
+            ));
+        }
+        Ok(())
     }
 
     fn skip_blank_lines(&mut self) {
@@ -191,6 +258,7 @@ impl Parser<'_> {
 
     /// Statements until `end` (or `else`, which the caller may accept).
     fn parse_block(&mut self, opener: Span, keyword: &str) -> Result<(Vec<Stmt>, BlockEnd), Diagnostic> {
+        self.enter(opener, keyword)?;
         let mut body = Vec::new();
         loop {
             self.skip_blank_lines();
@@ -198,9 +266,13 @@ impl Parser<'_> {
                 Some("end") => {
                     self.next();
                     self.expect_line_end()?;
+                    self.leave();
                     return Ok((body, BlockEnd::End));
                 }
-                Some("else") => return Ok((body, BlockEnd::Else(self.next().span))),
+                Some("else") => {
+                    self.leave();
+                    return Ok((body, BlockEnd::Else(self.next().span)));
+                }
                 Some("param") | Some("on") => {
                     return Err(Diagnostic::new(
                         self.peek().span,
@@ -301,8 +373,12 @@ impl Parser<'_> {
         let mut on_timeout = None;
         if self.eat_word("within") {
             within = Some(self.parse_duration()?);
+            let else_span = self.peek().span;
             if self.eat_word("else") {
+                // `read … else read … else …` nests like a block.
+                self.enter(else_span, "else")?;
                 on_timeout = Some(Box::new(self.parse_simple()?));
+                self.leave();
             }
         } else if self.peek_word() == Some("else") {
             return Err(Diagnostic::new(
@@ -364,19 +440,21 @@ impl Parser<'_> {
         }
         response.wire = super::respond::wire(&response, false);
         response.wire_for_head = super::respond::wire(&response, true);
+        self.hold(
+            (response.wire.held_bytes() + response.wire_for_head.held_bytes()) as usize,
+            status_span,
+        )?;
         Ok(response)
     }
 
     /// One or more byte pieces: `"…"`, `hex "…"`, `repeat N "…"`, `$string`.
     fn parse_payload(&mut self, expected: &str) -> Result<Payload, Diagnostic> {
         let mut payload = Payload::default();
+        let mut total: u64 = 0;
         loop {
             let token = self.peek().clone();
             let piece = match &token.kind {
-                TokenKind::Str(bytes) => {
-                    self.next();
-                    Piece::Bytes(bytes.clone())
-                }
+                TokenKind::Str(_) => Piece::Bytes(self.parse_string(expected)?),
                 TokenKind::Var(_) => Piece::Bytes(self.parse_string(expected)?),
                 TokenKind::Word(w) if w == "hex" => {
                     self.next();
@@ -392,10 +470,30 @@ impl Parser<'_> {
                     if pattern.is_empty() {
                         return Err(Diagnostic::new(span, "cannot repeat an empty string"));
                     }
+                    if count
+                        .checked_mul(pattern.len() as u64)
+                        .is_none_or(|n| n > MAX_PAYLOAD_BYTES)
+                    {
+                        return Err(Diagnostic::new(
+                            token.span,
+                            format!(
+                                "`repeat` of {count} × {} bytes is over the limit of {MAX_PAYLOAD_TEXT} \
+                                 for one write or body",
+                                pattern.len()
+                            ),
+                        ));
+                    }
                     Piece::Repeat { pattern, count }
                 }
                 _ => break,
             };
+            total += piece.len();
+            if total > MAX_PAYLOAD_BYTES {
+                return Err(Diagnostic::new(
+                    token.span,
+                    format!("the bytes come to over the limit of {MAX_PAYLOAD_TEXT} for one write or body here"),
+                ));
+            }
             payload.push(piece);
         }
         if payload.pieces.is_empty() {

@@ -10,6 +10,7 @@ use super::Parser;
 use crate::scenario::ast::{Param, Value};
 use crate::scenario::error::{Diagnostic, Span};
 use crate::scenario::lexer::{Token, TokenKind};
+use crate::scenario::limits::{MAX_DURATION, MAX_DURATION_TEXT};
 
 /// Parse a duration such as `250ms`, `2s`, `1.5m`, `1h`, `500us`.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
@@ -27,10 +28,20 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         "" => return Err(format!("`{text}` needs a unit: 250ms, 2s, 2m, 1h or 500us")),
         _ => return Err(format!("`{unit}` is not a time unit; use us, ms, s, m or h")),
     };
+    // Digits and at most one `.`: f64's own syntax would also take `-1`,
+    // `+1`, `1e3`, `inf` and `NaN`.
+    let digits = number.bytes().all(|b| b.is_ascii_digit() || b == b'.') && number.bytes().any(|b| b.is_ascii_digit());
     let value: f64 = number
         .parse()
-        .map_err(|_| format!("`{text}` is not a duration like 250ms or 2s"))?;
-    Ok(Duration::from_secs_f64(value * scale))
+        .ok()
+        .filter(|_| digits)
+        .ok_or_else(|| format!("`{text}` is not a duration like 250ms or 2s"))?;
+    match Duration::try_from_secs_f64(value * scale) {
+        Ok(duration) if duration <= MAX_DURATION => Ok(duration),
+        _ => Err(format!(
+            "`{text}` is over the limit of {MAX_DURATION_TEXT} for a duration"
+        )),
+    }
 }
 
 /// Parse a count or a size: `3`, `13`, `64KiB`, `1MiB`, `10KB`.
@@ -48,7 +59,7 @@ pub fn parse_number(text: &str) -> Result<u64, String> {
         "KB" | "kB" => 1000,
         "MB" => 1_000_000,
         "GB" => 1_000_000_000,
-        _ if parse_duration(text).is_ok() => {
+        "us" | "ms" | "s" | "m" | "h" => {
             return Err(format!("`{text}` is a duration, but a number is expected here"));
         }
         _ => {
@@ -57,8 +68,14 @@ pub fn parse_number(text: &str) -> Result<u64, String> {
             ));
         }
     };
-    let value: u64 = number.parse().map_err(|_| format!("`{text}` is not a whole number"))?;
-    value.checked_mul(scale).ok_or_else(|| format!("`{text}` is too large"))
+    if !number.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("`{text}` is not a whole number"));
+    }
+    number
+        .parse::<u64>()
+        .ok()
+        .and_then(|value| value.checked_mul(scale))
+        .ok_or_else(|| format!("`{text}` is over the largest number, {}", u64::MAX))
 }
 
 pub(super) fn decode_hex(text: &[u8]) -> Result<Vec<u8>, String> {
@@ -86,7 +103,7 @@ impl Parser<'_> {
                 "expected a parameter name after `param`",
             ));
         };
-        if self.params.iter().any(|p| p.name == name) {
+        if self.param_index.contains_key(&name) {
             return Err(Diagnostic::new(
                 name_token.span,
                 format!("parameter `{name}` is already declared"),
@@ -142,16 +159,16 @@ impl Parser<'_> {
                 })?
             }
         };
+        self.param_index.insert(name.clone(), self.params.len());
         self.params.push(Param { name, value });
         Ok(())
     }
 
     /// The value of `$name`, or an error pointing at its token.
     pub(super) fn lookup(&self, token: &Token, name: &str) -> Result<&Value, Diagnostic> {
-        self.params
-            .iter()
-            .find(|p| p.name == name)
-            .map(|p| &p.value)
+        self.param_index
+            .get(name)
+            .map(|&i| &self.params[i].value)
             .ok_or_else(|| {
                 Diagnostic::new(
                     token.span,
@@ -207,18 +224,23 @@ impl Parser<'_> {
         }
     }
 
+    /// A string or a string `$name`; its bytes count as held.
     pub(super) fn parse_string(&mut self, expected: &str) -> Result<Vec<u8>, Diagnostic> {
         let token = self.next();
-        match &token.kind {
-            TokenKind::Str(bytes) => Ok(bytes.clone()),
+        let bytes = match &token.kind {
+            TokenKind::Str(bytes) => bytes.clone(),
             TokenKind::Var(name) => self.param_of(&token, name, "string", |v| match v {
                 Value::Bytes(b) => Some(b.clone()),
                 _ => None,
-            }),
-            other => Err(Diagnostic::new(
-                token.span,
-                format!("expected {expected}, found {}", other.describe()),
-            )),
-        }
+            })?,
+            other => {
+                return Err(Diagnostic::new(
+                    token.span,
+                    format!("expected {expected}, found {}", other.describe()),
+                ));
+            }
+        };
+        self.hold(bytes.len(), token.span)?;
+        Ok(bytes)
     }
 }
