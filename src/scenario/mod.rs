@@ -24,6 +24,10 @@ pub use error::ScenarioError;
 pub enum LoadError {
     /// Neither a built-in name nor a readable file.
     NotFound { name: String, io: Option<std::io::Error> },
+    /// The path is a directory.
+    Directory { name: String },
+    /// The file is larger than [`limits::MAX_SOURCE_BYTES`].
+    TooLarge { name: String },
     /// The text does not parse, or a `--set` does not fit.
     Invalid(ScenarioError),
 }
@@ -36,6 +40,14 @@ impl std::fmt::Display for LoadError {
                 "unknown scenario `{name}`: not a built-in (see `hangup list`) and no such file"
             ),
             LoadError::NotFound { name, io: Some(e) } => write!(f, "cannot read scenario file {name}: {e}"),
+            LoadError::Directory { name } => {
+                write!(f, "cannot read scenario file {name}: it is a directory, not a file")
+            }
+            LoadError::TooLarge { name } => write!(
+                f,
+                "cannot read scenario file {name}: it is over the limit of 1 MiB ({} bytes) for a scenario",
+                limits::MAX_SOURCE_BYTES
+            ),
             LoadError::Invalid(e) => write!(f, "{e}"),
         }
     }
@@ -66,17 +78,53 @@ pub fn load(name_or_path: &str, overrides: &BTreeMap<String, String>) -> Result<
     if let Some(source) = catalog::source(name_or_path).filter(|_| !looks_like_path) {
         return parse_named(name_or_path, source, overrides).map_err(LoadError::Invalid);
     }
-    match std::fs::read_to_string(name_or_path) {
+    let name = name_or_path.to_string();
+    let bytes = match read_limited(name_or_path) {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => return Err(LoadError::TooLarge { name }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !looks_like_path => {
+            return Err(LoadError::NotFound { name, io: None });
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::IsADirectory => return Err(LoadError::Directory { name }),
+        Err(e) => return Err(LoadError::NotFound { name, io: Some(e) }),
+    };
+    match String::from_utf8(bytes) {
         Ok(source) => parse_named(name_or_path, &source, overrides).map_err(LoadError::Invalid),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !looks_like_path => Err(LoadError::NotFound {
-            name: name_or_path.to_string(),
-            io: None,
-        }),
-        Err(e) => Err(LoadError::NotFound {
-            name: name_or_path.to_string(),
-            io: Some(e),
-        }),
+        Err(e) => {
+            // Say where, with the line shown as well as it can be.
+            let valid = e.utf8_error().valid_up_to();
+            let source = String::from_utf8_lossy(e.as_bytes());
+            // The lossy text keeps the valid prefix as it is.
+            let valid_text = &source[..valid];
+            let line = valid_text.matches('\n').count() + 1;
+            let col = valid_text[valid_text.rfind('\n').map_or(0, |i| i + 1)..]
+                .chars()
+                .count()
+                + 1;
+            let diagnostic = error::Diagnostic::new(
+                error::Span { line, col, width: 1 },
+                "not UTF-8 text: a scenario is a text file",
+            );
+            Err(LoadError::Invalid(ScenarioError::new(
+                name_or_path,
+                &source,
+                diagnostic,
+            )))
+        }
     }
+}
+
+/// The file's bytes, or `None` when it is over the size limit; reads at
+/// most one byte more than the limit (a device or a pipe may never end).
+fn read_limited(path: &str) -> std::io::Result<Option<Vec<u8>>> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    if file.metadata()?.is_dir() {
+        return Err(std::io::ErrorKind::IsADirectory.into());
+    }
+    let mut bytes = Vec::new();
+    file.take(limits::MAX_SOURCE_BYTES as u64 + 1).read_to_end(&mut bytes)?;
+    Ok((bytes.len() <= limits::MAX_SOURCE_BYTES).then_some(bytes))
 }
 
 #[cfg(test)]
