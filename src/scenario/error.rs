@@ -74,16 +74,81 @@ impl fmt::Display for ScenarioError {
         }
         writeln!(f)?;
         let gutter = span.line.to_string();
+        let (shown, col) = window(&self.source_line, span.col);
+        let width = span.width.clamp(1, SHOWN_CHARS);
         writeln!(f, "{} |", " ".repeat(gutter.len()))?;
-        writeln!(f, "{} | {}", gutter, self.source_line)?;
+        writeln!(f, "{} | {}", gutter, shown)?;
         write!(
             f,
             "{} | {}{}",
             " ".repeat(gutter.len()),
-            " ".repeat(span.col.saturating_sub(1)),
-            "^".repeat(span.width.max(1))
+            " ".repeat(col.saturating_sub(1)),
+            "^".repeat(width)
         )
     }
 }
 
+/// Characters of the offending line shown at most: a line of a megabyte
+/// is shown around the column, not whole.
+const SHOWN_CHARS: usize = 100;
+
+/// The part of `line` to show around `col`, and the column in that part.
+fn window(line: &str, col: usize) -> (String, usize) {
+    let chars: Vec<char> = line.chars().collect();
+    if chars.len() <= SHOWN_CHARS {
+        return (line.to_string(), col);
+    }
+    let first = col.saturating_sub(SHOWN_CHARS / 2).min(chars.len() - SHOWN_CHARS);
+    let last = first + SHOWN_CHARS;
+    let mut shown = String::new();
+    if first > 0 {
+        shown.push('…');
+    }
+    shown.extend(&chars[first..last]);
+    if last < chars.len() {
+        shown.push('…');
+    }
+    (shown, col - first + usize::from(first > 0))
+}
+
 impl std::error::Error for ScenarioError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_line_is_shown_around_the_column() {
+        let line = format!("write \"{}\" @", "x".repeat(300));
+        let error = ScenarioError::new(
+            "long.hup",
+            &line,
+            Diagnostic::new(
+                Span {
+                    line: 1,
+                    col: 310,
+                    width: 1,
+                },
+                "unexpected character `@`",
+            ),
+        );
+        let shown = error.to_string();
+        let lines: Vec<&str> = shown.lines().collect();
+        assert_eq!(lines[2], format!("1 | …{}\" @", "x".repeat(97)));
+        // The caret is still under the `@`.
+        assert_eq!(lines[3].find('^'), lines[2].char_indices().position(|(_, c)| c == '@'));
+        let short = ScenarioError::new(
+            "s.hup",
+            "reset @",
+            Diagnostic::new(
+                Span {
+                    line: 1,
+                    col: 7,
+                    width: 1,
+                },
+                "x",
+            ),
+        );
+        assert_eq!(short.to_string(), "s.hup:1:7: x\n  |\n1 | reset @\n  |       ^");
+    }
+}
