@@ -48,16 +48,23 @@ impl<'s> Outgoing<'s> {
             self.piece += 1;
             self.offset = 0;
         }
-        match &self.payload.pieces[self.piece] {
+        let piece = &self.payload.pieces[self.piece];
+        match piece {
             Piece::Bytes(bytes) => Some(&bytes[self.offset as usize..]),
-            Piece::Repeat { pattern, count } => {
+            Piece::Repeat { pattern, .. } => {
+                let phase = (self.offset % pattern.len() as u64) as usize;
+                let left = piece.len() - self.offset;
+                if pattern.len() >= SCRATCH_BYTES {
+                    // Large enough to write from as it is: a copy per
+                    // connection would cost memory for nothing.
+                    let end = (phase as u64 + left).min(pattern.len() as u64) as usize;
+                    return Some(&pattern[phase..end]);
+                }
                 if self.scratch_piece != Some(self.piece) {
                     let copies = (SCRATCH_BYTES / pattern.len()).max(1);
                     self.scratch = pattern.repeat(copies);
                     self.scratch_piece = Some(self.piece);
                 }
-                let phase = (self.offset % pattern.len() as u64) as usize;
-                let left = pattern.len() as u64 * count - self.offset;
                 let end = (phase as u64 + left).min(self.scratch.len() as u64) as usize;
                 Some(&self.scratch[phase..end])
             }
@@ -99,6 +106,26 @@ mod tests {
             }
             assert_eq!(got, expected, "step {step}");
             assert_eq!(out.written(), expected.len() as u64);
+        }
+    }
+
+    #[test]
+    fn a_pattern_over_the_scratch_size_is_written_from_itself() {
+        let pattern: Vec<u8> = (0..SCRATCH_BYTES + 1000).map(|i| (i % 251) as u8).collect();
+        let payload = Payload {
+            pieces: vec![Piece::Repeat { pattern, count: 3 }, Piece::Bytes(b"end".to_vec())],
+        };
+        let expected = payload.to_vec();
+        for step in [1000, 4096, SCRATCH_BYTES, 1 << 20] {
+            let mut out = Outgoing::new(Cow::Borrowed(&payload));
+            let mut got = Vec::new();
+            while let Some(chunk) = out.chunk() {
+                let n = chunk.len().min(step);
+                got.extend_from_slice(&chunk[..n]);
+                out.advance(n);
+            }
+            assert!(got == expected, "step {step}");
+            assert_eq!(out.scratch.capacity(), 0, "no copy of the pattern");
         }
     }
 }
