@@ -50,7 +50,7 @@ enum Command {
     note = "Prints `listening on ADDR` on stdout once ready; events go to stderr."
 )]
 struct Serve {
-    /// a built-in scenario name (see `hangup list`) or a scenario file
+    /// a built-in scenario name (see `hangup list`) or a scenario file (at most 1 MiB)
     #[argh(positional)]
     scenario: String,
     /// address to listen on (default 127.0.0.1:9000; port 0 picks a free one)
@@ -85,7 +85,7 @@ struct Show {
 /// Parse and validate scenario files (or built-in names).
 #[argh(subcommand, name = "check", note = "Exit 0 when all are valid, 1 when any is not.")]
 struct Check {
-    /// scenario files to check
+    /// scenario files to check (each at most 1 MiB)
     #[argh(positional, greedy)]
     files: Vec<String>,
 }
