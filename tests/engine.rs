@@ -107,6 +107,21 @@ fn half_close_then_read_until_eof() {
 }
 
 #[test]
+fn data_and_fin_that_arrive_together_are_both_read() {
+    // Both arrive while the script sleeps, so one event reports them; the
+    // read after the sleep must find the FIN behind the data, though no
+    // new event will come for it.
+    let path = scenario_file("together", "sleep 50ms\nread until eof\nwrite \"got it\"\n");
+    let server = Server::start(&path, &[]);
+    let mut stream = server.connect();
+    stream.write_all(b"late data").unwrap();
+    stream.shutdown(std::net::Shutdown::Write).unwrap();
+    let (received, end) = read_to_end(&mut stream, SHORT);
+    assert_eq!((received.as_slice(), end), (&b"got it"[..], End::Eof));
+    server.wait_for_log(&[r#""event":"eof""#, r#""bytes":9"#]);
+}
+
+#[test]
 fn close_now_with_unread_input_is_logged_as_rst() {
     let path = scenario_file("close-now", "read head\nsleep 30ms\nclose now\n");
     let server = Server::start(&path, &[]);

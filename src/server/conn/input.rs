@@ -117,7 +117,9 @@ impl Conn<'_> {
 
     /// Append up to `want` bytes from the socket to `inbuf`. A read that
     /// returns fewer bytes than asked for drained the socket: any later
-    /// data raises a new edge, so the `WouldBlock` read is skipped.
+    /// data raises a new edge, so the `WouldBlock` read is skipped. Not so
+    /// for a FIN or an error the last event already reported: it came with
+    /// the data, raises no new edge, and only the next read reveals it.
     pub(super) fn read_more(&mut self, want: usize) -> io::Result<usize> {
         let Some(stream) = self.stream.as_mut() else {
             return Ok(0);
@@ -137,7 +139,7 @@ impl Conn<'_> {
         let n = *result.as_ref().unwrap_or(&0);
         self.bytes_in += n as u64;
         match &result {
-            Ok(n) if *n > 0 && *n < want => self.readable = false,
+            Ok(n) if *n > 0 && *n < want && !self.fin_hint && !self.error_hint => self.readable = false,
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.readable = false,
             _ => {}
         }
