@@ -27,7 +27,8 @@ cases=(
   "truncated-body||||0|5000"
   "truncated-chunked||||0|5000"
   "empty-reply||||0|5000"
-  "reset-on-accept||||0|5000"
+  "reset-on-accept||race||0|5000"
+  "reset-on-first-byte||||0|5000"
   "upload-reset|limit=64KiB|upload||8388608|5000"
   "bad-request||bad-method||0|5000"
   "bad-request-custom||bad-method||0|5000"
@@ -56,6 +57,10 @@ curl_cell() {
   if [[ $flags == upload ]]; then
     # The RST meets curl in send() or recv(): 55 or 56, same reset.
     cell=$(sed -E 's/^exit 5[56]: (Send|Recv) failure: /exit 55 or 56: /' <<<"$cell")
+  fi
+  if [[ $flags == race ]]; then
+    # The RST lands before or after curl checked its connect: 7 or 56.
+    cell=$(sed -E 's/^exit (7|56): .*/exit 7 or 56: Couldn'"'"'t connect to server, or Recv failure: Connection reset by peer/' <<<"$cell")
   fi
   if grep -q 'Connection died, retrying a fresh connect' "$WORK/curl.err"; then
     cell+=" (2nd: the reused connection died; curl retried on a new one)"
@@ -91,6 +96,10 @@ table() {
     if [[ $flags == upload ]]; then
       # The RST meets node in write() or read(), per request.
       sed -i -E 's/(write|read) ECONNRESET/write or read ECONNRESET/' "$WORK/node.out"
+    fi
+    if [[ $flags == race ]]; then
+      # The RST meets node in connect() or read().
+      sed -i -E 's/(connect ECONNRESET 127\.0\.0\.1:[0-9]+|read ECONNRESET)/connect or read ECONNRESET/' "$WORK/node.out"
     fi
     node_text=$(client_cell "$WORK/node.out")
     python_text=$(client_cell "$WORK/python.out")

@@ -99,7 +99,7 @@ struct Check {
     example = "hangup probe 127.0.0.1:9000 --expect reset --expect-body-bytes 6",
     example = "hangup probe 127.0.0.1:9000 --requests 2 --gap 100ms --diagram",
     example = "hangup probe 127.0.0.1:9000 --count 200 --concurrency 50",
-    note = "Outcomes: complete, truncated, reset (with a phase: while-sending, before-response,\nmid-head, mid-body), empty, timeout, refused, error. Without --expect the exit code is 0;\nwith it, 0 when every probe matched, 1 when one did not. 2 is a usage error."
+    note = "Outcomes: complete, truncated, reset (with a phase: at-connect, while-sending,\nbefore-response, mid-head, mid-body), empty, timeout, refused, error. Without --expect the exit code is 0;\nwith it, 0 when every probe matched, 1 when one did not. 2 is a usage error."
 )]
 struct Probe {
     /// http://HOST:PORT/PATH or HOST:PORT

@@ -35,7 +35,7 @@ fn truncated_chunked_has_no_last_chunk() {
     let (received, end, _) = exchange(&server, GET, SHORT);
     assert_eq!(
         text(&received),
-        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nHello,\r\n"
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"
     );
     assert_eq!(end, End::Eof);
 }
@@ -56,6 +56,25 @@ fn reset_on_accept_is_rst_without_bytes() {
     let (received, end) = read_to_end(&mut stream, SHORT);
     assert_eq!(received, b"");
     assert_eq!(end, End::Reset);
+    server.wait_for_log(&[r#""how":"rst""#, r#""bytes_in":0"#]);
+}
+
+#[test]
+fn reset_on_first_byte_waits_for_a_byte_then_resets() {
+    let server = Server::start("reset-on-first-byte", &[]);
+    let (received, end, _) = exchange(&server, GET, SHORT);
+    assert_eq!((received.as_slice(), end), (&b""[..], End::Reset));
+    // A client that sends nothing is reset after `wait`, not before.
+    let server = Server::start("reset-on-first-byte", &["wait=80ms"]);
+    let mut stream = server.connect();
+    let started = std::time::Instant::now();
+    let (received, end) = read_to_end(&mut stream, SHORT);
+    assert_eq!((received.as_slice(), end), (&b""[..], End::Reset));
+    assert!(
+        started.elapsed() >= Duration::from_millis(70),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[test]

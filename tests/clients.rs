@@ -103,7 +103,7 @@ fn curl_exit_codes_and_messages() {
             "truncated-chunked",
             &[],
             18,
-            "Hello,",
+            "hello",
             "curl: (18) transfer closed with outstanding read data remaining\n",
         ),
         ("empty-reply", &[], 52, "", "curl: (52) Empty reply from server\n"),
@@ -122,7 +122,7 @@ fn curl_exit_codes_and_messages() {
             "curl: (56) Recv failure: Connection reset by peer\n",
         ),
         (
-            "reset-on-accept",
+            "reset-on-first-byte",
             &[],
             56,
             "",
@@ -135,6 +135,31 @@ fn curl_exit_codes_and_messages() {
         let server = Server::start(scenario, sets);
         let got = curl(&server, &[]);
         assert_eq!(got, (*code, stdout.to_string(), stderr.to_string()), "{scenario}");
+    }
+}
+
+#[test]
+fn reset_on_accept_races_the_clients_connect() {
+    // The same RST, two messages: it lands before or after the client has
+    // checked its connect. Both are the reset; nothing else may appear.
+    let server = Server::start("reset-on-accept", &[]);
+    for _ in 0..5 {
+        let (code, stdout, stderr) = curl(&server, &[]);
+        assert_eq!(stdout, "");
+        let connect = code == 7 && stderr.contains("Couldn't connect to server");
+        let recv = code == 56 && stderr == "curl: (56) Recv failure: Connection reset by peer\n";
+        assert!(connect || recv, "curl exit {code}: {stderr}");
+    }
+    for _ in 0..3 {
+        let (code, lines) = node(&server, 1, 0, 0);
+        let port = server.addr.port();
+        let connect =
+            format!("request 1: error ECONNRESET: connect ECONNRESET 127.0.0.1:{port} (reusedSocket=false)\n");
+        let read = "request 1: error ECONNRESET: read ECONNRESET (reusedSocket=false)\n";
+        assert!(
+            code == 1 && (lines == connect || lines == read),
+            "node exit {code}: {lines}"
+        );
     }
 }
 
@@ -286,7 +311,15 @@ fn node_sees_socket_hang_up_econnreset_and_reused_sockets() {
             "request 1: status 200, error ECONNRESET: aborted after 6 body bytes\n",
         ),
         (
-            "reset-on-accept",
+            "truncated-chunked",
+            &[],
+            1,
+            0,
+            1,
+            "request 1: status 200, error ECONNRESET: aborted after 5 body bytes\n",
+        ),
+        (
+            "reset-on-first-byte",
             &[],
             1,
             0,
@@ -359,7 +392,7 @@ fn python_sees_reset_remote_disconnected_and_incomplete_read() {
             1,
             0,
             1,
-            "request 1: IncompleteRead: IncompleteRead(6 bytes read)\n",
+            "request 1: IncompleteRead: IncompleteRead(5 bytes read)\n",
         ),
         (
             "empty-reply",
@@ -372,6 +405,22 @@ fn python_sees_reset_remote_disconnected_and_incomplete_read() {
         (
             "server-timeout-reset",
             &["after=50ms"],
+            1,
+            0,
+            1,
+            "request 1: ConnectionResetError: [Errno 104] Connection reset by peer\n",
+        ),
+        (
+            "reset-on-accept",
+            &[],
+            1,
+            0,
+            1,
+            "request 1: ConnectionResetError: [Errno 104] Connection reset by peer\n",
+        ),
+        (
+            "reset-on-first-byte",
+            &[],
             1,
             0,
             1,

@@ -80,13 +80,13 @@ fn every_builtin_is_classified() {
             "\"truncated\"",
             "null",
             "200",
-            58,
-            6,
+            57,
+            5,
             "\"fin\"",
         ),
         ("empty-reply", &[], &[], "\"empty\"", "null", "null", 0, 0, "\"fin\""),
         (
-            "reset-on-accept",
+            "reset-on-first-byte",
             &[],
             &[],
             "\"reset\"",
@@ -192,6 +192,24 @@ fn every_builtin_is_classified() {
             (*outcome, *phase, *status, *received, *body, *ended),
             "{scenario}: {json}"
         );
+    }
+}
+
+#[test]
+fn reset_on_accept_is_a_reset_at_connect_or_before_the_response() {
+    // The RST races the probe's connect check: usually the connect itself
+    // reports it (nothing was sent), sometimes the first read does.
+    let server = Server::start("reset-on-accept", &[]);
+    for _ in 0..5 {
+        let json = probe_json(&server, &[]);
+        assert_eq!(field(&json, "outcome"), "\"reset\"", "{json}");
+        assert_eq!(field(&json, "ended"), "\"rst\"", "{json}");
+        match field(&json, "phase") {
+            "\"at-connect\"" => assert_eq!(field(&json, "sent_bytes"), "0", "{json}"),
+            "\"before-response\"" => {}
+            other => panic!("phase {other}: {json}"),
+        }
+        assert_eq!(field(&json, "received_bytes"), "0", "{json}");
     }
 }
 

@@ -6,7 +6,7 @@
 //! |---|---|
 //! | `complete` | a whole response (the connection may then stay open, FIN or RST: see `ended`) |
 //! | `truncated` | FIN before the declared body length or the last chunk (or mid-head) |
-//! | `reset` | RST (ECONNRESET); `phase` says when: `while-sending`, `before-response`, `mid-head`, `mid-body` |
+//! | `reset` | RST (ECONNRESET); `phase` says when: `at-connect`, `while-sending`, `before-response`, `mid-head`, `mid-body` |
 //! | `empty` | FIN before any response byte |
 //! | `timeout` | nothing decisive within `--timeout` |
 //! | `refused` | the connection was refused |
@@ -56,6 +56,10 @@ impl Outcome {
 /// When, relative to the exchange, a reset came.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {
+    /// The server accepted the connection and reset it before the probe
+    /// could send a byte: its connect reported ECONNRESET (curl says
+    /// "Couldn't connect to server" here, though the handshake completed).
+    AtConnect,
     /// The request was not all sent yet.
     WhileSending,
     BeforeResponse,
@@ -66,6 +70,7 @@ pub enum Phase {
 impl Phase {
     pub fn name(self) -> &'static str {
         match self {
+            Phase::AtConnect => "at-connect",
             Phase::WhileSending => "while-sending",
             Phase::BeforeResponse => "before-response",
             Phase::MidHead => "mid-head",

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use super::outcome::{Ended, MarkKind, Outcome, ProbeReport, RequestReport};
+use super::outcome::{Ended, MarkKind, Outcome, Phase, ProbeReport, RequestReport};
 use super::response::Framing;
 use crate::log::push_json_string;
 
@@ -147,6 +147,10 @@ fn ended_text(request: &RequestReport, timeout: Duration, linger: Duration) -> S
     };
     let received = request.received_bytes;
     match &request.ended {
+        Ended::Rst if request.phase == Some(Phase::AtConnect) => format!(
+            "RST from server as the connection was set up, before the request was sent, {}",
+            after
+        ),
         Ended::Rst if request.sent_bytes < request.request_bytes => format!(
             "RST from server while sending, after {} of {} B sent, {} after the request started",
             request.sent_bytes,

@@ -128,6 +128,10 @@ impl<'p> ProbeConn<'p> {
         if error.kind() == io::ErrorKind::ConnectionRefused {
             self.mark(now, MarkKind::Refused);
             self.finish(Ended::Refused, now);
+        } else if error.kind() == io::ErrorKind::ConnectionReset {
+            // The handshake completed and the server reset at once.
+            self.mark(now, MarkKind::ServerRst);
+            self.finish(Ended::Rst, now);
         } else {
             let text = error.to_string();
             self.mark(now, MarkKind::Error(text.clone()));
@@ -424,7 +428,9 @@ impl<'p> ProbeConn<'p> {
                 }
             };
             if report.outcome == Outcome::Reset {
-                report.phase = Some(if !sent_all {
+                report.phase = Some(if matches!(self.state, State::Connecting) {
+                    Phase::AtConnect
+                } else if !sent_all {
                     Phase::WhileSending
                 } else if received == 0 {
                     Phase::BeforeResponse

@@ -24,6 +24,10 @@ pub const BUILTINS: &[(&str, &str)] = &[
     ),
     ("empty-reply", include_str!("../../scenarios/empty-reply.hup")),
     ("reset-on-accept", include_str!("../../scenarios/reset-on-accept.hup")),
+    (
+        "reset-on-first-byte",
+        include_str!("../../scenarios/reset-on-first-byte.hup"),
+    ),
     ("upload-reset", include_str!("../../scenarios/upload-reset.hup")),
     ("bad-request", include_str!("../../scenarios/bad-request.hup")),
     (
