@@ -198,6 +198,12 @@ fn curl_sees_nodes_400_and_431() {
         (code, stderr.as_str()),
         (22, "curl: (22) The requested URL returned error: 400\n")
     );
+    // A well-formed token, but not a method Node's parser knows.
+    let (code, stdout, _) = curl(&server, &["-i", "-X", "FOO"]);
+    assert_eq!(
+        (code, stdout.as_str()),
+        (0, "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n")
+    );
     let big = format!("X-Big: {}", "a".repeat(20_000));
     let (code, stdout, _) = curl(&server, &["-i", "-H", &big]);
     assert_eq!(
