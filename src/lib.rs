@@ -14,5 +14,6 @@ pub mod probe;
 pub mod reactor;
 pub mod scenario;
 pub mod server;
+pub mod signals;
 pub mod sock;
 pub mod timers;

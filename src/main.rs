@@ -1,9 +1,10 @@
 //! The `hangup` command line: parse flags, run a subcommand, map its
 //! outcome to an exit code. Everything else lives in the library.
 //!
-//! Exit codes: 0 success; 1 a check or expectation failed; 2 usage error
-//! (bad flag, unknown or invalid scenario, bad `--set`); 3 the system
-//! refused (cannot listen, event loop failure).
+//! Exit codes: 0 success (for `serve`: stopped by SIGINT or SIGTERM); 1 a
+//! check or expectation failed; 2 usage error (bad flag, unknown or invalid
+//! scenario, bad `--set`); 3 the system refused (cannot listen, event loop
+//! failure).
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -47,7 +48,7 @@ enum Command {
     name = "serve",
     example = "hangup serve mid-body-reset",
     example = "hangup serve server-timeout --set after=2s --listen 127.0.0.1:0",
-    note = "Prints `listening on ADDR` on stdout once ready; events go to stderr."
+    note = "Prints `listening on ADDR` on stdout once ready; events go to stderr.\nSIGINT or SIGTERM stops it: exit 0, after a one-line summary of how connections ended."
 )]
 struct Serve {
     /// a built-in scenario name (see `hangup list`) or a scenario file (at most 1 MiB)

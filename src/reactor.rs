@@ -181,6 +181,20 @@ impl<S: Session> Reactor<S> {
         }
     }
 
+    /// Remove every session `keep` rejects, and hand them back (their
+    /// sockets close when they are dropped).
+    pub fn remove_unless(&mut self, mut keep: impl FnMut(&S) -> bool) -> Vec<S> {
+        let mut removed = Vec::new();
+        for key in 0..self.slots.len() {
+            let rejected = self.slots[key].as_ref().is_some_and(|slot| !keep(&slot.session));
+            if rejected && let Some(slot) = self.slots[key].take() {
+                self.free.push(key);
+                removed.push(slot.session);
+            }
+        }
+        removed
+    }
+
     /// Run `f` on a session, then free its slot if it closed, or keep its
     /// deadline queued if it did not.
     fn run(&mut self, key: usize, f: impl FnOnce(&mut S) -> Flow) -> Option<S> {

@@ -112,6 +112,27 @@ fn address_in_use_is_a_system_error_naming_the_address() {
 }
 
 #[test]
+fn a_non_loopback_address_is_warned_about() {
+    // 192.0.2.1 (TEST-NET-1) is on no interface here: the bind fails, so
+    // nothing ever listens beyond loopback, but the warning comes first.
+    let out = hangup(&["serve", "hang", "--listen", "192.0.2.1:0", "--quiet"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(
+        text(&out.stderr),
+        "hangup: warning: 192.0.2.1:0 is not a loopback address: anyone who can reach this port can make hangup misbehave\n\
+         hangup: failed to listen on 192.0.2.1:0: Cannot assign requested address (os error 99)\n"
+    );
+    // Loopback, the default, is not warned about.
+    let server = Server::start("hang", &[]);
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    assert!(
+        !server.log().iter().any(|l| l.contains("warning")),
+        "{:?}",
+        server.log()
+    );
+}
+
+#[test]
 fn bad_flags_and_missing_subcommand_are_usage_errors() {
     let out = hangup(&["serve"]);
     assert_eq!(out.status.code(), Some(2));

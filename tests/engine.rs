@@ -167,48 +167,6 @@ fn json_log_has_connection_and_millisecond_times() {
     assert!(line.contains(r#""bytes_in":35,"bytes_out":0"#), "{line}");
 }
 
-/// CPU seconds the process has used (utime + stime from /proc).
-fn cpu_time(pid: u32) -> Duration {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    let after_name = stat.rsplit(')').next().unwrap();
-    let fields: Vec<&str> = after_name.split_whitespace().collect();
-    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
-    Duration::from_millis(ticks * 10)
-}
-
-#[test]
-fn accept_survives_running_out_of_descriptors() {
-    // 16 descriptors: stdio, epoll, timerfd, listener and a few sockets.
-    let (mut child, addr) = support::spawn_listening(Command::new("sh").args([
-        "-c",
-        &format!("ulimit -n 16 && exec {BIN} serve hang --listen 127.0.0.1:0"),
-    ]));
-    let clients: Vec<TcpStream> = (0..24).map(|_| TcpStream::connect(addr).unwrap()).collect();
-    std::thread::sleep(Duration::from_millis(100));
-    let before = cpu_time(child.id());
-    std::thread::sleep(Duration::from_millis(400));
-    let spent = cpu_time(child.id()) - before;
-    assert!(
-        spent < Duration::from_millis(200),
-        "the loop spins: {spent:?} of CPU in 400ms"
-    );
-    // Free descriptors: the queued connections are accepted now.
-    drop(clients);
-    let late = TcpStream::connect(addr).unwrap();
-    late.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
-    std::thread::sleep(Duration::from_millis(200));
-    let _ = child.kill();
-    let output = child.wait_with_output().unwrap();
-    let log = text(&output.stderr);
-    assert!(log.contains("accept-error"), "{log}");
-    assert!(log.contains("Too many open files"), "{log}");
-    assert!(
-        log.contains("#25 +0.000ms accept"),
-        "the 25th connection was not accepted:\n{log}"
-    );
-    drop(late);
-}
-
 #[test]
 fn a_connection_that_never_waits_does_not_starve_another() {
     // `sleep 0ms` in a loop is always ready again: without a budget of

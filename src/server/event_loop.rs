@@ -1,96 +1,274 @@
-//! The server's event loop: the listener, and a [`Reactor`] of connections.
+//! The server's event loop: the listener, the stop signals, and a
+//! [`Reactor`] of connections.
 //!
 //! Each turn polls, accepts every pending connection, hands readiness to
 //! the connections, then fires the deadlines that came due. Connections
 //! never block: a sleeping or hanging script is a deadline or a registered
 //! socket, so any number of them cost no thread and no spin.
+//!
+//! Out of descriptors (EMFILE), accepting pauses: the pending connections
+//! wait in the kernel's backlog, and the loop stops asking for them until a
+//! connection closes and frees a descriptor (or, for a shortage outside the
+//! process, a second passes). The pause is logged once when it begins and
+//! once when the backlog is drained again, however many times it retries.
+//!
+//! SIGINT or SIGTERM stops the loop at once: the listener closes, the
+//! connections close, and [`run`](EventLoop::run) returns how they all
+//! ended. Only a `reset` still waiting for its bytes to leave is given its
+//! few seconds to finish, so that its RST stays an RST; a second signal
+//! ends even that wait.
 
 use std::io;
+use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
 use mio::net::TcpListener;
+use mio::unix::SourceFd;
 use mio::{Events, Interest, Token};
 
-use super::conn::Conn;
+use super::conn::{Conn, End};
 use crate::interp::Interp;
 use crate::log::{Field, Log};
 use crate::reactor::{FIRST_OWNER_TOKEN, Fired, Reactor};
 use crate::scenario::Scenario;
+use crate::signals::StopSignals;
 use crate::sock;
 
 const LISTENER: Token = Token(FIRST_OWNER_TOKEN);
-/// The timer key that resumes accepting after descriptors ran out.
+const SIGNALS: Token = Token(FIRST_OWNER_TOKEN + 2);
+/// The timer key that resumes accepting.
 const ACCEPT_RETRY: usize = FIRST_OWNER_TOKEN + 1;
-/// How long accepting pauses when out of descriptors: the queued connection
-/// stays in the backlog and epoll will not report it again, so only a timer
-/// can bring the loop back to it.
-const ACCEPT_RETRY_AFTER: Duration = Duration::from_millis(10);
-/// How often accept errors are logged while they last.
+/// After an accept error that is not about descriptors (say ENOBUFS), the
+/// pending connection stays in the backlog and epoll will not report it
+/// again, so only a timer brings the loop back to it.
+const RETRY_AFTER_ERROR: Duration = Duration::from_millis(10);
+/// Out of descriptors, a closing connection resumes accepting; this timer
+/// only covers a shortage that ends outside the process (ENFILE).
+const RETRY_AFTER_EXHAUSTION: Duration = Duration::from_secs(1);
+/// How often errors other than exhaustion are logged while they last.
 const ACCEPT_ERROR_LOG_EVERY: Duration = Duration::from_secs(1);
+
+/// How the connections of one run ended, for the summary at the stop.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Tally {
+    pub accepted: u64,
+    pub fin: u64,
+    pub rst: u64,
+    pub peer_fin: u64,
+    pub peer_rst: u64,
+    pub error: u64,
+}
+
+impl Tally {
+    fn count(&mut self, end: Option<End>) {
+        match end {
+            Some(End::Fin) => self.fin += 1,
+            Some(End::Rst) => self.rst += 1,
+            Some(End::PeerFin) => self.peer_fin += 1,
+            Some(End::PeerRst) => self.peer_rst += 1,
+            Some(End::Error) | None => self.error += 1,
+        }
+    }
+}
+
+/// Why and how the loop stopped.
+#[derive(Debug)]
+pub struct Stopped {
+    pub signal: &'static str,
+    pub tally: Tally,
+    /// Connections still open when the loop stopped (closed by the stop).
+    pub open: usize,
+}
+
+/// Accepting paused for lack of descriptors or memory.
+struct Exhausted {
+    since: Instant,
+    /// Connections accepted while the pause lasted.
+    accepted: u64,
+}
 
 pub struct EventLoop<'s> {
     reactor: Reactor<Conn<'s>>,
-    listener: TcpListener,
+    listener: Option<TcpListener>,
+    signals: StopSignals,
     scenario: &'s Scenario,
-    accepted: u64,
+    tally: Tally,
+    /// Accepting waits for ACCEPT_RETRY, or for a connection to close.
     accept_paused: bool,
+    exhausted: Option<Exhausted>,
     last_accept_error_log: Option<Instant>,
     accept_errors: u64,
+    /// The first stop signal, once it came.
+    stopping: Option<&'static str>,
+    /// Connections the stop closed (they count as open at the stop).
+    closed_at_stop: usize,
 }
 
 impl<'s> EventLoop<'s> {
     pub fn new(mut listener: TcpListener, scenario: &'s Scenario) -> io::Result<EventLoop<'s>> {
         let reactor = Reactor::new()?;
+        let signals = StopSignals::new()?;
         reactor
             .registry()
             .register(&mut listener, LISTENER, Interest::READABLE)?;
+        reactor
+            .registry()
+            .register(&mut SourceFd(&signals.as_raw_fd()), SIGNALS, Interest::READABLE)?;
         Ok(EventLoop {
             reactor,
-            listener,
+            listener: Some(listener),
+            signals,
             scenario,
-            accepted: 0,
+            tally: Tally::default(),
             accept_paused: false,
+            exhausted: None,
             last_accept_error_log: None,
             accept_errors: 0,
+            stopping: None,
+            closed_at_stop: 0,
         })
     }
 
-    /// Serve until a fatal error (the poll itself failing).
-    pub fn run(&mut self, log: &mut Log) -> io::Result<()> {
+    /// Serve until a stop signal (or a fatal error: the poll failing).
+    pub fn run(&mut self, log: &mut Log) -> io::Result<Stopped> {
         let mut events = Events::with_capacity(1024);
         let mut fired = Vec::new();
         loop {
             self.reactor.poll(&mut events)?;
             let now = Instant::now();
+            // A connection closed this turn, so a descriptor is free.
+            let mut freed = false;
             for event in events.iter() {
-                if event.token() == LISTENER {
-                    self.accept(now, log);
-                } else {
-                    self.reactor.dispatch(event, now, log);
+                match event.token() {
+                    LISTENER => self.accept(now, log),
+                    SIGNALS => {
+                        if let Some(stopped) = self.on_signals(log) {
+                            return Ok(stopped);
+                        }
+                    }
+                    _ => {
+                        if let Some(closed) = self.reactor.dispatch(event, now, log) {
+                            self.tally.count(closed.end());
+                            freed = true;
+                        }
+                    }
                 }
             }
             self.reactor.fire_timers(Instant::now(), log, &mut fired);
             for fire in fired.drain(..) {
-                if let Fired::Owner(ACCEPT_RETRY) = fire {
-                    self.accept_paused = false;
-                    self.accept(Instant::now(), log);
+                match fire {
+                    Fired::Closed(conn) => {
+                        self.tally.count(conn.end());
+                        freed = true;
+                    }
+                    Fired::Owner(ACCEPT_RETRY) => {
+                        self.accept_paused = false;
+                        self.accept(Instant::now(), log);
+                    }
+                    Fired::Owner(_) => {}
+                }
+            }
+            if freed && self.exhausted.is_some() {
+                // A descriptor is free: take the next connection waiting.
+                self.accept_paused = false;
+                self.accept(Instant::now(), log);
+            }
+            if let Some(signal) = self.stopping.filter(|_| self.reactor.is_empty()) {
+                return Ok(self.stopped(signal, self.closed_at_stop));
+            }
+        }
+    }
+
+    fn stopped(&self, signal: &'static str, open: usize) -> Stopped {
+        Stopped {
+            signal,
+            tally: self.tally,
+            open,
+        }
+    }
+
+    /// A stop signal came. The first closes the listener and every
+    /// connection but those whose reset is still sending; the loop ends
+    /// once those are done. A second one ends it at once.
+    fn on_signals(&mut self, log: &mut Log) -> Option<Stopped> {
+        while let Some(signal) = self.signals.take() {
+            if let Some(first) = self.stopping {
+                return Some(self.stopped(first, self.closed_at_stop + self.reactor.len()));
+            }
+            self.stopping = Some(signal);
+            self.listener = None;
+            self.closed_at_stop = self.reactor.remove_unless(Conn::is_flushing).len();
+            let draining = self.reactor.len();
+            if draining == 0 {
+                return Some(self.stopped(signal, self.closed_at_stop));
+            }
+            let why = format!("{draining} reset(s) still sending their bytes (3s at most); signal again to stop now");
+            log.server("stopping", &[("signal", Field::Str(signal)), ("why", Field::Str(&why))]);
+        }
+        None
+    }
+
+    fn accept(&mut self, now: Instant, log: &mut Log) {
+        while !self.accept_paused {
+            let Some(listener) = self.listener.as_ref() else {
+                return;
+            };
+            match listener.accept() {
+                Ok((stream, peer)) => {
+                    if let Some(exhausted) = self.exhausted.as_mut() {
+                        exhausted.accepted += 1;
+                    }
+                    self.add(stream, peer, now, log);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.end_exhaustion(now, log);
+                    return;
+                }
+                Err(e) if matches!(e.kind(), io::ErrorKind::Interrupted | io::ErrorKind::ConnectionAborted) => {}
+                Err(e) if sock::is_resource_exhaustion(&e) => {
+                    self.accept_paused = true;
+                    self.reactor.schedule(now + RETRY_AFTER_EXHAUSTION, ACCEPT_RETRY);
+                    if self.exhausted.is_none() {
+                        self.exhausted = Some(Exhausted {
+                            since: now,
+                            accepted: 0,
+                        });
+                        let text = e.to_string();
+                        log.server(
+                            "accept-paused",
+                            &[
+                                ("error", Field::Str(&text)),
+                                (
+                                    "action",
+                                    Field::Str("new connections wait in the backlog until one closes"),
+                                ),
+                                ("open", Field::Num(self.reactor.len() as u64)),
+                            ],
+                        );
+                    }
+                    return;
+                }
+                Err(e) => {
+                    self.accept_paused = true;
+                    self.reactor.schedule(now + RETRY_AFTER_ERROR, ACCEPT_RETRY);
+                    self.log_accept_error(&e, now, log);
+                    return;
                 }
             }
         }
     }
 
-    fn accept(&mut self, now: Instant, log: &mut Log) {
-        while !self.accept_paused {
-            match self.listener.accept() {
-                Ok((stream, peer)) => self.add(stream, peer, now, log),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
-                Err(e) if matches!(e.kind(), io::ErrorKind::Interrupted | io::ErrorKind::ConnectionAborted) => {}
-                Err(e) => {
-                    self.accept_paused = true;
-                    self.reactor.schedule(now + ACCEPT_RETRY_AFTER, ACCEPT_RETRY);
-                    self.log_accept_error(&e, now, log);
-                }
-            }
+    /// The backlog is drained: if accepting had paused, say it is over.
+    fn end_exhaustion(&mut self, now: Instant, log: &mut Log) {
+        if let Some(exhausted) = self.exhausted.take() {
+            let ms = now.saturating_duration_since(exhausted.since).as_millis() as u64;
+            log.server(
+                "accept-resumed",
+                &[
+                    ("paused_ms", Field::Num(ms)),
+                    ("accepted_meanwhile", Field::Num(exhausted.accepted)),
+                ],
+            );
         }
     }
 
@@ -104,16 +282,11 @@ impl<'s> EventLoop<'s> {
         }
         self.last_accept_error_log = Some(now);
         let text = error.to_string();
-        let action = if sock::is_resource_exhaustion(error) {
-            "out of descriptors or memory; accepting again in 10ms"
-        } else {
-            "accepting again in 10ms"
-        };
         log.server(
             "accept-error",
             &[
                 ("error", Field::Str(&text)),
-                ("action", Field::Str(action)),
+                ("action", Field::Str("accepting again in 10ms")),
                 ("times", Field::Num(self.accept_errors)),
             ],
         );
@@ -121,8 +294,8 @@ impl<'s> EventLoop<'s> {
     }
 
     fn add(&mut self, mut stream: mio::net::TcpStream, peer: std::net::SocketAddr, now: Instant, log: &mut Log) {
-        self.accepted += 1;
-        let id = self.accepted;
+        self.tally.accepted += 1;
+        let id = self.tally.accepted;
         // Every write leaves at once: a scenario's byte boundaries and
         // timings are what the peer sees.
         let _ = stream.set_nodelay(true);
@@ -141,6 +314,8 @@ impl<'s> EventLoop<'s> {
             log.conn(id, Duration::ZERO, "accept", &[("peer", Field::Str(&peer))]);
         }
         let conn = Conn::new(id, stream, now, Interp::new(self.scenario, id));
-        self.reactor.insert(key, conn, |conn| conn.start(now, log));
+        if let Some(closed) = self.reactor.insert(key, conn, |conn| conn.start(now, log)) {
+            self.tally.count(closed.end());
+        }
     }
 }

@@ -11,8 +11,9 @@ use std::fmt;
 use std::io::{self, Write};
 use std::net::SocketAddr;
 
-use crate::log::Log;
+use crate::log::{Field, Log};
 use crate::scenario::Scenario;
+use event_loop::Stopped;
 
 /// Why serving stopped or could not start.
 #[derive(Debug)]
@@ -34,8 +35,15 @@ impl std::error::Error for ServeError {}
 
 /// Listen on `addr` and run `scenario` for every connection. Prints
 /// `listening on ADDR` to stdout once the socket is ready, then serves
-/// until the process is stopped or the poll fails.
+/// until SIGINT or SIGTERM (then logs a one-line summary and returns), or
+/// until the poll fails.
 pub fn serve(addr: SocketAddr, scenario: &Scenario, log: &mut Log) -> Result<(), ServeError> {
+    if !addr.ip().is_loopback() {
+        // Said even with --quiet: it is about safety, not an event.
+        eprintln!(
+            "hangup: warning: {addr} is not a loopback address: anyone who can reach this port can make hangup misbehave"
+        );
+    }
     let listener = crate::sock::listen(addr).map_err(|error| ServeError::Bind { addr, error })?;
     let local = listener.local_addr().map_err(|error| ServeError::Io {
         doing: "failed to read the listening address",
@@ -46,10 +54,12 @@ pub fn serve(addr: SocketAddr, scenario: &Scenario, log: &mut Log) -> Result<(),
         error,
     })?;
     announce(local);
-    event_loop.run(log).map_err(|error| ServeError::Io {
+    let stopped = event_loop.run(log).map_err(|error| ServeError::Io {
         doing: "the event loop failed",
         error,
-    })
+    })?;
+    summarize(&stopped, log);
+    Ok(())
 }
 
 /// The one stdout line scripts wait for. A closed stdout is no reason to
@@ -58,4 +68,22 @@ fn announce(local: SocketAddr) {
     let mut out = io::stdout().lock();
     let _ = writeln!(out, "listening on {local}");
     let _ = out.flush();
+}
+
+/// The last log line: how every connection of the run ended.
+fn summarize(stopped: &Stopped, log: &mut Log) {
+    let tally = &stopped.tally;
+    log.server(
+        "stopped",
+        &[
+            ("signal", Field::Str(stopped.signal)),
+            ("accepted", Field::Num(tally.accepted)),
+            ("fin", Field::Num(tally.fin)),
+            ("rst", Field::Num(tally.rst)),
+            ("peer_fin", Field::Num(tally.peer_fin)),
+            ("peer_rst", Field::Num(tally.peer_rst)),
+            ("error", Field::Num(tally.error)),
+            ("still_open", Field::Num(stopped.open as u64)),
+        ],
+    );
 }

@@ -44,7 +44,23 @@ impl Server {
         for set in sets {
             command.args(["--set", set]);
         }
-        let (mut child, addr) = spawn_listening(&mut command);
+        Server::spawn(&mut command)
+    }
+
+    /// `hangup serve SCENARIO` allowed only `descriptors` open files
+    /// (`ulimit -n`, soft and hard, so hangup cannot raise it).
+    pub fn start_limited(scenario: &str, sets: &[&str], descriptors: u32) -> Server {
+        let mut script =
+            format!("ulimit -n {descriptors} && exec {BIN} serve {scenario} --listen 127.0.0.1:0 --log json");
+        for set in sets {
+            script.push_str(&format!(" --set {set}"));
+        }
+        Server::spawn(Command::new("sh").args(["-c", &script]))
+    }
+
+    /// Run a `hangup serve` command and collect its log.
+    fn spawn(command: &mut Command) -> Server {
+        let (mut child, addr) = spawn_listening(command);
         let log = Arc::new(Mutex::new(Vec::new()));
         let sink = Arc::clone(&log);
         let stderr = child.stderr.take().expect("stderr");
@@ -62,9 +78,47 @@ impl Server {
         stream
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The log lines so far.
     pub fn log(&self) -> Vec<String> {
         self.log.lock().expect("log lock").clone()
+    }
+
+    /// How many log lines contain `part`.
+    pub fn count_log(&self, part: &str) -> usize {
+        self.log().iter().filter(|line| line.contains(part)).count()
+    }
+
+    /// Wait (bounded) until `count_log(part)` reaches `n`.
+    pub fn wait_for_count(&self, part: &str, n: usize) {
+        let give_up = Instant::now() + Duration::from_secs(5);
+        while self.count_log(part) < n {
+            assert!(
+                Instant::now() < give_up,
+                "fewer than {n} log lines with {part:?}; log:\n{}",
+                self.log().join("\n")
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// Send SIGTERM (or SIGINT) and wait for the exit: (code, log).
+    pub fn stop(mut self, signal: &str) -> (Option<i32>, Vec<String>) {
+        let status = Command::new("kill")
+            .args(["-s", signal, &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -s {signal}");
+        let code = self.child.wait().expect("wait for hangup").code();
+        // The log thread ends with the process's stderr.
+        let give_up = Instant::now() + Duration::from_secs(2);
+        while !self.log().iter().any(|l| l.contains(r#""event":"stopped""#)) && Instant::now() < give_up {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        (code, self.log())
     }
 
     /// Wait (bounded) until a log line contains all of `parts`.

@@ -120,6 +120,7 @@ impl Conn<'_> {
     pub(super) fn finish(&mut self, how: End, log: &mut Log, extra: &[(&str, Field)]) {
         self.stream = None;
         self.state = State::Closed;
+        self.ended = Some(how);
         if !log.enabled() {
             return;
         }

@@ -77,7 +77,7 @@ enum Progress {
 
 /// How a connection ended, as the log names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum End {
+pub enum End {
     Fin,
     Rst,
     PeerFin,
@@ -86,7 +86,7 @@ enum End {
 }
 
 impl End {
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             End::Fin => "fin",
             End::Rst => "rst",
@@ -120,6 +120,8 @@ pub struct Conn<'s> {
     /// leaves these for when the script goes idle.
     fin_hint: bool,
     error_hint: bool,
+    /// How the connection ended, once it has.
+    ended: Option<End>,
 }
 
 impl<'s> Conn<'s> {
@@ -141,7 +143,19 @@ impl<'s> Conn<'s> {
             peer_half_closed: false,
             fin_hint: false,
             error_hint: false,
+            ended: None,
         }
+    }
+
+    /// How the connection ended, once it has.
+    pub fn end(&self) -> Option<End> {
+        self.ended
+    }
+
+    /// A `reset` is waiting for written bytes to leave: stopping the server
+    /// now would turn the scripted RST into a FIN.
+    pub fn is_flushing(&self) -> bool {
+        matches!(self.state, State::Flushing { .. })
     }
 
     /// Run the script's first steps.
