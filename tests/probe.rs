@@ -400,3 +400,14 @@ fn expectations_set_the_exit_code() {
         "hangup: https://example.com/: https is not supported; hangup speaks plain HTTP/1.1\n"
     );
 }
+
+#[test]
+fn every_builtin_is_probed_here() {
+    let source = include_str!("probe.rs");
+    for (name, _) in hangup::scenario::catalog::BUILTINS {
+        assert!(
+            source.contains(&format!("\"{name}\"")),
+            "built-in `{name}` is not probed in tests/probe.rs"
+        );
+    }
+}
