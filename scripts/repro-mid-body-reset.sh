@@ -37,6 +37,6 @@ if [[ $from_hangup == "exit 56"*"Recv failure: Connection reset by peer"* && $fr
   if [[ $from_hangup == "$from_seed" ]]; then
     reproduced "curl: (56) Recv failure: Connection reset by peer after 'Hello,', the same as from the seed's server"
   fi
-  reproduced "curl: (56) Recv failure: Connection reset by peer after 'Hello,' (the seed's server differed this run)"
+  reproduced "curl: (56) Recv failure: Connection reset by peer after 'Hello,' (the seed's server differed this run: it writes and resets at accept, racing curl's connect)"
 fi
 not_reproduced "expected curl exit 56 after receiving 'Hello,'"
