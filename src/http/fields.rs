@@ -74,6 +74,13 @@ enum Special {
 }
 
 impl Special {
+    /// The special header `name` is, if it is one.
+    fn matching(name: &[u8]) -> Option<Special> {
+        [Special::ContentLength, Special::TransferEncoding]
+            .into_iter()
+            .find(|special| name.eq_ignore_ascii_case(special.name()))
+    }
+
     fn name(self) -> &'static [u8] {
         match self {
             Special::ContentLength => b"content-length",
@@ -129,6 +136,12 @@ impl Fields {
             if self.state == State::Done {
                 return Ok(true);
             }
+            if self.state == State::LineStart
+                && let Some(read) = self.whole_plain_line(&input[*pos..])?
+            {
+                *pos += read;
+                continue;
+            }
             // Runs of plain name and value bytes are the common case.
             let run = match (self.state, self.kind) {
                 (State::Name, Kind::Plain) => run_of(&TOKEN, &input[*pos..]),
@@ -144,6 +157,29 @@ impl Fields {
             *pos += 1;
         }
         Ok(self.state == State::Done)
+    }
+
+    /// The common case in one go: a whole `Name: value` line whose name
+    /// is not special, followed by the first byte of the next line (which
+    /// says the value is not folded). `None` leaves it to the byte machine.
+    fn whole_plain_line(&mut self, rest: &[u8]) -> Result<Option<usize>, BadRequest> {
+        let name = run_of(&TOKEN, rest);
+        if name == 0 || rest.get(name) != Some(&b':') || Special::matching(&rest[..name]).is_some() {
+            return Ok(None);
+        }
+        let mut value = name + 1;
+        while matches!(rest.get(value), Some(b' ' | b'\t')) {
+            value += 1;
+        }
+        let end = value + run_of(&HEADER_VALUE, &rest[value..]);
+        match rest.get(end..end + 3) {
+            Some([b'\r', b'\n', next]) if *next != b' ' && *next != b'\t' => {
+                self.count(name + end - value)?;
+                self.lines += 1;
+                Ok(Some(end + 2))
+            }
+            _ => Ok(None),
+        }
     }
 
     fn byte(&mut self, b: u8) -> Result<(), BadRequest> {

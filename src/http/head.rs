@@ -174,6 +174,13 @@ impl HeadScanner {
                 }
                 return self.finish().map(Some);
             }
+            if self.line == Line::Start
+                && input[self.pos] != b'\r'
+                && input[self.pos] != b'\n'
+                && self.common_request_line(input)?
+            {
+                continue;
+            }
             let (line, read) = self.step(input)?;
             self.line = line;
             self.pos += read;
@@ -187,6 +194,45 @@ impl HeadScanner {
             }
         }
         Ok(None)
+    }
+
+    /// The common case in one go: a whole `METHOD /path HTTP/1.x` line,
+    /// single spaces, an origin-form URL, CRLF. `false` (nothing read)
+    /// leaves anything else to the byte machine, which knows every case.
+    fn common_request_line(&mut self, input: &[u8]) -> Result<bool, BadRequest> {
+        let start = self.pos;
+        let line = &input[start..];
+        let Some(space) = line.iter().take(14).position(|&b| b == b' ') else {
+            return Ok(false);
+        };
+        let Some(&(_, protocols)) = METHODS.iter().find(|(m, _)| *m == &line[..space]) else {
+            return Ok(false);
+        };
+        let url = space + 1;
+        let method = &line[..space];
+        if protocols & HTTP == 0 || line.get(url) != Some(&b'/') || method == b"PRI" || method == b"CONNECT" {
+            return Ok(false);
+        }
+        let url_end = url
+            + line[url..]
+                .iter()
+                .position(|&b| !URL_CHAR[b as usize] && b != b'?' && b != b'#')
+                .unwrap_or(line.len() - url);
+        let Some(version) = line.get(url_end..url_end + 11) else {
+            return Ok(false);
+        };
+        if !matches!(version, b" HTTP/1.1\r\n" | b" HTTP/1.0\r\n") {
+            return Ok(false);
+        }
+        self.fields.count(url_end - url)?;
+        self.method_start = start;
+        self.method_len = space as u8;
+        self.protocols = protocols;
+        self.connect = false;
+        self.target = start + url..start + url_end;
+        self.pos = start + url_end + 11;
+        self.line = Line::FieldsStart;
+        Ok(true)
     }
 
     /// Read one byte of the request line (or a run of URL bytes).
