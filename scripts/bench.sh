@@ -1,14 +1,24 @@
 #!/usr/bin/env bash
-# Measure hangup and a Node.js server doing the same job, in one run, and
-# print both figures and their ratio. Loopback only; every load is bounded
-# in count and time, and the whole run takes about a minute.
+# Measure three servers doing the same job, in one run, and print every
+# figure and the ratios as a markdown table:
 #
-#   scripts/bench.sh            the table, as markdown
+#   hangup  the static release binary, from scripts/build-static.sh;
+#   node    Node.js servers written below, in the style of the seeds;
+#   limit   examples/bare_loop.rs, built static the same way: a bare mio
+#           loop answering fixed bytes, the ceiling for any one-thread
+#           server. hangup's distance from it is what its design costs.
+#
+# All three send the same bytes. Loopback only; every load is bounded in
+# time, and the whole run takes under two minutes.
+#
+#   scripts/bench.sh
 #
 # Needs wrk (installed from Debian's packages when missing and root), node
-# and python3. hangup is measured as shipped: the static binary from
-# scripts/build-static.sh.
+# and python3. wrk runs on the same cores as the server it loads, so the
+# absolute figures drift from run to run: read the ratios, taken in the
+# same run. The last line says how busy the machine was.
 set -euo pipefail
+HANGUP="$(cd "$(dirname "$0")/.." && pwd)/target/static/hangup"
 # shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib/common.sh"
 
@@ -20,27 +30,47 @@ if ! command -v wrk >/dev/null; then
     exit 1
   fi
 fi
+began=$SECONDS
+# How busy the machine is: the load average, and the share of the last 10 s
+# in which some task waited for a CPU (pressure stall information).
+machine_load() {
+  local pressure
+  pressure=$(awk '/^some/ { sub("avg10=", "", $2); print $2 }' /proc/pressure/cpu 2>/dev/null || true)
+  echo "load $(cut -d' ' -f1 /proc/loadavg)${pressure:+, CPU pressure $pressure %}"
+}
+load_before=$(machine_load)
 "$ROOT/scripts/build-static.sh" >"$WORK/static.txt"
-STATIC="$ROOT/target/static/hangup"
+"$ROOT/scripts/build-static.sh" --example bare_loop >/dev/null
+STATIC=$HANGUP
+LIMIT="$ROOT/target/static/bare_loop"
 NODE=$(readlink -f "$(command -v node)")
+# 10,000 held connections need as many descriptors in the server and the client.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
-# The Node servers, in the style of the seeds: one per job.
+# The Node servers, in the style of the seeds: one per job. The http ones
+# drop the Date and Connection headers Node adds, so that they send the very
+# bytes hangup and the limit send.
 cat >"$WORK/node-server.js" <<'JS'
 const http = require('http');
 const net = require('net');
 const jobs = {
   // 200 "hello" keep-alive, like `hangup serve hello`.
   hello: () => http.createServer((req, res) => {
+    res.sendDate = false;
+    res.removeHeader('Connection');
     res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': 6 });
     res.end('hello\n');
   }),
+  // 200 "done", then close, like `hangup serve end-close`.
+  close: () => http.createServer((req, res) => {
+    res.sendDate = false;
+    res.writeHead(200, { 'Content-Type': 'text/plain', 'Connection': 'close', 'Content-Length': 5 });
+    res.end('done\n');
+  }),
   // Accept and never answer, like `hangup serve hang`.
   hang: () => net.createServer(() => {}),
-  // Read the request, close without a byte, like `hangup serve empty-reply`.
-  empty: () => net.createServer((socket) => socket.once('data', () => socket.end())),
   // Read the request, RST 100 ms later, like `server-timeout-reset --set after=100ms`.
-  'timeout-reset': () => net.createServer((socket) => {
+  timeout: () => net.createServer((socket) => {
     socket.once('data', () => setTimeout(() => socket.resetAndDestroy(), 100));
   }),
 };
@@ -76,11 +106,11 @@ def hold(port, count, pid):
     time.sleep(0.3)
     before = rss_kib(pid)
     conns = []
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 30
     for _ in range(count):
         conns.append(socket.create_connection(("127.0.0.1", port)))
         if time.monotonic() > deadline:
-            sys.exit("holding connections took over 60 s")
+            sys.exit("holding connections took over 30 s")
     time.sleep(1.0)  # let the server accept them all
     after = rss_kib(pid)
     for c in conns:
@@ -98,106 +128,189 @@ elif what == "hold":
 PY
 measure() { python3 "$WORK/measure.py" "$@"; }
 json_field() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+calc() { awk "BEGIN { printf \"$1\", $2 }"; }
 
-# CPU time (user + system) a process has used, in microseconds.
+# command_for WHO JOB
+# Set CMD to the command line of server WHO (hangup, node, limit) doing
+# JOB: hello (keep-alive), close (answer, then FIN), hang, or timeout (RST
+# 100 ms after the request).
+command_for() {
+  case $1 in
+    hangup)
+      case $2 in
+        close) CMD=("$STATIC" serve end-close) ;;
+        timeout) CMD=("$STATIC" serve server-timeout-reset --set after=100ms) ;;
+        *) CMD=("$STATIC" serve "$2") ;;
+      esac
+      CMD+=(--listen 127.0.0.1:0 --quiet)
+      ;;
+    node) CMD=(node "$WORK/node-server.js" "$2") ;;
+    limit)
+      CMD=("$LIMIT")
+      if [[ $2 == close ]]; then CMD+=(--close); fi
+      ;;
+  esac
+}
+
+# on WHO JOB MEASURE
+# Start WHO doing JOB, set RESULT to what `MEASURE PID PORT` prints, stop
+# WHO. The server runs in this shell (not in a $(...) subshell), so its
+# EXIT trap stops it whatever happens; the result passes through a file.
+on() {
+  command_for "$1" "$2"
+  start_server "${CMD[@]}"
+  "$3" "$SERVER_PID" "$SERVER_PORT" >"$WORK/result"
+  stop_server "$SERVER_PID"
+  RESULT=$(<"$WORK/result")
+}
+
+# CPU time (user + system, all threads) a process has used, in microseconds.
 cpu_us() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) * 1000000 / hz }' "/proc/$1/stat"; }
-per() { awk "BEGIN { printf \"%.1f\", ($2 - $1) / $3 }"; }
+
+# wrk_load PID PORT [WRK FLAGS...]
+# Five seconds of wrk, one thread, 50 connections. Prints requests per
+# second, requests, the server's CPU microseconds over the run, and the
+# errors wrk saw (socket errors and non-2xx answers).
+wrk_load() {
+  local pid=$1 port=$2 before after out
+  shift 2
+  before=$(cpu_us "$pid")
+  out=$(wrk -t1 -c50 -d5s "$@" "http://127.0.0.1:$port/")
+  after=$(cpu_us "$pid")
+  awk -v cpu="$((${after%.*} - ${before%.*}))" '
+    /requests in/ { requests = $1 }
+    /^Requests\/sec:/ { rps = $2 }
+    /Socket errors:/ { gsub(",", ""); errors += $4 + $6 + $8 + $10 }
+    /Non-2xx/ { errors += $NF }
+    END { printf "%.0f %d %d %d\n", rps, requests, cpu, errors }' <<<"$out"
+}
+keepalive() { wrk_load "$1" "$2"; }
+churn() { wrk_load "$1" "$2" -H 'Connection: close'; }
+
+# interleaved MEASURE JOB
+# Run the wrk MEASURE twice on each server, interleaved (hangup, node,
+# limit, hangup, node, limit), so that a change in the machine's load hits
+# all three. Sets RUNS[WHO] (both rates, in thousands), BEST[WHO], CPU[WHO]
+# (server µs per request over both runs) and WRK_ERRORS (a note per server
+# that had any).
+interleaved() {
+  local who rps requests cpu errors
+  declare -gA RUNS=() BEST=() CPU=() REQUESTS=() CPU_TOTAL=() ERRORS=()
+  WRK_ERRORS=""
+  for _ in 1 2; do
+    for who in hangup node limit; do
+      on "$who" "$2" "$1"
+      read -r rps requests cpu errors <<<"$RESULT"
+      RUNS[$who]="${RUNS[$who]:-}${RUNS[$who]:+ / }$(calc '%.1fk' "$rps / 1000")"
+      if ((rps > ${BEST[$who]:-0})); then BEST[$who]=$rps; fi
+      REQUESTS[$who]=$((${REQUESTS[$who]:-0} + requests))
+      CPU_TOTAL[$who]=$((${CPU_TOTAL[$who]:-0} + cpu))
+      ERRORS[$who]=$((${ERRORS[$who]:-0} + errors))
+    done
+  done
+  for who in hangup node limit; do
+    CPU[$who]=$(calc '%.1f' "${CPU_TOTAL[$who]} / ${REQUESTS[$who]}")
+    if ((ERRORS[$who] > 0)); then
+      WRK_ERRORS+=" $who: ${ERRORS[$who]} wrk errors in $1."
+    fi
+  done
+}
 
 rows=()
-row() { rows+=("| $1 | $2 | $3 | $4 | $5 |"); }
-ratio() { awk "BEGIN { printf \"%.1f×\", $1 / $2 }"; }
+# row FIGURE HANGUP NODE LIMIT VS_LIMIT VS_NODE TARGET MET
+row() { rows+=("$(printf '| %s ' "$@")|"); }
+met() { if awk "BEGIN { exit !($1) }"; then echo "met"; else echo "**missed**"; fi; }
+times() { calc '%.1f×' "$1 / $2"; }
+pct() { calc '%.0f %%' "100 * $1 / $2"; }
+kib() { calc '%.0f KiB' "$1 / 1024"; }
+mib() { calc '%.1f MiB' "$1 / 1048576"; }
 
 echo "measuring: binary size" >&2
-hangup_size=$(stat -c %s "$STATIC")
-node_size=$(stat -c %s "$NODE")
-row "binary size (static, stripped)" "$((hangup_size / 1024)) KiB" "$((node_size / 1048576)) MiB" \
-  "$(ratio "$node_size" "$hangup_size") smaller" "≤ 1 MiB"
+declare -A size=([hangup]=$(stat -c %s "$STATIC") [node]=$(stat -c %s "$NODE") [limit]=$(stat -c %s "$LIMIT"))
+row "binary size (static, stripped; node as installed)" "$(kib "${size[hangup]}")" "$(mib "${size[node]}")" \
+  "$(kib "${size[limit]}")" "$(times "${size[hangup]}" "${size[limit]}")" \
+  "$(times "${size[node]}" "${size[hangup]}") smaller" "≤ 1 MiB" "$(met "${size[hangup]} <= 1048576")"
 
-echo "measuring: start to listening (median of 20)" >&2
+echo "measuring: start to listening (median of 20 starts each)" >&2
 floor=$(measure startup 20 /bin/echo "listening on")
-hangup_start=$(measure startup 20 "$STATIC" serve hello --listen 127.0.0.1:0 --quiet)
-node_start=$(measure startup 20 node "$WORK/node-server.js" hello)
-row "start to listening (median of 20; exec of \`echo\`: $floor ms)" "$hangup_start ms" "$node_start ms" \
-  "$(ratio "$node_start" "$hangup_start") faster; $(awk "BEGIN{printf \"%.3f\", $hangup_start - $floor}") ms over the floor" \
-  "within 1 ms of the floor"
-
-# side_by_side MEASURE NODE_JOB SCENARIO [SERVE FLAGS...]
-# Run `MEASURE PID PORT` against hangup (the static binary) serving SCENARIO,
-# then against the Node server's NODE_JOB. Sets HANGUP_RESULT and
-# NODE_RESULT. The servers run in this shell, so its EXIT trap stops them
-# whatever happens; results pass through a file for the same reason.
-side_by_side() {
-  local measure=$1 job=$2
-  shift 2
-  HANGUP=$STATIC start_hangup "$@" --quiet
-  "$measure" "$HANGUP_PID" "$HANGUP_PORT" >"$WORK/result"
-  stop_hangup
-  HANGUP_RESULT=$(cat "$WORK/result")
-  start_server node "$WORK/node-server.js" "$job"
-  "$measure" "$SERVER_PID" "$SERVER_PORT" >"$WORK/result"
-  kill "$SERVER_PID"
-  NODE_RESULT=$(cat "$WORK/result")
-}
+declare -A start
+for who in hangup node limit; do
+  command_for "$who" hello
+  start[$who]=$(measure startup 20 "${CMD[@]}")
+done
+row "start to listening, median of 20 (floor: exec of \`/bin/echo\`, $floor ms)" "${start[hangup]} ms" \
+  "${start[node]} ms" "${start[limit]} ms" "$(calc '%+.3f ms' "${start[hangup]} - ${start[limit]}")" \
+  "$(times "${start[node]}" "${start[hangup]}") faster" "≤ floor + 0.5 ms" \
+  "$(met "${start[hangup]} <= $floor + 0.5")"
 
 echo "measuring: idle memory" >&2
 idle_rss() { measure rss "$1"; }
-side_by_side idle_rss hello hello
-row "idle memory (VmRSS)" "$HANGUP_RESULT KiB" "$((NODE_RESULT / 1024)) MiB" \
-  "$(ratio "$NODE_RESULT" "$HANGUP_RESULT") less" "≤ 2 MiB"
+declare -A rss
+for who in hangup node limit; do
+  on "$who" hello idle_rss
+  rss[$who]=$RESULT
+done
+row "idle memory (VmRSS after start)" "${rss[hangup]} KiB" "$(calc '%.1f MiB' "${rss[node]} / 1024")" \
+  "${rss[limit]} KiB" "$(times "${rss[hangup]}" "${rss[limit]}")" \
+  "$(times "${rss[node]}" "${rss[hangup]}") less" "≤ 2 MiB" "$(met "${rss[hangup]} <= 2048")"
 
-echo "measuring: memory per connection (10,000 idle)" >&2
+echo "measuring: memory per connection (10,000 idle on hang)" >&2
 per_connection() { measure hold "$2" 10000 "$1"; }
-side_by_side per_connection hang hang
-row "memory per connection (10,000 idle on \`hang\`)" "$HANGUP_RESULT B" "$NODE_RESULT B" \
-  "$(ratio "$NODE_RESULT" "$HANGUP_RESULT") less" "≤ 1 KiB"
+declare -A conn
+for who in hangup node limit; do
+  on "$who" hang per_connection
+  conn[$who]=$RESULT
+done
+row "memory per connection (10,000 idle on \`hang\`)" "${conn[hangup]} B" "${conn[node]} B" "${conn[limit]} B" \
+  "$(calc '%+.0f B' "${conn[hangup]} - ${conn[limit]}")" "$(times "${conn[node]}" "${conn[hangup]}") less" \
+  "≤ 1 KiB" "$(met "${conn[hangup]} <= 1024")"
 
-echo "measuring: keep-alive throughput (wrk -t1 -c50 -d5s)" >&2
-# Requests per second, and the server's CPU microseconds per request.
-keepalive() {
-  local before after out rps requests
-  before=$(cpu_us "$1")
-  out=$(wrk -t1 -c50 -d5s "http://127.0.0.1:$2/")
-  after=$(cpu_us "$1")
-  rps=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' <<<"$out")
-  requests=$(awk '/requests in/ { print $1 }' <<<"$out")
-  echo "$rps $(per "$before" "$after" "$requests")"
-}
-side_by_side keepalive hello hello
-read -r hangup_rps hangup_req_us <<<"$HANGUP_RESULT"
-read -r node_rps node_req_us <<<"$NODE_RESULT"
-row "keep-alive throughput (\`wrk -t1 -c50 -d5s\` on \`hello\`)" "$hangup_rps req/s" "$node_rps req/s" \
-  "$(ratio "$hangup_rps" "$node_rps")" "≥ 2× node"
-row "… server CPU per request in that run" "$hangup_req_us µs" "$node_req_us µs" \
-  "$(ratio "$node_req_us" "$hangup_req_us") less" ""
+notes=""
+echo "measuring: keep-alive throughput (wrk -t1 -c50 -d5s on hello, twice each)" >&2
+interleaved keepalive hello
+notes+=$WRK_ERRORS
+row "keep-alive throughput, req/s (\`wrk -t1 -c50 -d5s\` on \`hello\`; run 1 / run 2)" "${RUNS[hangup]}" \
+  "${RUNS[node]}" "${RUNS[limit]}" "$(pct "${BEST[hangup]}" "${BEST[limit]}") (best runs)" \
+  "$(times "${BEST[hangup]}" "${BEST[node]}")" "≥ 90 % of the limit" \
+  "$(met "${BEST[hangup]} >= 0.9 * ${BEST[limit]}")"
+row "… server CPU per request over both runs" "${CPU[hangup]} µs" "${CPU[node]} µs" "${CPU[limit]} µs" \
+  "$(times "${CPU[hangup]}" "${CPU[limit]}")" "$(times "${CPU[node]}" "${CPU[hangup]}") less" "" ""
 
-echo "measuring: connection churn (20,000 connections, 50 at a time)" >&2
-# Connections per second, and the server's CPU microseconds per connection.
-churn() {
-  local before after cps
-  before=$(cpu_us "$1")
-  cps=$("$STATIC" probe "127.0.0.1:$2" --count 20000 --concurrency 50 --json |
-    json_field 'round(d["probes"] / d["elapsed_ms"] * 1000)')
-  after=$(cpu_us "$1")
-  echo "$cps $(per "$before" "$after" 20000)"
-}
-side_by_side churn empty empty-reply
-read -r hangup_cps hangup_conn_us <<<"$HANGUP_RESULT"
-read -r node_cps node_conn_us <<<"$NODE_RESULT"
-row "connection churn (\`empty-reply\`, a new connection per request)" "$hangup_cps conn/s" "$node_cps conn/s" \
-  "$(ratio "$hangup_cps" "$node_cps")" "≥ 2× node"
-row "… server CPU per connection in that run" "$hangup_conn_us µs" "$node_conn_us µs" \
-  "$(ratio "$node_conn_us" "$hangup_conn_us") less" ""
+echo "measuring: connection churn (wrk -H 'Connection: close' on end-close, twice each)" >&2
+interleaved churn close
+notes+=$WRK_ERRORS
+row "connection churn, conn/s (same, \`-H 'Connection: close'\`, on \`end-close\`)" "${RUNS[hangup]}" \
+  "${RUNS[node]}" "${RUNS[limit]}" "$(pct "${BEST[hangup]}" "${BEST[limit]}") (best runs)" \
+  "$(times "${BEST[hangup]}" "${BEST[node]}")" "≥ 90 % of the limit" \
+  "$(met "${BEST[hangup]} >= 0.9 * ${BEST[limit]}")"
+row "… server CPU per connection over both runs" "${CPU[hangup]} µs" "${CPU[node]} µs" "${CPU[limit]} µs" \
+  "$(times "${CPU[hangup]}" "${CPU[limit]}")" "$(times "${CPU[node]}" "${CPU[hangup]}") less" "" ""
 
-echo "measuring: timer precision (1000 probes 1 ms apart, RST after 100 ms)" >&2
+echo "measuring: timer precision (1000 probes 1 ms apart, RST after 100 ms, twice each)" >&2
+# Lateness over 100 ms at p50, p99 and max, in ms.
 lateness() {
   "$STATIC" probe "127.0.0.1:$2" --count 1000 --concurrency 1000 --interval 1ms --json |
-    json_field '" / ".join("%.3f" % (d["ms_to_end"][k] - 100) for k in ("p50", "p99", "max"))'
+    json_field '" ".join("%.3f" % (d["ms_to_end"][k] - 100) for k in ("p50", "p99", "max"))'
 }
-side_by_side lateness timeout-reset server-timeout-reset --set after=100ms
-row "timer lateness over 100 ms, p50 / p99 / max (ms)" "$HANGUP_RESULT" "$NODE_RESULT" "" "p99 ≤ 1 ms"
+declare -A late p99s
+for _ in 1 2; do
+  for who in hangup node; do
+    on "$who" timeout lateness
+    read -r p50 p99 max <<<"$RESULT"
+    late[$who]="${late[$who]:-}${late[$who]:+; }$p50 / $p99 / $max"
+    p99s[$who]="${p99s[$who]:-} $p99"
+  done
+done
+# shellcheck disable=SC2086 # split the list of p99s on purpose
+best_p99=$(printf '%s\n' ${p99s[hangup]} | sort -n | head -1)
+row "timer lateness over 100 ms in ms, p50 / p99 / max (run 1; run 2)" "${late[hangup]}" "${late[node]}" \
+  "" "" "" "p99 ≤ 1 ms (better run)" "$(met "$best_p99 <= 1")"
 
-echo "| figure | hangup | node $(node --version) | hangup vs node | target |"
-echo "|---|---|---|---|---|"
+echo "| figure | hangup | node $(node --version) | limit (bare mio loop) | hangup vs limit | hangup vs node | target | |"
+echo "|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"
 echo
-echo "$(nproc) cores, $(uname -m), $(date -u +%Y-%m-%d); hangup built for $(awk '{print $2}' "$WORK/static.txt")."
+cpu_model=$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)
+echo "$(nproc) cores ($cpu_model), $(uname -m), Linux $(uname -r | cut -d- -f1), $(date -u +%Y-%m-%d);" \
+  "hangup and the limit built for $(awk '{print $2}' "$WORK/static.txt"); $load_before before," \
+  "$(machine_load) after; the run took $((SECONDS - began)) s.${notes}"

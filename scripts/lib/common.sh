@@ -59,9 +59,21 @@ start_hangup() {
   HANGUP_URL="http://127.0.0.1:$HANGUP_PORT/"
 }
 
+# stop_server PID
+# Stop a server start_server started, and forget it, so that the exit trap
+# never signals a PID the system may have handed to another process since.
+stop_server() {
+  local pid=$1 kept=() p
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  for p in "${PIDS[@]}"; do
+    [[ $p == "$pid" ]] || kept+=("$p")
+  done
+  PIDS=("${kept[@]}")
+}
+
 stop_hangup() {
-  kill "$HANGUP_PID" 2>/dev/null || true
-  wait "$HANGUP_PID" 2>/dev/null || true
+  stop_server "$HANGUP_PID"
 }
 
 # Print a titled block, indented.
