@@ -87,17 +87,19 @@ def rss_kib(pid):
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
 
-def startup(runs, cmd):
-    """Median ms from spawn to the first line on stdout."""
-    times = []
+def startup(runs, cmds):
+    """Median ms from spawn to the first line on stdout, for each command.
+    The commands take turns, so that a busy moment slows all of them."""
+    times = [[] for _ in cmds]
     for _ in range(runs):
-        start = time.perf_counter()
-        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        p.stdout.readline()
-        times.append((time.perf_counter() - start) * 1000)
-        p.kill()
-        p.wait()
-    return statistics.median(times)
+        for cmd, spent in zip(cmds, times):
+            start = time.perf_counter()
+            p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+            p.stdout.readline()
+            spent.append((time.perf_counter() - start) * 1000)
+            p.kill()
+            p.wait()
+    return [statistics.median(spent) for spent in times]
 
 def hold(port, count, pid):
     """RSS growth per connection (bytes) with `count` idle connections."""
@@ -119,7 +121,14 @@ def hold(port, count, pid):
 
 what = sys.argv[1]
 if what == "startup":
-    print(f"{startup(int(sys.argv[2]), sys.argv[3:]):.3f}")
+    # startup RUNS COMMAND... [--and COMMAND...]...
+    cmds = [[]]
+    for arg in sys.argv[3:]:
+        if arg == "--and":
+            cmds.append([])
+        else:
+            cmds[-1].append(arg)
+    print(" ".join(f"{ms:.3f}" for ms in startup(int(sys.argv[2]), cmds)))
 elif what == "rss":
     time.sleep(0.3)
     print(rss_kib(int(sys.argv[2])))
@@ -232,12 +241,13 @@ row "binary size (static, stripped; node as installed)" "$(kib "${size[hangup]}"
   "$(times "${size[node]}" "${size[hangup]}") smaller" "≤ 1 MiB" "$(met "${size[hangup]} <= 1048576")"
 
 echo "measuring: start to listening (median of 20 starts each)" >&2
-floor=$(measure startup 20 /bin/echo "listening on")
-declare -A start
+starts=(/bin/echo "listening on")
 for who in hangup node limit; do
   command_for "$who" hello
-  start[$who]=$(measure startup 20 "${CMD[@]}")
+  starts+=(--and "${CMD[@]}")
 done
+declare -A start
+read -r floor 'start[hangup]' 'start[node]' 'start[limit]' <<<"$(measure startup 20 "${starts[@]}")"
 row "start to listening, median of 20 (floor: exec of \`/bin/echo\`, $floor ms)" "${start[hangup]} ms" \
   "${start[node]} ms" "${start[limit]} ms" "$(calc '%+.3f ms' "${start[hangup]} - ${start[limit]}")" \
   "$(times "${start[node]}" "${start[hangup]}") faster" "≤ floor + 0.5 ms" \
