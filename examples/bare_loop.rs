@@ -33,6 +33,7 @@ fn main() -> io::Result<()> {
     let mut stdout = io::stdout().lock();
     writeln!(stdout, "listening on {}", listener.local_addr()?)?;
     stdout.flush()?;
+    let response = if close { DONE } else { HELLO };
     // Each connection, and how much of the "\r\n\r\n" ending a head it has seen.
     let mut conns: Vec<Option<(TcpStream, usize)>> = Vec::new();
     let mut free = Vec::new();
@@ -43,6 +44,7 @@ fn main() -> io::Result<()> {
             _ => {}
         }
         for event in &events {
+            let key = event.token().0;
             if event.token() == LISTENER {
                 while let Ok((mut stream, _)) = listener.accept() {
                     let key = free.pop().unwrap_or_else(|| {
@@ -51,14 +53,20 @@ fn main() -> io::Result<()> {
                     });
                     stream.set_nodelay(true)?;
                     poll.registry().register(&mut stream, Token(key), Interest::READABLE)?;
-                    conns[key] = Some((stream, 0));
+                    // The request often comes with the connection: answer it
+                    // now, as hangup does, rather than after one more poll.
+                    let mut seen = 0;
+                    if answer(&mut stream, &mut seen, &mut buf, response, close) {
+                        conns[key] = Some((stream, seen));
+                    } else {
+                        free.push(key);
+                    }
                 }
-            } else if let Some(Some((stream, seen))) = conns.get_mut(event.token().0) {
-                let response = if close { DONE } else { HELLO };
-                if !answer(stream, seen, &mut buf, response, close) {
-                    conns[event.token().0] = None; // dropping the stream closes it
-                    free.push(event.token().0);
-                }
+            } else if let Some(Some((stream, seen))) = conns.get_mut(key)
+                && !answer(stream, seen, &mut buf, response, close)
+            {
+                conns[key] = None; // dropping the stream closes it
+                free.push(key);
             }
         }
     }
