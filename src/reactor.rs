@@ -9,6 +9,11 @@
 //!
 //! Tokens at the top of the range are the owner's (a listener, a retry
 //! timer); [`Reactor::poll`] returns them untouched.
+//!
+//! A session has at most one deadline queued that is still its own: one
+//! that moves later (each request on a keep-alive connection) is queued
+//! again only when the old one comes, and the stale entries closed sessions
+//! leave behind are swept out once they outnumber the live ones.
 
 use std::io;
 use std::os::fd::AsRawFd;
@@ -24,6 +29,9 @@ use crate::timers::{TimerFd, Timers};
 /// Tokens from here up are not sessions.
 pub const FIRST_OWNER_TOKEN: usize = usize::MAX - 16;
 const TIMER: Token = Token(usize::MAX);
+/// Queued deadlines are swept once they are more than twice the sessions
+/// plus this many, so that a few sessions do not sweep on every close.
+const SWEEP_SLACK: usize = 64;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Flow {
@@ -41,7 +49,9 @@ pub trait Session {
     fn deadline(&self) -> Option<Instant>;
 }
 
-/// A session and the deadline the timer queue holds for it.
+/// A session and the earliest deadline the timer queue holds for it.
+/// While the session wants a deadline, one is queued at or before it:
+/// when that entry comes due, the session's deadline is looked up again.
 struct Slot<S> {
     session: S,
     scheduled: Option<Instant>,
@@ -63,8 +73,8 @@ pub struct Reactor<S> {
     free: Vec<usize>,
     /// The key `vacant_key` handed out and `insert` has not filled yet.
     reserved: Option<usize>,
-    /// Keys due in the current `fire_timers` pass (kept to reuse its memory).
-    due: Vec<usize>,
+    /// Entries due in the current `fire_timers` pass (kept to reuse its memory).
+    due: Vec<(Instant, usize)>,
 }
 
 impl<S: Session> Reactor<S> {
@@ -158,11 +168,11 @@ impl<S: Session> Reactor<S> {
     /// turn (after a poll), or that session would run here forever.
     pub fn fire_timers(&mut self, now: Instant, log: &mut Log, fired: &mut Vec<Fired<S>>) {
         self.due.clear();
-        while let Some(key) = self.timers.pop_due(now) {
-            self.due.push(key);
+        while let Some(entry) = self.timers.pop_due(now) {
+            self.due.push(entry);
         }
         for i in 0..self.due.len() {
-            let key = self.due[i];
+            let (at, key) = self.due[i];
             if key >= FIRST_OWNER_TOKEN {
                 fired.push(Fired::Owner(key));
                 continue;
@@ -170,13 +180,27 @@ impl<S: Session> Reactor<S> {
             let Some(Some(slot)) = self.slots.get_mut(key) else {
                 continue;
             };
-            // A stale entry (the session moved on) is skipped.
-            if slot.session.deadline().is_none_or(|d| d > now) {
+            // Only the session's own entry counts; others are stale (it
+            // asked for an earlier deadline since, or it is a closed
+            // session's entry and the key was reused).
+            if slot.scheduled != Some(at) {
                 continue;
             }
             slot.scheduled = None;
-            if let Some(closed) = self.run(key, |s| s.on_timer(now, log)) {
-                fired.push(Fired::Closed(closed));
+            match slot.session.deadline() {
+                Some(deadline) if deadline <= now => {
+                    if let Some(closed) = self.run(key, |s| s.on_timer(now, log)) {
+                        fired.push(Fired::Closed(closed));
+                    }
+                }
+                // It moved later meanwhile (a keep-alive connection read a
+                // request): queue it again, once per deadline that came, not
+                // once per request.
+                Some(deadline) => {
+                    self.timers.schedule(deadline, key);
+                    slot.scheduled = Some(deadline);
+                }
+                None => {}
             }
         }
     }
@@ -195,23 +219,135 @@ impl<S: Session> Reactor<S> {
         removed
     }
 
-    /// Run `f` on a session, then free its slot if it closed, or keep its
-    /// deadline queued if it did not.
+    /// Run `f` on a session, then free its slot if it closed, or make sure
+    /// its deadline is queued if it did not.
     fn run(&mut self, key: usize, f: impl FnOnce(&mut S) -> Flow) -> Option<S> {
         let slot = self.slots.get_mut(key)?.as_mut()?;
         if f(&mut slot.session) == Flow::Closed {
-            self.free.push(key);
             // The socket is dropped with the session, which removes it
             // from epoll.
-            return self.slots[key].take().map(|slot| slot.session);
+            let closed = self.slots[key].take().map(|slot| slot.session);
+            self.free.push(key);
+            self.sweep_timers();
+            return closed;
         }
-        let wanted = slot.session.deadline();
-        if wanted != slot.scheduled {
-            if let Some(at) = wanted {
-                self.timers.schedule(at, key);
-            }
-            slot.scheduled = wanted;
+        // An entry at or before the deadline is enough (see `Slot`): a
+        // deadline that only moves later costs no push.
+        if let Some(at) = slot.session.deadline()
+            && slot.scheduled.is_none_or(|queued| at < queued)
+        {
+            self.timers.schedule(at, key);
+            slot.scheduled = Some(at);
         }
         None
+    }
+
+    /// Drop queued deadlines no live session holds, once they are most of
+    /// the queue (closed sessions leave theirs behind). A sweep keeps at
+    /// most half of the queue, so it costs O(1) per entry over time.
+    fn sweep_timers(&mut self) {
+        if self.timers.len() <= 2 * (self.len() + SWEEP_SLACK) {
+            return;
+        }
+        let slots = &self.slots;
+        self.timers.retain(|at, key| {
+            let holds = |slot: &Option<Slot<S>>| slot.as_ref().is_some_and(|s| s.scheduled == Some(at));
+            key >= FIRST_OWNER_TOKEN || slots.get(key).is_some_and(holds)
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+    use std::rc::Rc;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::log::Format;
+
+    /// A session whose deadline the test sets, counting its timer calls.
+    struct Timed {
+        deadline: Rc<Cell<Option<Instant>>>,
+        fired: Rc<Cell<u32>>,
+    }
+
+    impl Session for Timed {
+        fn on_event(&mut self, _: &Event, _: Instant, _: &mut Log) -> Flow {
+            Flow::Open
+        }
+        fn on_timer(&mut self, _: Instant, _: &mut Log) -> Flow {
+            self.fired.set(self.fired.get() + 1);
+            self.deadline.set(None);
+            Flow::Open
+        }
+        fn deadline(&self) -> Option<Instant> {
+            self.deadline.get()
+        }
+    }
+
+    type Handle<T> = Rc<Cell<T>>;
+
+    fn timed(at: Option<Instant>) -> (Timed, Handle<Option<Instant>>, Handle<u32>) {
+        let deadline = Rc::new(Cell::new(at));
+        let fired = Rc::new(Cell::new(0));
+        let session = Timed {
+            deadline: deadline.clone(),
+            fired: fired.clone(),
+        };
+        (session, deadline, fired)
+    }
+
+    fn add(reactor: &mut Reactor<Timed>, session: Timed) -> usize {
+        let key = reactor.vacant_key();
+        reactor.insert(key, session, |_| Flow::Open);
+        key
+    }
+
+    #[test]
+    fn closed_sessions_deadlines_are_swept_out() {
+        let mut reactor = Reactor::new().unwrap();
+        let far = Instant::now() + Duration::from_secs(3600);
+        for _ in 0..1000 {
+            add(&mut reactor, timed(Some(far)).0);
+        }
+        assert_eq!(reactor.timers.len(), 1000);
+        for key in 0..1000 {
+            reactor.run(key, |_| Flow::Closed);
+        }
+        assert!(reactor.is_empty());
+        assert!(reactor.timers.len() <= 2 * SWEEP_SLACK, "{}", reactor.timers.len());
+    }
+
+    #[test]
+    fn a_deadline_that_moves_later_is_queued_once_and_again_when_it_comes() {
+        let mut reactor = Reactor::new().unwrap();
+        let mut log = Log::new(Format::Text, true);
+        let mut fired = Vec::new();
+        let t0 = Instant::now();
+        let ms = |n| t0 + Duration::from_millis(n);
+        let (session, deadline, timer_calls) = timed(Some(ms(10)));
+        let key = add(&mut reactor, session);
+        // Like a keep-alive connection reading request after request.
+        for n in 11..100 {
+            deadline.set(Some(ms(n)));
+            reactor.run(key, |_| Flow::Open);
+        }
+        assert_eq!(reactor.timers.len(), 1);
+        // The entry for 10 ms comes: not due yet, queued again for 99 ms.
+        reactor.fire_timers(ms(50), &mut log, &mut fired);
+        assert_eq!((timer_calls.get(), reactor.timers.next_deadline()), (0, Some(ms(99))));
+        // An earlier deadline is queued at once; the later entry goes stale.
+        deadline.set(Some(ms(60)));
+        reactor.run(key, |_| Flow::Open);
+        reactor.fire_timers(ms(70), &mut log, &mut fired);
+        assert_eq!(timer_calls.get(), 1);
+        deadline.set(Some(ms(200)));
+        reactor.run(key, |_| Flow::Open);
+        reactor.fire_timers(ms(150), &mut log, &mut fired);
+        assert_eq!(timer_calls.get(), 1, "the stale 99 ms entry must not fire");
+        reactor.fire_timers(ms(200), &mut log, &mut fired);
+        assert_eq!(timer_calls.get(), 2);
+        assert!(fired.is_empty());
     }
 }

@@ -1,8 +1,11 @@
 //! Deadlines, and the timer that wakes the event loop for them.
 //!
 //! [`Timers`] is a min-heap of `(deadline, key)`. Entries are never removed
-//! early: when one comes due, its owner is asked whether it still wants it,
-//! so a stale entry costs one comparison. [`TimerFd`] wakes `epoll` at the
+//! one by one: when one comes due, its owner is asked whether it still
+//! wants it, so a stale entry costs one comparison, and the owner sweeps
+//! out the stale ones in bulk ([`Timers::retain`]) when they outnumber the
+//! live ones, so the heap's memory follows what is live, not how many
+//! deadlines passed through it. [`TimerFd`] wakes `epoll` at the
 //! earliest deadline with nanosecond resolution: `epoll_wait`'s timeout is
 //! in whole milliseconds, and mio rounds up, which would make every timed
 //! reset up to 1 ms late.
@@ -27,14 +30,36 @@ impl Timers {
         self.heap.peek().map(|Reverse((at, _))| *at)
     }
 
-    /// The key of an entry due at `now`, earliest first.
-    pub fn pop_due(&mut self, now: Instant) -> Option<usize> {
+    /// An entry due at `now`, earliest first.
+    pub fn pop_due(&mut self, now: Instant) -> Option<(Instant, usize)> {
         match self.heap.peek() {
-            Some(Reverse((at, _))) if *at <= now => self.heap.pop().map(|Reverse((_, key))| key),
+            Some(Reverse((at, _))) if *at <= now => self.heap.pop().map(|Reverse(entry)| entry),
             _ => None,
         }
     }
+
+    pub fn len(&self) -> usize {
+        self.heap.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.heap.is_empty()
+    }
+
+    /// Keep only the entries `keep` says are still wanted, and give back
+    /// the memory the heap no longer needs (it keeps room for twice what
+    /// is left, so a sweep is not followed by a string of reallocations).
+    pub fn retain(&mut self, mut keep: impl FnMut(Instant, usize) -> bool) {
+        self.heap.retain(|Reverse((at, key))| keep(*at, *key));
+        let room = (2 * self.heap.len()).max(MIN_ROOM);
+        if self.heap.capacity() > 2 * room {
+            self.heap.shrink_to(room);
+        }
+    }
 }
+
+/// Entries the heap keeps room for however few are queued.
+const MIN_ROOM: usize = 64;
 
 /// A Linux timerfd on CLOCK_MONOTONIC (the clock behind `Instant`).
 pub struct TimerFd {
@@ -122,8 +147,22 @@ mod tests {
         assert_eq!(timers.next_deadline(), Some(t0 + Duration::from_millis(10)));
         assert_eq!(timers.pop_due(t0), None);
         let later = t0 + Duration::from_millis(30);
-        assert_eq!(timers.pop_due(later), Some(1));
-        assert_eq!(timers.pop_due(later), Some(2));
+        assert_eq!(timers.pop_due(later), Some((t0 + Duration::from_millis(10), 1)));
+        assert_eq!(timers.pop_due(later), Some((t0 + Duration::from_millis(20), 2)));
         assert_eq!(timers.pop_due(later), None);
+    }
+
+    #[test]
+    fn retain_drops_entries_and_gives_back_memory() {
+        let t0 = Instant::now();
+        let mut timers = Timers::default();
+        for key in 0..10_000 {
+            timers.schedule(t0 + Duration::from_millis(key as u64), key);
+        }
+        timers.retain(|_, key| key % 1000 == 0);
+        assert_eq!(timers.len(), 10);
+        assert!(timers.heap.capacity() <= 4 * MIN_ROOM, "{}", timers.heap.capacity());
+        assert_eq!(timers.pop_due(t0 + Duration::from_secs(1)), Some((t0, 0)));
+        assert_eq!(timers.next_deadline(), Some(t0 + Duration::from_millis(1000)));
     }
 }
