@@ -14,7 +14,12 @@
 //! that moves later (each request on a keep-alive connection) is queued
 //! again only when the old one comes, and the stale entries closed sessions
 //! leave behind are swept out once they outnumber the live ones.
+//!
+//! The slot table follows the sessions held now, not the most ever held:
+//! free keys are handed out lowest first, so live sessions gather at the
+//! front, and the table shrinks from the end as they close.
 
+use std::collections::BTreeSet;
 use std::io;
 use std::os::fd::AsRawFd;
 use std::time::Instant;
@@ -29,6 +34,9 @@ use crate::timers::{TimerFd, Timers};
 /// Tokens from here up are not sessions.
 pub const FIRST_OWNER_TOKEN: usize = usize::MAX - 16;
 const TIMER: Token = Token(usize::MAX);
+/// A table of up to this many slots is never shrunk, so a server of a few
+/// connections at a time does not free and regrow it.
+const MIN_SLOTS: usize = 64;
 /// Queued deadlines are swept once they are more than twice the sessions
 /// plus this many, so that a few sessions do not sweep on every close.
 const SWEEP_SLACK: usize = 64;
@@ -70,7 +78,8 @@ pub struct Reactor<S> {
     timerfd: TimerFd,
     timers: Timers,
     slots: Vec<Option<Slot<S>>>,
-    free: Vec<usize>,
+    /// Empty slots below the end of the table; the lowest is used first.
+    free: BTreeSet<usize>,
     /// The key `vacant_key` handed out and `insert` has not filled yet.
     reserved: Option<usize>,
     /// Entries due in the current `fire_timers` pass (kept to reuse its memory).
@@ -88,7 +97,7 @@ impl<S: Session> Reactor<S> {
             timerfd,
             timers: Timers::default(),
             slots: Vec::new(),
-            free: Vec::new(),
+            free: BTreeSet::new(),
             reserved: None,
             due: Vec::new(),
         })
@@ -114,7 +123,7 @@ impl<S: Session> Reactor<S> {
         if let Some(key) = self.reserved {
             return key;
         }
-        let key = self.free.pop().unwrap_or_else(|| {
+        let key = self.free.pop_first().unwrap_or_else(|| {
             self.slots.push(None);
             self.slots.len() - 1
         });
@@ -227,7 +236,8 @@ impl<S: Session> Reactor<S> {
             // The socket is dropped with the session, which removes it
             // from epoll.
             let closed = self.slots[key].take().map(|slot| slot.session);
-            self.free.push(key);
+            self.free.insert(key);
+            self.release_tail();
             self.sweep_timers();
             return closed;
         }
@@ -240,6 +250,27 @@ impl<S: Session> Reactor<S> {
             slot.scheduled = Some(at);
         }
         None
+    }
+
+    /// Cut the empty slots off the end of the table, and give its memory
+    /// back once it is mostly unused. Each slot is cut once per push, and a
+    /// shrink leaves room for twice what is left, so this costs O(1) per
+    /// close over time.
+    fn release_tail(&mut self) {
+        let mut end = self.slots.len();
+        while end > 0 && self.slots[end - 1].is_none() && self.reserved != Some(end - 1) {
+            end -= 1;
+        }
+        if end == self.slots.len() {
+            return;
+        }
+        self.slots.truncate(end);
+        self.free.split_off(&end);
+        // Keep room for twice what is left, and none when nothing is: a
+        // large table is a mapping of its own, which a shrink only cuts.
+        if self.slots.capacity() > (4 * end).max(MIN_SLOTS) {
+            self.slots.shrink_to(2 * end);
+        }
     }
 
     /// Drop queued deadlines no live session holds, once they are most of
@@ -305,17 +336,25 @@ mod tests {
     }
 
     #[test]
-    fn closed_sessions_deadlines_are_swept_out() {
+    fn keys_are_reused_lowest_first_and_the_table_shrinks_as_sessions_close() {
         let mut reactor = Reactor::new().unwrap();
         let far = Instant::now() + Duration::from_secs(3600);
         for _ in 0..1000 {
             add(&mut reactor, timed(Some(far)).0);
         }
         assert_eq!(reactor.timers.len(), 1000);
-        for key in 0..1000 {
-            reactor.run(key, |_| Flow::Closed);
+        reactor.run(7, |_| Flow::Closed);
+        reactor.run(3, |_| Flow::Closed);
+        assert_eq!(reactor.vacant_key(), 3);
+        add(&mut reactor, timed(None).0);
+        // Close the rest in a scattered order.
+        for i in 0..1000 {
+            reactor.run(i * 7919 % 1000, |_| Flow::Closed);
         }
         assert!(reactor.is_empty());
+        assert_eq!((reactor.slots.len(), reactor.free.len()), (0, 0));
+        assert_eq!(reactor.slots.capacity(), 0);
+        // The closed sessions' deadlines were swept out.
         assert!(reactor.timers.len() <= 2 * SWEEP_SLACK, "{}", reactor.timers.len());
     }
 
