@@ -1,6 +1,7 @@
 //! Every script in `scripts/` runs green: each seed reproduction prints
 //! REPRODUCED and exits 0, the demo runs straight through, the README's
-//! outcome table matches a fresh run, and all of them are shellcheck-clean.
+//! outcome table matches a fresh run, the quick soak passes, and all of
+//! them are shellcheck-clean.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -72,6 +73,25 @@ fn demo_runs_straight_through() {
 fn readme_outcome_table_matches_a_fresh_run() {
     let out = script("outcome-table.sh", &["--check-readme"]);
     assert!(out.status.success(), "{}\n{}", text(&out.stdout), text(&out.stderr));
+}
+
+/// About 10 s: 2,000 idle connections and hostile clients against this
+/// build; hangup must survive, its good client see no error, and its
+/// descriptors and memory come back.
+#[test]
+fn quick_soak_passes() {
+    let out = script("soak.sh", &["--quick"]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "soak failed:\n{stdout}\n{}", text(&out.stderr));
+    for row in [
+        "| well-behaved client",
+        "| its latency p50 / p99",
+        "| hangup RSS",
+        "| hangup open descriptors",
+    ] {
+        assert!(stdout.contains(row), "no {row:?} row:\n{stdout}");
+    }
+    assert!(stdout.contains("\nPASS: "), "{stdout}");
 }
 
 #[test]
