@@ -235,12 +235,14 @@ impl<S: Session> Reactor<S> {
     /// sockets close when they are dropped).
     pub fn remove_unless(&mut self, mut keep: impl FnMut(&S) -> bool) -> Vec<S> {
         let mut removed = Vec::new();
-        for key in 0..self.slots.len() {
+        // Freeing a slot may cut the table short: check the length each time.
+        let mut key = 0;
+        while key < self.slots.len() {
             let rejected = self.slots[key].as_ref().is_some_and(|slot| !keep(&slot.session));
-            if rejected && let Some(slot) = self.slots[key].take() {
-                self.free.push(key);
-                removed.push(slot.session);
+            if rejected && let Some(session) = self.free_slot(key) {
+                removed.push(session);
             }
+            key += 1;
         }
         removed
     }
@@ -250,18 +252,7 @@ impl<S: Session> Reactor<S> {
     fn run(&mut self, key: usize, f: impl FnOnce(&mut S) -> Flow) -> Option<S> {
         let slot = self.slots.get_mut(key)?.as_mut()?;
         if f(&mut slot.session) == Flow::Closed {
-            // The socket is dropped with the session, which removes it
-            // from epoll.
-            let closed = self.slots[key].take().map(|slot| slot.session);
-            self.free.insert(key);
-            self.release_tail();
-            self.sweep_timers();
-            if self.give_back_at.is_none() {
-                let at = Instant::now() + GIVE_BACK_AFTER;
-                self.timers.schedule(at, GIVE_BACK);
-                self.give_back_at = Some(at);
-            }
-            return closed;
+            return self.free_slot(key);
         }
         // An entry at or before the deadline is enough (see `Slot`): a
         // deadline that only moves later costs no push.
@@ -272,6 +263,21 @@ impl<S: Session> Reactor<S> {
             slot.scheduled = Some(at);
         }
         None
+    }
+
+    /// Take a session out of its slot and free the slot. The socket is
+    /// dropped with the session, which removes it from epoll.
+    fn free_slot(&mut self, key: usize) -> Option<S> {
+        let closed = self.slots.get_mut(key)?.take().map(|slot| slot.session);
+        self.free.insert(key);
+        self.release_tail();
+        self.sweep_timers();
+        if self.give_back_at.is_none() {
+            let at = Instant::now() + GIVE_BACK_AFTER;
+            self.timers.schedule(at, GIVE_BACK);
+            self.give_back_at = Some(at);
+        }
+        closed
     }
 
     /// Cut the empty slots off the end of the table, and give its memory
