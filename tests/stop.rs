@@ -103,11 +103,7 @@ fn a_second_signal_ends_the_wait() {
     let server = Server::start(&path, &[]);
     let _client = slow_reader(&server);
     server.wait_for_log(&[r#""event":"write""#]);
-    let status = std::process::Command::new("kill")
-        .args(["-s", "INT", &server.pid().to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success());
+    server.signal("INT");
     server.wait_for_log(&[r#""event":"stopping""#]);
     let started = Instant::now();
     let (code, log) = server.stop("INT");

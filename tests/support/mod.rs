@@ -105,13 +105,23 @@ impl Server {
         }
     }
 
+    /// Send SIGTERM or SIGINT ("TERM", "INT") to the server, our child.
+    pub fn signal(&self, signal: &str) {
+        let number = match signal {
+            "TERM" => libc::SIGTERM,
+            "INT" => libc::SIGINT,
+            other => panic!("no signal {other}"),
+        };
+        let pid = libc::pid_t::try_from(self.child.id()).expect("a pid");
+        // SAFETY: kill takes no pointers; the pid is our child's, which
+        // has not been waited for, so it cannot have been reused.
+        let rc = unsafe { libc::kill(pid, number) };
+        assert_eq!(rc, 0, "kill SIG{signal}: {}", std::io::Error::last_os_error());
+    }
+
     /// Send SIGTERM (or SIGINT) and wait for the exit: (code, log).
     pub fn stop(mut self, signal: &str) -> (Option<i32>, Vec<String>) {
-        let status = Command::new("kill")
-            .args(["-s", signal, &self.child.id().to_string()])
-            .status()
-            .expect("run kill");
-        assert!(status.success(), "kill -s {signal}");
+        self.signal(signal);
         let code = self.child.wait().expect("wait for hangup").code();
         // The log thread ends with the process's stderr.
         let give_up = Instant::now() + Duration::from_secs(2);
