@@ -97,15 +97,7 @@ mod tests {
         };
         let expected = payload.to_vec();
         for step in [1, 7, 4096, 100_000] {
-            let mut out = Outgoing::new(Cow::Borrowed(&payload));
-            let mut got = Vec::new();
-            while let Some(chunk) = out.chunk() {
-                let n = chunk.len().min(step);
-                got.extend_from_slice(&chunk[..n]);
-                out.advance(n);
-            }
-            assert_eq!(got, expected, "step {step}");
-            assert_eq!(out.written(), expected.len() as u64);
+            assert_eq!(write_in_steps(&payload, step), expected, "step {step}");
         }
     }
 
@@ -117,15 +109,28 @@ mod tests {
         };
         let expected = payload.to_vec();
         for step in [1000, 4096, SCRATCH_BYTES, 1 << 20] {
-            let mut out = Outgoing::new(Cow::Borrowed(&payload));
-            let mut got = Vec::new();
-            while let Some(chunk) = out.chunk() {
-                let n = chunk.len().min(step);
-                got.extend_from_slice(&chunk[..n]);
-                out.advance(n);
-            }
+            let (got, out) = drain(Outgoing::new(Cow::Borrowed(&payload)), step);
             assert!(got == expected, "step {step}");
             assert_eq!(out.scratch.capacity(), 0, "no copy of the pattern");
         }
+    }
+
+    /// All of `payload`, taken `step` bytes at most per write.
+    fn write_in_steps(payload: &Payload, step: usize) -> Vec<u8> {
+        let (got, out) = drain(Outgoing::new(Cow::Borrowed(payload)), step);
+        assert_eq!(out.written(), got.len() as u64);
+        got
+    }
+
+    /// Take everything `out` has, `step` bytes at most at a time, as a
+    /// socket that accepts partial writes would.
+    fn drain(mut out: Outgoing<'_>, step: usize) -> (Vec<u8>, Outgoing<'_>) {
+        let mut got = Vec::new();
+        while let Some(chunk) = out.chunk() {
+            let n = chunk.len().min(step);
+            got.extend_from_slice(&chunk[..n]);
+            out.advance(n);
+        }
+        (got, out)
     }
 }
