@@ -279,29 +279,32 @@ row "memory per connection (10,000 idle on \`hang\`)" "${conn[hangup]} B" "${con
   "$(calc '%+.0f B' "${conn[hangup]} - ${conn[limit]}")" "$(times "${conn[node]}" "${conn[hangup]}") less" \
   "≤ 1 KiB" "$(met "${conn[hangup]} <= 1024")"
 
+# wrk_rows MEASURE JOB ROUNDS FIGURE CPU_FIGURE
+# Run MEASURE interleaved and add its two rows: the rates against the
+# limit's (best runs, target 90 %), and the server CPU per request.
+wrk_rows() {
+  interleaved "$1" "$2" "$3"
+  notes+=$WRK_ERRORS
+  row "$4" "${RUNS[hangup]}" "${RUNS[node]}" "${RUNS[limit]}" \
+    "$(pct "${BEST[hangup]}" "${BEST[limit]}") (best runs)" "$(times "${BEST[hangup]}" "${BEST[node]}")" \
+    "≥ 90 % of the limit" "$(met "${BEST[hangup]} >= 0.9 * ${BEST[limit]}")"
+  row "$5" "${CPU[hangup]} µs" "${CPU[node]} µs" "${CPU[limit]} µs" \
+    "$(times "${CPU[hangup]}" "${CPU[limit]}")" "$(times "${CPU[node]}" "${CPU[hangup]}") less" "" ""
+}
+
 notes=""
 echo "measuring: keep-alive throughput (wrk -t1 -c50 -d5s on hello, twice each)" >&2
-interleaved keepalive hello 2
-notes+=$WRK_ERRORS
-row "keep-alive throughput, req/s (\`wrk -t1 -c50 -d5s\` on \`hello\`; run 1 / run 2)" "${RUNS[hangup]}" \
-  "${RUNS[node]}" "${RUNS[limit]}" "$(pct "${BEST[hangup]}" "${BEST[limit]}") (best runs)" \
-  "$(times "${BEST[hangup]}" "${BEST[node]}")" "≥ 90 % of the limit" \
-  "$(met "${BEST[hangup]} >= 0.9 * ${BEST[limit]}")"
-row "… server CPU per request over both runs" "${CPU[hangup]} µs" "${CPU[node]} µs" "${CPU[limit]} µs" \
-  "$(times "${CPU[hangup]}" "${CPU[limit]}")" "$(times "${CPU[node]}" "${CPU[hangup]}") less" "" ""
+wrk_rows keepalive hello 2 \
+  "keep-alive throughput, req/s (\`wrk -t1 -c50 -d5s\` on \`hello\`; run 1 / run 2)" \
+  "… server CPU per request over both runs"
 
 # Three rounds: a new connection per request is the kernel's work more
 # than the server's, and one slow round of 5 s was enough to swing the
 # ratio by 10 % between otherwise equal servers.
 echo "measuring: connection churn (wrk -H 'Connection: close' on end-close, three times each)" >&2
-interleaved churn close 3
-notes+=$WRK_ERRORS
-row "connection churn, conn/s (same, \`-H 'Connection: close'\`, on \`end-close\`; runs 1 / 2 / 3)" "${RUNS[hangup]}" \
-  "${RUNS[node]}" "${RUNS[limit]}" "$(pct "${BEST[hangup]}" "${BEST[limit]}") (best runs)" \
-  "$(times "${BEST[hangup]}" "${BEST[node]}")" "≥ 90 % of the limit" \
-  "$(met "${BEST[hangup]} >= 0.9 * ${BEST[limit]}")"
-row "… server CPU per connection over the three runs" "${CPU[hangup]} µs" "${CPU[node]} µs" "${CPU[limit]} µs" \
-  "$(times "${CPU[hangup]}" "${CPU[limit]}")" "$(times "${CPU[node]}" "${CPU[hangup]}") less" "" ""
+wrk_rows churn close 3 \
+  "connection churn, conn/s (same, \`-H 'Connection: close'\`, on \`end-close\`; runs 1 / 2 / 3)" \
+  "… server CPU per connection over the three runs"
 
 echo "measuring: timer precision (1000 probes 1 ms apart, RST after 100 ms, twice each)" >&2
 # Lateness over 100 ms at p50, p99 and max, in ms.
