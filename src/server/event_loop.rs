@@ -95,6 +95,9 @@ pub struct EventLoop<'s> {
     tally: Tally,
     /// Accepting waits for ACCEPT_RETRY, or for a connection to close.
     accept_paused: bool,
+    /// An ACCEPT_RETRY is queued (one at a time: each retry that fails
+    /// would otherwise queue another, and they would add up).
+    retry_queued: bool,
     exhausted: Option<Exhausted>,
     last_accept_error_log: Option<Instant>,
     accept_errors: u64,
@@ -121,6 +124,7 @@ impl<'s> EventLoop<'s> {
             scenario,
             tally: Tally::default(),
             accept_paused: false,
+            retry_queued: false,
             exhausted: None,
             last_accept_error_log: None,
             accept_errors: 0,
@@ -162,6 +166,7 @@ impl<'s> EventLoop<'s> {
                         freed = true;
                     }
                     Fired::Owner(ACCEPT_RETRY) => {
+                        self.retry_queued = false;
                         self.accept_paused = false;
                         self.accept(Instant::now(), log);
                     }
@@ -226,8 +231,7 @@ impl<'s> EventLoop<'s> {
                 }
                 Err(e) if matches!(e.kind(), io::ErrorKind::Interrupted | io::ErrorKind::ConnectionAborted) => {}
                 Err(e) if sock::is_resource_exhaustion(&e) => {
-                    self.accept_paused = true;
-                    self.reactor.schedule(now + RETRY_AFTER_EXHAUSTION, ACCEPT_RETRY);
+                    self.pause_accepting(now + RETRY_AFTER_EXHAUSTION);
                     if self.exhausted.is_none() {
                         self.exhausted = Some(Exhausted {
                             since: now,
@@ -249,12 +253,21 @@ impl<'s> EventLoop<'s> {
                     return;
                 }
                 Err(e) => {
-                    self.accept_paused = true;
-                    self.reactor.schedule(now + RETRY_AFTER_ERROR, ACCEPT_RETRY);
+                    self.pause_accepting(now + RETRY_AFTER_ERROR);
                     self.log_accept_error(&e, now, log);
                     return;
                 }
             }
+        }
+    }
+
+    /// Stop accepting until `retry` (or, out of descriptors, until a
+    /// connection closes).
+    fn pause_accepting(&mut self, retry: Instant) {
+        self.accept_paused = true;
+        if !self.retry_queued {
+            self.retry_queued = true;
+            self.reactor.schedule(retry, ACCEPT_RETRY);
         }
     }
 
