@@ -38,9 +38,10 @@ const LISTENER: Token = Token(FIRST_OWNER_TOKEN);
 const SIGNALS: Token = Token(FIRST_OWNER_TOKEN + 2);
 /// The timer key that resumes accepting.
 const ACCEPT_RETRY: usize = FIRST_OWNER_TOKEN + 1;
-/// After an accept error that is not about descriptors (say ENOBUFS), the
-/// pending connection stays in the backlog and epoll will not report it
-/// again, so only a timer brings the loop back to it.
+/// After another accept error (not a shortage of descriptors or memory,
+/// which `sock::is_resource_exhaustion` names), the pending connection
+/// stays in the backlog and epoll will not report it again, so only a
+/// timer brings the loop back to it.
 const RETRY_AFTER_ERROR: Duration = Duration::from_millis(10);
 /// Out of descriptors, a closing connection resumes accepting; this timer
 /// only covers a shortage that ends outside the process (ENFILE).

@@ -86,7 +86,7 @@ pub enum End {
 }
 
 impl End {
-    pub fn name(self) -> &'static str {
+    fn name(self) -> &'static str {
         match self {
             End::Fin => "fin",
             End::Rst => "rst",
