@@ -268,11 +268,7 @@ fn end_destroy_sends_a_whole_response_then_rst() {
 
 #[test]
 fn every_builtin_is_covered_here() {
-    let source = include_str!("catalog.rs");
-    for (name, _) in hangup::scenario::catalog::BUILTINS {
-        assert!(
-            source.contains(&format!("Server::start(\"{name}\"")),
-            "built-in `{name}` has no test in tests/catalog.rs"
-        );
-    }
+    support::assert_every_builtin_in("tests/catalog.rs", include_str!("catalog.rs"), |name| {
+        format!("Server::start(\"{name}\"")
+    });
 }

@@ -403,11 +403,5 @@ fn expectations_set_the_exit_code() {
 
 #[test]
 fn every_builtin_is_probed_here() {
-    let source = include_str!("probe.rs");
-    for (name, _) in hangup::scenario::catalog::BUILTINS {
-        assert!(
-            source.contains(&format!("\"{name}\"")),
-            "built-in `{name}` is not probed in tests/probe.rs"
-        );
-    }
+    support::assert_every_builtin_in("tests/probe.rs", include_str!("probe.rs"), |name| format!("\"{name}\""));
 }

@@ -236,3 +236,11 @@ pub fn scenario_file(name: &str, source: &str) -> String {
     std::fs::write(&path, source).expect("write scenario");
     path.to_string_lossy().into_owned()
 }
+
+/// Fail unless every built-in scenario's name appears in `source` (a test
+/// file's text) as `usage` makes it, e.g. `Server::start("NAME"`.
+pub fn assert_every_builtin_in(file: &str, source: &str, usage: impl Fn(&str) -> String) {
+    for (name, _) in hangup::scenario::catalog::BUILTINS {
+        assert!(source.contains(&usage(name)), "built-in `{name}` has no test in {file}");
+    }
+}
