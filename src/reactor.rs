@@ -192,11 +192,13 @@ impl<S: Session> Reactor<S> {
         while let Some(entry) = self.timers.pop_due(now) {
             self.due.push(entry);
         }
+        let mut give_back = false;
         for i in 0..self.due.len() {
             let (at, key) = self.due[i];
             if key == GIVE_BACK {
+                // A session closing later in this pass queues the next one.
                 self.give_back_at = None;
-                self.give_back_memory();
+                give_back = true;
                 continue;
             }
             if key >= FIRST_OWNER_TOKEN {
@@ -228,6 +230,10 @@ impl<S: Session> Reactor<S> {
                 }
                 None => {}
             }
+        }
+        // After the pass: giving memory back frees the list it walks.
+        if give_back {
+            self.give_back_memory();
         }
     }
 
@@ -405,6 +411,37 @@ mod tests {
     }
 
     #[test]
+    fn a_session_due_in_the_same_pass_as_the_memory_give_back_still_runs() {
+        let mut reactor = Reactor::new().unwrap();
+        let mut log = Log::new(Format::Text, true);
+        let mut fired = Vec::new();
+        let calls = Rc::new(std::cell::RefCell::new(Vec::new()));
+        let t0 = Instant::now();
+        let add_scripted = |reactor: &mut Reactor<Scripted>, at: Option<Instant>| {
+            let key = reactor.vacant_key();
+            let deadline = Rc::new(Cell::new(at));
+            let session = Scripted {
+                id: key as u32,
+                deadline,
+                then: Then::Close,
+                calls: calls.clone(),
+            };
+            reactor.insert(key, session, |_| Flow::Open);
+            key
+        };
+        // A closed session queues the give-back a second later...
+        let closing = add_scripted(&mut reactor, None);
+        reactor.run(closing, |_| Flow::Closed);
+        // ...and a live one is due just after it: a loaded machine polls
+        // late and finds both due in one pass.
+        add_scripted(&mut reactor, Some(t0 + GIVE_BACK_AFTER + Duration::from_millis(5)));
+        reactor.fire_timers(t0 + 2 * GIVE_BACK_AFTER, &mut log, &mut fired);
+        assert_eq!((calls.borrow().len(), fired.len()), (1, 1));
+        // It closed after the give-back: the next one is queued for it.
+        assert!(reactor.give_back_at.is_some());
+    }
+
+    #[test]
     fn a_deadline_that_moves_later_is_queued_once_and_again_when_it_comes() {
         let mut reactor = Reactor::new().unwrap();
         let mut log = Log::new(Format::Text, true);
@@ -434,5 +471,129 @@ mod tests {
         reactor.fire_timers(ms(200), &mut log, &mut fired);
         assert_eq!(timer_calls.get(), 2);
         assert!(fired.is_empty());
+    }
+
+    /// What a scripted session does when its deadline comes.
+    #[derive(Debug, Clone, Copy)]
+    enum Then {
+        Clear,
+        Again(u64),
+        Close,
+    }
+
+    /// One `on_timer` call: which session, when, and the deadline it had.
+    type Call = (u32, Instant, Option<Instant>);
+
+    struct Scripted {
+        id: u32,
+        deadline: Handle<Option<Instant>>,
+        then: Then,
+        calls: Rc<std::cell::RefCell<Vec<Call>>>,
+    }
+
+    impl Session for Scripted {
+        fn on_event(&mut self, _: &Event, _: Instant, _: &mut Log) -> Flow {
+            Flow::Open
+        }
+        fn on_timer(&mut self, now: Instant, _: &mut Log) -> Flow {
+            self.calls.borrow_mut().push((self.id, now, self.deadline.get()));
+            match self.then {
+                Then::Clear => self.deadline.set(None),
+                Then::Again(ms) => self.deadline.set(Some(now + Duration::from_millis(ms))),
+                Then::Close => return Flow::Closed,
+            }
+            Flow::Open
+        }
+        fn deadline(&self) -> Option<Instant> {
+            self.deadline.get()
+        }
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Add(Option<u64>, Then),
+        Move(proptest::sample::Index, Option<u64>),
+        Close(proptest::sample::Index),
+        /// Let this many ms pass, then fire what is due: one late poll.
+        Advance(u64),
+    }
+
+    fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+        use proptest::prelude::*;
+        let then = prop_oneof![Just(Then::Clear), (1..400u64).prop_map(Then::Again), Just(Then::Close)];
+        let at = proptest::option::of(0..2500u64);
+        prop_oneof![
+            (at.clone(), then).prop_map(|(at, then)| Op::Add(at, then)),
+            (any::<proptest::sample::Index>(), at).prop_map(|(i, at)| Op::Move(i, at)),
+            any::<proptest::sample::Index>().prop_map(Op::Close),
+            (0..1500u64).prop_map(Op::Advance),
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 300, ..Default::default() })]
+
+        /// Whatever order sessions come, move their deadlines and close,
+        /// and however late the loop polls (the memory give-back coming
+        /// due in the same pass included), every session runs once its
+        /// deadline has come, never before, and the table counts right.
+        #[test]
+        fn every_due_session_runs_and_none_early(ops in proptest::collection::vec(op(), 1..60)) {
+            let mut reactor = Reactor::new().unwrap();
+            let mut log = Log::new(Format::Text, true);
+            let calls = Rc::new(std::cell::RefCell::new(Vec::new()));
+            let t0 = Instant::now();
+            let mut clock = 0;
+            let at = |clock: u64, ms: Option<u64>| ms.map(|ms| t0 + Duration::from_millis(clock + ms));
+            // (key, id, deadline, what it does when due)
+            let mut live: Vec<(usize, u32, Handle<Option<Instant>>, Then)> = Vec::new();
+            for (id, op) in (0u32..).zip(ops) {
+                match op {
+                    Op::Add(ms, then) => {
+                        let deadline = Rc::new(Cell::new(at(clock, ms)));
+                        let key = reactor.vacant_key();
+                        let session = Scripted { id, deadline: deadline.clone(), then, calls: calls.clone() };
+                        reactor.insert(key, session, |_| Flow::Open);
+                        live.push((key, id, deadline, then));
+                    }
+                    Op::Move(i, ms) if !live.is_empty() => {
+                        let (key, _, deadline, _) = &live[i.index(live.len())];
+                        deadline.set(at(clock, ms));
+                        reactor.run(*key, |_| Flow::Open);
+                    }
+                    Op::Close(i) if !live.is_empty() => {
+                        let (key, ..) = live.remove(i.index(live.len()));
+                        proptest::prop_assert!(reactor.run(key, |_| Flow::Closed).is_some());
+                    }
+                    Op::Advance(ms) => {
+                        clock += ms;
+                        let now = t0 + Duration::from_millis(clock);
+                        let mut fired = Vec::new();
+                        reactor.fire_timers(now, &mut log, &mut fired);
+                        let pass: Vec<Call> = calls.borrow_mut().drain(..).collect();
+                        for (id, called_at, deadline) in &pass {
+                            proptest::prop_assert_eq!(*called_at, now);
+                            proptest::prop_assert!(deadline.is_some_and(|d| d <= now), "session {} ran early", id);
+                            proptest::prop_assert_eq!(pass.iter().filter(|c| c.0 == *id).count(), 1);
+                        }
+                        let closed: Vec<u32> = fired
+                            .iter()
+                            .map(|f| match f {
+                                Fired::Closed(s) => Ok(s.id),
+                                Fired::Owner(key) => Err(*key),
+                            })
+                            .collect::<Result<_, _>>()
+                            .map_err(|key| proptest::test_runner::TestCaseError::fail(format!("owner key {key}")))?;
+                        live.retain(|(_, id, ..)| !closed.contains(id));
+                        for (_, id, deadline, then) in &live {
+                            let waiting = deadline.get().is_none_or(|d| d > now);
+                            proptest::prop_assert!(waiting, "session {} ({:?}) is due and did not run", id, then);
+                        }
+                    }
+                    _ => {}
+                }
+                proptest::prop_assert_eq!(reactor.len(), live.len());
+            }
+        }
     }
 }
