@@ -59,8 +59,9 @@ curl_cell() {
     cell=$(sed -E 's/^exit 5[56]: (Send|Recv) failure: /exit 55 or 56: /' <<<"$cell")
   fi
   if [[ $flags == race ]]; then
-    # The RST lands before or after curl checked its connect: 7 or 56.
-    cell=$(sed -E 's/^exit (7|56): .*/exit 7 or 56: Couldn'"'"'t connect to server, or Recv failure: Connection reset by peer/' <<<"$cell")
+    # The RST lands before curl checked its connect (7), before its send
+    # (55, rare) or after it (56).
+    cell=$(sed -E 's/^exit (7|55|56): .*/exit 7, 55 or 56: Couldn'"'"'t connect to server, or Send\/Recv failure: Connection reset by peer/' <<<"$cell")
   fi
   if grep -q 'Connection died, retrying a fresh connect' "$WORK/curl.err"; then
     cell+=" (2nd: the reused connection died; curl retried on a new one)"
@@ -98,8 +99,8 @@ table() {
       sed -i -E 's/(write|read) ECONNRESET/write or read ECONNRESET/' "$WORK/node.out"
     fi
     if [[ $flags == race ]]; then
-      # The RST meets node in connect() or read().
-      sed -i -E 's/(connect ECONNRESET 127\.0\.0\.1:[0-9]+|read ECONNRESET)/connect or read ECONNRESET/' "$WORK/node.out"
+      # The RST meets node in connect(), write() (rare) or read().
+      sed -i -E 's/(connect ECONNRESET 127\.0\.0\.1:[0-9]+|write ECONNRESET|read ECONNRESET)/connect, write or read ECONNRESET/' "$WORK/node.out"
     fi
     node_text=$(client_cell "$WORK/node.out")
     python_text=$(client_cell "$WORK/python.out")
