@@ -338,142 +338,22 @@ impl<S: Session> Reactor<S> {
 
 #[cfg(test)]
 mod tests {
-    use std::cell::Cell;
+    use std::cell::{Cell, RefCell};
     use std::rc::Rc;
+
+    use proptest::prelude::*;
+    use proptest::sample::Index;
 
     use super::*;
     use crate::log::Format;
 
-    /// A session whose deadline the test sets, counting its timer calls.
-    struct Timed {
-        deadline: Rc<Cell<Option<Instant>>>,
-        fired: Rc<Cell<u32>>,
-    }
-
-    impl Session for Timed {
-        fn on_event(&mut self, _: &Event, _: Instant, _: &mut Log) -> Flow {
-            Flow::Open
-        }
-        fn on_timer(&mut self, _: Instant, _: &mut Log) -> Flow {
-            self.fired.set(self.fired.get() + 1);
-            self.deadline.set(None);
-            Flow::Open
-        }
-        fn deadline(&self) -> Option<Instant> {
-            self.deadline.get()
-        }
-    }
-
     type Handle<T> = Rc<Cell<T>>;
 
-    fn timed(at: Option<Instant>) -> (Timed, Handle<Option<Instant>>, Handle<u32>) {
-        let deadline = Rc::new(Cell::new(at));
-        let fired = Rc::new(Cell::new(0));
-        let session = Timed {
-            deadline: deadline.clone(),
-            fired: fired.clone(),
-        };
-        (session, deadline, fired)
-    }
+    /// One `on_timer` call: the session's key, when, and the deadline it had.
+    type Call = (usize, Instant, Option<Instant>);
+    type Calls = Rc<RefCell<Vec<Call>>>;
 
-    fn add(reactor: &mut Reactor<Timed>, session: Timed) -> usize {
-        let key = reactor.vacant_key();
-        reactor.insert(key, session, |_| Flow::Open);
-        key
-    }
-
-    #[test]
-    fn keys_are_reused_lowest_first_and_the_table_shrinks_as_sessions_close() {
-        let mut reactor = Reactor::new().unwrap();
-        let far = Instant::now() + Duration::from_secs(3600);
-        for _ in 0..1000 {
-            add(&mut reactor, timed(Some(far)).0);
-        }
-        assert_eq!(reactor.timers.len(), 1000);
-        reactor.run(7, |_| Flow::Closed);
-        reactor.run(3, |_| Flow::Closed);
-        assert_eq!(reactor.vacant_key(), 3);
-        add(&mut reactor, timed(None).0);
-        // Close the rest in a scattered order.
-        for i in 0..1000 {
-            reactor.run(i * 7919 % 1000, |_| Flow::Closed);
-        }
-        assert!(reactor.is_empty());
-        assert_eq!((reactor.slots.len(), reactor.free.len()), (0, 0));
-        assert_eq!(reactor.slots.capacity(), 0);
-        // The closed sessions' deadlines were swept out.
-        assert!(reactor.timers.len() <= 2 * SWEEP_SLACK, "{}", reactor.timers.len());
-        // Freed memory goes back a second later; the owner hears nothing of it.
-        let mut fired = Vec::new();
-        let later = Instant::now() + GIVE_BACK_AFTER;
-        reactor.fire_timers(later, &mut Log::new(Format::Text, true), &mut fired);
-        assert!(fired.is_empty() && reactor.give_back_at.is_none());
-    }
-
-    #[test]
-    fn a_session_due_in_the_same_pass_as_the_memory_give_back_still_runs() {
-        let mut reactor = Reactor::new().unwrap();
-        let mut log = Log::new(Format::Text, true);
-        let mut fired = Vec::new();
-        let calls = Rc::new(std::cell::RefCell::new(Vec::new()));
-        let t0 = Instant::now();
-        let add_scripted = |reactor: &mut Reactor<Scripted>, at: Option<Instant>| {
-            let key = reactor.vacant_key();
-            let deadline = Rc::new(Cell::new(at));
-            let session = Scripted {
-                id: key as u32,
-                deadline,
-                then: Then::Close,
-                calls: calls.clone(),
-            };
-            reactor.insert(key, session, |_| Flow::Open);
-            key
-        };
-        // A closed session queues the give-back a second later...
-        let closing = add_scripted(&mut reactor, None);
-        reactor.run(closing, |_| Flow::Closed);
-        // ...and a live one is due just after it: a loaded machine polls
-        // late and finds both due in one pass.
-        add_scripted(&mut reactor, Some(t0 + GIVE_BACK_AFTER + Duration::from_millis(5)));
-        reactor.fire_timers(t0 + 2 * GIVE_BACK_AFTER, &mut log, &mut fired);
-        assert_eq!((calls.borrow().len(), fired.len()), (1, 1));
-        // It closed after the give-back: the next one is queued for it.
-        assert!(reactor.give_back_at.is_some());
-    }
-
-    #[test]
-    fn a_deadline_that_moves_later_is_queued_once_and_again_when_it_comes() {
-        let mut reactor = Reactor::new().unwrap();
-        let mut log = Log::new(Format::Text, true);
-        let mut fired = Vec::new();
-        let t0 = Instant::now();
-        let ms = |n| t0 + Duration::from_millis(n);
-        let (session, deadline, timer_calls) = timed(Some(ms(10)));
-        let key = add(&mut reactor, session);
-        // Like a keep-alive connection reading request after request.
-        for n in 11..100 {
-            deadline.set(Some(ms(n)));
-            reactor.run(key, |_| Flow::Open);
-        }
-        assert_eq!(reactor.timers.len(), 1);
-        // The entry for 10 ms comes: not due yet, queued again for 99 ms.
-        reactor.fire_timers(ms(50), &mut log, &mut fired);
-        assert_eq!((timer_calls.get(), reactor.timers.next_deadline()), (0, Some(ms(99))));
-        // An earlier deadline is queued at once; the later entry goes stale.
-        deadline.set(Some(ms(60)));
-        reactor.run(key, |_| Flow::Open);
-        reactor.fire_timers(ms(70), &mut log, &mut fired);
-        assert_eq!(timer_calls.get(), 1);
-        deadline.set(Some(ms(200)));
-        reactor.run(key, |_| Flow::Open);
-        reactor.fire_timers(ms(150), &mut log, &mut fired);
-        assert_eq!(timer_calls.get(), 1, "the stale 99 ms entry must not fire");
-        reactor.fire_timers(ms(200), &mut log, &mut fired);
-        assert_eq!(timer_calls.get(), 2);
-        assert!(fired.is_empty());
-    }
-
-    /// What a scripted session does when its deadline comes.
+    /// What a test session does when its deadline comes.
     #[derive(Debug, Clone, Copy)]
     enum Then {
         Clear,
@@ -481,14 +361,12 @@ mod tests {
         Close,
     }
 
-    /// One `on_timer` call: which session, when, and the deadline it had.
-    type Call = (u32, Instant, Option<Instant>);
-
+    /// A session whose deadline the test sets, recording its timer calls.
     struct Scripted {
-        id: u32,
+        key: usize,
         deadline: Handle<Option<Instant>>,
         then: Then,
-        calls: Rc<std::cell::RefCell<Vec<Call>>>,
+        calls: Calls,
     }
 
     impl Session for Scripted {
@@ -496,7 +374,7 @@ mod tests {
             Flow::Open
         }
         fn on_timer(&mut self, now: Instant, _: &mut Log) -> Flow {
-            self.calls.borrow_mut().push((self.id, now, self.deadline.get()));
+            self.calls.borrow_mut().push((self.key, now, self.deadline.get()));
             match self.then {
                 Then::Clear => self.deadline.set(None),
                 Then::Again(ms) => self.deadline.set(Some(now + Duration::from_millis(ms))),
@@ -509,29 +387,133 @@ mod tests {
         }
     }
 
+    /// Add a session due at `at`: its key, and a handle to move its deadline.
+    fn add(
+        reactor: &mut Reactor<Scripted>,
+        at: Option<Instant>,
+        then: Then,
+        calls: &Calls,
+    ) -> (usize, Handle<Option<Instant>>) {
+        let key = reactor.vacant_key();
+        let deadline = Rc::new(Cell::new(at));
+        let session = Scripted {
+            key,
+            deadline: deadline.clone(),
+            then,
+            calls: calls.clone(),
+        };
+        reactor.insert(key, session, |_| Flow::Open);
+        (key, deadline)
+    }
+
+    fn quiet() -> Log {
+        Log::new(Format::Text, true)
+    }
+
+    #[test]
+    fn keys_are_reused_lowest_first_and_the_table_shrinks_as_sessions_close() {
+        let mut reactor = Reactor::new().unwrap();
+        let calls = Calls::default();
+        let far = Instant::now() + Duration::from_secs(3600);
+        for _ in 0..1000 {
+            add(&mut reactor, Some(far), Then::Clear, &calls);
+        }
+        assert_eq!(reactor.timers.len(), 1000);
+        reactor.run(7, |_| Flow::Closed);
+        reactor.run(3, |_| Flow::Closed);
+        assert_eq!(reactor.vacant_key(), 3);
+        add(&mut reactor, None, Then::Clear, &calls);
+        // Close the rest in a scattered order.
+        for i in 0..1000 {
+            reactor.run(i * 7919 % 1000, |_| Flow::Closed);
+        }
+        assert!(reactor.is_empty());
+        assert_eq!((reactor.slots.len(), reactor.free.len()), (0, 0));
+        assert_eq!(reactor.slots.capacity(), 0);
+        // The closed sessions' deadlines were swept out.
+        assert!(reactor.timers.len() <= 2 * SWEEP_SLACK, "{}", reactor.timers.len());
+        // Freed memory goes back a second later; the owner hears nothing of it.
+        let mut fired = Vec::new();
+        let later = Instant::now() + GIVE_BACK_AFTER;
+        reactor.fire_timers(later, &mut quiet(), &mut fired);
+        assert!(fired.is_empty() && reactor.give_back_at.is_none());
+    }
+
+    #[test]
+    fn a_session_due_in_the_same_pass_as_the_memory_give_back_still_runs() {
+        let mut reactor = Reactor::new().unwrap();
+        let calls = Calls::default();
+        let mut fired = Vec::new();
+        let t0 = Instant::now();
+        // A closed session queues the give-back a second later...
+        let (closing, _) = add(&mut reactor, None, Then::Clear, &calls);
+        reactor.run(closing, |_| Flow::Closed);
+        // ...and a live one is due just after it: a loaded machine polls
+        // late and finds both due in one pass.
+        let due = t0 + GIVE_BACK_AFTER + Duration::from_millis(5);
+        add(&mut reactor, Some(due), Then::Close, &calls);
+        reactor.fire_timers(t0 + 2 * GIVE_BACK_AFTER, &mut quiet(), &mut fired);
+        assert_eq!((calls.borrow().len(), fired.len()), (1, 1));
+        // It closed after the give-back: the next one is queued for it.
+        assert!(reactor.give_back_at.is_some());
+    }
+
+    #[test]
+    fn a_deadline_that_moves_later_is_queued_once_and_again_when_it_comes() {
+        let mut reactor = Reactor::new().unwrap();
+        let mut log = quiet();
+        let calls = Calls::default();
+        let timer_calls = || calls.borrow().len();
+        let mut fired = Vec::new();
+        let t0 = Instant::now();
+        let ms = |n| t0 + Duration::from_millis(n);
+        let (key, deadline) = add(&mut reactor, Some(ms(10)), Then::Clear, &calls);
+        // Like a keep-alive connection reading request after request.
+        for n in 11..100 {
+            deadline.set(Some(ms(n)));
+            reactor.run(key, |_| Flow::Open);
+        }
+        assert_eq!(reactor.timers.len(), 1);
+        // The entry for 10 ms comes: not due yet, queued again for 99 ms.
+        reactor.fire_timers(ms(50), &mut log, &mut fired);
+        assert_eq!((timer_calls(), reactor.timers.next_deadline()), (0, Some(ms(99))));
+        // An earlier deadline is queued at once; the later entry goes stale.
+        deadline.set(Some(ms(60)));
+        reactor.run(key, |_| Flow::Open);
+        reactor.fire_timers(ms(70), &mut log, &mut fired);
+        assert_eq!(timer_calls(), 1);
+        deadline.set(Some(ms(200)));
+        reactor.run(key, |_| Flow::Open);
+        reactor.fire_timers(ms(150), &mut log, &mut fired);
+        assert_eq!(timer_calls(), 1, "the stale 99 ms entry must not fire");
+        reactor.fire_timers(ms(200), &mut log, &mut fired);
+        assert_eq!(timer_calls(), 2);
+        assert!(fired.is_empty());
+    }
+
+    /// A step of the property below; times are ms after the test's clock.
     #[derive(Debug, Clone)]
     enum Op {
         Add(Option<u64>, Then),
-        Move(proptest::sample::Index, Option<u64>),
-        Close(proptest::sample::Index),
+        Move(Index, Option<u64>),
+        Close(Index),
         /// Let this many ms pass, then fire what is due: one late poll.
         Advance(u64),
     }
 
-    fn op() -> impl proptest::strategy::Strategy<Value = Op> {
-        use proptest::prelude::*;
+    fn op() -> impl Strategy<Value = Op> {
         let then = prop_oneof![Just(Then::Clear), (1..400u64).prop_map(Then::Again), Just(Then::Close)];
         let at = proptest::option::of(0..2500u64);
         prop_oneof![
             (at.clone(), then).prop_map(|(at, then)| Op::Add(at, then)),
-            (any::<proptest::sample::Index>(), at).prop_map(|(i, at)| Op::Move(i, at)),
-            any::<proptest::sample::Index>().prop_map(Op::Close),
+            (any::<Index>(), at).prop_map(|(i, at)| Op::Move(i, at)),
+            any::<Index>().prop_map(Op::Close),
             (0..1500u64).prop_map(Op::Advance),
         ]
     }
 
-    proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig { cases: 300, ..Default::default() })]
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
 
         /// Whatever order sessions come, move their deadlines and close,
         /// and however late the loop polls (the memory give-back coming
@@ -540,30 +522,27 @@ mod tests {
         #[test]
         fn every_due_session_runs_and_none_early(ops in proptest::collection::vec(op(), 1..60)) {
             let mut reactor = Reactor::new().unwrap();
-            let mut log = Log::new(Format::Text, true);
-            let calls = Rc::new(std::cell::RefCell::new(Vec::new()));
+            let mut log = quiet();
+            let calls = Calls::default();
             let t0 = Instant::now();
             let mut clock = 0;
             let at = |clock: u64, ms: Option<u64>| ms.map(|ms| t0 + Duration::from_millis(clock + ms));
-            // (key, id, deadline, what it does when due)
-            let mut live: Vec<(usize, u32, Handle<Option<Instant>>, Then)> = Vec::new();
-            for (id, op) in (0u32..).zip(ops) {
+            // (key, deadline, what it does when due)
+            let mut live: Vec<(usize, Handle<Option<Instant>>, Then)> = Vec::new();
+            for op in ops {
                 match op {
                     Op::Add(ms, then) => {
-                        let deadline = Rc::new(Cell::new(at(clock, ms)));
-                        let key = reactor.vacant_key();
-                        let session = Scripted { id, deadline: deadline.clone(), then, calls: calls.clone() };
-                        reactor.insert(key, session, |_| Flow::Open);
-                        live.push((key, id, deadline, then));
+                        let (key, deadline) = add(&mut reactor, at(clock, ms), then, &calls);
+                        live.push((key, deadline, then));
                     }
                     Op::Move(i, ms) if !live.is_empty() => {
-                        let (key, _, deadline, _) = &live[i.index(live.len())];
+                        let (key, deadline, _) = &live[i.index(live.len())];
                         deadline.set(at(clock, ms));
                         reactor.run(*key, |_| Flow::Open);
                     }
                     Op::Close(i) if !live.is_empty() => {
                         let (key, ..) = live.remove(i.index(live.len()));
-                        proptest::prop_assert!(reactor.run(key, |_| Flow::Closed).is_some());
+                        prop_assert!(reactor.run(key, |_| Flow::Closed).is_some());
                     }
                     Op::Advance(ms) => {
                         clock += ms;
@@ -571,28 +550,27 @@ mod tests {
                         let mut fired = Vec::new();
                         reactor.fire_timers(now, &mut log, &mut fired);
                         let pass: Vec<Call> = calls.borrow_mut().drain(..).collect();
-                        for (id, called_at, deadline) in &pass {
-                            proptest::prop_assert_eq!(*called_at, now);
-                            proptest::prop_assert!(deadline.is_some_and(|d| d <= now), "session {} ran early", id);
-                            proptest::prop_assert_eq!(pass.iter().filter(|c| c.0 == *id).count(), 1);
+                        for (key, called_at, deadline) in &pass {
+                            prop_assert_eq!(*called_at, now);
+                            prop_assert!(deadline.is_some_and(|d| d <= now), "session {} ran early", key);
+                            prop_assert_eq!(pass.iter().filter(|c| c.0 == *key).count(), 1);
                         }
-                        let closed: Vec<u32> = fired
-                            .iter()
-                            .map(|f| match f {
-                                Fired::Closed(s) => Ok(s.id),
-                                Fired::Owner(key) => Err(*key),
-                            })
-                            .collect::<Result<_, _>>()
-                            .map_err(|key| proptest::test_runner::TestCaseError::fail(format!("owner key {key}")))?;
-                        live.retain(|(_, id, ..)| !closed.contains(id));
-                        for (_, id, deadline, then) in &live {
+                        let mut closed = Vec::new();
+                        for fire in fired {
+                            match fire {
+                                Fired::Closed(session) => closed.push(session.key),
+                                Fired::Owner(key) => prop_assert!(false, "owner key {} fired", key),
+                            }
+                        }
+                        live.retain(|(key, ..)| !closed.contains(key));
+                        for (key, deadline, then) in &live {
                             let waiting = deadline.get().is_none_or(|d| d > now);
-                            proptest::prop_assert!(waiting, "session {} ({:?}) is due and did not run", id, then);
+                            prop_assert!(waiting, "session {} ({:?}) is due and did not run", key, then);
                         }
                     }
                     _ => {}
                 }
-                proptest::prop_assert_eq!(reactor.len(), live.len());
+                prop_assert_eq!(reactor.len(), live.len());
             }
         }
     }
