@@ -196,7 +196,7 @@ fn every_builtin_is_classified() {
 }
 
 #[test]
-fn reset_on_accept_is_a_reset_at_connect_or_before_the_response() {
+fn reset_on_accept_is_a_reset_before_any_response_byte() {
     // The RST races the probe's connect check: usually the connect itself
     // reports it (nothing was sent), sometimes the request's write or the
     // first read does.
