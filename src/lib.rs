@@ -6,6 +6,7 @@
 //! [`interp`] (what a script does, without I/O) and [`server`] (the event
 //! loop that carries it out on real sockets).
 
+pub mod end;
 pub mod http;
 pub mod interp;
 pub mod log;
@@ -16,4 +17,5 @@ pub mod scenario;
 pub mod server;
 pub mod signals;
 pub mod sock;
+pub mod stream;
 pub mod timers;

@@ -3,18 +3,31 @@
 //! A [`Reactor`] owns one `mio::Poll`, a timerfd for deadlines, and a slot
 //! table of sessions (server connections or probe connections). Each turn
 //! it arms the timerfd for the earliest deadline, polls, and hands every
-//! event to its session; then it fires the deadlines that came due. A
+//! event to its session; then it runs the sessions whose time came. A
 //! session answers [`Flow::Closed`] when it is done: its slot is freed and
 //! the session handed back, so a probe can read its result.
 //!
-//! Tokens and timer keys at the top of the range are the owner's (a
-//! listener, a retry timer), except the very last, the reactor's own;
-//! [`Reactor::poll`] returns them untouched.
+//! Every wake-up is typed. A session may own two sockets, one per [`Side`]
+//! (the proxy's client and upstream connections): an event names the
+//! session and the side. The owner's own sources (the listener, the stop
+//! signals) are [`Source`]s and its timers are [`Alarm`]s; how they are
+//! packed into mio tokens and timer keys is this module's business alone.
+//! A session says when it wants to run next with [`PollAt`] (smoltcp's
+//! habit): at once (it gave way to others and has more to do), at an
+//! instant, or not until an event.
+//!
+//! Time is passed in, never read here: `now` is the instant the owner took
+//! after the poll, so a test can drive the reactor through hours in
+//! microseconds. What a session needs besides its socket (the server's log
+//! and the turn's time; nothing for the probe, which reads the clock itself
+//! because it measures) is its [`Session::Context`], lent by the owner.
 //!
 //! A session has at most one deadline queued that is still its own: one
 //! that moves later (each request on a keep-alive connection) is queued
-//! again only when the old one comes, and the stale entries closed sessions
-//! leave behind are swept out once they outnumber the live ones.
+//! again only when the old one comes, and stale entries (closed sessions',
+//! or a deadline that moved earlier and back) are swept out once they
+//! outnumber the live sessions, so the queue's memory follows what is live
+//! however many requests a connection serves.
 //!
 //! Memory follows the sessions held now, not the most ever held: free keys
 //! are handed out lowest first, so live sessions gather at the front of the
@@ -28,81 +41,182 @@ use std::io;
 use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
-use mio::event::Event;
+use mio::event::{Event, Source as MioSource};
 use mio::unix::SourceFd;
-use mio::{Events, Interest, Poll, Registry, Token};
+use mio::{Events, Interest, Poll, Token};
 
-use crate::log::Log;
 use crate::timers::{TimerFd, Timers};
 
-/// Tokens and timer keys from here up are not sessions.
-pub const FIRST_OWNER_TOKEN: usize = usize::MAX - 16;
-const TIMER: Token = Token(usize::MAX);
-/// The reactor's own timer key: give freed memory back.
-const GIVE_BACK: usize = usize::MAX;
 /// A table of up to this many slots is never shrunk, so a server of a few
 /// connections at a time does not free and regrow it.
 const MIN_SLOTS: usize = 64;
 /// Queued deadlines are swept once they are more than twice the sessions
-/// plus this many, so that a few sessions do not sweep on every close.
+/// plus this many, so that a few sessions do not sweep on every change.
 const SWEEP_SLACK: usize = 64;
 /// Freed memory goes back this long after a session closed: at most once a
 /// second, not on every close, because a trim walks the whole heap.
 const GIVE_BACK_AFTER: Duration = Duration::from_secs(1);
 
+/// Whether a session goes on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Flow {
+    /// Still running: keep it and ask [`Session::poll_at`].
     Open,
+    /// Done: its sockets are closed; free the slot and hand it back.
     Closed,
 }
 
-/// One connection driven by the reactor.
-pub trait Session {
-    /// Readiness changed on the session's socket.
-    fn on_event(&mut self, event: &Event, now: Instant, log: &mut Log) -> Flow;
-    /// The session's deadline came.
-    fn on_timer(&mut self, now: Instant, log: &mut Log) -> Flow;
-    /// When the session wants `on_timer`, if it does.
-    fn deadline(&self) -> Option<Instant>;
+/// When a session wants to run next without an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PollAt {
+    /// At the next turn, after a poll that does not wait: it gave way to
+    /// the others with work left.
+    Now,
+    /// Once this instant has come.
+    At(Instant),
+    /// Only when an event comes.
+    Idle,
 }
 
-/// A session and the earliest deadline the timer queue holds for it.
+/// Which of a session's sockets an event is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// The connection towards a client: the one `serve` accepted.
+    Downstream,
+    /// The connection towards a server: the probe's, or a proxy's upstream.
+    Upstream,
+}
+
+/// The owner's own sockets and descriptors, polled beside the sessions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// The listening socket: connections wait to be accepted.
+    Listener,
+    /// The stop signals' descriptor.
+    Signals,
+}
+
+/// The owner's own timers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Alarm {
+    /// Accepting paused after an error; try again.
+    AcceptRetry,
+    /// The next paced probe may start.
+    Pacer,
+}
+
+/// What a queued deadline wakes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum TimerKey {
+    Session(usize),
+    Owner(Alarm),
+    /// The reactor's own: give freed memory back.
+    GiveBack,
+}
+
+/// What a mio token stands for. Sessions take the low tokens, two per
+/// key (one per side); the reactor's timerfd and the owner's sources take
+/// the top few.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wake {
+    Session(usize, Side),
+    Owner(Source),
+    Timer,
+}
+
+impl Wake {
+    fn token(self) -> Token {
+        Token(match self {
+            Wake::Session(key, Side::Downstream) => key * 2,
+            Wake::Session(key, Side::Upstream) => key * 2 + 1,
+            Wake::Timer => usize::MAX,
+            Wake::Owner(Source::Listener) => usize::MAX - 1,
+            Wake::Owner(Source::Signals) => usize::MAX - 2,
+        })
+    }
+
+    fn of(token: Token) -> Wake {
+        match token.0 {
+            usize::MAX => Wake::Timer,
+            n if n == usize::MAX - 1 => Wake::Owner(Source::Listener),
+            n if n == usize::MAX - 2 => Wake::Owner(Source::Signals),
+            n if n % 2 == 0 => Wake::Session(n / 2, Side::Downstream),
+            n => Wake::Session(n / 2, Side::Upstream),
+        }
+    }
+}
+
+/// One connection (or pair of connections) driven by the reactor.
+pub trait Session {
+    /// What the owner lends every call: the server's log and the time of
+    /// the turn; nothing for a session that needs neither.
+    type Context<'c>;
+    /// Readiness changed on the session's socket on `side`.
+    fn on_event(&mut self, side: Side, event: &Event, cx: &mut Self::Context<'_>) -> Flow;
+    /// The time the session asked for ([`Session::poll_at`]) came.
+    fn on_wake(&mut self, cx: &mut Self::Context<'_>) -> Flow;
+    /// When the session wants `on_wake`.
+    fn poll_at(&self) -> PollAt;
+}
+
+/// A session and what the reactor has queued for it.
 /// While the session wants a deadline, one is queued at or before it:
 /// when that entry comes due, the session's deadline is looked up again.
 struct Slot<S> {
     session: S,
     scheduled: Option<Instant>,
+    /// It is in the `again` list (it asked for [`PollAt::Now`]).
+    again: bool,
+}
+
+/// What an event was for, once the reactor handled it.
+pub enum Dispatched<S> {
+    /// A session's; it is still open (or the event was stale).
+    Handled,
+    /// A session's, and the session closed.
+    Closed(S),
+    /// One of the owner's sources is ready.
+    Owner(Source),
 }
 
 /// What `fire_timers` found due.
 pub enum Fired<S> {
-    /// A session closed in its `on_timer`.
+    /// A session closed in its `on_wake`.
     Closed(S),
-    /// An owner's timer key (see [`Reactor::schedule`]).
-    Owner(usize),
+    /// An owner's alarm (see [`Reactor::schedule`]).
+    Owner(Alarm),
 }
 
+/// The poll, the deadlines and the sessions of one event loop.
 pub struct Reactor<S> {
     poll: Poll,
     timerfd: TimerFd,
-    timers: Timers,
+    timers: Timers<TimerKey>,
     slots: Vec<Option<Slot<S>>>,
     /// Empty slots below the end of the table; the lowest is used first.
     free: BTreeSet<usize>,
     /// The key `vacant_key` handed out and `insert` has not filled yet.
     reserved: Option<usize>,
+    /// Sessions that asked to run again at the next turn.
+    again: Vec<usize>,
+    /// The `again` list being run (kept to reuse its memory).
+    running: Vec<usize>,
     /// Entries due in the current `fire_timers` pass (kept to reuse its memory).
-    due: Vec<(Instant, usize)>,
+    due: Vec<(Instant, TimerKey)>,
     /// When freed memory goes back, if sessions closed since it last did.
     give_back_at: Option<Instant>,
 }
 
 impl<S: Session> Reactor<S> {
+    /// An empty reactor with its timerfd registered.
     pub fn new() -> io::Result<Reactor<S>> {
         let poll = Poll::new()?;
         let timerfd = TimerFd::new()?;
-        poll.registry()
-            .register(&mut SourceFd(&timerfd.as_raw_fd()), TIMER, Interest::READABLE)?;
+        poll.registry().register(
+            &mut SourceFd(&timerfd.as_raw_fd()),
+            Wake::Timer.token(),
+            Interest::READABLE,
+        )?;
         Ok(Reactor {
             poll,
             timerfd,
@@ -110,25 +224,42 @@ impl<S: Session> Reactor<S> {
             slots: Vec::new(),
             free: BTreeSet::new(),
             reserved: None,
+            again: Vec::new(),
+            running: Vec::new(),
             due: Vec::new(),
             give_back_at: None,
         })
     }
 
-    pub fn registry(&self) -> &Registry {
-        self.poll.registry()
-    }
-
+    /// Sessions held.
     pub fn len(&self) -> usize {
         self.slots.len() - self.free.len() - usize::from(self.reserved.is_some())
     }
 
+    /// Whether no session is held.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
-    /// The key (and token) the next inserted session will have; register
-    /// its socket with `Token(key)` before `insert`.
+    /// Poll one of the owner's sources.
+    pub fn register_owner(&self, source: &mut impl MioSource, which: Source) -> io::Result<()> {
+        self.poll
+            .registry()
+            .register(source, Wake::Owner(which).token(), Interest::READABLE)
+    }
+
+    /// Poll the socket on `side` of the session `key` (from `vacant_key`,
+    /// or of a session already inserted) for reading and writing.
+    pub fn register(&self, key: usize, side: Side, socket: &mut impl MioSource) -> io::Result<()> {
+        self.poll.registry().register(
+            socket,
+            Wake::Session(key, side).token(),
+            Interest::READABLE | Interest::WRITABLE,
+        )
+    }
+
+    /// The key the next inserted session will have; register its socket
+    /// with it before `insert`.
     /// It stays reserved until `insert`, so a failed registration loses
     /// nothing: the next call hands out the same key.
     pub fn vacant_key(&mut self) -> usize {
@@ -144,50 +275,77 @@ impl<S: Session> Reactor<S> {
     }
 
     /// Put `session` in the slot `vacant_key` gave, and run `start` on it.
-    pub fn insert(&mut self, key: usize, session: S, start: impl FnOnce(&mut S) -> Flow) -> Option<S> {
+    /// Returns the session if it closed at once.
+    pub fn insert(&mut self, key: usize, session: S, now: Instant, start: impl FnOnce(&mut S) -> Flow) -> Option<S> {
         debug_assert_eq!(self.reserved, Some(key), "insert needs the key from vacant_key");
         self.reserved = None;
         self.slots[key] = Some(Slot {
             session,
             scheduled: None,
+            again: false,
         });
-        self.run(key, start)
+        self.run(key, now, start)
     }
 
-    /// Wake an owner's key at `at`; `poll` reports it via `fire_timers`.
-    pub fn schedule(&mut self, at: Instant, owner_key: usize) {
-        self.timers.schedule(at, owner_key);
+    /// Wake the owner's `alarm` at `at`; `fire_timers` reports it.
+    pub fn schedule(&mut self, at: Instant, alarm: Alarm) {
+        self.timers.schedule(at, TimerKey::Owner(alarm));
     }
 
-    /// Wait for readiness or the next deadline.
+    /// Wait for readiness or the next deadline; with sessions waiting to
+    /// run again, only look at what is ready and do not wait.
     pub fn poll(&mut self, events: &mut Events) -> io::Result<()> {
-        self.timerfd.arm(self.timers.next_deadline())?;
-        match self.poll.poll(events, None) {
+        let timeout = if self.again.is_empty() {
+            self.timerfd.arm(self.timers.next_deadline())?;
+            None
+        } else {
+            Some(Duration::ZERO)
+        };
+        match self.poll.poll(events, timeout) {
             Err(e) if e.kind() != io::ErrorKind::Interrupted => return Err(e),
             _ => {}
         }
-        if events.iter().any(|e| e.token() == TIMER) {
+        if events.iter().any(|e| Wake::of(e.token()) == Wake::Timer) {
             self.timerfd.acknowledge();
         }
         Ok(())
     }
 
-    /// Hand `event` to its session. Returns the session if it closed;
-    /// events for owner tokens, the timer, or freed slots are ignored.
-    pub fn dispatch(&mut self, event: &Event, now: Instant, log: &mut Log) -> Option<S> {
-        let key = event.token().0;
-        if key >= FIRST_OWNER_TOKEN {
-            return None;
+    /// Hand `event` to its session, or name the owner's source it is for.
+    /// Events for the timer or for freed slots are stale and ignored.
+    pub fn dispatch(&mut self, event: &Event, now: Instant, cx: &mut S::Context<'_>) -> Dispatched<S> {
+        match Wake::of(event.token()) {
+            Wake::Owner(source) => Dispatched::Owner(source),
+            Wake::Timer => Dispatched::Handled,
+            Wake::Session(key, side) => match self.run(key, now, |s| s.on_event(side, event, cx)) {
+                Some(closed) => Dispatched::Closed(closed),
+                None => Dispatched::Handled,
+            },
         }
-        self.run(key, |s| s.on_event(event, now, log))
     }
 
-    /// Run the sessions whose deadline has come, and report owner keys.
+    /// Run the sessions that asked to run again, then those whose deadline
+    /// has come, and report the owner's alarms.
     ///
     /// Only what was due when the pass began runs in it: a session that
-    /// yields asks for an immediate deadline, which must wait for the next
-    /// turn (after a poll), or that session would run here forever.
-    pub fn fire_timers(&mut self, now: Instant, log: &mut Log, fired: &mut Vec<Fired<S>>) {
+    /// gives way asks for [`PollAt::Now`], which waits for the next turn
+    /// (after a poll), or that session would run here forever.
+    pub fn fire_timers(&mut self, now: Instant, cx: &mut S::Context<'_>, fired: &mut Vec<Fired<S>>) {
+        std::mem::swap(&mut self.again, &mut self.running);
+        for i in 0..self.running.len() {
+            let key = self.running[i];
+            // A closed session's key may have been reused by one that did
+            // not ask: the flag says whether the slot's session did.
+            match self.slots.get_mut(key) {
+                Some(Some(slot)) if slot.again => slot.again = false,
+                _ => continue,
+            }
+            if let Some(closed) = self.run(key, now, |s| s.on_wake(cx)) {
+                fired.push(Fired::Closed(closed));
+            }
+        }
+        self.running.clear();
+
         self.due.clear();
         while let Some(entry) = self.timers.pop_due(now) {
             self.due.push(entry);
@@ -195,16 +353,19 @@ impl<S: Session> Reactor<S> {
         let mut give_back = false;
         for i in 0..self.due.len() {
             let (at, key) = self.due[i];
-            if key == GIVE_BACK {
-                // A session closing later in this pass queues the next one.
-                self.give_back_at = None;
-                give_back = true;
-                continue;
-            }
-            if key >= FIRST_OWNER_TOKEN {
-                fired.push(Fired::Owner(key));
-                continue;
-            }
+            let key = match key {
+                TimerKey::GiveBack => {
+                    // A session closing later in this pass queues the next one.
+                    self.give_back_at = None;
+                    give_back = true;
+                    continue;
+                }
+                TimerKey::Owner(alarm) => {
+                    fired.push(Fired::Owner(alarm));
+                    continue;
+                }
+                TimerKey::Session(key) => key,
+            };
             let Some(Some(slot)) = self.slots.get_mut(key) else {
                 continue;
             };
@@ -215,20 +376,21 @@ impl<S: Session> Reactor<S> {
                 continue;
             }
             slot.scheduled = None;
-            match slot.session.deadline() {
-                Some(deadline) if deadline <= now => {
-                    if let Some(closed) = self.run(key, |s| s.on_timer(now, log)) {
+            match slot.session.poll_at() {
+                PollAt::At(deadline) if deadline <= now => {
+                    if let Some(closed) = self.run(key, now, |s| s.on_wake(cx)) {
                         fired.push(Fired::Closed(closed));
                     }
                 }
                 // It moved later meanwhile (a keep-alive connection read a
                 // request): queue it again, once per deadline that came, not
                 // once per request.
-                Some(deadline) => {
-                    self.timers.schedule(deadline, key);
+                PollAt::At(deadline) => {
+                    self.timers.schedule(deadline, TimerKey::Session(key));
                     slot.scheduled = Some(deadline);
                 }
-                None => {}
+                // Already in the `again` list, or waiting for an event.
+                PollAt::Now | PollAt::Idle => {}
             }
         }
         // After the pass: giving memory back frees the list it walks.
@@ -239,13 +401,13 @@ impl<S: Session> Reactor<S> {
 
     /// Remove every session `keep` rejects, and hand them back (their
     /// sockets close when they are dropped).
-    pub fn remove_unless(&mut self, mut keep: impl FnMut(&S) -> bool) -> Vec<S> {
+    pub fn remove_unless(&mut self, now: Instant, mut keep: impl FnMut(&S) -> bool) -> Vec<S> {
         let mut removed = Vec::new();
         // Freeing a slot may cut the table short: check the length each time.
         let mut key = 0;
         while key < self.slots.len() {
             let rejected = self.slots[key].as_ref().is_some_and(|slot| !keep(&slot.session));
-            if rejected && let Some(session) = self.free_slot(key) {
+            if rejected && let Some(session) = self.free_slot(key, now) {
                 removed.push(session);
             }
             key += 1;
@@ -253,34 +415,43 @@ impl<S: Session> Reactor<S> {
         removed
     }
 
-    /// Run `f` on a session, then free its slot if it closed, or make sure
-    /// its deadline is queued if it did not.
-    fn run(&mut self, key: usize, f: impl FnOnce(&mut S) -> Flow) -> Option<S> {
+    /// Run `f` on a session, then free its slot if it closed, or queue
+    /// what it asks for next if it did not.
+    fn run(&mut self, key: usize, now: Instant, f: impl FnOnce(&mut S) -> Flow) -> Option<S> {
         let slot = self.slots.get_mut(key)?.as_mut()?;
         if f(&mut slot.session) == Flow::Closed {
-            return self.free_slot(key);
+            return self.free_slot(key, now);
         }
-        // An entry at or before the deadline is enough (see `Slot`): a
-        // deadline that only moves later costs no push.
-        if let Some(at) = slot.session.deadline()
-            && slot.scheduled.is_none_or(|queued| at < queued)
-        {
-            self.timers.schedule(at, key);
-            slot.scheduled = Some(at);
+        match slot.session.poll_at() {
+            PollAt::Now if !slot.again => {
+                slot.again = true;
+                self.again.push(key);
+            }
+            // An entry at or before the deadline is enough (see `Slot`): a
+            // deadline that only moves later costs no push.
+            PollAt::At(at) if slot.scheduled.is_none_or(|queued| at < queued) => {
+                self.timers.schedule(at, TimerKey::Session(key));
+                slot.scheduled = Some(at);
+                // The entry it replaces is now stale: a connection whose
+                // deadline moves earlier on every request must not pile
+                // them up until it closes.
+                self.sweep_timers();
+            }
+            _ => {}
         }
         None
     }
 
-    /// Take a session out of its slot and free the slot. The socket is
-    /// dropped with the session, which removes it from epoll.
-    fn free_slot(&mut self, key: usize) -> Option<S> {
+    /// Take a session out of its slot and free the slot. The sockets are
+    /// dropped with the session, which removes them from epoll.
+    fn free_slot(&mut self, key: usize, now: Instant) -> Option<S> {
         let closed = self.slots.get_mut(key)?.take().map(|slot| slot.session);
         self.free.insert(key);
         self.release_tail();
         self.sweep_timers();
         if self.give_back_at.is_none() {
-            let at = Instant::now() + GIVE_BACK_AFTER;
-            self.timers.schedule(at, GIVE_BACK);
+            let at = now + GIVE_BACK_AFTER;
+            self.timers.schedule(at, TimerKey::GiveBack);
             self.give_back_at = Some(at);
         }
         closed
@@ -308,23 +479,26 @@ impl<S: Session> Reactor<S> {
     }
 
     /// Drop queued deadlines no live session holds, once they are most of
-    /// the queue (closed sessions leave theirs behind). A sweep keeps at
-    /// most half of the queue, so it costs O(1) per entry over time.
+    /// the queue. A sweep keeps at most half of the queue, so it costs
+    /// O(1) per entry over time.
     fn sweep_timers(&mut self) {
         if self.timers.len() <= 2 * (self.len() + SWEEP_SLACK) {
             return;
         }
         let slots = &self.slots;
-        self.timers.retain(|at, key| {
-            let holds = |slot: &Option<Slot<S>>| slot.as_ref().is_some_and(|s| s.scheduled == Some(at));
-            key >= FIRST_OWNER_TOKEN || slots.get(key).is_some_and(holds)
+        self.timers.retain(|at, key| match key {
+            TimerKey::Session(key) => slots
+                .get(key)
+                .is_some_and(|slot| slot.as_ref().is_some_and(|s| s.scheduled == Some(at))),
+            TimerKey::Owner(_) | TimerKey::GiveBack => true,
         });
     }
 
     /// Sessions closed: return what they used.
     fn give_back_memory(&mut self) {
-        // A burst of deadlines due at once may have made this list long.
+        // A burst of deadlines due at once may have made these lists long.
         self.due = Vec::new();
+        self.running = Vec::new();
         // glibc keeps freed memory for reuse, even whole pages in the middle
         // of the heap; malloc_trim hands free pages back to the kernel.
         #[cfg(target_env = "gnu")]
@@ -345,7 +519,6 @@ mod tests {
     use proptest::sample::Index;
 
     use super::*;
-    use crate::log::Format;
 
     type Handle<T> = Rc<Cell<T>>;
 
@@ -370,10 +543,13 @@ mod tests {
     }
 
     impl Session for Scripted {
-        fn on_event(&mut self, _: &Event, _: Instant, _: &mut Log) -> Flow {
+        /// The turn's time, as the server's context carries it.
+        type Context<'c> = Instant;
+        fn on_event(&mut self, _: Side, _: &Event, _: &mut Instant) -> Flow {
             Flow::Open
         }
-        fn on_timer(&mut self, now: Instant, _: &mut Log) -> Flow {
+        fn on_wake(&mut self, now: &mut Instant) -> Flow {
+            let now = *now;
             self.calls.borrow_mut().push((self.key, now, self.deadline.get()));
             match self.then {
                 Then::Clear => self.deadline.set(None),
@@ -382,8 +558,8 @@ mod tests {
             }
             Flow::Open
         }
-        fn deadline(&self) -> Option<Instant> {
-            self.deadline.get()
+        fn poll_at(&self) -> PollAt {
+            self.deadline.get().map_or(PollAt::Idle, PollAt::At)
         }
     }
 
@@ -402,12 +578,8 @@ mod tests {
             then,
             calls: calls.clone(),
         };
-        reactor.insert(key, session, |_| Flow::Open);
+        reactor.insert(key, session, Instant::now(), |_| Flow::Open);
         (key, deadline)
-    }
-
-    fn quiet() -> Log {
-        Log::new(Format::Text, true)
     }
 
     #[test]
@@ -419,13 +591,13 @@ mod tests {
             add(&mut reactor, Some(far), Then::Clear, &calls);
         }
         assert_eq!(reactor.timers.len(), 1000);
-        reactor.run(7, |_| Flow::Closed);
-        reactor.run(3, |_| Flow::Closed);
+        reactor.run(7, Instant::now(), |_| Flow::Closed);
+        reactor.run(3, Instant::now(), |_| Flow::Closed);
         assert_eq!(reactor.vacant_key(), 3);
         add(&mut reactor, None, Then::Clear, &calls);
         // Close the rest in a scattered order.
         for i in 0..1000 {
-            reactor.run(i * 7919 % 1000, |_| Flow::Closed);
+            reactor.run(i * 7919 % 1000, Instant::now(), |_| Flow::Closed);
         }
         assert!(reactor.is_empty());
         assert_eq!((reactor.slots.len(), reactor.free.len()), (0, 0));
@@ -435,7 +607,7 @@ mod tests {
         // Freed memory goes back a second later; the owner hears nothing of it.
         let mut fired = Vec::new();
         let later = Instant::now() + GIVE_BACK_AFTER;
-        reactor.fire_timers(later, &mut quiet(), &mut fired);
+        reactor.fire_timers(later, &mut later.clone(), &mut fired);
         assert!(fired.is_empty() && reactor.give_back_at.is_none());
     }
 
@@ -447,12 +619,13 @@ mod tests {
         let t0 = Instant::now();
         // A closed session queues the give-back a second later...
         let (closing, _) = add(&mut reactor, None, Then::Clear, &calls);
-        reactor.run(closing, |_| Flow::Closed);
+        reactor.run(closing, Instant::now(), |_| Flow::Closed);
         // ...and a live one is due just after it: a loaded machine polls
         // late and finds both due in one pass.
         let due = t0 + GIVE_BACK_AFTER + Duration::from_millis(5);
         add(&mut reactor, Some(due), Then::Close, &calls);
-        reactor.fire_timers(t0 + 2 * GIVE_BACK_AFTER, &mut quiet(), &mut fired);
+        let late = t0 + 2 * GIVE_BACK_AFTER;
+        reactor.fire_timers(late, &mut late.clone(), &mut fired);
         assert_eq!((calls.borrow().len(), fired.len()), (1, 1));
         // It closed after the give-back: the next one is queued for it.
         assert!(reactor.give_back_at.is_some());
@@ -461,7 +634,6 @@ mod tests {
     #[test]
     fn a_deadline_that_moves_later_is_queued_once_and_again_when_it_comes() {
         let mut reactor = Reactor::new().unwrap();
-        let mut log = quiet();
         let calls = Calls::default();
         let timer_calls = || calls.borrow().len();
         let mut fired = Vec::new();
@@ -471,24 +643,109 @@ mod tests {
         // Like a keep-alive connection reading request after request.
         for n in 11..100 {
             deadline.set(Some(ms(n)));
-            reactor.run(key, |_| Flow::Open);
+            reactor.run(key, Instant::now(), |_| Flow::Open);
         }
         assert_eq!(reactor.timers.len(), 1);
         // The entry for 10 ms comes: not due yet, queued again for 99 ms.
-        reactor.fire_timers(ms(50), &mut log, &mut fired);
+        reactor.fire_timers(ms(50), &mut ms(50), &mut fired);
         assert_eq!((timer_calls(), reactor.timers.next_deadline()), (0, Some(ms(99))));
         // An earlier deadline is queued at once; the later entry goes stale.
         deadline.set(Some(ms(60)));
-        reactor.run(key, |_| Flow::Open);
-        reactor.fire_timers(ms(70), &mut log, &mut fired);
+        reactor.run(key, Instant::now(), |_| Flow::Open);
+        reactor.fire_timers(ms(70), &mut ms(70), &mut fired);
         assert_eq!(timer_calls(), 1);
         deadline.set(Some(ms(200)));
-        reactor.run(key, |_| Flow::Open);
-        reactor.fire_timers(ms(150), &mut log, &mut fired);
+        reactor.run(key, Instant::now(), |_| Flow::Open);
+        reactor.fire_timers(ms(150), &mut ms(150), &mut fired);
         assert_eq!(timer_calls(), 1, "the stale 99 ms entry must not fire");
-        reactor.fire_timers(ms(200), &mut log, &mut fired);
+        reactor.fire_timers(ms(200), &mut ms(200), &mut fired);
         assert_eq!(timer_calls(), 2);
         assert!(fired.is_empty());
+    }
+
+    #[test]
+    fn tokens_name_the_session_side_or_source_they_were_made_for() {
+        for wake in [
+            Wake::Session(0, Side::Downstream),
+            Wake::Session(0, Side::Upstream),
+            Wake::Session(12345, Side::Upstream),
+            Wake::Owner(Source::Listener),
+            Wake::Owner(Source::Signals),
+            Wake::Timer,
+        ] {
+            assert_eq!(Wake::of(wake.token()), wake);
+        }
+    }
+
+    /// A session that asks to run again at once, a number of times.
+    struct Eager {
+        left: u32,
+        runs: Rc<Cell<u32>>,
+    }
+
+    impl Session for Eager {
+        type Context<'c> = ();
+        fn on_event(&mut self, _: Side, _: &Event, _: &mut ()) -> Flow {
+            Flow::Open
+        }
+        fn on_wake(&mut self, _: &mut ()) -> Flow {
+            self.runs.set(self.runs.get() + 1);
+            self.left -= 1;
+            if self.left == 0 { Flow::Closed } else { Flow::Open }
+        }
+        fn poll_at(&self) -> PollAt {
+            PollAt::Now
+        }
+    }
+
+    #[test]
+    fn a_session_that_asks_again_now_runs_once_per_turn_without_a_timer() {
+        let mut reactor = Reactor::new().unwrap();
+        let runs = Rc::new(Cell::new(0));
+        let key = reactor.vacant_key();
+        let now = Instant::now();
+        let session = Eager {
+            left: 3,
+            runs: runs.clone(),
+        };
+        assert!(reactor.insert(key, session, now, |_| Flow::Open).is_none());
+        assert!(reactor.timers.is_empty(), "\"again now\" is not a deadline");
+        let mut fired = Vec::new();
+        for turn in 1..=3 {
+            // The poll does not wait while a session wants to go on.
+            let mut events = Events::with_capacity(8);
+            let started = std::time::Instant::now();
+            reactor.poll(&mut events).unwrap();
+            assert!(started.elapsed() < Duration::from_millis(500));
+            reactor.fire_timers(now, &mut (), &mut fired);
+            assert_eq!(runs.get(), turn, "one run per turn");
+        }
+        assert!(matches!(fired.as_slice(), [Fired::Closed(_)]));
+        assert!(reactor.is_empty() && reactor.again.is_empty());
+    }
+
+    #[test]
+    fn a_deadline_that_moves_earlier_on_every_request_does_not_pile_up_entries() {
+        // One keep-alive connection: `read request within 1h` then `sleep
+        // 1us` per request leaves the hour-long entry behind each time.
+        let mut reactor = Reactor::new().unwrap();
+        let calls = Calls::default();
+        let t0 = Instant::now();
+        let (key, deadline) = add(&mut reactor, None, Then::Clear, &calls);
+        let mut most = 0;
+        let mut fired = Vec::new();
+        for request in 0..100_000u64 {
+            let now = t0 + Duration::from_micros(10 * request);
+            deadline.set(Some(now + Duration::from_secs(3600)));
+            reactor.run(key, now, |_| Flow::Open);
+            deadline.set(Some(now + Duration::from_micros(1)));
+            reactor.run(key, now, |_| Flow::Open);
+            let slept = now + Duration::from_micros(1);
+            reactor.fire_timers(slept, &mut slept.clone(), &mut fired);
+            most = most.max(reactor.timers.len());
+        }
+        assert_eq!(calls.borrow().len(), 100_000);
+        assert!(most <= 2 * (1 + SWEEP_SLACK) + 1, "{most} entries for one session");
     }
 
     /// A step of the property below; times are ms after the test's clock.
@@ -522,8 +779,7 @@ mod tests {
         #[test]
         fn every_due_session_runs_and_none_early(ops in proptest::collection::vec(op(), 1..60)) {
             let mut reactor = Reactor::new().unwrap();
-            let mut log = quiet();
-            let calls = Calls::default();
+                let calls = Calls::default();
             let t0 = Instant::now();
             let mut clock = 0;
             let at = |clock: u64, ms: Option<u64>| ms.map(|ms| t0 + Duration::from_millis(clock + ms));
@@ -538,17 +794,17 @@ mod tests {
                     Op::Move(i, ms) if !live.is_empty() => {
                         let (key, deadline, _) = &live[i.index(live.len())];
                         deadline.set(at(clock, ms));
-                        reactor.run(*key, |_| Flow::Open);
+                        reactor.run(*key, Instant::now(), |_| Flow::Open);
                     }
                     Op::Close(i) if !live.is_empty() => {
                         let (key, ..) = live.remove(i.index(live.len()));
-                        prop_assert!(reactor.run(key, |_| Flow::Closed).is_some());
+                        prop_assert!(reactor.run(key, Instant::now(), |_| Flow::Closed).is_some());
                     }
                     Op::Advance(ms) => {
                         clock += ms;
                         let now = t0 + Duration::from_millis(clock);
                         let mut fired = Vec::new();
-                        reactor.fire_timers(now, &mut log, &mut fired);
+                        reactor.fire_timers(now, &mut now.clone(), &mut fired);
                         let pass: Vec<Call> = calls.borrow_mut().drain(..).collect();
                         for (key, called_at, deadline) in &pass {
                             prop_assert_eq!(*called_at, now);
@@ -559,7 +815,7 @@ mod tests {
                         for fire in fired {
                             match fire {
                                 Fired::Closed(session) => closed.push(session.key),
-                                Fired::Owner(key) => prop_assert!(false, "owner key {} fired", key),
+                                Fired::Owner(alarm) => prop_assert!(false, "owner alarm {:?} fired", alarm),
                             }
                         }
                         live.retain(|(key, ..)| !closed.contains(key));

@@ -1,16 +1,16 @@
 //! Socket options and queries the standard library does not offer.
 //!
-//! Abortive close is `SO_LINGER` 0 then close: the kernel sends RST and
-//! discards whatever it has not sent yet, which is why [`unsent_bytes`]
-//! exists: "write then reset" waits for it to reach 0 first. [`unread_bytes`]
+//! Abortive close ([`crate::stream::Stream::reset`]) is `SO_LINGER` 0 then
+//! close: the kernel sends RST and discards whatever it has not sent yet,
+//! which is why [`unsent_bytes`] exists: "write then reset" waits for it to
+//! reach 0 first. [`unread_bytes`]
 //! tells whether a plain close will be a FIN or, with unread input, an RST.
 
 use std::io;
 use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
-use std::time::Duration;
 
-use socket2::{Domain, Protocol, SockRef, Socket, Type};
+use socket2::{Domain, Protocol, Socket, Type};
 
 /// Pending connections the kernel may queue before `accept`.
 const BACKLOG: i32 = 1024;
@@ -48,13 +48,6 @@ fn int_ioctl(stream: &impl AsRawFd, request: libc::Ioctl) -> io::Result<usize> {
         return Err(io::Error::last_os_error());
     }
     Ok(value.max(0) as usize)
-}
-
-/// Close so that the peer gets RST, not FIN.
-pub fn reset(stream: mio::net::TcpStream) -> io::Result<()> {
-    SockRef::from(&stream).set_linger(Some(Duration::ZERO))?;
-    drop(stream);
-    Ok(())
 }
 
 /// Whether an accept error means "out of descriptors or memory": the

@@ -1,6 +1,6 @@
 //! Deadlines, and the timer that wakes the event loop for them.
 //!
-//! [`Timers`] is a min-heap of `(deadline, key)`. Entries are never removed
+//! [`Timers`] is a min-heap of `(deadline, key)`, whatever the key's type. Entries are never removed
 //! one by one: when one comes due, its owner is asked whether it still
 //! wants it, so a stale entry costs one comparison, and the owner sweeps
 //! out the stale ones in bulk ([`Timers::retain`]) when they outnumber the
@@ -16,32 +16,45 @@ use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
 
-#[derive(Debug, Default)]
-pub struct Timers {
-    heap: BinaryHeap<Reverse<(Instant, usize)>>,
+/// Deadlines with the key of whatever each one wakes.
+#[derive(Debug)]
+pub struct Timers<K> {
+    heap: BinaryHeap<Reverse<(Instant, K)>>,
 }
 
-impl Timers {
-    pub fn schedule(&mut self, at: Instant, key: usize) {
+impl<K: Ord> Default for Timers<K> {
+    fn default() -> Self {
+        Timers {
+            heap: BinaryHeap::new(),
+        }
+    }
+}
+
+impl<K: Ord + Copy> Timers<K> {
+    /// Queue `key` to come due at `at`.
+    pub fn schedule(&mut self, at: Instant, key: K) {
         self.heap.push(Reverse((at, key)));
     }
 
+    /// The earliest queued deadline.
     pub fn next_deadline(&self) -> Option<Instant> {
         self.heap.peek().map(|Reverse((at, _))| *at)
     }
 
     /// An entry due at `now`, earliest first.
-    pub fn pop_due(&mut self, now: Instant) -> Option<(Instant, usize)> {
+    pub fn pop_due(&mut self, now: Instant) -> Option<(Instant, K)> {
         match self.heap.peek() {
             Some(Reverse((at, _))) if *at <= now => self.heap.pop().map(|Reverse(entry)| entry),
             _ => None,
         }
     }
 
+    /// Entries queued, stale ones included.
     pub fn len(&self) -> usize {
         self.heap.len()
     }
 
+    /// Whether nothing is queued.
     pub fn is_empty(&self) -> bool {
         self.heap.is_empty()
     }
@@ -49,7 +62,7 @@ impl Timers {
     /// Keep only the entries `keep` says are still wanted, and give back
     /// the memory the heap no longer needs (it keeps room for twice what
     /// is left, so a sweep is not followed by a string of reallocations).
-    pub fn retain(&mut self, mut keep: impl FnMut(Instant, usize) -> bool) {
+    pub fn retain(&mut self, mut keep: impl FnMut(Instant, K) -> bool) {
         self.heap.retain(|Reverse((at, key))| keep(*at, *key));
         let room = (2 * self.heap.len()).max(MIN_ROOM);
         if self.heap.capacity() > 2 * room {
@@ -68,6 +81,7 @@ pub struct TimerFd {
 }
 
 impl TimerFd {
+    /// A disarmed timer.
     pub fn new() -> io::Result<TimerFd> {
         // SAFETY: timerfd_create takes no pointers; a non-negative result is
         // a new descriptor that nothing else owns.
@@ -141,7 +155,7 @@ mod tests {
     #[test]
     fn pops_in_deadline_order_only_when_due() {
         let t0 = Instant::now();
-        let mut timers = Timers::default();
+        let mut timers = Timers::<usize>::default();
         timers.schedule(t0 + Duration::from_millis(20), 2);
         timers.schedule(t0 + Duration::from_millis(10), 1);
         assert_eq!(timers.next_deadline(), Some(t0 + Duration::from_millis(10)));
@@ -155,7 +169,7 @@ mod tests {
     #[test]
     fn retain_drops_entries_and_gives_back_memory() {
         let t0 = Instant::now();
-        let mut timers = Timers::default();
+        let mut timers = Timers::<usize>::default();
         for key in 0..10_000 {
             timers.schedule(t0 + Duration::from_millis(key as u64), key);
         }

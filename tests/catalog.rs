@@ -18,7 +18,7 @@ fn mid_body_reset_sends_seed_bytes_then_rst() {
     let server = Server::start("mid-body-reset", &[]);
     let (received, end, _) = exchange(&server, GET, SHORT);
     assert_eq!(text(&received), text(SEED_002_BYTES));
-    assert_eq!(end, End::Reset);
+    assert_eq!(end, End::PeerRst);
     server.wait_for_log(&[r#""event":"end""#, r#""how":"rst""#, r#""bytes_out":68"#]);
 }
 
@@ -27,7 +27,7 @@ fn truncated_body_sends_seed_bytes_then_fin() {
     let server = Server::start("truncated-body", &[]);
     let (received, end, _) = exchange(&server, GET, SHORT);
     assert_eq!(received, SEED_002_BYTES);
-    assert_eq!(end, End::Eof);
+    assert_eq!(end, End::PeerFin);
 }
 
 #[test]
@@ -38,7 +38,7 @@ fn truncated_chunked_has_no_last_chunk() {
         text(&received),
         "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"
     );
-    assert_eq!(end, End::Eof);
+    assert_eq!(end, End::PeerFin);
 }
 
 #[test]
@@ -46,7 +46,7 @@ fn empty_reply_is_fin_without_bytes() {
     let server = Server::start("empty-reply", &[]);
     let (received, end, _) = exchange(&server, GET, SHORT);
     assert_eq!(received, b"");
-    assert_eq!(end, End::Eof);
+    assert_eq!(end, End::PeerFin);
     server.wait_for_log(&[r#""how":"fin""#]);
 }
 
@@ -58,7 +58,7 @@ fn reset_on_accept_is_rst_without_bytes() {
     match TcpStream::connect(server.addr) {
         Ok(mut stream) => {
             let (received, end) = read_to_end(&mut stream, SHORT);
-            assert_eq!((received.as_slice(), end), (&b""[..], End::Reset));
+            assert_eq!((received.as_slice(), end), (&b""[..], End::PeerRst));
         }
         Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset, "{e}"),
     }
@@ -69,13 +69,13 @@ fn reset_on_accept_is_rst_without_bytes() {
 fn reset_on_first_byte_waits_for_a_byte_then_resets() {
     let server = Server::start("reset-on-first-byte", &[]);
     let (received, end, _) = exchange(&server, GET, SHORT);
-    assert_eq!((received.as_slice(), end), (&b""[..], End::Reset));
+    assert_eq!((received.as_slice(), end), (&b""[..], End::PeerRst));
     // A client that sends nothing is reset after `wait`, not before.
     let server = Server::start("reset-on-first-byte", &["wait=80ms"]);
     let mut stream = server.connect();
     let started = std::time::Instant::now();
     let (received, end) = read_to_end(&mut stream, SHORT);
-    assert_eq!((received.as_slice(), end), (&b""[..], End::Reset));
+    assert_eq!((received.as_slice(), end), (&b""[..], End::PeerRst));
     assert!(
         started.elapsed() >= Duration::from_millis(70),
         "{:?}",
@@ -88,7 +88,7 @@ fn server_timeout_closes_after_the_delay_without_answering() {
     let server = Server::start("server-timeout", &["after=80ms"]);
     let (received, end, elapsed) = exchange(&server, GET, SHORT);
     assert_eq!(received, b"");
-    assert_eq!(end, End::Eof);
+    assert_eq!(end, End::PeerFin);
     assert!(elapsed >= Duration::from_millis(80), "{elapsed:?}");
     assert!(elapsed < Duration::from_millis(1000), "{elapsed:?}");
 }
@@ -98,7 +98,7 @@ fn server_timeout_reset_resets_after_the_delay() {
     let server = Server::start("server-timeout-reset", &["after=80ms"]);
     let (received, end, elapsed) = exchange(&server, GET, SHORT);
     assert_eq!(received, b"");
-    assert_eq!(end, End::Reset);
+    assert_eq!(end, End::PeerRst);
     assert!(elapsed >= Duration::from_millis(80), "{elapsed:?}");
     assert!(elapsed < Duration::from_millis(1000), "{elapsed:?}");
 }
@@ -112,7 +112,7 @@ fn keepalive_reset_answers_once_then_resets_the_reused_socket() {
     stream.write_all(GET).unwrap();
     let (received, end) = read_to_end(&mut stream, SHORT);
     assert_eq!(received, b"");
-    assert_eq!(end, End::Reset);
+    assert_eq!(end, End::PeerRst);
     server.wait_for_log(&[r#""how":"rst""#, r#""requests":2"#]);
 }
 
@@ -121,7 +121,7 @@ fn keepalive_idle_close_closes_an_idle_socket() {
     let server = Server::start("keepalive-idle-close", &["idle=80ms"]);
     let (received, end, elapsed) = exchange(&server, GET, SHORT);
     assert_eq!(received, HELLO_RESPONSE);
-    assert_eq!(end, End::Eof);
+    assert_eq!(end, End::PeerFin);
     assert!(elapsed >= Duration::from_millis(80), "{elapsed:?}");
 }
 
@@ -181,7 +181,7 @@ fn bad_request_gets_nodes_400_then_fin() {
     let server = Server::start("bad-request", &[]);
     let (received, end, _) = exchange(&server, b"NOT HTTP AT ALL\r\n\r\n", SHORT);
     assert_eq!(text(&received), "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
-    assert_eq!(end, End::Eof);
+    assert_eq!(end, End::PeerFin);
 }
 
 #[test]
@@ -195,7 +195,7 @@ fn bad_request_gets_nodes_431_for_a_huge_head() {
         text(&received),
         "HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n"
     );
-    assert_eq!(end, End::Eof);
+    assert_eq!(end, End::PeerFin);
 }
 
 #[test]
@@ -212,12 +212,12 @@ fn bad_request_custom_uses_the_scenarios_handlers() {
     let server = Server::start("bad-request-custom", &[]);
     let (received, end, _) = exchange(&server, b"NOT HTTP\r\n\r\n", SHORT);
     assert_eq!(text(&received), "HTTP/1.1 400 Bad Request\r\n\r\n");
-    assert_eq!(end, End::Eof);
+    assert_eq!(end, End::PeerFin);
     let mut request = b"GET / HTTP/1.1\r\nX-Big: ".to_vec();
     request.extend(std::iter::repeat_n(b'a', 20 * 1024));
     let (received, end, _) = exchange(&server, &request, SHORT);
     assert_eq!(received, b"");
-    assert_eq!(end, End::Reset);
+    assert_eq!(end, End::PeerRst);
 }
 
 #[test]
@@ -229,7 +229,7 @@ fn slow_body_drips_one_byte_per_interval() {
         "{}",
         text(&received)
     );
-    assert_eq!(end, End::Eof);
+    assert_eq!(end, End::PeerFin);
     assert!(elapsed >= Duration::from_millis(12 * 15), "{elapsed:?}");
     let writes = server
         .log()
@@ -261,7 +261,7 @@ fn end_close_sends_connection_close_and_fin() {
     let (received, end, _) = exchange(&server, GET, SHORT);
     assert!(text(&received).contains("Connection: close\r\n"));
     assert!(text(&received).ends_with("\r\n\r\ndone\n"));
-    assert_eq!(end, End::Eof);
+    assert_eq!(end, End::PeerFin);
 }
 
 #[test]
@@ -269,7 +269,7 @@ fn end_destroy_sends_a_whole_response_then_rst() {
     let server = Server::start("end-destroy", &[]);
     let (received, end, _) = exchange(&server, GET, SHORT);
     assert!(text(&received).ends_with("\r\n\r\ndone\n"));
-    assert_eq!(end, End::Reset);
+    assert_eq!(end, End::PeerRst);
 }
 
 #[test]

@@ -26,7 +26,7 @@ fn a_sleeping_connection_does_not_delay_another() {
     server.wait_for_log(&[r#""event":"sleep""#]);
     let (received, end, elapsed) = exchange(&server, GET, SHORT);
     assert!(text(&received).ends_with("fast"));
-    assert_eq!(end, End::Eof);
+    assert_eq!(end, End::PeerFin);
     assert!(elapsed < Duration::from_millis(500), "{elapsed:?}");
 }
 
@@ -43,7 +43,7 @@ fn a_large_write_to_a_slow_reader_does_not_block_another() {
     std::thread::sleep(Duration::from_millis(50));
     let (received, end, elapsed) = exchange(&server, GET, SHORT);
     assert!(text(&received).ends_with("fast"));
-    assert_eq!(end, End::Eof);
+    assert_eq!(end, End::PeerFin);
     assert!(elapsed < Duration::from_millis(500), "{elapsed:?}");
 }
 
@@ -57,7 +57,7 @@ fn reset_comes_after_every_written_byte() {
     let (received, end, _) = exchange(&server, GET, Duration::from_secs(10));
     assert_eq!(received.len(), size);
     assert!(received.iter().all(|&b| b == b'z'));
-    assert_eq!(end, End::Reset);
+    assert_eq!(end, End::PeerRst);
 }
 
 #[test]
@@ -85,7 +85,7 @@ fn a_client_that_half_closes_mid_sleep_still_gets_the_ending() {
     stream.write_all(GET).unwrap();
     stream.shutdown(std::net::Shutdown::Write).unwrap();
     let (received, end) = read_to_end(&mut stream, SHORT);
-    assert_eq!((received.as_slice(), end), (&b""[..], End::Reset));
+    assert_eq!((received.as_slice(), end), (&b""[..], End::PeerRst));
     server.wait_for_log(&[r#""event":"peer-half-close""#]);
 }
 
@@ -98,7 +98,7 @@ fn half_close_then_read_until_eof() {
     let server = Server::start(&path, &[]);
     let mut stream = server.connect();
     let (received, end) = read_to_end(&mut stream, SHORT);
-    assert_eq!((received.as_slice(), end), (&b"bye"[..], End::Eof));
+    assert_eq!((received.as_slice(), end), (&b"bye"[..], End::PeerFin));
     // Our half is still open: the server reads until we close it.
     stream.write_all(b"late data").unwrap();
     stream.shutdown(std::net::Shutdown::Write).unwrap();
@@ -117,7 +117,7 @@ fn data_and_fin_that_arrive_together_are_both_read() {
     stream.write_all(b"late data").unwrap();
     stream.shutdown(std::net::Shutdown::Write).unwrap();
     let (received, end) = read_to_end(&mut stream, SHORT);
-    assert_eq!((received.as_slice(), end), (&b"got it"[..], End::Eof));
+    assert_eq!((received.as_slice(), end), (&b"got it"[..], End::PeerFin));
     server.wait_for_log(&[r#""event":"eof""#, r#""bytes":9"#]);
 }
 
@@ -126,7 +126,7 @@ fn close_now_with_unread_input_is_logged_as_rst() {
     let path = scenario_file("close-now", "read head\nsleep 30ms\nclose now\n");
     let server = Server::start(&path, &[]);
     let (_, end, _) = exchange(&server, b"POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello", SHORT);
-    assert_eq!(end, End::Reset);
+    assert_eq!(end, End::PeerRst);
     server.wait_for_log(&[r#""how":"rst""#, r#""unread":5"#]);
 }
 
@@ -135,7 +135,7 @@ fn plain_close_drains_unread_input_and_sends_fin() {
     let path = scenario_file("close-drain", "read head\nsleep 30ms\nclose\n");
     let server = Server::start(&path, &[]);
     let (_, end, _) = exchange(&server, b"POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello", SHORT);
-    assert_eq!(end, End::Eof);
+    assert_eq!(end, End::PeerFin);
     server.wait_for_log(&[r#""how":"fin""#, r#""drained":5"#]);
 }
 
@@ -149,7 +149,7 @@ fn serves_on_ipv6_loopback() {
     assert!(server.addr.is_ipv6());
     let (received, end, _) = exchange(&server, GET, SHORT);
     assert!(received.ends_with(b"Hello,"));
-    assert_eq!(end, End::Reset);
+    assert_eq!(end, End::PeerRst);
 }
 
 fn libc_eaddrnotavail() -> i32 {
@@ -186,5 +186,5 @@ fn a_connection_that_never_waits_does_not_starve_another() {
     let _ = child.wait();
     drop(busy);
     assert!(text(&received).ends_with("fast"), "{}", text(&received));
-    assert_eq!(end, End::Eof);
+    assert_eq!(end, End::PeerFin);
 }

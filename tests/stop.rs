@@ -44,7 +44,7 @@ fn a_signal_stops_at_once_with_a_summary() {
         );
         // The connection left open ends cleanly when hangup exits.
         let (_, end) = read_to_end(&mut open, Duration::from_secs(2));
-        assert_eq!(end, End::Eof);
+        assert_eq!(end, End::PeerFin);
     }
 }
 
@@ -75,13 +75,13 @@ fn a_reset_still_sending_finishes_before_the_stop() {
     let mut buf = [0u8; 65536];
     let end = loop {
         match client.read(&mut buf) {
-            Ok(0) => break End::Eof,
+            Ok(0) => break End::PeerFin,
             Ok(n) => got += n,
-            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break End::Reset,
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break End::PeerRst,
             Err(e) => panic!("{e}"),
         }
     };
-    assert_eq!((got, end), (200 * 1024, End::Reset), "hangup {pid}");
+    assert_eq!((got, end), (200 * 1024, End::PeerRst), "hangup {pid}");
     let (code, log) = stopper.join().expect("stopper");
     assert_eq!(code, Some(0));
     assert!(

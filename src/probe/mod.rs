@@ -16,16 +16,12 @@ pub mod session;
 use std::io;
 use std::time::{Duration, Instant};
 
-use mio::{Events, Interest, Token};
+use mio::Events;
 
-use crate::log::{Format, Log};
-use crate::reactor::{FIRST_OWNER_TOKEN, Fired, Flow, Reactor};
+use crate::reactor::{Alarm, Dispatched, Fired, Reactor, Side};
 use outcome::ProbeReport;
 use request::Plan;
 use session::ProbeConn;
-
-/// The timer key that starts the next paced probe.
-const PACER: usize = FIRST_OWNER_TOKEN;
 
 /// How many probes, how many at once, and how far apart they start.
 #[derive(Debug, Clone, Copy)]
@@ -46,10 +42,12 @@ impl Load {
 
 /// Run `load.count` probes of `plan` and return their reports in the order
 /// they finished. Every probe ends by itself (each has `plan.timeout`).
+///
+/// Out of descriptors (EMFILE), a probe does not fail: it waits until one
+/// of those running ends and frees one, as `serve` waits to accept. Only
+/// when none is running is the shortage the probe's own result.
 pub fn run(plan: &Plan, load: Load) -> io::Result<Vec<ProbeReport>> {
     let mut reactor: Reactor<ProbeConn> = Reactor::new()?;
-    // The probe prints its own report; the reactor's log stays quiet.
-    let mut log = Log::new(Format::Text, true);
     let mut reports = Vec::with_capacity(load.count);
     let mut events = Events::with_capacity(1024);
     let mut fired = Vec::new();
@@ -62,14 +60,18 @@ pub fn run(plan: &Plan, load: Load) -> io::Result<Vec<ProbeReport>> {
             let due = first_start + load.interval * started as u32;
             if due > now {
                 if !pacer_armed {
-                    reactor.schedule(due, PACER);
+                    reactor.schedule(due, Alarm::Pacer);
                     pacer_armed = true;
                 }
                 break;
             }
-            started += 1;
-            if let Some(done) = start(&mut reactor, plan, now) {
-                reports.push(done.into_report());
+            match start(&mut reactor, plan, now) {
+                Started::Running => started += 1,
+                Started::Done(done) => {
+                    started += 1;
+                    reports.push(done.into_report());
+                }
+                Started::NoDescriptor => break,
             }
         }
         if reports.len() == load.count {
@@ -78,11 +80,11 @@ pub fn run(plan: &Plan, load: Load) -> io::Result<Vec<ProbeReport>> {
         reactor.poll(&mut events)?;
         let now = Instant::now();
         for event in events.iter() {
-            if let Some(done) = reactor.dispatch(event, now, &mut log) {
+            if let Dispatched::Closed(done) = reactor.dispatch(event, now, &mut ()) {
                 reports.push(done.into_report());
             }
         }
-        reactor.fire_timers(Instant::now(), &mut log, &mut fired);
+        reactor.fire_timers(Instant::now(), &mut (), &mut fired);
         for fire in fired.drain(..) {
             match fire {
                 Fired::Closed(done) => reports.push(done.into_report()),
@@ -93,23 +95,36 @@ pub fn run(plan: &Plan, load: Load) -> io::Result<Vec<ProbeReport>> {
     Ok(reports)
 }
 
-/// Start one probe; a probe that failed at once comes straight back.
-fn start<'p>(reactor: &mut Reactor<ProbeConn<'p>>, plan: &'p Plan, now: Instant) -> Option<ProbeConn<'p>> {
+/// What became of a probe's start.
+enum Started<'p> {
+    Running,
+    /// It failed at once (refused, say): its report is ready.
+    Done(Box<ProbeConn<'p>>),
+    /// No descriptor is free while other probes run: start it later.
+    NoDescriptor,
+}
+
+/// Start one probe.
+fn start<'p>(reactor: &mut Reactor<ProbeConn<'p>>, plan: &'p Plan, now: Instant) -> Started<'p> {
     let mut conn = ProbeConn::connect(plan, now);
     if conn.is_done() {
-        return Some(conn);
+        if conn.lacked_descriptor() && !reactor.is_empty() {
+            return Started::NoDescriptor;
+        }
+        return Started::Done(Box::new(conn));
     }
     let key = reactor.vacant_key();
-    let registered = match conn.stream_mut() {
-        Some(stream) => reactor
-            .registry()
-            .register(stream, Token(key), Interest::READABLE | Interest::WRITABLE),
+    let registered = match conn.socket_mut() {
+        Some(socket) => reactor.register(key, Side::Upstream, socket),
         None => Ok(()),
     };
     if let Err(e) = registered {
         conn.fail(&e, now);
-        return Some(conn);
+        return Started::Done(Box::new(conn));
     }
     // The connect completes with a writable event.
-    reactor.insert(key, conn, |_| Flow::Open)
+    match reactor.insert(key, conn, now, |_| crate::reactor::Flow::Open) {
+        Some(done) => Started::Done(Box::new(done)),
+        None => Started::Running,
+    }
 }

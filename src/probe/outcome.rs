@@ -12,6 +12,7 @@
 //! | `refused` | the connection was refused |
 //! | `error` | anything else: another socket error, or bytes that are not HTTP |
 
+use crate::end::End;
 use crate::probe::response::{Framing, Head};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,31 +80,6 @@ impl Phase {
     }
 }
 
-/// How the connection stood when the request's story ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Ended {
-    /// Still open: the probe closed it (after `--linger`).
-    Open,
-    Fin,
-    Rst,
-    Timeout,
-    Refused,
-    Error(String),
-}
-
-impl Ended {
-    pub fn name(&self) -> &'static str {
-        match self {
-            Ended::Open => "open",
-            Ended::Fin => "fin",
-            Ended::Rst => "rst",
-            Ended::Timeout => "timeout",
-            Ended::Refused => "refused",
-            Ended::Error(_) => "error",
-        }
-    }
-}
-
 /// One request's story.
 #[derive(Debug, Clone)]
 pub struct RequestReport {
@@ -119,7 +95,10 @@ pub struct RequestReport {
     pub received_bytes: u64,
     pub head: Option<Head>,
     pub body_bytes: u64,
-    pub ended: Ended,
+    /// How the connection stood when the request's story ended (`Open`:
+    /// the probe closed it, after `--linger` or at once on bytes that are
+    /// not HTTP).
+    pub ended: End,
     /// Not-HTTP bytes, or another error's text.
     pub problem: Option<String>,
     /// Milliseconds since connect started: when this request started, was

@@ -4,8 +4,9 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use super::outcome::{Ended, MarkKind, Outcome, Phase, ProbeReport, RequestReport};
+use super::outcome::{MarkKind, Outcome, Phase, ProbeReport, RequestReport};
 use super::response::Framing;
+use crate::end::End;
 use crate::log::push_json_string;
 
 /// What `--expect`, `--expect-status` and `--expect-body-bytes` ask for.
@@ -100,7 +101,7 @@ pub fn text(report: &ProbeReport, timeout: Duration, linger: Duration) -> String
                 format!("{:<9} {}", bytes(request.received_bytes), received_text(request)),
             );
         }
-        let ended = if request.ended == Ended::Open && !is_last {
+        let ended = if request.ended == End::Open && !is_last {
             "kept open for the next request".to_string()
         } else {
             ended_text(request, timeout, linger)
@@ -146,26 +147,42 @@ fn ended_text(request: &RequestReport, timeout: Duration, linger: Duration) -> S
         None => format!("{} after connecting", ms(request.end_ms)),
     };
     let received = request.received_bytes;
-    match &request.ended {
-        Ended::Rst if request.phase == Some(Phase::AtConnect) => format!(
+    match request.ended {
+        End::PeerRst if request.phase == Some(Phase::AtConnect) => format!(
             "RST from server as the connection was set up, before the request was sent, {}",
             after
         ),
-        Ended::Rst if request.sent_bytes < request.request_bytes => format!(
+        End::PeerRst if request.sent_bytes < request.request_bytes => format!(
             "RST from server while sending, after {} of {} B sent, {} after the request started",
             request.sent_bytes,
             request.request_bytes,
             ms(request.end_ms - request.start_ms)
         ),
-        Ended::Rst => format!("RST from server after {received} B, {after}"),
-        Ended::Fin => format!("FIN from server after {received} B, {after}"),
-        Ended::Open => format!(
+        End::PeerRst => format!("RST from server after {received} B, {after}"),
+        End::PeerFin => format!("FIN from server after {received} B, {after}"),
+        End::Open if request.outcome == Outcome::Error => {
+            format!("still open; the probe closed it {after}, as what came is not HTTP")
+        }
+        End::Open => format!(
             "still open {} after the response; the probe closed it",
             duration(linger)
         ),
-        Ended::Timeout => format!("nothing decisive within {}", duration(timeout)),
-        Ended::Refused => "connection refused".to_string(),
-        Ended::Error(e) => format!("error: {e}"),
+        End::Timeout => format!("nothing decisive within {}", duration(timeout)),
+        End::Refused => "connection refused".to_string(),
+        End::Error => format!("error: {}", request.problem.as_deref().unwrap_or("unknown")),
+        // The probe itself neither resets nor closes before it stops watching.
+        End::Fin | End::Rst => format!("closed by the probe after {received} B"),
+    }
+}
+
+/// How the connection ended, as the probe's JSON names it: from the
+/// client's side the server is the only peer, so its FIN and RST are plain
+/// `fin` and `rst` (the names scripts have relied on since the first probe).
+fn ended_name(end: End) -> &'static str {
+    match end {
+        End::PeerFin => "fin",
+        End::PeerRst => "rst",
+        other => other.name(),
     }
 }
 
@@ -254,7 +271,7 @@ fn request_json(out: &mut String, r: &RequestReport) {
     let _ = write!(
         out,
         ",\"ended\":\"{}\",\"start_ms\":{:.3},\"sent_ms\":",
-        r.ended.name(),
+        ended_name(r.ended),
         r.start_ms
     );
     match r.sent_ms {

@@ -1,30 +1,29 @@
 //! One probe connection: connect, send, read, classify.
 //!
 //! The session sends its request and reads at the same time, so a server
-//! that answers or resets mid-upload is seen as such. It classifies the
-//! end of the connection from `read` alone: a reset is reported by the
-//! kernel only once, so when a `write` is the one that reports it, the
-//! session remembers, and the `Ok(0)` that the next `read` gives is taken
-//! as the RST it is, not as a FIN.
+//! that answers or resets mid-upload is seen as such. Its [`Stream`]
+//! classifies every read and write (a reset that a `write` reported is
+//! still a reset when the next `read` returns 0), and the session names the
+//! first end it sees once: FIN or RST from the server, or its own deadline.
 //!
 //! With several requests, each waits for the previous response and a gap;
 //! after the last, the session lingers briefly to see how the server ends
 //! the connection (or, if it said `Connection: close`, waits for it).
 
-use std::io::{self, Read, Write};
+use std::io;
 use std::time::Instant;
 
 use mio::event::Event;
 use mio::net::TcpStream;
 
-use super::outcome::{Ended, Mark, MarkKind, Outcome, Phase, ProbeReport, RequestReport};
+use super::outcome::{Mark, MarkKind, Outcome, Phase, ProbeReport, RequestReport};
 use super::request::Plan;
 use super::response::ResponseReader;
-use crate::log::Log;
+use crate::end::End;
 use crate::outgoing::Outgoing;
-use crate::reactor::{Flow, Session};
-
-const READ_CHUNK: usize = 64 * 1024;
+use crate::reactor::{Flow, PollAt, Session, Side};
+use crate::sock;
+use crate::stream::{Io, READ_CHUNK, Stream};
 
 enum State {
     Connecting,
@@ -41,9 +40,11 @@ enum State {
     Done,
 }
 
+/// One probe's connection and what it saw.
 pub struct ProbeConn<'p> {
     plan: &'p Plan,
-    stream: Option<TcpStream>,
+    /// `None` when the connect failed at once, or once it is over.
+    stream: Option<Stream>,
     started: Instant,
     state: State,
     out: Outgoing<'p>,
@@ -53,13 +54,12 @@ pub struct ProbeConn<'p> {
     timeline: Vec<Mark>,
     /// When the current request or connect gives up.
     give_up_at: Instant,
-    readable: bool,
-    writable: bool,
-    /// A write reported the reset (see the module docs).
-    reset_seen: bool,
-    /// The server sent FIN (while idle between requests).
-    fin_seen: bool,
+    /// How the server ended the connection, once it did (FIN or RST, seen
+    /// and drawn once; later reads only repeat it).
+    server_end: Option<End>,
     send_failed: bool,
+    /// The connect failed at once for lack of a descriptor (or memory).
+    lacked_descriptor: bool,
     /// The current request's report is already in `reports` (its response
     /// was complete); what follows only says how the connection ended.
     current_reported: bool,
@@ -68,7 +68,7 @@ pub struct ProbeConn<'p> {
 impl<'p> ProbeConn<'p> {
     /// Start connecting to the plan's address.
     pub fn connect(plan: &'p Plan, now: Instant) -> ProbeConn<'p> {
-        let stream = TcpStream::connect(plan.addr);
+        let socket = TcpStream::connect(plan.addr);
         let mut conn = ProbeConn {
             plan,
             stream: None,
@@ -80,16 +80,17 @@ impl<'p> ProbeConn<'p> {
             reports: Vec::new(),
             timeline: Vec::new(),
             give_up_at: now + plan.timeout,
-            readable: false,
-            writable: false,
-            reset_seen: false,
-            fin_seen: false,
+            server_end: None,
             send_failed: false,
+            lacked_descriptor: false,
             current_reported: false,
         };
-        match stream {
-            Ok(stream) => conn.stream = Some(stream),
-            Err(e) => conn.fail_connect(&e, now),
+        match socket {
+            Ok(socket) => conn.stream = Some(Stream::connecting(socket)),
+            Err(e) => {
+                conn.lacked_descriptor = sock::is_resource_exhaustion(&e);
+                conn.fail_connect(&e, now);
+            }
         }
         conn
     }
@@ -99,14 +100,23 @@ impl<'p> ProbeConn<'p> {
         self.fail_connect(error, now);
     }
 
-    pub fn stream_mut(&mut self) -> Option<&mut TcpStream> {
-        self.stream.as_mut()
+    /// The socket, to register it with the poll.
+    pub fn socket_mut(&mut self) -> Option<&mut TcpStream> {
+        self.stream.as_mut()?.socket_mut()
     }
 
+    /// Whether the connect failed at once for lack of a descriptor: a
+    /// probe that may wait for one to be free.
+    pub fn lacked_descriptor(&self) -> bool {
+        self.lacked_descriptor
+    }
+
+    /// Whether the probe is over.
     pub fn is_done(&self) -> bool {
         matches!(self.state, State::Done)
     }
 
+    /// What the probe saw.
     pub fn into_report(self) -> ProbeReport {
         ProbeReport {
             target: self.plan.target.clone(),
@@ -127,16 +137,21 @@ impl<'p> ProbeConn<'p> {
     fn fail_connect(&mut self, error: &io::Error, now: Instant) {
         if error.kind() == io::ErrorKind::ConnectionRefused {
             self.mark(now, MarkKind::Refused);
-            self.finish(Ended::Refused, now);
+            self.finish(End::Refused, now);
         } else if error.kind() == io::ErrorKind::ConnectionReset {
             // The handshake completed and the server reset at once.
             self.mark(now, MarkKind::ServerRst);
-            self.finish(Ended::Rst, now);
+            self.finish(End::PeerRst, now);
         } else {
-            let text = error.to_string();
-            self.mark(now, MarkKind::Error(text.clone()));
-            self.finish(Ended::Error(text), now);
+            self.failed(error.to_string(), now);
         }
+    }
+
+    /// An error that is neither side's FIN nor RST.
+    fn failed(&mut self, text: String, now: Instant) {
+        self.mark(now, MarkKind::Error(text.clone()));
+        self.current.problem = Some(text);
+        self.finish(End::Error, now);
     }
 
     fn drive(&mut self, now: Instant) -> Flow {
@@ -164,7 +179,7 @@ impl<'p> ProbeConn<'p> {
                         return Flow::Open;
                     }
                     self.mark(now, MarkKind::ClientClose);
-                    self.finish(Ended::Open, now);
+                    self.finish(End::Open, now);
                     return Flow::Closed;
                 }
                 State::Done => return Flow::Closed,
@@ -173,22 +188,31 @@ impl<'p> ProbeConn<'p> {
     }
 
     fn progress_connect(&mut self, now: Instant) -> Flow {
-        if now >= self.give_up_at {
-            self.mark(now, MarkKind::Timeout);
-            self.finish(Ended::Timeout, now);
-            return Flow::Closed;
-        }
-        let Some(stream) = self.stream.as_ref() else {
+        let Some(stream) = self.stream.as_mut() else {
             return Flow::Closed;
         };
-        if !self.writable {
-            return Flow::Open;
-        }
-        // A connect's result is in SO_ERROR; this is not an established
-        // connection yet, so reading the error here loses nothing.
-        if let Ok(Some(e)) | Err(e) = stream.take_error() {
-            self.fail_connect(&e, now);
-            return Flow::Closed;
+        let result = if now >= self.give_up_at {
+            // Time is up, but a refusal may be there without its event
+            // yet (on loopback it comes within the connect call itself).
+            stream.assume_writable();
+            match stream.connect_result() {
+                Some(Err(e)) => Some(Err(e)),
+                _ => {
+                    self.mark(now, MarkKind::Timeout);
+                    self.finish(End::Timeout, now);
+                    return Flow::Closed;
+                }
+            }
+        } else {
+            stream.connect_result()
+        };
+        match result {
+            None => return Flow::Open,
+            Some(Err(e)) => {
+                self.fail_connect(&e, now);
+                return Flow::Closed;
+            }
+            Some(Ok(())) => {}
         }
         // Writable with no error: connected. (No TCP_NODELAY: a request is
         // one send after everything before it was acknowledged, which Nagle
@@ -203,6 +227,12 @@ impl<'p> ProbeConn<'p> {
     fn progress_exchange(&mut self, now: Instant) -> Option<Flow> {
         self.send(now);
         let ended = self.receive(now);
+        if ended.is_none() && self.reader.malformed.is_some() {
+            // Not HTTP: nothing later can make it a response.
+            self.mark(now, MarkKind::ClientClose);
+            self.finish(End::Open, now);
+            return Some(Flow::Closed);
+        }
         if self.reader.complete {
             self.current.outcome = Outcome::Complete;
             self.complete_request(now);
@@ -217,9 +247,9 @@ impl<'p> ProbeConn<'p> {
             self.finish(ended, now);
             return Some(Flow::Closed);
         }
-        if now >= self.give_up_at {
+        if Instant::now() >= self.give_up_at {
             self.mark(now, MarkKind::Timeout);
-            self.finish(Ended::Timeout, now);
+            self.finish(End::Timeout, now);
             return Some(Flow::Closed);
         }
         Some(Flow::Open)
@@ -230,27 +260,23 @@ impl<'p> ProbeConn<'p> {
         if self.send_failed {
             return;
         }
-        while let Some(chunk) = self.out.chunk() {
-            if !self.writable {
+        match stream.send(&mut self.out) {
+            Io::Data(_) => {}
+            Io::Blocked => return,
+            // EOF is not an answer to a write; failures are:
+            Io::Eof | Io::Reset(_) | Io::Failed(_) => {
+                self.send_failed = true;
+                self.current.sent_bytes = self.out.written();
+                let (sent, total) = (self.out.written(), self.plan.request.len());
+                self.mark(now, MarkKind::SendFailed { sent, total });
+                // What the server sent before the end is still to be read.
+                if let Some(stream) = self.stream.as_mut() {
+                    stream.assume_readable();
+                }
                 return;
             }
-            match stream.write(chunk) {
-                Ok(n) => self.out.advance(n),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.writable = false,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    self.send_failed = true;
-                    self.reset_seen |= matches!(e.kind(), io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe);
-                    self.current.sent_bytes = self.out.written();
-                    let (sent, total) = (self.out.written(), self.plan.request.len());
-                    self.mark(now, MarkKind::SendFailed { sent, total });
-                    // What the server sent before the end is still to be read.
-                    self.readable = true;
-                    return;
-                }
-            }
         }
-        // Out of the loop without returning: every byte is written.
+        // Every byte is written.
         self.current.sent_bytes = self.out.written();
         if self.current.sent_ms.is_none() {
             self.current.sent_ms = Some(self.ms(now));
@@ -259,47 +285,64 @@ impl<'p> ProbeConn<'p> {
         }
     }
 
-    /// Read what arrived. `Some(ended)` when the connection ended.
-    fn receive(&mut self, now: Instant) -> Option<Ended> {
-        let mut buf = [0u8; READ_CHUNK];
-        while self.readable && !self.reader.complete {
-            let Some(stream) = self.stream.as_mut() else {
-                return Some(Ended::Rst);
-            };
-            match stream.read(&mut buf) {
-                Ok(0) => return Some(self.server_closed(now)),
-                Ok(n) => self.take_in(&buf[..n], now),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.readable = false,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) if e.kind() == io::ErrorKind::ConnectionReset => {
-                    self.mark(now, MarkKind::ServerRst);
-                    return Some(Ended::Rst);
-                }
-                Err(e) => {
-                    let text = e.to_string();
-                    self.mark(now, MarkKind::Error(text.clone()));
-                    return Some(Ended::Error(text));
-                }
+    /// Read what arrived. `Some(end)` when the connection ended.
+    fn receive(&mut self, now: Instant) -> Option<End> {
+        if let Some(end) = self.server_end {
+            // Seen (and drawn) already: a read would only repeat it.
+            if end == End::PeerFin {
+                self.reader.on_close();
+            }
+            return Some(end);
+        }
+        while !self.reader.complete && self.reader.malformed.is_none() {
+            // A server that never stops sending (interim heads, say)
+            // keeps the socket readable: the deadline still holds.
+            if Instant::now() >= self.give_up_at {
+                return None;
+            }
+            match self.read_some(now)? {
+                Io::Data(_) => {}
+                Io::Blocked => return None,
+                ended => return self.server_ended(ended, now),
             }
         }
         None
     }
 
-    fn server_closed(&mut self, now: Instant) -> Ended {
-        if self.fin_seen {
-            // Seen (and drawn) already; reads just repeat it.
-            self.reader.on_close();
-            return if self.reset_seen { Ended::Rst } else { Ended::Fin };
-        }
-        self.fin_seen = true;
-        if self.reset_seen {
-            self.mark(now, MarkKind::ServerRst);
-            Ended::Rst
+    /// One read, fed to the response reader; `None` without a stream.
+    fn read_some(&mut self, now: Instant) -> Option<Io> {
+        let mut stream = self.stream.take()?;
+        let io = if stream.is_readable() {
+            stream.read(READ_CHUNK, |bytes| self.take_in(bytes, now))
         } else {
-            self.mark(now, MarkKind::ServerFin);
-            self.reader.on_close();
-            Ended::Fin
-        }
+            Io::Blocked
+        };
+        self.stream = Some(stream);
+        Some(io)
+    }
+
+    /// The read that ended the connection: FIN, RST, or another error.
+    fn server_ended(&mut self, io: Io, now: Instant) -> Option<End> {
+        let end = match io {
+            Io::Eof => {
+                self.mark(now, MarkKind::ServerFin);
+                self.reader.on_close();
+                End::PeerFin
+            }
+            Io::Reset(_) => {
+                self.mark(now, MarkKind::ServerRst);
+                End::PeerRst
+            }
+            Io::Failed(e) => {
+                let text = e.to_string();
+                self.mark(now, MarkKind::Error(text.clone()));
+                self.current.problem = Some(text);
+                End::Error
+            }
+            Io::Data(_) | Io::Blocked => return None,
+        };
+        self.server_end = Some(end);
+        Some(end)
     }
 
     fn take_in(&mut self, bytes: &[u8], now: Instant) {
@@ -331,39 +374,34 @@ impl<'p> ProbeConn<'p> {
     }
 
     /// Between requests and after the last: notice FIN or RST.
-    fn watch_idle(&mut self, now: Instant) -> Option<Ended> {
-        if self.fin_seen {
+    fn watch_idle(&mut self, now: Instant) -> Option<End> {
+        if self.server_end.is_some() {
             return None;
         }
-        let mut buf = [0u8; 4096];
-        while self.readable {
+        loop {
             let stream = self.stream.as_mut()?;
-            match stream.read(&mut buf) {
-                Ok(0) => return Some(self.server_closed(now)),
-                Ok(n) => {
-                    // Bytes nobody asked for: count them on the last request.
-                    if let Some(last) = self.reports.last_mut() {
-                        last.received_bytes += n as u64;
-                    }
+            if !stream.is_readable() {
+                return None;
+            }
+            // Bytes nobody asked for: count them on the last request.
+            let reports = &mut self.reports;
+            match stream.read(READ_CHUNK, |bytes| {
+                if let Some(last) = reports.last_mut() {
+                    last.received_bytes += bytes.len() as u64;
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.readable = false,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(_) => {
-                    self.mark(now, MarkKind::ServerRst);
-                    self.reset_seen = true;
-                    self.fin_seen = true;
-                    return Some(Ended::Rst);
-                }
+            }) {
+                Io::Data(_) => {}
+                Io::Blocked => return None,
+                ended => return self.server_ended(ended, now),
             }
         }
-        None
     }
 
     /// The current response is whole: gap before the next, or linger.
     fn complete_request(&mut self, now: Instant) {
         let number = self.current.number;
         self.current.end_ms = self.ms(now);
-        self.current.ended = Ended::Open;
+        self.current.ended = End::Open;
         self.current.head = self.reader.head.clone();
         self.current.body_bytes = self.reader.body_bytes;
         let closing = self
@@ -393,13 +431,11 @@ impl<'p> ProbeConn<'p> {
         self.out = Outgoing::new(std::borrow::Cow::Borrowed(&self.plan.request));
         self.reader = ResponseReader::new(self.plan.head_request);
         self.give_up_at = now + self.plan.timeout;
-        self.writable = true;
-        self.readable = true;
         self.state = State::Exchanging;
     }
 
     /// The story is over: classify and record it, and drop the socket.
-    fn finish(&mut self, ended: Ended, now: Instant) {
+    fn finish(&mut self, ended: End, now: Instant) {
         if self.current_reported {
             // The last request completed; this is how the connection ended.
             if let Some(last) = self.reports.last_mut() {
@@ -410,22 +446,21 @@ impl<'p> ProbeConn<'p> {
             report.end_ms = self.ms(now);
             report.head = self.reader.head.clone();
             report.body_bytes = self.reader.body_bytes;
-            report.problem = self.reader.malformed.clone();
+            if self.reader.malformed.is_some() {
+                report.problem = self.reader.malformed.clone();
+            }
             report.sent_bytes = self.out.written();
             let sent_all = self.out.written() == self.plan.request.len();
             let received = report.received_bytes;
-            report.outcome = match &ended {
+            report.outcome = match ended {
                 _ if self.reader.complete => Outcome::Complete,
                 _ if self.reader.malformed.is_some() => Outcome::Error,
-                Ended::Fin if received == 0 => Outcome::Empty,
-                Ended::Fin | Ended::Open => Outcome::Truncated,
-                Ended::Rst => Outcome::Reset,
-                Ended::Timeout => Outcome::Timeout,
-                Ended::Refused => Outcome::Refused,
-                Ended::Error(text) => {
-                    report.problem = Some(text.clone());
-                    Outcome::Error
-                }
+                End::PeerFin if received == 0 => Outcome::Empty,
+                End::PeerFin | End::Open | End::Fin => Outcome::Truncated,
+                End::PeerRst | End::Rst => Outcome::Reset,
+                End::Timeout => Outcome::Timeout,
+                End::Refused => Outcome::Refused,
+                End::Error => Outcome::Error,
             };
             if report.outcome == Outcome::Reset {
                 report.phase = Some(if matches!(self.state, State::Connecting) {
@@ -449,28 +484,27 @@ impl<'p> ProbeConn<'p> {
 }
 
 // The reactor's `now` is when the poll returned; one turn may handle
-// hundreds of sessions, so a probe, which measures, reads the clock itself.
+// hundreds of sessions, so a probe, which measures, reads the clock itself
+// and needs nothing from its owner.
 impl Session for ProbeConn<'_> {
-    fn on_event(&mut self, event: &Event, _turn: Instant, _log: &mut Log) -> Flow {
-        let now = Instant::now();
-        if event.is_readable() || event.is_read_closed() || event.is_error() {
-            self.readable = true;
-        }
-        if event.is_writable() || event.is_write_closed() || event.is_error() {
-            self.writable = true;
-        }
-        self.drive(now)
-    }
+    type Context<'c> = ();
 
-    fn on_timer(&mut self, _turn: Instant, _log: &mut Log) -> Flow {
+    fn on_event(&mut self, _: Side, event: &Event, _: &mut ()) -> Flow {
+        if let Some(stream) = self.stream.as_mut() {
+            stream.on_event(event);
+        }
         self.drive(Instant::now())
     }
 
-    fn deadline(&self) -> Option<Instant> {
+    fn on_wake(&mut self, _: &mut ()) -> Flow {
+        self.drive(Instant::now())
+    }
+
+    fn poll_at(&self) -> PollAt {
         match self.state {
-            State::Connecting | State::Exchanging => Some(self.give_up_at),
-            State::Gap { until } | State::Lingering { until } => Some(until),
-            State::Done => None,
+            State::Connecting | State::Exchanging => PollAt::At(self.give_up_at),
+            State::Gap { until } | State::Lingering { until } => PollAt::At(until),
+            State::Done => PollAt::Idle,
         }
     }
 }
@@ -487,7 +521,7 @@ fn new_report(plan: &Plan, number: usize, start_ms: f64) -> RequestReport {
         received_bytes: 0,
         head: None,
         body_bytes: 0,
-        ended: Ended::Open,
+        ended: End::Open,
         problem: None,
         start_ms,
         sent_ms: None,

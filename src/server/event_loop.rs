@@ -22,22 +22,19 @@ use std::io;
 use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
+use mio::Events;
 use mio::net::TcpListener;
 use mio::unix::SourceFd;
-use mio::{Events, Interest, Token};
 
-use super::conn::{Conn, End};
+use super::conn::{Conn, Turn};
+use crate::end::End;
 use crate::interp::Interp;
 use crate::log::{Field, Log};
-use crate::reactor::{FIRST_OWNER_TOKEN, Fired, Reactor};
+use crate::reactor::{Alarm, Dispatched, Fired, Reactor, Side, Source};
 use crate::scenario::Scenario;
 use crate::signals::StopSignals;
 use crate::sock;
 
-const LISTENER: Token = Token(FIRST_OWNER_TOKEN);
-const SIGNALS: Token = Token(FIRST_OWNER_TOKEN + 2);
-/// The timer key that resumes accepting.
-const ACCEPT_RETRY: usize = FIRST_OWNER_TOKEN + 1;
 /// After another accept error (not a shortage of descriptors or memory,
 /// which `sock::is_resource_exhaustion` names), the pending connection
 /// stays in the backlog and epoll will not report it again, so only a
@@ -67,7 +64,8 @@ impl Tally {
             Some(End::Rst) => self.rst += 1,
             Some(End::PeerFin) => self.peer_fin += 1,
             Some(End::PeerRst) => self.peer_rst += 1,
-            Some(End::Error) | None => self.error += 1,
+            // A served connection ends by one side's FIN or RST, or fails.
+            Some(End::Error | End::Open | End::Timeout | End::Refused) | None => self.error += 1,
         }
     }
 }
@@ -112,12 +110,8 @@ impl<'s> EventLoop<'s> {
     pub fn new(mut listener: TcpListener, scenario: &'s Scenario) -> io::Result<EventLoop<'s>> {
         let reactor = Reactor::new()?;
         let signals = StopSignals::new()?;
-        reactor
-            .registry()
-            .register(&mut listener, LISTENER, Interest::READABLE)?;
-        reactor
-            .registry()
-            .register(&mut SourceFd(&signals.as_raw_fd()), SIGNALS, Interest::READABLE)?;
+        reactor.register_owner(&mut listener, Source::Listener)?;
+        reactor.register_owner(&mut SourceFd(&signals.as_raw_fd()), Source::Signals)?;
         Ok(EventLoop {
             reactor,
             listener: Some(listener),
@@ -144,34 +138,35 @@ impl<'s> EventLoop<'s> {
             // A connection closed this turn, so a descriptor is free.
             let mut freed = false;
             for event in events.iter() {
-                match event.token() {
-                    LISTENER => self.accept(now, log),
-                    SIGNALS => {
-                        if let Some(stopped) = self.on_signals(log) {
-                            return Ok(stopped);
-                        }
+                let mut turn = Turn { now, log };
+                match self.reactor.dispatch(event, now, &mut turn) {
+                    Dispatched::Handled => {}
+                    Dispatched::Closed(conn) => {
+                        self.tally.count(conn.end());
+                        freed = true;
                     }
-                    _ => {
-                        if let Some(closed) = self.reactor.dispatch(event, now, log) {
-                            self.tally.count(closed.end());
-                            freed = true;
+                    Dispatched::Owner(Source::Listener) => self.accept(now, log),
+                    Dispatched::Owner(Source::Signals) => {
+                        if let Some(stopped) = self.on_signals(now, log) {
+                            return Ok(stopped);
                         }
                     }
                 }
             }
-            self.reactor.fire_timers(Instant::now(), log, &mut fired);
+            let now = Instant::now();
+            self.reactor.fire_timers(now, &mut Turn { now, log }, &mut fired);
             for fire in fired.drain(..) {
                 match fire {
                     Fired::Closed(conn) => {
                         self.tally.count(conn.end());
                         freed = true;
                     }
-                    Fired::Owner(ACCEPT_RETRY) => {
+                    Fired::Owner(Alarm::AcceptRetry) => {
                         self.retry_queued = false;
                         self.accept_paused = false;
-                        self.accept(Instant::now(), log);
+                        self.accept(now, log);
                     }
-                    Fired::Owner(_) => {}
+                    Fired::Owner(Alarm::Pacer) => {}
                 }
             }
             if freed && self.exhausted.is_some() {
@@ -196,14 +191,14 @@ impl<'s> EventLoop<'s> {
     /// A stop signal came. The first closes the listener and every
     /// connection but those whose reset is still sending; the loop ends
     /// once those are done. A second one ends it at once.
-    fn on_signals(&mut self, log: &mut Log) -> Option<Stopped> {
+    fn on_signals(&mut self, now: Instant, log: &mut Log) -> Option<Stopped> {
         while let Some(signal) = self.signals.take() {
             if let Some(first) = self.stopping {
                 return Some(self.stopped(first, self.closed_at_stop + self.reactor.len()));
             }
             self.stopping = Some(signal);
             self.listener = None;
-            self.closed_at_stop = self.reactor.remove_unless(Conn::is_flushing).len();
+            self.closed_at_stop = self.reactor.remove_unless(now, Conn::is_flushing).len();
             let draining = self.reactor.len();
             if draining == 0 {
                 return Some(self.stopped(signal, self.closed_at_stop));
@@ -268,7 +263,7 @@ impl<'s> EventLoop<'s> {
         self.accept_paused = true;
         if !self.retry_queued {
             self.retry_queued = true;
-            self.reactor.schedule(retry, ACCEPT_RETRY);
+            self.reactor.schedule(retry, Alarm::AcceptRetry);
         }
     }
 
@@ -307,18 +302,14 @@ impl<'s> EventLoop<'s> {
         self.accept_errors = 0;
     }
 
-    fn add(&mut self, mut stream: mio::net::TcpStream, peer: std::net::SocketAddr, now: Instant, log: &mut Log) {
+    fn add(&mut self, mut socket: mio::net::TcpStream, peer: std::net::SocketAddr, now: Instant, log: &mut Log) {
         self.tally.accepted += 1;
         let id = self.tally.accepted;
         // Every write leaves at once: a scenario's byte boundaries and
         // timings are what the peer sees.
-        let _ = stream.set_nodelay(true);
+        let _ = socket.set_nodelay(true);
         let key = self.reactor.vacant_key();
-        if let Err(e) =
-            self.reactor
-                .registry()
-                .register(&mut stream, Token(key), Interest::READABLE | Interest::WRITABLE)
-        {
+        if let Err(e) = self.reactor.register(key, Side::Downstream, &mut socket) {
             let text = e.to_string();
             log.server("register-error", &[("error", Field::Str(&text))]);
             return;
@@ -327,8 +318,9 @@ impl<'s> EventLoop<'s> {
             let peer = peer.to_string();
             log.conn(id, Duration::ZERO, "accept", &[("peer", Field::Str(&peer))]);
         }
-        let conn = Conn::new(id, stream, now, Interp::new(self.scenario, id));
-        if let Some(closed) = self.reactor.insert(key, conn, |conn| conn.start(now, log)) {
+        let conn = Conn::new(id, socket, now, Interp::new(self.scenario, id));
+        let mut turn = Turn { now, log };
+        if let Some(closed) = self.reactor.insert(key, conn, now, |conn| conn.start(&mut turn)) {
             self.tally.count(closed.end());
         }
     }

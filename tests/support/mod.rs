@@ -15,16 +15,10 @@ use std::time::{Duration, Instant};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_hangup");
 
-/// How a connection ended, as seen by the client.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum End {
-    /// `read` returned 0: the server sent FIN.
-    Eof,
-    /// `read` failed with ECONNRESET: the server sent RST.
-    Reset,
-    /// Nothing decisive before the read timeout: still open.
-    Open,
-}
+/// How a connection ended, in hangup's own words: seen from the test's
+/// client, the server is the peer (`PeerFin`: `read` returned 0;
+/// `PeerRst`: ECONNRESET; `Open`: nothing decisive before the read timeout).
+pub use hangup::end::End;
 
 pub struct Server {
     child: Child,
@@ -190,9 +184,9 @@ pub fn read_to_end(stream: &mut TcpStream, timeout: Duration) -> (Vec<u8>, End) 
         }
         stream.set_read_timeout(Some(left)).expect("read timeout");
         match stream.read(&mut buf) {
-            Ok(0) => return (received, End::Eof),
+            Ok(0) => return (received, End::PeerFin),
             Ok(n) => received.extend_from_slice(&buf[..n]),
-            Err(e) if e.kind() == ErrorKind::ConnectionReset => return (received, End::Reset),
+            Err(e) if e.kind() == ErrorKind::ConnectionReset => return (received, End::PeerRst),
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => return (received, End::Open),
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
             Err(e) => panic!("unexpected read error {e}"),

@@ -1,14 +1,12 @@
 //! Ending a connection: reset after the send queue empties, close with or
 //! without draining, a peer that failed, and the final log line.
 
-use std::io;
 use std::time::{Duration, Instant};
 
-use super::input::READ_CHUNK;
 use super::{Conn, End, Progress, State};
 use crate::log::{Field, Log};
 use crate::reactor::Flow;
-use crate::sock;
+use crate::stream::Io;
 
 /// How long a reset waits for written bytes to leave before it discards them.
 pub(super) const RESET_FLUSH_LIMIT: Duration = Duration::from_secs(3);
@@ -18,7 +16,7 @@ pub(super) const RESET_FLUSH_LIMIT: Duration = Duration::from_secs(3);
 pub(super) const RESET_FLUSH_FIRST_POLL: Duration = Duration::from_micros(20);
 const RESET_FLUSH_MAX_POLL: Duration = Duration::from_millis(1);
 /// At most this much unread input is read away before a draining close.
-const DRAIN_LIMIT: usize = 1024 * 1024;
+const DRAIN_LIMIT: u64 = 1024 * 1024;
 
 impl Conn<'_> {
     pub(super) fn progress_flush(&mut self, now: Instant, log: &mut Log) -> Progress {
@@ -33,7 +31,7 @@ impl Conn<'_> {
         if now < next_check {
             return Progress::Wait;
         }
-        let unsent = self.stream.as_ref().map_or(Ok(0), sock::unsent_bytes).unwrap_or(0);
+        let unsent = self.stream.unsent();
         if unsent > 0 && now < give_up_at {
             self.state = State::Flushing {
                 give_up_at,
@@ -42,8 +40,7 @@ impl Conn<'_> {
             };
             return Progress::Wait;
         }
-        let result = self.stream.take().map_or(Ok(()), sock::reset);
-        if let Err(e) = result {
+        if let Err(e) = self.stream.reset() {
             self.finish(End::Error, log, &[("error", Field::Str(&e.to_string()))]);
         } else if unsent > 0 {
             self.finish(End::Rst, log, &[("discarded", Field::Num(unsent as u64))]);
@@ -59,66 +56,54 @@ impl Conn<'_> {
     /// script never read counts as unread too, so the end on the wire is
     /// the same as if it had stayed in the kernel; the log says which.
     pub(super) fn close(&mut self, drain: bool, log: &mut Log) {
-        let mut drained = 0usize;
+        let mut drained = 0;
         if drain {
-            drained += self.inbuf.len();
+            drained += self.inbuf.len() as u64;
             self.inbuf.clear();
-            while drained < DRAIN_LIMIT && self.readable {
-                match self.read_more(READ_CHUNK) {
-                    Ok(0) => break,
-                    Ok(n) => {
-                        drained += n;
-                        self.inbuf.clear();
-                    }
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                    Err(e) => {
-                        self.finish(End::PeerRst, log, &[("error", Field::Str(&e.to_string()))]);
-                        return;
-                    }
-                }
+            let (thrown, io) = self.stream.discard(DRAIN_LIMIT - drained.min(DRAIN_LIMIT));
+            drained += thrown;
+            if let failed @ (Io::Reset(_) | Io::Failed(_)) = io {
+                self.fail(failed, log);
+                return;
             }
         }
-        let in_kernel = self.stream.as_ref().map_or(Ok(0), sock::unread_bytes).unwrap_or(0);
-        let unread = in_kernel + self.inbuf.len();
+        let unread = self.stream.unread() + self.inbuf.len();
         let mut fields = vec![];
         if drained > 0 {
-            fields.push(("drained", Field::Num(drained as u64)));
+            fields.push(("drained", Field::Num(drained)));
         }
         if unread == 0 {
-            self.stream = None;
+            self.stream.close();
             self.finish(End::Fin, log, &fields);
             return;
         }
         // The kernel's rule: close with unread input sends RST.
         fields.push(("unread", Field::Num(unread as u64)));
-        if let Some(stream) = self.stream.take() {
-            let _ = sock::reset(stream);
-        }
+        let _ = self.stream.reset();
         self.finish(End::Rst, log, &fields);
     }
 
-    pub(super) fn fail_progress(&mut self, error: &io::Error, log: &mut Log) -> Progress {
-        self.fail(error, log);
+    pub(super) fn fail_progress(&mut self, failed: Io, log: &mut Log) -> Progress {
+        self.fail(failed, log);
         Progress::Closed
     }
 
-    /// The socket failed: the peer reset it, or something else went wrong.
-    pub(super) fn fail(&mut self, error: &io::Error, log: &mut Log) -> Flow {
-        let how = match error.kind() {
-            io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionAborted => {
-                End::PeerRst
-            }
-            _ => End::Error,
+    /// The socket failed: the peer reset it, or something else went wrong
+    /// (the stream says which).
+    pub(super) fn fail(&mut self, failed: Io, log: &mut Log) -> Flow {
+        let (how, text) = match failed {
+            Io::Reset(e) => (End::PeerRst, e.to_string()),
+            Io::Failed(e) => (End::Error, e.to_string()),
+            // Not failures; a caller that gets here has a bug.
+            Io::Eof | Io::Blocked | Io::Data(_) => (End::Error, format!("unexpected I/O result {failed:?}")),
         };
-        let text = error.to_string();
         self.finish(how, log, &[("error", Field::Str(&text))]);
         Flow::Closed
     }
 
     /// Drop the socket (if still held) and log the end.
     pub(super) fn finish(&mut self, how: End, log: &mut Log, extra: &[(&str, Field)]) {
-        self.stream = None;
+        self.stream.close();
         self.state = State::Closed;
         self.ended = Some(how);
         if !log.enabled() {
@@ -126,8 +111,8 @@ impl Conn<'_> {
         }
         let mut fields = vec![
             ("how", Field::Str(how.name())),
-            ("bytes_in", Field::Num(self.bytes_in)),
-            ("bytes_out", Field::Num(self.bytes_out)),
+            ("bytes_in", Field::Num(self.stream.bytes_in())),
+            ("bytes_out", Field::Num(self.stream.bytes_out())),
             ("requests", Field::Num(self.interp.requests())),
         ];
         fields.extend_from_slice(extra);

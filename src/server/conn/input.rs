@@ -1,24 +1,15 @@
 //! Reading: requests, byte counts and EOF for `read`, discarding for `hang`.
 //!
-//! Input is read ahead into the connection's buffer through one per-thread
-//! read buffer, so a request costs one `recv` and an idle connection holds
-//! no read-sized memory.
+//! Input is read ahead into the connection's buffer, so a request costs
+//! one `recv`; the stream keeps only what arrived (see [`crate::stream`]).
 
-use std::io::{self, Read};
 use std::time::Instant;
 
 use super::{Conn, End, Progress, Reading, State};
 use crate::http::Status;
 use crate::interp::Event;
 use crate::log::{Field, Log};
-
-/// Bytes asked of the kernel per `read`.
-pub(super) const READ_CHUNK: usize = 16 * 1024;
-thread_local! {
-    /// The event loop is one thread: its connections share one read buffer.
-    static READ_BUFFER: std::cell::RefCell<Box<[u8]>> =
-        std::cell::RefCell::new(vec![0; READ_CHUNK].into_boxed_slice());
-}
+use crate::stream::{Io, READ_CHUNK};
 
 impl Conn<'_> {
     pub(super) fn progress_read(&mut self, now: Instant, log: &mut Log) -> Progress {
@@ -87,12 +78,12 @@ impl Conn<'_> {
                 self.log(log, "timeout", &[]);
                 return Progress::Next(Event::TimedOut);
             }
-            if !self.readable {
+            if !self.stream.is_readable() {
                 return Progress::Wait;
             }
             // Then ask the socket for more.
             match self.read_more(want) {
-                Ok(0) => {
+                Io::Eof => {
                     self.peer_half_closed = true;
                     if let State::Reading {
                         reading: Reading::Eof { got },
@@ -107,64 +98,29 @@ impl Conn<'_> {
                     self.finish(End::PeerFin, log, if unparsed > 0 { &fields } else { &[] });
                     return Progress::Closed;
                 }
-                Ok(_) => {}
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Progress::Wait,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return self.fail_progress(&e, log),
+                Io::Data(_) => {}
+                Io::Blocked => return Progress::Wait,
+                failed => return self.fail_progress(failed, log),
             }
         }
     }
 
-    /// Append up to `want` bytes from the socket to `inbuf`. A read that
-    /// returns fewer bytes than asked for drained the socket: any later
-    /// data raises a new edge, so the `WouldBlock` read is skipped. Not so
-    /// for a FIN or an error the last event already reported: it came with
-    /// the data, raises no new edge, and only the next read reveals it.
-    pub(super) fn read_more(&mut self, want: usize) -> io::Result<usize> {
-        let Some(stream) = self.stream.as_mut() else {
-            return Ok(0);
-        };
-        // Read into the loop's one buffer and keep only what arrived: an
-        // idle connection must not hold a read-sized buffer (10,000 of them
-        // would be 160 MB), and a fresh zeroed one per read cost 69% of all
-        // instructions (callgrind).
-        let want = want.min(READ_CHUNK);
-        let result = READ_BUFFER.with_borrow_mut(|scratch| {
-            let result = stream.read(&mut scratch[..want]);
-            if let Ok(n) = result {
-                self.inbuf.extend_from_slice(&scratch[..n]);
-            }
-            result
-        });
-        let n = *result.as_ref().unwrap_or(&0);
-        self.bytes_in += n as u64;
-        match &result {
-            Ok(n) if *n > 0 && *n < want && !self.fin_hint && !self.error_hint => self.readable = false,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.readable = false,
-            _ => {}
-        }
-        result
+    /// Append up to `want` bytes from the socket to `inbuf`.
+    fn read_more(&mut self, want: usize) -> Io {
+        let inbuf = &mut self.inbuf;
+        self.stream.read(want, |bytes| inbuf.extend_from_slice(bytes))
     }
 
+    /// `hang`: throw input away until the peer leaves.
     pub(super) fn progress_hang(&mut self, log: &mut Log) -> Progress {
-        loop {
-            if !self.readable {
-                return Progress::Wait;
+        self.inbuf.clear();
+        match self.stream.discard(u64::MAX).1 {
+            Io::Eof => {
+                self.finish(End::PeerFin, log, &[]);
+                Progress::Closed
             }
-            self.inbuf.clear();
-            match self.read_more(READ_CHUNK) {
-                Ok(0) => {
-                    self.finish(End::PeerFin, log, &[]);
-                    return Progress::Closed;
-                }
-                Ok(_) => {}
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.readable = false;
-                    return Progress::Wait;
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return self.fail_progress(&e, log),
-            }
+            Io::Blocked | Io::Data(_) => Progress::Wait,
+            failed => self.fail_progress(failed, log),
         }
     }
 }

@@ -1,13 +1,11 @@
-//! One accepted connection: its socket, its buffers and its interpreter.
+//! One accepted connection: its stream, its input buffer and its
+//! interpreter.
 //!
-//! The connection carries out the interpreter's [`Step`]s on the socket and
-//! reports back what happened. It is driven by the event loop through
-//! [`Conn::on_event`] (readiness) and [`Conn::on_timer`] (its deadline came),
-//! and returns [`Flow::Closed`] once the socket is gone.
+//! The connection carries out the interpreter's [`Step`]s on its
+//! [`Stream`] and reports back what happened. It is driven by the event
+//! loop as a [`Session`]: `on_event` (readiness) and `on_wake` (the time it
+//! asked for came), and returns [`Flow::Closed`] once the socket is gone.
 //!
-//! Readiness is edge-triggered, so the connection remembers "readable" and
-//! "writable" until an operation returns `WouldBlock`: a `read` reached after
-//! a `sleep` reads at once instead of waiting for an edge that already came.
 //! Input is read only while the script reads (or hangs); what it buffered
 //! but the script never read counts as unread when the connection closes,
 //! as it would in the kernel. [`input`] reads, [`ending`] ends connections.
@@ -15,19 +13,19 @@
 mod ending;
 mod input;
 
-use std::io::{self, Write};
-use std::net::Shutdown;
 use std::time::{Duration, Instant};
 
 use mio::event::Event as Readiness;
 use mio::net::TcpStream;
 
+use crate::end::End;
 use crate::http::RequestReader;
 use crate::interp::{Ending, Event, Interp, Step};
 use crate::log::{Field, Log};
 use crate::outgoing::Outgoing;
-use crate::reactor::{Flow, Session};
+use crate::reactor::{Flow, PollAt, Session, Side};
 use crate::scenario::ast::ReadGoal;
+use crate::stream::{Io, Stream};
 use ending::{RESET_FLUSH_FIRST_POLL, RESET_FLUSH_LIMIT};
 
 /// Steps one connection may take per wake-up before it lets the others
@@ -48,7 +46,7 @@ enum State<'s> {
     Sleeping {
         until: Instant,
     },
-    /// A reset is waiting for the send queue to empty (see `sock::reset`).
+    /// A reset is waiting for the send queue to empty (see `Stream::reset`).
     Flushing {
         give_up_at: Instant,
         next_check: Instant,
@@ -75,31 +73,18 @@ enum Progress {
     Closed,
 }
 
-/// How a connection ended, as the log names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum End {
-    Fin,
-    Rst,
-    PeerFin,
-    PeerRst,
-    Error,
+/// What the event loop lends a connection on every call.
+pub struct Turn<'l> {
+    /// When the loop woke for this turn.
+    pub now: Instant,
+    /// The server's event log.
+    pub log: &'l mut Log,
 }
 
-impl End {
-    fn name(self) -> &'static str {
-        match self {
-            End::Fin => "fin",
-            End::Rst => "rst",
-            End::PeerFin => "peer-fin",
-            End::PeerRst => "peer-rst",
-            End::Error => "error",
-        }
-    }
-}
-
+/// One accepted connection running its scenario.
 pub struct Conn<'s> {
     id: u64,
-    stream: Option<TcpStream>,
+    stream: Stream,
     accepted: Instant,
     interp: Interp<'s>,
     state: State<'s>,
@@ -110,39 +95,24 @@ pub struct Conn<'s> {
     /// The connection gave way to others (see STEPS_PER_TURN) and wants to
     /// go on at the next turn.
     yielded: bool,
-    readable: bool,
-    writable: bool,
-    bytes_in: u64,
-    bytes_out: u64,
+    /// The peer's FIN was seen (and logged).
     peer_half_closed: bool,
-    /// An event said the peer sent FIN, or that the socket has an error.
-    /// A read that is not made at once (the request was already whole)
-    /// leaves these for when the script goes idle.
-    fin_hint: bool,
-    error_hint: bool,
     /// How the connection ended, once it has.
     ended: Option<End>,
 }
 
 impl<'s> Conn<'s> {
-    pub fn new(id: u64, stream: TcpStream, accepted: Instant, interp: Interp<'s>) -> Conn<'s> {
+    /// A connection `accept` gave, about to run `interp`'s script.
+    pub fn new(id: u64, socket: TcpStream, accepted: Instant, interp: Interp<'s>) -> Conn<'s> {
         Conn {
             id,
-            stream: Some(stream),
+            stream: Stream::accepted(socket),
             accepted,
             interp,
             state: State::Sleeping { until: accepted },
             inbuf: Vec::new(),
             yielded: false,
-            // Assume ready: the first operation finds out, and a missed
-            // edge would otherwise never come again.
-            readable: true,
-            writable: true,
-            bytes_in: 0,
-            bytes_out: 0,
             peer_half_closed: false,
-            fin_hint: false,
-            error_hint: false,
             ended: None,
         }
     }
@@ -159,49 +129,43 @@ impl<'s> Conn<'s> {
     }
 
     /// Run the script's first steps.
-    pub fn start(&mut self, now: Instant, log: &mut Log) -> Flow {
-        let step = self.interp.next(Event::Start, now);
-        if self.apply(step, now, log) == Flow::Closed {
+    pub fn start(&mut self, turn: &mut Turn) -> Flow {
+        let step = self.interp.next(Event::Start, turn.now);
+        if self.apply(step, turn.now, turn.log) == Flow::Closed {
             return Flow::Closed;
         }
-        self.drive(now, log)
+        self.drive(turn.now, turn.log)
     }
 }
 
 impl Session for Conn<'_> {
-    fn deadline(&self) -> Option<Instant> {
+    type Context<'c> = Turn<'c>;
+
+    fn poll_at(&self) -> PollAt {
         if self.yielded {
-            // Already due: the reactor resumes it at the next turn.
-            return Some(self.accepted);
+            return PollAt::Now;
         }
-        match &self.state {
+        let at = match &self.state {
             State::Reading { deadline, .. } => *deadline,
             State::Sleeping { until } => Some(*until),
             State::Flushing { next_check, .. } => Some(*next_check),
             _ => None,
-        }
+        };
+        at.map_or(PollAt::Idle, PollAt::At)
     }
 
-    fn on_timer(&mut self, now: Instant, log: &mut Log) -> Flow {
+    fn on_wake(&mut self, turn: &mut Turn) -> Flow {
         self.yielded = false;
-        self.drive(now, log)
+        self.drive(turn.now, turn.log)
     }
 
-    fn on_event(&mut self, event: &Readiness, now: Instant, log: &mut Log) -> Flow {
-        // Error and hang-up flags are hints; the next operation tells.
-        if event.is_readable() || event.is_read_closed() || event.is_error() {
-            self.readable = true;
-        }
-        if event.is_writable() || event.is_write_closed() || event.is_error() {
-            self.writable = true;
-        }
-        self.fin_hint |= event.is_read_closed();
-        self.error_hint |= event.is_error();
+    fn on_event(&mut self, _: Side, event: &Readiness, turn: &mut Turn) -> Flow {
+        self.stream.on_event(event);
         let idle = matches!(self.state, State::Sleeping { .. } | State::Flushing { .. });
-        if idle && self.check_idle_hints(log) == Flow::Closed {
+        if idle && self.check_idle_hints(turn.log) == Flow::Closed {
             return Flow::Closed;
         }
-        self.drive(now, log)
+        self.drive(turn.now, turn.log)
     }
 }
 
@@ -210,13 +174,10 @@ impl<'s> Conn<'s> {
     /// ends the connection at once (asked of the socket directly), a FIN
     /// is logged once and the script goes on.
     fn check_idle_hints(&mut self, log: &mut Log) -> Flow {
-        if std::mem::take(&mut self.error_hint) {
-            let error = self.stream.as_ref().and_then(|s| s.take_error().ok().flatten());
-            if let Some(error) = error {
-                return self.fail(&error, log);
-            }
+        if let Some(error) = self.stream.take_hinted_error() {
+            return self.fail(Io::Reset(error), log);
         }
-        if self.fin_hint && !self.peer_half_closed {
+        if self.stream.fin_hinted() && !self.peer_half_closed {
             self.peer_half_closed = true;
             self.log(log, "peer-half-close", &[]);
         }
@@ -276,9 +237,8 @@ impl<'s> Conn<'s> {
                 return self.check_idle_hints(log);
             }
             Step::HalfClose => {
-                let result = self.stream.as_ref().map(|s| s.shutdown(Shutdown::Write));
-                if let Some(Err(error)) = result {
-                    return self.fail(&error, log);
+                if let Err(error) = self.stream.shutdown_write() {
+                    return self.fail(Io::Failed(error), log);
                 }
                 self.log(log, "half-close", &[]);
                 // An already-due sleep: the next drive reports `Done`.
@@ -318,33 +278,22 @@ impl<'s> Conn<'s> {
     }
 
     fn progress_write(&mut self, log: &mut Log) -> Progress {
-        let (State::Writing(out), Some(stream)) = (&mut self.state, self.stream.as_mut()) else {
+        let State::Writing(out) = &mut self.state else {
             return Progress::Closed;
         };
-        while let Some(chunk) = out.chunk() {
-            if !self.writable {
-                return Progress::Wait;
+        let io = self.stream.send(out);
+        let written = out.written();
+        match io {
+            Io::Blocked => Progress::Wait,
+            Io::Data(_) => {
+                self.log(log, "write", &[("bytes", Field::Num(written))]);
+                Progress::Next(Event::Done)
             }
-            match stream.write(chunk) {
-                Ok(n) => {
-                    out.advance(n);
-                    self.bytes_out += n as u64;
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.writable = false;
-                    return Progress::Wait;
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    let written = out.written();
-                    self.log(log, "write", &[("bytes", Field::Num(written))]);
-                    return self.fail_progress(&e, log);
-                }
+            failed => {
+                self.log(log, "write", &[("bytes", Field::Num(written))]);
+                self.fail_progress(failed, log)
             }
         }
-        let written = out.written();
-        self.log(log, "write", &[("bytes", Field::Num(written))]);
-        Progress::Next(Event::Done)
     }
 
     /// Log with the real time of the action: `now` is when the loop woke,
