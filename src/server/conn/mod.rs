@@ -207,8 +207,10 @@ impl<'s> Conn<'s> {
                 }
             }
         }
+        // Steps that never touch the socket (`read 0 bytes`, a read
+        // `within 0us`) would never see the peer leave: look now.
         self.yielded = true;
-        Flow::Open
+        self.check_idle_hints(log)
     }
 
     /// Enter the state that carries out `step`.

@@ -1,0 +1,139 @@
+//! Hostile and odd peers, from the outside: servers that flood, speak
+//! another protocol or refuse at once, a probe short of descriptors, and
+//! scripts whose own steps fail. Each case once crashed, hung or was
+//! misreported (issue 16); each test watches the real binary.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::Command;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use support::{BIN, End, Server, hangup, read_to_end, scenario_file, text};
+
+/// A raw server on loopback that runs `serve` on its first connection.
+fn raw_server(serve: impl FnOnce(TcpStream) + Send + 'static) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr").to_string();
+    thread::spawn(move || {
+        if let Ok((stream, _)) = listener.accept() {
+            serve(stream);
+        }
+    });
+    addr
+}
+
+fn json_field<'a>(json: &'a str, key: &str) -> &'a str {
+    let pattern = format!("\"{key}\":");
+    let start = json.find(&pattern).unwrap_or_else(|| panic!("no {key} in {json}")) + pattern.len();
+    let rest = &json[start..];
+    let end = rest.find([',', '}']).unwrap_or(rest.len());
+    &rest[..end]
+}
+
+#[test]
+fn a_server_flooding_interim_heads_does_not_outlast_the_timeout() {
+    let addr = raw_server(|mut stream| {
+        let _ = stream.set_write_timeout(Some(Duration::from_secs(10)));
+        let head = b"HTTP/1.1 100 Continue\r\n\r\n".repeat(1000);
+        let give_up = Instant::now() + Duration::from_secs(30);
+        // Until the probe goes away (or 30 s, so the loop always ends).
+        while Instant::now() < give_up && stream.write_all(&head).is_ok() {}
+    });
+    let start = Instant::now();
+    let out = hangup(&["probe", &addr, "--timeout", "300ms", "--json"]);
+    let took = start.elapsed();
+    let json = text(&out.stdout);
+    assert_eq!(json_field(&json, "outcome"), "\"timeout\"", "{json}");
+    // It once ran 15-40 s at 100% CPU; a loaded machine still takes well
+    // under 5 s to notice 300 ms.
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+}
+
+#[test]
+fn bytes_that_are_not_http_are_an_error_at_once_not_after_the_timeout() {
+    let addr = raw_server(|mut stream| {
+        let _ = stream.write_all(b"SSH-2.0-OpenSSH_9.6\r\n");
+        // Stay open and silent, as an SSH server waiting for the client.
+        let mut buf = [0u8; 1024];
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(15)));
+        while matches!(stream.read(&mut buf), Ok(n) if n > 0) {}
+    });
+    let start = Instant::now();
+    let out = hangup(&["probe", &addr]);
+    let took = start.elapsed();
+    let report = text(&out.stdout);
+    assert!(report.contains("outcome   error"), "{report}");
+    assert!(report.contains("not an HTTP response"), "{report}");
+    // The default timeout is 10 s.
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+}
+
+#[test]
+fn a_refused_connect_is_refused_even_with_a_zero_timeout() {
+    // A port that was just free: nothing listens there.
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let target = format!("127.0.0.1:{port}");
+    let out = hangup(&["probe", &target, "--timeout", "0s", "--json"]);
+    let json = text(&out.stdout);
+    assert_eq!(json_field(&json, "outcome"), "\"refused\"", "{json}");
+}
+
+#[test]
+fn a_probe_short_of_descriptors_waits_for_one_instead_of_failing() {
+    let server = Server::start("hello", &[]);
+    // 64 descriptors: fewer than the 100 probes it is asked to run at once.
+    let script = format!(
+        "ulimit -n 64 && exec {BIN} probe {} --count 300 --concurrency 100 --json",
+        server.addr
+    );
+    let out = Command::new("sh").args(["-c", &script]).output().expect("run sh");
+    let json = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(json.contains("\"complete\":300"), "{json}");
+}
+
+#[test]
+fn a_write_after_the_scripts_own_half_close_is_the_scripts_error_not_a_peer_reset() {
+    let path = scenario_file(
+        "write-after-half-close",
+        "write \"a\"\nhalf-close\nwrite \"b\"\nclose\n",
+    );
+    let server = Server::start(&path, &[]);
+    let mut stream = server.connect();
+    let (received, end) = read_to_end(&mut stream, Duration::from_secs(2));
+    assert_eq!((received.as_slice(), end), (&b"a"[..], End::PeerFin));
+    let line = server.wait_for_log(&[r#""event":"end""#]);
+    assert!(line.contains(r#""how":"error""#), "{line}");
+    assert!(line.contains("half-close"), "{line}");
+    drop(stream);
+    let (code, log) = server.stop("TERM");
+    assert_eq!(code, Some(0));
+    let summary = log
+        .iter()
+        .find(|l| l.contains(r#""event":"stopped""#))
+        .expect("summary");
+    assert!(summary.contains(r#""peer_rst":0"#), "{summary}");
+}
+
+#[test]
+fn a_client_reset_ends_a_script_whose_reads_never_touch_the_socket() {
+    for (name, read) in [
+        ("read-zero", "read 0 bytes"),
+        ("within-zero", "read request within 0us else log \"none\""),
+    ] {
+        let path = scenario_file(name, &format!("loop\n  {read}\nend\n"));
+        let server = Server::start(&path, &[]);
+        let stream = server.connect();
+        thread::sleep(Duration::from_millis(30));
+        socket2::SockRef::from(&stream)
+            .set_linger(Some(Duration::ZERO))
+            .unwrap();
+        drop(stream);
+        // Ended by the RST, or earlier as a script going nowhere; either
+        // way the descriptor is not kept.
+        server.wait_for_log(&[r#""event":"end""#]);
+    }
+}
