@@ -14,7 +14,13 @@
 #   rst         connect, then close with SO_LINGER 0 (RST) at once;
 #   half-close  send a request, shutdown(SHUT_WR), read the answer to EOF;
 #   slowloris   a request head that never ends, 1 byte every 100 ms;
-#   garbage     random bytes instead of a request, read what comes back;
+#   garbage     random bytes instead of a request, read what comes back
+#               (the bad-request handler answers 400, then reads a request
+#               again: the script that once re-read the same bytes for ever);
+#   spin        a request for /spin/KIND: the script loops on a step that
+#               costs nothing (sleep 0us, read 0 bytes, read request within
+#               0us, half-close), which once spun at 100 % CPU for ever;
+#               hangup must end the connection (as stuck), and at once;
 #   never-read  pipeline 400,000 requests (12 MB) and never read a byte:
 #               hello's answer is small, so it takes tens of thousands of
 #               them to fill the socket buffers; then hangup's write to that
@@ -23,6 +29,8 @@
 # and, from a process of its own (so the generator cannot stall it), one
 # keep-alive client sends `hello` requests 200 times a second and times each.
 #
+# The scenario is `hello` (below as soak.hup) plus the spinning scripts and
+# the re-reading handler, which the good client never reaches.
 # `hello` closes a connection after `idle` (5s) without a request. The idle
 # and slowloris connections must be held for the whole run, so hangup runs
 # with `--set idle=` longer than the run (they never send a whole request).
@@ -82,7 +90,8 @@ import errno, json, os, random, selectors, socket, struct, sys, time
 
 REQUEST = b"GET / HTTP/1.1\r\nHost: soak\r\n\r\n"
 # Hostile clients that come and go, per second each.
-RATES = {"rst": 60, "half-close": 30, "garbage": 30}
+RATES = {"rst": 60, "half-close": 30, "garbage": 30, "spin": 20}
+SPINS = ("sleep-0", "read-0", "within-0", "half-close")
 CONNECTING_AT_ONCE = 1000
 CHURN_GIVE_UP = 5.0           # s a churning client waits for its answer
 PIPELINED = 400_000           # requests each never-reading client sends
@@ -111,6 +120,7 @@ def load(port, seconds, idle, slowloris, never_read, hangup_pid):
         "idle_held", "idle_closed_by_server", "connect_errors", "rst_sent",
         "half_close_ok", "half_close_bad", "half_close_no_fin", "garbage_400", "garbage_other",
         "slowloris_held", "slowloris_closed_by_server", "never_read_held",
+        "spin_ended", "spin_not_ended",
         "never_read_sent_bytes", "hangup_fds_peak", "client_errors")}
     stats["never_read_total_bytes"] = never_read * len(PIPELINE)
     conns = set()
@@ -171,6 +181,8 @@ def load(port, seconds, idle, slowloris, never_read, hangup_pid):
             c.sock.shutdown(socket.SHUT_WR)
         elif c.kind == "garbage":
             c.sock.send(os.urandom(random.randint(1, 4096)))
+        elif c.kind == "spin":
+            c.sock.send(b"GET /spin/%s HTTP/1.1\r\nHost: soak\r\n\r\n" % random.choice(SPINS).encode())
         elif c.kind == "slowloris":
             stats["slowloris_held"] += 1
             c.out = memoryview(b"GET / HTTP/1.1\r\nHost: soak\r\nX-Slow: ")
@@ -204,6 +216,8 @@ def load(port, seconds, idle, slowloris, never_read, hangup_pid):
             stats["half_close_ok" if ok else "half_close_bad"] += 1
         elif c.kind == "garbage":
             stats["garbage_400" if c.got.startswith(b"HTTP/1.1 400 ") else "garbage_other"] += 1
+        elif c.kind == "spin":
+            stats["spin_ended"] += 1
         close(c)
 
     def writable(c):
@@ -261,7 +275,7 @@ def load(port, seconds, idle, slowloris, never_read, hangup_pid):
                 c.out = c.out[1:] if c.out else None
                 c.next_byte = now + SLOW_EVERY
         for c in [c for c in churning if now - c.started > CHURN_GIVE_UP]:
-            stats["garbage_other" if c.kind == "garbage" else "half_close_no_fin"] += 1
+            stats[{"garbage": "garbage_other", "spin": "spin_not_ended"}.get(c.kind, "half_close_no_fin")] += 1
             close(c)
         if now >= next_sample:
             stats["hangup_fds_peak"] = max(stats["hangup_fds_peak"], fd_count(hangup_pid))
@@ -336,7 +350,40 @@ cpu_us() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) * 1000000 / hz }'
 alive() { kill -0 "$HANGUP_PID" 2>/dev/null; }
 field() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
 
-start_hangup hello --set "idle=$((seconds + 60))s"
+cat >"$WORK/soak.hup" <<'HUP'
+# hello, plus the scripts that used to spin (issue 16, items 6 and 7).
+param idle = 5s
+
+# Node's refusal, then a read that would re-read the refused bytes: it
+# ends the connection instead.
+on bad-request
+  write "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n"
+  read request
+end
+
+loop
+  read request within $idle else close
+  if path is "/spin/sleep-0"
+    loop
+      sleep 0us
+    end
+  else if path is "/spin/read-0"
+    loop
+      read 0 bytes
+    end
+  else if path is "/spin/within-0"
+    loop
+      read request within 0us
+    end
+  else if path is "/spin/half-close"
+    loop
+      half-close
+    end
+  end
+  respond 200 header "Content-Type: text/plain" body "hello\n"
+end
+HUP
+start_hangup "$WORK/soak.hup" --set "idle=$((seconds + 60))s"
 fds_start=$(fds)
 rss_start=$(rss_kib)
 
@@ -355,7 +402,7 @@ sleep 1.2
 fds_before=$(fds)
 rss_before=$(rss_kib)
 
-echo "soak: ${seconds}s on hello, $idle idle connections and hostile clients at once" >&2
+echo "soak: ${seconds}s on hello plus spinning scripts, $idle idle connections and hostile clients at once" >&2
 cpu_before=$(cpu_us)
 limit=$((seconds + 30))
 timeout "$limit" python3 "$WORK/soak.py" good "$HANGUP_PORT" "$seconds" 200 >"$WORK/good.json" &
@@ -400,6 +447,9 @@ elif [[ $(field "$WORK/good.json" 'd["error"] or ""') != "" ]]; then
 fi
 [[ $fds_after == "$fds_start" ]] ||
   failures+=("open descriptors did not come back: $fds_start at start, $fds_before after the warm-up, $fds_after after")
+if [[ -s $WORK/load.json ]] && (($(field "$WORK/load.json" 'd["spin_not_ended"]') > 0)); then
+  failures+=("$(field "$WORK/load.json" 'd["spin_not_ended"]') spinning scripts were not ended within 5 s")
+fi
 ((rss_after * 10 <= rss_before * 11)) ||
   failures+=("RSS did not come back: $rss_before KiB before, $rss_after KiB after (more than 10 % over)")
 
@@ -410,12 +460,13 @@ if [[ -s $WORK/load.json && -s $WORK/good.json ]]; then
   cpu_pct=$(awk -v c="$cpu_s" -v s="$seconds" 'BEGIN { printf "%.1f", c / s * 100 }')
   echo "| \`scripts/soak.sh${args[*]:+ ${args[*]}}\` | measured |"
   echo "|---|---|"
-  echo "| load | ${seconds} s on \`hello\`, all at once: $idle idle, $slowloris slowloris, $never_read never-reading; RST / half-close / garbage clients at 60 / 30 / 30 per s |"
+  echo "| load | ${seconds} s on \`hello\` (plus spinning scripts), all at once: $idle idle, $slowloris slowloris, $never_read never-reading; RST / half-close / garbage / spin clients at 60 / 30 / 30 / 20 per s |"
   echo "| idle connections held at the end | $(l 'd["idle_held"]') of $idle ($(l 'd["idle_closed_by_server"]') closed by hangup; $(l 'd["connect_errors"]') connect errors in all) |"
   echo "| hangup's open descriptors at peak | $(l 'd["hangup_fds_peak"]') |"
   echo "| RST right after connecting | $(l 'd["rst_sent"]') |"
   echo "| half-close after the request | $(l 'd["half_close_ok"]') answered 200 then FIN; $(l 'd["half_close_no_fin"]') no FIN within 5 s; $(l 'd["half_close_bad"]') other |"
   echo "| random garbage | $(l 'd["garbage_400"]') answered 400, $(l 'd["garbage_other"]') otherwise |"
+  echo "| spinning scripts (sleep 0us, read 0 bytes, within 0us, half-close loops) | $(l 'd["spin_ended"]') ended by hangup, $(l 'd["spin_not_ended"]') not within 5 s |"
   echo "| slowloris (1 byte per 100 ms) | $(l 'd["slowloris_held"]') held to the end |"
   echo "| never reading (400,000 pipelined requests each) | $(l 'd["never_read_held"]') held, $(l 'd["never_read_blocked"]') blocked in send after $(l 'd["never_read_sent_bytes"] // 1024') of $(l 'd["never_read_total_bytes"] // 1024') KiB: hangup stopped reading once its answers filled the buffers |"
   echo "| well-behaved client (keep-alive, 200 requests/s) | $(g 'd["requests"]') requests served, $(g '"no error" if not d["error"] else d["error"]') |"

@@ -20,6 +20,20 @@ use crate::scenario::ast::{Atom, Cond, Payload, Piece, ReadGoal, Scenario, Stmt}
 /// example a `loop` around nothing but `log`, or an `if` that never holds).
 const SPIN_LIMIT: usize = 10_000;
 
+/// Steps in a row that cost nothing (see [`Interp::costs_nothing`]) before
+/// the script is judged stuck. Each goes through the connection and the
+/// event loop (and logs a line), so the bound is far lower than
+/// [`SPIN_LIMIT`]: a hundred is more than any script that means well needs
+/// (one `sleep 0us` between real steps never comes near it).
+const FREE_STEP_LIMIT: usize = 100;
+
+/// Logged before a script that spins on free steps ends as stuck.
+pub const FREE_SPIN_WHY: &str = "100 steps in a row did nothing (sleep 0, read 0 bytes, a read within 0 that timed out, a half-close after a half-close): stuck";
+
+/// Logged before a `read request` or `read head` after a bad request ends
+/// the connection.
+pub const REREAD_WHY: &str = "read request after a bad request: the refused bytes cannot be read as a request again (as in Node, which stops parsing after a clientError); closing";
+
 /// What just happened, as reported by the connection.
 #[derive(Debug)]
 pub enum Event {
@@ -103,6 +117,17 @@ pub struct Interp<'s> {
     /// Statements run since the last step that did I/O; `log` does not
     /// count as I/O, so this spans calls to `next`.
     since_io: usize,
+    /// Steps that cost nothing, since the last one that did I/O.
+    free_in_a_row: usize,
+    /// The read in progress is `read 0 bytes`: its `ReadDone` is no input.
+    reading_nothing: bool,
+    /// The script half-closed: another `half-close` does nothing.
+    half_closed: bool,
+    /// A request was refused: its bytes are still first in line, so a
+    /// later `read request` would refuse them again, for ever.
+    refused: bool,
+    /// The step after the `log` that explains it.
+    pending_end: Option<Ending>,
 }
 
 impl<'s> Interp<'s> {
@@ -120,12 +145,26 @@ impl<'s> Interp<'s> {
             on_timeout: None,
             drip: None,
             since_io: 0,
+            free_in_a_row: 0,
+            reading_nothing: false,
+            half_closed: false,
+            refused: false,
+            pending_end: None,
         }
     }
 
     /// Whether the scenario tests request headers (see `RequestReader`).
     pub fn uses_headers(&self) -> bool {
         self.scenario.uses_headers
+    }
+
+    /// Why the script ended as [`Ending::Stuck`], for the `stuck` event.
+    pub fn why_stuck(&self) -> &'static str {
+        if self.free_in_a_row > FREE_STEP_LIMIT {
+            FREE_SPIN_WHY
+        } else {
+            "the script ran 10000 statements without I/O; closing"
+        }
     }
 
     /// Requests read on this connection so far.
@@ -135,12 +174,23 @@ impl<'s> Interp<'s> {
 
     /// Take in what happened and answer what to do next.
     pub fn next(&mut self, event: Event, now: Instant) -> Step<'s> {
+        if let Some(ending) = self.pending_end.take() {
+            return Step::End(ending);
+        }
         let on_timeout = self.on_timeout.take();
+        let reading_nothing = std::mem::take(&mut self.reading_nothing);
         match event {
-            Event::Start | Event::Done | Event::ReadDone => {}
+            Event::Start | Event::Done => {}
+            Event::ReadDone => {
+                if !reading_nothing {
+                    self.input_arrived();
+                }
+            }
             Event::Request(info) => {
                 self.requests += 1;
                 self.last_request = Some(info);
+                // A `read … within 0` that found a request did real work.
+                self.input_arrived();
             }
             Event::TimedOut => {
                 if let Some(stmt) = on_timeout {
@@ -152,6 +202,8 @@ impl<'s> Interp<'s> {
                 // clientError replaces the request handler.
                 self.stack.clear();
                 self.drip = None;
+                self.refused = true;
+                self.input_arrived();
                 let handler = match bad {
                     BadRequest::Malformed(_) => &self.scenario.on_bad_request,
                     BadRequest::HeadersTooLarge => &self.scenario.on_headers_too_large,
@@ -163,6 +215,30 @@ impl<'s> Interp<'s> {
             return step;
         }
         self.run(now)
+    }
+
+    /// Input was read: the script is making progress.
+    fn input_arrived(&mut self) {
+        self.since_io = 0;
+        self.free_in_a_row = 0;
+    }
+
+    /// Whether `step` surely does no I/O and takes no time, so that a loop
+    /// of it would spin: `sleep 0us`, `read 0 bytes`, a read whose time
+    /// limit is already over (it counts as I/O after all if input arrives,
+    /// see `next`), a `half-close` after a `half-close`, an empty `write`.
+    fn costs_nothing(&self, step: &Step, now: Instant) -> bool {
+        match step {
+            Step::Sleep { until } => *until <= now,
+            Step::Read {
+                goal: ReadGoal::Bytes(0),
+                ..
+            } => true,
+            Step::Read { deadline, .. } => deadline.is_some_and(|d| d <= now),
+            Step::HalfClose => self.half_closed,
+            Step::Write(payload) => payload.is_empty(),
+            Step::Log(_) | Step::End(_) => false,
+        }
     }
 
     fn push_block(&mut self, body: &'s [Stmt], repeats_left: Option<u64>) {
@@ -216,8 +292,19 @@ impl<'s> Interp<'s> {
             let stmt = &frame.body[frame.next];
             frame.next += 1;
             if let Some(step) = self.exec(stmt, now) {
-                if !matches!(step, Step::Log(_)) {
+                if self.costs_nothing(&step, now) {
+                    // Not I/O: `since_io` goes on counting too.
+                    self.free_in_a_row += 1;
+                    if self.free_in_a_row > FREE_STEP_LIMIT {
+                        self.pending_end = Some(Ending::Stuck);
+                        return Step::Log(FREE_SPIN_WHY);
+                    }
+                } else if !matches!(step, Step::Log(_)) {
                     self.since_io = 0;
+                    self.free_in_a_row = 0;
+                }
+                if matches!(step, Step::HalfClose) {
+                    self.half_closed = true;
                 }
                 return step;
             }
@@ -234,7 +321,12 @@ impl<'s> Interp<'s> {
                 within,
                 on_timeout,
             } => {
+                if self.refused && matches!(what, ReadGoal::Request | ReadGoal::Head) {
+                    self.pending_end = Some(Ending::Close { drain: true });
+                    return Some(Step::Log(REREAD_WHY));
+                }
                 self.on_timeout = on_timeout.as_deref();
+                self.reading_nothing = *what == ReadGoal::Bytes(0);
                 Step::Read {
                     goal: *what,
                     deadline: within.map(|d| now + d),
@@ -500,6 +592,117 @@ mod tests {
         let s = scenario("loop\n if request is 9\n  reset\n end\nend\n");
         let mut i = Interp::new(&s, 1);
         assert_eq!(i.next(Event::Start, now), Step::End(Ending::Stuck));
+    }
+
+    /// Feed `Done` (or what a free step reports) until the script ends;
+    /// the ending and how many steps it took.
+    fn run_to_end(i: &mut Interp, now: Instant, limit: usize) -> (Ending, usize) {
+        let mut step = i.next(Event::Start, now);
+        for steps in 0..limit {
+            let event = match step {
+                Step::End(ending) => return (ending, steps),
+                Step::Read {
+                    goal: ReadGoal::Bytes(0),
+                    ..
+                } => Event::ReadDone,
+                Step::Read { .. } => Event::TimedOut,
+                _ => Event::Done,
+            };
+            step = i.next(event, now);
+        }
+        panic!("still running after {limit} steps: {step:?}");
+    }
+
+    #[test]
+    fn loops_of_free_steps_end_as_stuck_after_saying_why() {
+        let now = Instant::now();
+        for body in [
+            "sleep 0us",
+            "read 0 bytes",
+            "read request within 0us",
+            "read head within 0ms",
+            "half-close",
+            "sleep 0us\n log \"x\"",
+        ] {
+            let s = scenario(&format!("loop\n {body}\nend\n"));
+            let mut i = Interp::new(&s, 1);
+            let mut last_log = None;
+            let mut step = i.next(Event::Start, now);
+            let mut steps = 0;
+            let ending = loop {
+                steps += 1;
+                assert!(steps < 1_000, "{body}: still spinning");
+                let event = match &step {
+                    Step::End(ending) => break *ending,
+                    Step::Log(message) => {
+                        last_log = Some(*message);
+                        Event::Done
+                    }
+                    Step::Read {
+                        goal: ReadGoal::Bytes(0),
+                        ..
+                    } => Event::ReadDone,
+                    Step::Read { .. } => Event::TimedOut,
+                    _ => Event::Done,
+                };
+                step = i.next(event, now);
+            };
+            assert_eq!(ending, Ending::Stuck, "{body}");
+            assert_eq!(last_log, Some(FREE_SPIN_WHY), "{body}");
+        }
+    }
+
+    #[test]
+    fn free_steps_between_real_ones_are_fine() {
+        let now = Instant::now();
+        // One real write in each pass: never stuck, however many passes.
+        let s = scenario("loop 1000 times\n sleep 0us\n read 0 bytes\n write \"x\"\nend\n");
+        let (ending, _) = run_to_end(&mut Interp::new(&s, 1), now, 10_000);
+        assert_eq!(ending, Ending::Close { drain: true });
+        // A first half-close is I/O; a real sleep is not free.
+        let s = scenario("loop 500 times\n sleep 1ms\n half-close\nend\n");
+        let (ending, _) = run_to_end(&mut Interp::new(&s, 1), now, 10_000);
+        assert_eq!(ending, Ending::Close { drain: true });
+    }
+
+    #[test]
+    fn a_read_within_zero_that_finds_a_request_is_progress() {
+        let s = scenario("loop\n read request within 0us\nend\n");
+        let now = Instant::now();
+        let mut i = Interp::new(&s, 1);
+        i.next(Event::Start, now);
+        for _ in 0..10 * FREE_STEP_LIMIT {
+            assert!(matches!(i.next(request("GET", "/"), now), Step::Read { .. }));
+        }
+    }
+
+    #[test]
+    fn a_read_request_after_a_bad_request_closes_instead_of_rereading() {
+        let now = Instant::now();
+        for handler in ["read request", "loop\n  read request\n end", "read head\n respond 200"] {
+            let s = scenario(&format!(
+                "on bad-request\n write \"no\"\n {handler}\nend\nread request\n"
+            ));
+            let mut i = Interp::new(&s, 1);
+            i.next(Event::Start, now);
+            let step = i.next(Event::BadRequest(BadRequest::Malformed("x".into())), now);
+            assert_eq!(written(step), b"no");
+            assert_eq!(i.next(Event::Done, now), Step::Log(REREAD_WHY), "{handler}");
+            assert_eq!(i.next(Event::Done, now), Step::End(Ending::Close { drain: true }));
+        }
+        // Raw reads are still allowed: they take the refused bytes.
+        let s = scenario("on bad-request\n read 3 bytes\n reset\nend\nread request\n");
+        let mut i = Interp::new(&s, 1);
+        i.next(Event::Start, now);
+        let step = i.next(Event::BadRequest(BadRequest::Malformed("x".into())), now);
+        assert!(matches!(
+            step,
+            Step::Read {
+                goal: ReadGoal::Bytes(3),
+                ..
+            }
+        ));
+        assert_eq!(i.next(Event::ReadDone, now), Step::End(Ending::Reset));
     }
 
     #[test]

@@ -271,7 +271,10 @@ fn run_check(check: Check) -> Result<(), Failure> {
     let mut ok = String::new();
     for file in &check.files {
         match scenario::load(file, &BTreeMap::new()) {
-            Ok(_) => ok.push_str(&format!("{file}: ok\n")),
+            Ok(_) => {
+                scenario::lint::check(file).iter().for_each(|w| eprintln!("{w}"));
+                ok.push_str(&format!("{file}: ok\n"));
+            }
             Err(e) => {
                 failed = true;
                 eprintln!("{e}");

@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod error;
 pub mod lexer;
 pub mod limits;
+pub mod lint;
 pub mod parser;
 pub mod respond;
 
@@ -116,7 +117,7 @@ pub fn load(name_or_path: &str, overrides: &BTreeMap<String, String>) -> Result<
 
 /// The file's bytes, or `None` when it is over the size limit; reads at
 /// most one byte more than the limit (a device or a pipe may never end).
-fn read_limited(path: &str) -> std::io::Result<Option<Vec<u8>>> {
+pub(crate) fn read_limited(path: &str) -> std::io::Result<Option<Vec<u8>>> {
     use std::io::Read;
     let file = std::fs::File::open(path)?;
     if file.metadata()?.is_dir() {

@@ -10,6 +10,7 @@ pub mod event_loop;
 use std::fmt;
 use std::io::{self, Write};
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use crate::log::{Field, Log};
 use crate::scenario::Scenario;
@@ -70,9 +71,18 @@ fn announce(local: SocketAddr) {
     let _ = out.flush();
 }
 
-/// The last log line: how every connection of the run ended.
+/// A stalled log reader gets this long to catch up before the summary is
+/// counted, so that lines it takes in time are not called dropped...
+const LOG_CATCH_UP: Duration = Duration::from_millis(100);
+/// ...and this long to take the rest, summary included, before hangup
+/// exits anyway: stopping must not wait on whoever reads the log.
+const LOG_LAST_FLUSH: Duration = Duration::from_millis(500);
+
+/// The last log line: how every connection of the run ended, and how many
+/// log lines a stalled reader cost (see `crate::log`).
 fn summarize(stopped: &Stopped, log: &mut Log) {
     let tally = &stopped.tally;
+    log.flush(LOG_CATCH_UP);
     log.server(
         "stopped",
         &[
@@ -84,6 +94,8 @@ fn summarize(stopped: &Stopped, log: &mut Log) {
             ("peer_rst", Field::Num(tally.peer_rst)),
             ("error", Field::Num(tally.error)),
             ("still_open", Field::Num(stopped.open as u64)),
+            ("log_dropped", Field::Num(log.dropped())),
         ],
     );
+    log.finish(LOG_LAST_FLUSH);
 }
