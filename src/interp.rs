@@ -65,12 +65,15 @@ pub enum Step<'s> {
     /// Put a line in the event log, then report `Done`.
     Log(&'s str),
     /// The script is over; end the connection this way.
-    End(Ending),
+    Finish(Finish),
 }
 
-/// How the script ends the connection.
+/// How the script asks to end the connection. This is an instruction, not
+/// an outcome: how the connection really ended is a [`crate::end::End`],
+/// which the session decides on the wire (a close with unread input is an
+/// RST; a peer may leave first).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ending {
+pub enum Finish {
     /// FIN. With `drain`, first read what the peer already sent so the
     /// kernel does not turn the close into an RST.
     Close { drain: bool },
@@ -127,7 +130,7 @@ pub struct Interp<'s> {
     /// later `read request` would refuse them again, for ever.
     refused: bool,
     /// The step after the `log` that explains it.
-    pending_end: Option<Ending>,
+    pending_end: Option<Finish>,
 }
 
 impl<'s> Interp<'s> {
@@ -158,7 +161,7 @@ impl<'s> Interp<'s> {
         self.scenario.uses_headers
     }
 
-    /// Why the script ended as [`Ending::Stuck`], for the `stuck` event.
+    /// Why the script ended as [`Finish::Stuck`], for the `stuck` event.
     pub fn why_stuck(&self) -> &'static str {
         if self.free_in_a_row > FREE_STEP_LIMIT {
             FREE_SPIN_WHY
@@ -175,7 +178,7 @@ impl<'s> Interp<'s> {
     /// Take in what happened and answer what to do next.
     pub fn next(&mut self, event: Event, now: Instant) -> Step<'s> {
         if let Some(ending) = self.pending_end.take() {
-            return Step::End(ending);
+            return Step::Finish(ending);
         }
         let on_timeout = self.on_timeout.take();
         let reading_nothing = std::mem::take(&mut self.reading_nothing);
@@ -237,7 +240,7 @@ impl<'s> Interp<'s> {
             Step::Read { deadline, .. } => deadline.is_some_and(|d| d <= now),
             Step::HalfClose => self.half_closed,
             Step::Write(payload) => payload.is_empty(),
-            Step::Log(_) | Step::End(_) => false,
+            Step::Log(_) | Step::Finish(_) => false,
         }
     }
 
@@ -274,7 +277,7 @@ impl<'s> Interp<'s> {
             self.since_io += 1;
             let Some(frame) = self.stack.last_mut() else {
                 // A script that runs off its end closes gracefully.
-                return Step::End(Ending::Close { drain: true });
+                return Step::Finish(Finish::Close { drain: true });
             };
             if frame.next == frame.body.len() {
                 match frame.repeats_left {
@@ -296,7 +299,7 @@ impl<'s> Interp<'s> {
                     // Not I/O: `since_io` goes on counting too.
                     self.free_in_a_row += 1;
                     if self.free_in_a_row > FREE_STEP_LIMIT {
-                        self.pending_end = Some(Ending::Stuck);
+                        self.pending_end = Some(Finish::Stuck);
                         return Step::Log(FREE_SPIN_WHY);
                     }
                 } else if !matches!(step, Step::Log(_)) {
@@ -309,7 +312,7 @@ impl<'s> Interp<'s> {
                 return step;
             }
         }
-        Step::End(Ending::Stuck)
+        Step::Finish(Finish::Stuck)
     }
 
     /// Run one statement: a step for the connection, or `None` when it only
@@ -322,7 +325,7 @@ impl<'s> Interp<'s> {
                 on_timeout,
             } => {
                 if self.refused && matches!(what, ReadGoal::Request | ReadGoal::Head) {
-                    self.pending_end = Some(Ending::Close { drain: true });
+                    self.pending_end = Some(Finish::Close { drain: true });
                     return Some(Step::Log(REREAD_WHY));
                 }
                 self.on_timeout = on_timeout.as_deref();
@@ -355,10 +358,10 @@ impl<'s> Interp<'s> {
                 }))
             }
             Stmt::Sleep(d) => Step::Sleep { until: now + *d },
-            Stmt::Close { drain } => Step::End(Ending::Close { drain: *drain }),
-            Stmt::Reset => Step::End(Ending::Reset),
+            Stmt::Close { drain } => Step::Finish(Finish::Close { drain: *drain }),
+            Stmt::Reset => Step::Finish(Finish::Reset),
             Stmt::HalfClose => Step::HalfClose,
-            Stmt::Hang => Step::End(Ending::Hang),
+            Stmt::Hang => Step::Finish(Finish::Hang),
             Stmt::Log(message) => Step::Log(message),
             Stmt::Loop { times, body } => {
                 match times {
@@ -441,7 +444,7 @@ mod tests {
         let reply = written(i.next(request("GET", "/"), now));
         assert_eq!(reply, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
         assert!(matches!(i.next(Event::Done, now), Step::Read { .. }));
-        assert_eq!(i.next(request("GET", "/"), now), Step::End(Ending::Reset));
+        assert_eq!(i.next(request("GET", "/"), now), Step::Finish(Finish::Reset));
     }
 
     #[test]
@@ -456,7 +459,10 @@ mod tests {
                 deadline: Some(now + Duration::from_secs(5))
             }
         );
-        assert_eq!(i.next(Event::TimedOut, now), Step::End(Ending::Close { drain: true }));
+        assert_eq!(
+            i.next(Event::TimedOut, now),
+            Step::Finish(Finish::Close { drain: true })
+        );
     }
 
     #[test]
@@ -465,7 +471,7 @@ mod tests {
         let now = Instant::now();
         let mut i = Interp::new(&s, 1);
         i.next(Event::Start, now);
-        assert_eq!(i.next(Event::TimedOut, now), Step::End(Ending::Reset));
+        assert_eq!(i.next(Event::TimedOut, now), Step::Finish(Finish::Reset));
     }
 
     #[test]
@@ -475,7 +481,7 @@ mod tests {
         let mut i = Interp::new(&s, 1);
         assert_eq!(written(i.next(Event::Start, now)), b"a");
         assert_eq!(written(i.next(Event::Done, now)), b"a");
-        assert_eq!(i.next(Event::Done, now), Step::End(Ending::Close { drain: true }));
+        assert_eq!(i.next(Event::Done, now), Step::Finish(Finish::Close { drain: true }));
     }
 
     #[test]
@@ -483,9 +489,9 @@ mod tests {
         let s = scenario("if connection every 3\n reset\nend\nclose\n");
         let now = Instant::now();
         let ends: Vec<Step> = (1..=6).map(|n| Interp::new(&s, n).next(Event::Start, now)).collect();
-        let resets = ends.iter().filter(|s| **s == Step::End(Ending::Reset)).count();
+        let resets = ends.iter().filter(|s| **s == Step::Finish(Finish::Reset)).count();
         assert_eq!(resets, 2);
-        assert_eq!(ends[2], Step::End(Ending::Reset));
+        assert_eq!(ends[2], Step::Finish(Finish::Reset));
     }
 
     #[test]
@@ -496,7 +502,7 @@ mod tests {
         let now = Instant::now();
         let mut i = Interp::new(&s, 1);
         i.next(Event::Start, now);
-        assert_eq!(i.next(request("POST", "/upload"), now), Step::End(Ending::Reset));
+        assert_eq!(i.next(request("POST", "/upload"), now), Step::Finish(Finish::Reset));
         let mut i = Interp::new(&s, 1);
         i.next(Event::Start, now);
         let with_header = Event::Request(RequestInfo {
@@ -504,12 +510,12 @@ mod tests {
             headers: vec![(b"x-a".to_vec(), b"1".to_vec())],
             ..RequestInfo::default()
         });
-        assert_eq!(i.next(with_header, now), Step::End(Ending::Hang));
+        assert_eq!(i.next(with_header, now), Step::Finish(Finish::Hang));
         let mut i = Interp::new(&s, 1);
         i.next(Event::Start, now);
         assert_eq!(
             i.next(request("GET", "/"), now),
-            Step::End(Ending::Close { drain: false })
+            Step::Finish(Finish::Close { drain: false })
         );
     }
 
@@ -521,7 +527,7 @@ mod tests {
         i.next(Event::Start, now);
         let reply = written(i.next(Event::BadRequest(BadRequest::Malformed("x".into())), now));
         assert_eq!(reply, b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
-        assert_eq!(i.next(Event::Done, now), Step::End(Ending::Close { drain: true }));
+        assert_eq!(i.next(Event::Done, now), Step::Finish(Finish::Close { drain: true }));
         let mut i = Interp::new(&s, 1);
         i.next(Event::Start, now);
         let reply = written(i.next(Event::BadRequest(BadRequest::HeadersTooLarge), now));
@@ -536,7 +542,7 @@ mod tests {
         i.next(Event::Start, now);
         assert_eq!(
             i.next(Event::BadRequest(BadRequest::Malformed("x".into())), now),
-            Step::End(Ending::Reset)
+            Step::Finish(Finish::Reset)
         );
     }
 
@@ -546,7 +552,7 @@ mod tests {
         let now = Instant::now();
         let mut i = Interp::new(&s, 1);
         let mut steps = vec![i.next(Event::Start, now)];
-        while !matches!(steps.last(), Some(Step::End(_))) {
+        while !matches!(steps.last(), Some(Step::Finish(_))) {
             steps.push(i.next(Event::Done, now));
         }
         let shape: Vec<String> = steps
@@ -554,7 +560,7 @@ mod tests {
             .map(|s| match s {
                 Step::Write(p) => String::from_utf8(p.to_vec()).unwrap(),
                 Step::Sleep { .. } => "_".into(),
-                Step::End(_) => "end".into(),
+                Step::Finish(_) => "end".into(),
                 other => format!("{other:?}"),
             })
             .collect();
@@ -591,16 +597,16 @@ mod tests {
         assert!(logs < SPIN_LIMIT, "a log-only loop ends as stuck");
         let s = scenario("loop\n if request is 9\n  reset\n end\nend\n");
         let mut i = Interp::new(&s, 1);
-        assert_eq!(i.next(Event::Start, now), Step::End(Ending::Stuck));
+        assert_eq!(i.next(Event::Start, now), Step::Finish(Finish::Stuck));
     }
 
     /// Feed `Done` (or what a free step reports) until the script ends;
     /// the ending and how many steps it took.
-    fn run_to_end(i: &mut Interp, now: Instant, limit: usize) -> (Ending, usize) {
+    fn run_to_end(i: &mut Interp, now: Instant, limit: usize) -> (Finish, usize) {
         let mut step = i.next(Event::Start, now);
         for steps in 0..limit {
             let event = match step {
-                Step::End(ending) => return (ending, steps),
+                Step::Finish(ending) => return (ending, steps),
                 Step::Read {
                     goal: ReadGoal::Bytes(0),
                     ..
@@ -633,7 +639,7 @@ mod tests {
                 steps += 1;
                 assert!(steps < 1_000, "{body}: still spinning");
                 let event = match &step {
-                    Step::End(ending) => break *ending,
+                    Step::Finish(ending) => break *ending,
                     Step::Log(message) => {
                         last_log = Some(*message);
                         Event::Done
@@ -647,7 +653,7 @@ mod tests {
                 };
                 step = i.next(event, now);
             };
-            assert_eq!(ending, Ending::Stuck, "{body}");
+            assert_eq!(ending, Finish::Stuck, "{body}");
             assert_eq!(last_log, Some(FREE_SPIN_WHY), "{body}");
         }
     }
@@ -658,11 +664,11 @@ mod tests {
         // One real write in each pass: never stuck, however many passes.
         let s = scenario("loop 1000 times\n sleep 0us\n read 0 bytes\n write \"x\"\nend\n");
         let (ending, _) = run_to_end(&mut Interp::new(&s, 1), now, 10_000);
-        assert_eq!(ending, Ending::Close { drain: true });
+        assert_eq!(ending, Finish::Close { drain: true });
         // A first half-close is I/O; a real sleep is not free.
         let s = scenario("loop 500 times\n sleep 1ms\n half-close\nend\n");
         let (ending, _) = run_to_end(&mut Interp::new(&s, 1), now, 10_000);
-        assert_eq!(ending, Ending::Close { drain: true });
+        assert_eq!(ending, Finish::Close { drain: true });
     }
 
     #[test]
@@ -688,7 +694,7 @@ mod tests {
             let step = i.next(Event::BadRequest(BadRequest::Malformed("x".into())), now);
             assert_eq!(written(step), b"no");
             assert_eq!(i.next(Event::Done, now), Step::Log(REREAD_WHY), "{handler}");
-            assert_eq!(i.next(Event::Done, now), Step::End(Ending::Close { drain: true }));
+            assert_eq!(i.next(Event::Done, now), Step::Finish(Finish::Close { drain: true }));
         }
         // Raw reads are still allowed: they take the refused bytes.
         let s = scenario("on bad-request\n read 3 bytes\n reset\nend\nread request\n");
@@ -702,7 +708,7 @@ mod tests {
                 ..
             }
         ));
-        assert_eq!(i.next(Event::ReadDone, now), Step::End(Ending::Reset));
+        assert_eq!(i.next(Event::ReadDone, now), Step::Finish(Finish::Reset));
     }
 
     #[test]
@@ -715,6 +721,6 @@ mod tests {
             panic!()
         };
         assert_eq!(until - start, Duration::from_secs(120));
-        assert_eq!(i.next(Event::Done, until), Step::End(Ending::Close { drain: true }));
+        assert_eq!(i.next(Event::Done, until), Step::Finish(Finish::Close { drain: true }));
     }
 }

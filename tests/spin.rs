@@ -18,7 +18,7 @@ fn first_connection_runs(body: &str) -> String {
 fn assert_served(server: &Server) {
     let (reply, end, took) = exchange(server, GET, Duration::from_secs(2));
     assert!(text(&reply).starts_with("HTTP/1.1 200 OK\r\n"), "{}", text(&reply));
-    assert_eq!(end, End::Eof);
+    assert_eq!(end, End::PeerFin);
     assert!(took < Duration::from_secs(1), "the second client waited {took:?}");
 }
 
@@ -56,7 +56,7 @@ fn a_read_request_in_the_bad_request_handler_closes_the_connection() {
     );
     let server = Server::start(&path, &[]);
     let (reply, end, took) = exchange(&server, b"\x16\x03\x01 not http at all\r\n\r\n", Duration::from_secs(2));
-    assert_eq!(end, End::Eof, "{}", text(&reply));
+    assert_eq!(end, End::PeerFin, "{}", text(&reply));
     assert!(reply.is_empty(), "{}", text(&reply));
     assert!(took < Duration::from_secs(1), "{took:?}");
     server.wait_for_log(&[r#""event":"log""#, "after a bad request"]);

@@ -20,7 +20,7 @@ use mio::net::TcpStream;
 
 use crate::end::End;
 use crate::http::RequestReader;
-use crate::interp::{Ending, Event, Interp, Step};
+use crate::interp::{Event, Finish, Interp, Step};
 use crate::log::{Field, Log};
 use crate::outgoing::Outgoing;
 use crate::reactor::{Flow, PollAt, Session, Side};
@@ -250,28 +250,22 @@ impl<'s> Conn<'s> {
                 self.log(log, "log", &[("message", Field::Str(message))]);
                 State::Sleeping { until: now }
             }
-            Step::End(Ending::Reset) => State::Flushing {
+            Step::Finish(Finish::Reset) => State::Flushing {
                 give_up_at: now + RESET_FLUSH_LIMIT,
                 next_check: now,
                 interval: RESET_FLUSH_FIRST_POLL,
             },
-            Step::End(Ending::Close { drain }) => {
+            Step::Finish(Finish::Close { drain }) => {
                 self.close(drain, log);
                 return Flow::Closed;
             }
-            Step::End(Ending::Stuck) => {
-                self.log(
-                    log,
-                    "stuck",
-                    &[(
-                        "why",
-                        Field::Str("the script ran 10000 statements without I/O; closing"),
-                    )],
-                );
+            Step::Finish(Finish::Stuck) => {
+                let why = self.interp.why_stuck();
+                self.log(log, "stuck", &[("why", Field::Str(why))]);
                 self.close(true, log);
                 return Flow::Closed;
             }
-            Step::End(Ending::Hang) => {
+            Step::Finish(Finish::Hang) => {
                 self.log(log, "hang", &[]);
                 State::Hanging
             }
