@@ -137,3 +137,23 @@ fn a_client_reset_ends_a_script_whose_reads_never_touch_the_socket() {
         server.wait_for_log(&[r#""event":"end""#]);
     }
 }
+
+#[test]
+fn a_long_keep_alive_run_keeps_a_bounded_report() {
+    let server = Server::start("hello", &[]);
+    let target = server.addr.to_string();
+    let out = hangup(&["probe", &target, "--requests", "2000", "--json"]);
+    let json = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // The first 100 requests and the last are kept; the rest are counted.
+    assert_eq!(json.matches("{\"number\":").count(), 101, "{json}");
+    assert!(json.contains("\"not_shown\":{\"complete\":1899}"), "{json}");
+    // The timeline draws the first 100 exchanges and the ending only.
+    let marks = json.matches("{\"ms\":").count();
+    assert!(marks < 500, "{marks} timeline marks");
+    let plain = text(&hangup(&["probe", &target, "--requests", "150"]).stdout);
+    assert!(
+        plain.contains("requests 101-149 not shown: 49 complete\nrequest 150 (reused connection)"),
+        "{plain}"
+    );
+}

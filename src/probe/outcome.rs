@@ -170,9 +170,17 @@ pub enum MarkKind {
 #[derive(Debug, Clone)]
 pub struct ProbeReport {
     pub target: String,
+    /// The first [`SHOWN_REQUESTS`] requests, then the last one.
     pub requests: Vec<RequestReport>,
     pub timeline: Vec<Mark>,
+    /// How many of the requests between the first shown and the last had
+    /// each outcome (memory stays bounded for any `--requests`).
+    pub not_shown: Vec<(Outcome, u64)>,
 }
+
+/// Requests of one connection reported in full; of those after them, only
+/// the last is, and the rest are counted by outcome.
+pub const SHOWN_REQUESTS: usize = 100;
 
 impl ProbeReport {
     /// The request that ended the probe: its outcome is the probe's.

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use super::outcome::{MarkKind, Outcome, Phase, ProbeReport, RequestReport};
+use super::outcome::{MarkKind, Outcome, Phase, ProbeReport, RequestReport, SHOWN_REQUESTS};
 use super::response::Framing;
 use crate::end::End;
 use crate::log::push_json_string;
@@ -70,6 +70,14 @@ pub fn text(report: &ProbeReport, timeout: Duration, linger: Duration) -> String
     let several = report.requests.len() > 1 || report.last().number > 1;
     for (index, request) in report.requests.iter().enumerate() {
         let is_last = index + 1 == report.requests.len();
+        if is_last && let Some(counts) = not_shown_text(report) {
+            let _ = writeln!(
+                out,
+                "requests {}-{} not shown: {counts}",
+                SHOWN_REQUESTS + 1,
+                request.number - 1
+            );
+        }
         let indent = if several {
             let socket = if request.reused {
                 "reused connection"
@@ -110,6 +118,17 @@ pub fn text(report: &ProbeReport, timeout: Duration, linger: Duration) -> String
         line("outcome", outcome_text(request));
     }
     out
+}
+
+/// The outcomes of the requests a long run did not keep, counted:
+/// `999 complete, 1 reset`; `None` when every request is shown.
+fn not_shown_text(report: &ProbeReport) -> Option<String> {
+    let counts: Vec<String> = report
+        .not_shown
+        .iter()
+        .map(|(outcome, n)| format!("{n} {}", outcome.name()))
+        .collect();
+    (!counts.is_empty()).then(|| counts.join(", "))
 }
 
 fn bytes(n: u64) -> String {
@@ -200,7 +219,12 @@ pub fn json(report: &ProbeReport) -> String {
         }
         request_json(&mut out, r);
     }
-    out.push_str("],\"timeline\":[");
+    out.push_str("],\"not_shown\":{");
+    for (i, (outcome, n)) in report.not_shown.iter().enumerate() {
+        let comma = if i > 0 { "," } else { "" };
+        let _ = write!(out, "{comma}\"{}\":{n}", outcome.name());
+    }
+    out.push_str("},\"timeline\":[");
     for (i, mark) in report.timeline.iter().enumerate() {
         if i > 0 {
             out.push(',');

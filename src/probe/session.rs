@@ -16,7 +16,7 @@ use std::time::Instant;
 use mio::event::Event;
 use mio::net::TcpStream;
 
-use super::outcome::{Mark, MarkKind, Outcome, Phase, ProbeReport, RequestReport};
+use super::outcome::{Mark, MarkKind, Outcome, Phase, ProbeReport, RequestReport, SHOWN_REQUESTS};
 use super::request::Plan;
 use super::response::ResponseReader;
 use crate::end::End;
@@ -52,6 +52,8 @@ pub struct ProbeConn<'p> {
     current: RequestReport,
     reports: Vec<RequestReport>,
     timeline: Vec<Mark>,
+    /// Outcomes of the requests between the first shown and the last.
+    not_shown: Vec<(Outcome, u64)>,
     /// When the current request or connect gives up.
     give_up_at: Instant,
     /// How the server ended the connection, once it did (FIN or RST, seen
@@ -79,6 +81,7 @@ impl<'p> ProbeConn<'p> {
             current: new_report(plan, 1, 0.0),
             reports: Vec::new(),
             timeline: Vec::new(),
+            not_shown: Vec::new(),
             give_up_at: now + plan.timeout,
             server_end: None,
             send_failed: false,
@@ -122,6 +125,7 @@ impl<'p> ProbeConn<'p> {
             target: self.plan.target.clone(),
             requests: self.reports,
             timeline: self.timeline,
+            not_shown: self.not_shown,
         }
     }
 
@@ -130,8 +134,36 @@ impl<'p> ProbeConn<'p> {
     }
 
     fn mark(&mut self, now: Instant, what: MarkKind) {
+        // Past the requests a report shows, only how the connection ended
+        // is drawn: the timeline must not grow with every request.
+        let per_request = matches!(
+            what,
+            MarkKind::Sent { .. } | MarkKind::Head { .. } | MarkKind::Body { .. }
+        );
+        if per_request && self.current.number > SHOWN_REQUESTS {
+            return;
+        }
         let ms = self.ms(now);
         self.timeline.push(Mark { ms, what });
+    }
+
+    /// Keep `report`: the first [`SHOWN_REQUESTS`] in full, then only the
+    /// latest, with the outcomes of those in between counted, so that
+    /// memory stays bounded however many requests one connection sends.
+    fn keep(&mut self, report: RequestReport) {
+        if self.reports.len() > SHOWN_REQUESTS
+            && let Some(hidden) = self.reports.pop()
+        {
+            match self
+                .not_shown
+                .iter_mut()
+                .find(|(outcome, _)| *outcome == hidden.outcome)
+            {
+                Some((_, count)) => *count += 1,
+                None => self.not_shown.push((hidden.outcome, 1)),
+            }
+        }
+        self.reports.push(report);
     }
 
     fn fail_connect(&mut self, error: &io::Error, now: Instant) {
@@ -368,7 +400,7 @@ impl<'p> ProbeConn<'p> {
             // Consecutive body reads are one arrow on the diagram.
             match self.timeline.last_mut() {
                 Some(last) if matches!(last.what, MarkKind::Body { .. }) => *last = Mark { ms, what: body },
-                _ => self.timeline.push(Mark { ms, what: body }),
+                _ => self.mark(now, body),
             }
         }
     }
@@ -410,7 +442,7 @@ impl<'p> ProbeConn<'p> {
             .as_ref()
             .and_then(|h| h.header("connection"))
             .is_some_and(|v| v.eq_ignore_ascii_case("close"));
-        self.reports.push(self.current.clone());
+        self.keep(self.current.clone());
         self.current_reported = true;
         if number < self.plan.requests && !closing {
             self.state = State::Gap {
@@ -476,7 +508,7 @@ impl<'p> ProbeConn<'p> {
                 });
             }
             report.ended = ended;
-            self.reports.push(report);
+            self.keep(report);
         }
         self.stream = None;
         self.state = State::Done;
