@@ -94,6 +94,31 @@ fn quick_soak_passes() {
     assert!(stdout.contains("\nPASS: "), "{stdout}");
 }
 
+/// CARGO_TARGET_DIR (or a `build.target-dir`) moves what cargo builds: a
+/// script that names `target/` breaks there, or worse runs a stale binary
+/// left in `target/`. Scripts ask cargo instead (scripts/lib/cargo.sh).
+#[test]
+fn no_script_assumes_cargo_builds_into_target() {
+    for dir in ["scripts", "scripts/lib"] {
+        for entry in std::fs::read_dir(Path::new(ROOT).join(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "sh") {
+                continue;
+            }
+            let source = std::fs::read_to_string(&path).unwrap();
+            for (n, line) in source.lines().enumerate() {
+                let code = line.trim_start();
+                assert!(
+                    code.starts_with('#') || !code.contains("target/"),
+                    "{}:{}: names target/: {line}",
+                    path.display(),
+                    n + 1
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn scripts_are_shellcheck_clean() {
     let mut files = vec![".ci/run".to_string()];
