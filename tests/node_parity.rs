@@ -622,7 +622,18 @@ fn hangup_answers_every_request_as_node_does() {
             differ.push(format!("{name}: node {from_node}, hangup {from_hangup}"));
         }
     }
-    assert!(differ.is_empty(), "hangup differs from Node:\n{}", differ.join("\n"));
+    // hangup follows the llhttp of Node 20 (the README's tables name the
+    // version); Node 22's llhttp answers four of these otherwise (a tab in
+    // Content-Length, an empty Transfer-Encoding, the header count).
+    let version = Command::new("node").arg("--version").output().map(|o| o.stdout);
+    let version = String::from_utf8_lossy(version.as_deref().unwrap_or(b"?"))
+        .trim()
+        .to_string();
+    assert!(
+        differ.is_empty(),
+        "hangup differs from Node {version} (hangup follows Node 20's parser):\n{}",
+        differ.join("\n")
+    );
     // The corpus exercises all three answers, not just one.
     for code in ["200", "400", "431", "413"] {
         assert!(statuses.get(code).is_some_and(|n| *n >= 3), "{statuses:?}");
