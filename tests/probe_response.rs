@@ -102,3 +102,26 @@ fn an_oversized_trailer_is_not_called_a_request_head() {
         "{report}"
     );
 }
+
+/// Node's client, like its server, refuses a chunk whose extensions pass
+/// 16 KiB (`HPE_CHUNK_EXTENSIONS_OVERFLOW`, checked against Node 20).
+#[test]
+fn chunk_extensions_over_16_kib_are_an_error() {
+    for (ext, outcome) in [(16_384, "complete"), (16_385, "error")] {
+        let server = serving(
+            "extensions",
+            &format!(
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2;{}\r\nab\r\n0\r\n\r\n",
+                "a".repeat(ext)
+            ),
+        );
+        let (report, json) = probe(&server);
+        assert!(json.contains(&format!("\"outcome\":\"{outcome}\"")), "{ext}: {json}");
+        if outcome == "error" {
+            assert!(
+                report.contains("bad chunked body: chunk extensions over Node's limit of 16384 bytes in one chunk"),
+                "{report}"
+            );
+        }
+    }
+}
