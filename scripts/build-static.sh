@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # Build a fully static hangup and print its path and size.
 #
-#   scripts/build-static.sh                     target/static/hangup
-#   scripts/build-static.sh --example NAME      target/static/NAME, from examples/
+#   scripts/build-static.sh                     TARGET_DIR/static/hangup
+#   scripts/build-static.sh --example NAME      TARGET_DIR/static/NAME, from examples/
+#
+# TARGET_DIR is cargo's (target/ unless CARGO_TARGET_DIR or a config moves
+# it). The one line printed starts with the binary's full path, for the
+# scripts that use it. A failed build fails this script: it never copies a
+# binary cargo did not just report.
 #
 # musl (x86_64-unknown-linux-musl) gives the smallest binary; the target is
 # added with rustup when it is missing. Where it cannot be had, glibc with
@@ -11,14 +16,14 @@
 # scripts/bench.sh compares like with like.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source-path=SCRIPTDIR
+. "$(dirname "$0")/lib/cargo.sh"
 
 what=(--bin hangup)
 name=hangup
-out=release/hangup
 if [[ ${1:-} == --example ]]; then
   name=${2:?usage: build-static.sh [--example NAME]}
   what=(--example "$name")
-  out=release/examples/$name
 fi
 
 arch=$(uname -m)
@@ -29,15 +34,17 @@ if [[ ${STATIC_LIBC:-musl} == musl ]] && {
   rustup target list --installed 2>/dev/null | grep -qx "$musl" || rustup target add "$musl" >/dev/null 2>&1
 }; then
   target=$musl
-  cargo build --release --quiet --target "$target" "${what[@]}"
+  built=$(cargo_executable "$name" --release --quiet --target "$target" "${what[@]}")
 else
   echo "build-static.sh: no $musl target here; using glibc +crt-static" >&2
   target=$gnu
   # An explicit --target keeps +crt-static away from proc-macro crates.
-  RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+crt-static" cargo build --release --quiet --target "$target" "${what[@]}"
+  built=$(RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+crt-static" \
+    cargo_executable "$name" --release --quiet --target "$target" "${what[@]}")
 fi
 
-mkdir -p target/static
-cp "target/$target/$out" "target/static/$name"
-size=$(stat -c %s "target/static/$name")
-echo "target/static/$name  $target  $size bytes ($(awk "BEGIN{printf \"%.0f\", $size/1024}") KiB)"
+static="$(cargo_target_dir)/static"
+mkdir -p "$static"
+cp "$built" "$static/$name"
+size=$(stat -c %s "$static/$name")
+echo "$static/$name  $target  $size bytes ($(awk "BEGIN{printf \"%.0f\", $size/1024}") KiB)"

@@ -18,8 +18,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-"$root/scripts/build-static.sh"
-cp "$root/target/static/hangup" "$jail/hangup"
+built=$("$root/scripts/build-static.sh")
+echo "$built"
+cp "${built%% *}" "$jail/hangup"
 if ldd "$jail/hangup" 2>&1 | grep -q '=>'; then
   echo "FAIL: the binary is dynamically linked:" >&2
   ldd "$jail/hangup" >&2

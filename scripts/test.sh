@@ -1,11 +1,29 @@
 #!/usr/bin/env bash
 # Run every check hangup has: formatting, lints and the whole test suite.
 #
-# The tests drive real clients (curl, node, python3) and lint the shell
-# scripts (shellcheck); whatever this machine lacks is installed first from
-# Debian's packages, so this works on a fresh machine.
+# Needs Rust 1.85 or later with the rustfmt and clippy components, and says
+# so first when they are missing. The tests drive real clients (curl, node,
+# python3) and lint the shell scripts (shellcheck); whatever of those this
+# machine lacks is installed first from Debian's packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# Rust itself: edition 2024 needs 1.85, and the checks below need the
+# rustfmt and clippy components, which a minimal rustup profile leaves out.
+version=$(rustc --version 2>/dev/null | sed -n 's/^rustc \([0-9]*\)\.\([0-9]*\)\..*/\1 \2/p')
+read -r major minor <<<"${version:-0 0}"
+if ((major < 1 || (major == 1 && minor < 85))); then
+  echo "test.sh: hangup needs Rust 1.85 or later (edition 2024); here: $(rustc --version 2>&1 || echo 'no rustc')" >&2
+  echo "test.sh: run \`rustup update stable\`" >&2
+  exit 1
+fi
+components=()
+cargo fmt --version >/dev/null 2>&1 || components+=(rustfmt)
+cargo clippy --version >/dev/null 2>&1 || components+=(clippy)
+if ((${#components[@]})); then
+  echo "test.sh: Rust's ${components[*]} missing here; run \`rustup component add ${components[*]}\`" >&2
+  exit 1
+fi
 
 missing=()
 command -v curl >/dev/null || missing+=(curl)

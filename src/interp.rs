@@ -210,6 +210,7 @@ impl<'s> Interp<'s> {
                 let handler = match bad {
                     BadRequest::Malformed(_) => &self.scenario.on_bad_request,
                     BadRequest::HeadersTooLarge => &self.scenario.on_headers_too_large,
+                    BadRequest::ChunkExtensionsTooLarge => &self.scenario.on_chunk_extensions_too_large,
                 };
                 self.push_block(handler, Some(0));
             }

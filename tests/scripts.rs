@@ -75,6 +75,82 @@ fn readme_outcome_table_matches_a_fresh_run() {
     assert!(out.status.success(), "{}\n{}", text(&out.stdout), text(&out.stderr));
 }
 
+/// README.md's outcome table, header included, as the script prints it.
+fn readme_table() -> String {
+    let readme = std::fs::read_to_string(Path::new(ROOT).join("README.md")).unwrap();
+    let begin = readme.find("<!-- outcome-table:begin").expect("table begin");
+    let body = &readme[begin..];
+    let body = &body[body.find('\n').unwrap() + 1..];
+    body[..body.find("<!-- outcome-table:end").expect("table end")].to_string()
+}
+
+/// `outcome-table.sh --compare` (what `--check-readme` runs) of README's
+/// table and a variant of it.
+fn compare_with_readme(name: &str, variant: &str) -> Output {
+    let dir = std::env::temp_dir().join(format!("hangup-outcome-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (expected, actual) = (dir.join("expected.md"), dir.join("actual.md"));
+    std::fs::write(&expected, readme_table()).unwrap();
+    std::fs::write(&actual, variant).unwrap();
+    let out = script(
+        "outcome-table.sh",
+        &["--compare", expected.to_str().unwrap(), actual.to_str().unwrap()],
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    out
+}
+
+/// A machine whose clients are other versions (Debian's python3 3.11.2
+/// where the table says 3.11.7) passes when they behave the same, and is
+/// told which versions differ.
+#[test]
+fn outcome_table_check_is_of_behaviour_not_versions() {
+    let table = readme_table();
+    let header = table.lines().next().unwrap();
+    let other = header
+        .replace(" | node v", " | node v0.0.0-was-v")
+        .replace(" | python ", " | python 0.0.0-was-");
+    let out = compare_with_readme("versions", &table.replacen(header, &other, 1));
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    assert!(
+        stdout.contains("Other client versions here: node v0.0.0-was-v"),
+        "{stdout}"
+    );
+}
+
+/// A client that really behaves otherwise fails the check, which names the
+/// scenario, the client, both versions and both texts.
+#[test]
+fn outcome_table_check_names_a_client_that_behaves_otherwise() {
+    let table = readme_table();
+    let hello = table.lines().find(|l| l.starts_with("| `hello` |")).expect("hello row");
+    let python = hello.rsplit(" | ").next().unwrap().trim_end_matches(" |");
+    // The last cell is python's (node's may say the same).
+    let cut = hello.rfind(&format!("| {python} |")).unwrap();
+    let changed = format!("{}| status 500 |", &hello[..cut]);
+    assert_ne!(changed, hello);
+    let out = compare_with_readme("behaviour", &table.replacen(hello, &changed, 1));
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let version = table
+        .lines()
+        .next()
+        .unwrap()
+        .rsplit(" | ")
+        .next()
+        .unwrap()
+        .trim_end_matches(" |");
+    assert!(
+        stdout.contains(&format!("`hello`, python: expected ({version}) \"{python}\"")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("this run ({version}) \"status 500\"")),
+        "{stdout}"
+    );
+}
+
 /// About 10 s: 2,000 idle connections and hostile clients against this
 /// build; hangup must survive, its good client see no error, and its
 /// descriptors and memory come back.
@@ -92,6 +168,31 @@ fn quick_soak_passes() {
         assert!(stdout.contains(row), "no {row:?} row:\n{stdout}");
     }
     assert!(stdout.contains("\nPASS: "), "{stdout}");
+}
+
+/// CARGO_TARGET_DIR (or a `build.target-dir`) moves what cargo builds: a
+/// script that names `target/` breaks there, or worse runs a stale binary
+/// left in `target/`. Scripts ask cargo instead (scripts/lib/cargo.sh).
+#[test]
+fn no_script_assumes_cargo_builds_into_target() {
+    for dir in ["scripts", "scripts/lib"] {
+        for entry in std::fs::read_dir(Path::new(ROOT).join(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "sh") {
+                continue;
+            }
+            let source = std::fs::read_to_string(&path).unwrap();
+            for (n, line) in source.lines().enumerate() {
+                let code = line.trim_start();
+                assert!(
+                    code.starts_with('#') || !code.contains("target/"),
+                    "{}:{}: names target/: {line}",
+                    path.display(),
+                    n + 1
+                );
+            }
+        }
+    }
 }
 
 #[test]

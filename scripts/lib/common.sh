@@ -7,6 +7,8 @@
 # Set HANGUP=/path/to/hangup to use a binary instead of building one.
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=scripts/lib/cargo.sh
+. "$ROOT/scripts/lib/cargo.sh"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/hangup-script.XXXXXX")
 PIDS=()
 
@@ -22,8 +24,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 if [[ -z ${HANGUP:-} ]]; then
-  cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml"
-  HANGUP="$ROOT/target/release/hangup"
+  HANGUP=$(cargo_executable hangup --release --quiet --manifest-path "$ROOT/Cargo.toml" --bin hangup) || exit 1
 fi
 
 # start_server COMMAND...

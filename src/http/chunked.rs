@@ -5,11 +5,13 @@
 //! upload costs no memory. It refuses what Node's parser refuses: no
 //! whitespace around a chunk size, extensions as `;name[=token|"quoted"]`,
 //! CRLF everywhere, and trailer fields by the header rules ([`Fields`]).
-//! The probe reads chunked responses with it too.
+//! Like Node, it refuses a chunk whose extensions pass 16 KiB
+//! ([`NODE_CHUNK_EXTENSIONS_LIMIT`]). The probe reads chunked responses with
+//! it too.
 
 use super::chars::{HEADER_VALUE, QDTEXT, TOKEN, hex_value};
 use super::fields::Fields;
-use super::{BadRequest, malformed};
+use super::{BadRequest, NODE_CHUNK_EXTENSIONS_LIMIT, malformed};
 
 #[derive(Debug, Default)]
 pub struct Chunked {
@@ -19,6 +21,9 @@ pub struct Chunked {
     trailer: Option<Box<Fields>>,
     /// Payload bytes seen so far (chunk data, not framing).
     pub data_bytes: u64,
+    /// Bytes of this chunk's extensions as Node counts them: names and
+    /// values, quotes and backslashes included, not the `;` and `=`.
+    extension_bytes: usize,
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -48,13 +53,23 @@ enum State {
 }
 
 impl Chunked {
-    /// `(bytes used, finished)`; the error says why the body is malformed.
+    /// `(bytes used, finished)`; the error says why the body is malformed,
+    /// in words that fit a response as well as a request (the probe's use).
     pub fn feed(&mut self, input: &[u8]) -> Result<(usize, bool), String> {
-        self.scan(input).map_err(|bad| bad.to_string())
+        self.scan(input).map_err(|bad| match bad {
+            BadRequest::Malformed(why) => why,
+            BadRequest::HeadersTooLarge => format!(
+                "trailer fields over Node's limit of {} bytes of names and values",
+                super::NODE_HEADER_LIMIT
+            ),
+            BadRequest::ChunkExtensionsTooLarge => {
+                format!("chunk extensions over Node's limit of {NODE_CHUNK_EXTENSIONS_LIMIT} bytes in one chunk")
+            }
+        })
     }
 
-    /// Like [`Chunked::feed`], but a trailer over Node's limit is told
-    /// apart (431) from a malformed body (400).
+    /// Like [`Chunked::feed`], but a trailer (431) or chunk extensions
+    /// (413) over Node's limits are told apart from a malformed body (400).
     pub(super) fn scan(&mut self, input: &[u8]) -> Result<(usize, bool), BadRequest> {
         let mut i = 0;
         while i < input.len() {
@@ -94,7 +109,10 @@ impl Chunked {
                     State::Size
                 }
                 (State::Size, None, b'\r') => State::SizeLf,
-                (State::Size, None, b';') => State::Extension,
+                (State::Size, None, b';') => {
+                    self.extension_bytes = 0;
+                    State::Extension
+                }
                 (State::Size, None, b'\n') => return Err(malformed("Missing expected CR after chunk size")),
                 _ => return Err(malformed("Invalid character in chunk size")),
             },
@@ -104,17 +122,17 @@ impl Chunked {
             },
             State::ExtensionName => return self.extension_name(b),
             State::ExtensionValue => match b {
-                b'"' => State::Quoted,
-                _ if TOKEN[b as usize] => State::ExtensionValue,
+                b'"' => self.counted(State::Quoted)?,
+                _ if TOKEN[b as usize] => self.counted(State::ExtensionValue)?,
                 _ => self.extension_end(b, "Invalid character in chunk extensions value")?,
             },
             State::Quoted => match b {
-                b'"' => State::QuotedDone,
-                b'\\' => State::QuotedPair,
-                _ if QDTEXT[b as usize] => State::Quoted,
+                b'"' => self.counted(State::QuotedDone)?,
+                b'\\' => self.counted(State::QuotedPair)?,
+                _ if QDTEXT[b as usize] => self.counted(State::Quoted)?,
                 _ => return Err(malformed("Invalid character in chunk extensions quoted value")),
             },
-            State::QuotedPair if HEADER_VALUE[b as usize] => State::Quoted,
+            State::QuotedPair if HEADER_VALUE[b as usize] => self.counted(State::Quoted)?,
             State::QuotedPair => return Err(malformed("Invalid quoted-pair in chunk extensions quoted value")),
             State::QuotedDone => self.extension_end(b, "Invalid character in chunk extensions quote value")?,
             State::SizeLf if b == b'\n' && self.size == 0 => State::Trailer,
@@ -136,10 +154,21 @@ impl Chunked {
     fn extension_name(&mut self, b: u8) -> Result<(), BadRequest> {
         self.state = match b {
             b'=' => State::ExtensionValue,
-            _ if TOKEN[b as usize] => State::ExtensionName,
+            _ if TOKEN[b as usize] => self.counted(State::ExtensionName)?,
             _ => self.extension_end(b, "Invalid character in chunk extensions name")?,
         };
         Ok(())
+    }
+
+    /// One more byte of a name or value: Node refuses the chunk (413) once
+    /// its extensions pass the limit, which bounds a size line that would
+    /// otherwise go on for ever.
+    fn counted(&mut self, next: State) -> Result<State, BadRequest> {
+        self.extension_bytes += 1;
+        if self.extension_bytes > NODE_CHUNK_EXTENSIONS_LIMIT {
+            return Err(BadRequest::ChunkExtensionsTooLarge);
+        }
+        Ok(next)
     }
 
     /// What may follow an extension name or value: another extension, or

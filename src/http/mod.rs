@@ -7,7 +7,8 @@
 //! too; its header fields are then parsed with httparse. The body is counted
 //! and discarded as it arrives (by Content-Length or [`chunked`]), so a
 //! large upload costs no memory. A head whose URL, header names and values
-//! add up to 16 KiB is "too large" (431), as in Node.
+//! add up to 16 KiB is "too large" (431), as in Node, and so is a chunk
+//! whose extensions pass 16 KiB (413).
 
 mod chars;
 mod chunked;
@@ -20,6 +21,9 @@ use head::{Body, HeadScanner};
 /// Node's `--max-http-header-size` default: the bytes of the URL, header
 /// names and header values (not the whole head) it allows.
 pub const NODE_HEADER_LIMIT: usize = 16 * 1024;
+/// Node's limit on one chunk's extensions (`kMaxChunkExtensionsSize`):
+/// the bytes of their names and values, counted afresh for every chunk.
+pub const NODE_CHUNK_EXTENSIONS_LIMIT: usize = 16 * 1024;
 /// Raw bytes a head may take however Node would count it: whitespace and
 /// empty headers are free in Node's count, but not in hangup's memory.
 pub const MAX_HEAD_BYTES: usize = 64 * 1024;
@@ -54,6 +58,9 @@ pub enum BadRequest {
     Malformed(String),
     /// Node answers 431.
     HeadersTooLarge,
+    /// Node answers 413: one chunk's extensions passed
+    /// [`NODE_CHUNK_EXTENSIONS_LIMIT`].
+    ChunkExtensionsTooLarge,
 }
 
 impl std::fmt::Display for BadRequest {
@@ -63,6 +70,10 @@ impl std::fmt::Display for BadRequest {
             BadRequest::HeadersTooLarge => write!(
                 f,
                 "request head too large: over {NODE_HEADER_LIMIT} bytes of URL and headers, or {MAX_HEAD_BYTES} bytes in all"
+            ),
+            BadRequest::ChunkExtensionsTooLarge => write!(
+                f,
+                "chunk extensions too large: over {NODE_CHUNK_EXTENSIONS_LIMIT} bytes of names and values in one chunk"
             ),
         }
     }
@@ -238,6 +249,7 @@ pub fn default_refusal(bad: &BadRequest) -> &'static [u8] {
     match bad {
         BadRequest::Malformed(_) => b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n",
         BadRequest::HeadersTooLarge => b"HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n",
+        BadRequest::ChunkExtensionsTooLarge => b"HTTP/1.1 413 Payload Too Large\r\nConnection: close\r\n\r\n",
     }
 }
 

@@ -157,7 +157,12 @@ fn received_text(request: &RequestReport) -> String {
         Framing::Chunked => format!("chunked, body {} B, no last chunk", request.body_bytes),
         Framing::UntilClose => format!("body {} B until close", request.body_bytes),
     };
-    format!("HTTP/1.{} {} {}, {body}", head.version, head.status, head.reason)
+    let text = format!("HTTP/1.{} {} {}, {body}", head.version, head.status, head.reason);
+    match &request.problem {
+        // What broke the response after its head, or the JSON alone says it.
+        Some(problem) if request.outcome == Outcome::Error => format!("{text}; {problem}"),
+        _ => text,
+    }
 }
 
 fn ended_text(request: &RequestReport, timeout: Duration, linger: Duration) -> String {

@@ -6,11 +6,13 @@
 //! and, when the server ends the connection, whether that end was the
 //! body's delimiter (a body "until close") or cut it short.
 
-use crate::http::Chunked;
+use crate::http::{Chunked, NODE_HEADER_LIMIT};
 
 /// Interim 1xx heads and the final head must each fit in this.
 const MAX_HEAD_BYTES: usize = 64 * 1024;
-const MAX_HEADERS: usize = 128;
+/// Header slots on the stack; a head with more lines gets them on the
+/// heap. Only Node's limit on the bytes counted refuses a head.
+const FEW_HEADERS: usize = 128;
 
 /// How the body's end is known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,9 +110,19 @@ impl ResponseReader {
         // "used" because the head is ours either way.
         let before = self.pending.len();
         self.pending.extend_from_slice(input);
-        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-        let mut response = httparse::Response::new(&mut headers);
-        let len = match response.parse(&self.pending) {
+        let mut few = [httparse::EMPTY_HEADER; FEW_HEADERS];
+        let mut many;
+        let mut response = httparse::Response::new(&mut few);
+        let mut parsed = response.parse(&self.pending);
+        if parsed == Err(httparse::Error::TooManyHeaders) {
+            // A count is no limit of Node's: give every line a slot (the
+            // head is at most MAX_HEAD_BYTES, so this is bounded too).
+            let lines = self.pending.iter().filter(|&&b| b == b'\n').count();
+            many = vec![httparse::EMPTY_HEADER; lines];
+            response = httparse::Response::new(&mut many);
+            parsed = response.parse(&self.pending);
+        }
+        let len = match parsed {
             Ok(httparse::Status::Complete(len)) => len,
             Ok(httparse::Status::Partial) => {
                 if self.pending.len() > MAX_HEAD_BYTES {
@@ -123,6 +135,19 @@ impl ResponseReader {
                 return input.len();
             }
         };
+        let counted = response.reason.map_or(0, str::len)
+            + response
+                .headers
+                .iter()
+                .map(|h| h.name.len() + h.value.len())
+                .sum::<usize>();
+        if counted >= NODE_HEADER_LIMIT {
+            self.malformed = Some(format!(
+                "response head too large: {counted} bytes of status text, header names and values; \
+                 Node's client refuses {NODE_HEADER_LIMIT} or more"
+            ));
+            return input.len();
+        }
         let status = response.code.unwrap_or(0);
         let headers: Vec<(String, String)> = response
             .headers
@@ -188,9 +213,11 @@ impl ResponseReader {
             }
             Framing::Chunked => {
                 let Some(decoder) = self.chunked.as_mut() else { return 0 };
-                match decoder.feed(input) {
+                let fed = decoder.feed(input);
+                // Payload that arrived before a framing error counts too.
+                self.body_bytes = decoder.data_bytes;
+                match fed {
                     Ok((used, done)) => {
-                        self.body_bytes = decoder.data_bytes;
                         self.complete = done;
                         used
                     }

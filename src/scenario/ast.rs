@@ -23,6 +23,10 @@ pub struct Scenario {
     /// Runs when a request's header block is larger than 16 KiB; without
     /// `on headers-too-large` it is Node's default: 431, then close.
     pub on_headers_too_large: Vec<Stmt>,
+    /// Runs when one chunk's extensions pass 16 KiB: the `on bad-request`
+    /// block when there is one (Node's `clientError` sees both), else Node's
+    /// default: 413, then close.
+    pub on_chunk_extensions_too_large: Vec<Stmt>,
     /// Whether a condition tests request headers: only then are they kept.
     pub uses_headers: bool,
 }

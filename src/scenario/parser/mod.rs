@@ -250,6 +250,9 @@ impl Parser<'_> {
             summary: super::summary_of(source).to_string(),
             params: std::mem::take(&mut self.params),
             body,
+            on_chunk_extensions_too_large: on_bad_request
+                .clone()
+                .unwrap_or_else(|| node_refusal(&BadRequest::ChunkExtensionsTooLarge)),
             on_bad_request: on_bad_request.unwrap_or_else(|| node_refusal(&BadRequest::Malformed(String::new()))),
             on_headers_too_large: on_headers_too_large.unwrap_or_else(|| node_refusal(&BadRequest::HeadersTooLarge)),
             uses_headers: self.uses_headers,
