@@ -13,8 +13,11 @@
 use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
+use crate::http::response::{Framing, Head};
 use crate::http::{BadRequest, RequestInfo};
-use crate::scenario::ast::{Atom, Cond, Payload, Piece, ReadGoal, Scenario, Stmt};
+use crate::scenario::ast::{
+    Atom, Cond, Forward, Payload, Piece, ReadGoal, Relay, RelayWhat, Scenario, Stmt, UpstreamEnd,
+};
 
 /// Statements run without any I/O before the script is judged stuck (for
 /// example a `loop` around nothing but `log`, or an `if` that never holds).
@@ -49,6 +52,14 @@ pub enum Event {
     TimedOut,
     /// The request could not be parsed; the handler runs instead.
     BadRequest(BadRequest),
+    /// A `forward` or `upstream` step is done.
+    Forwarded,
+    /// A `relay` is done; with the head of the response it relayed, if it
+    /// relayed one.
+    Relayed(Option<Head>),
+    /// The upstream refused the connection or did not answer it in time;
+    /// the `on upstream-error` handler runs instead.
+    UpstreamFailed,
 }
 
 /// What the connection must do next.
@@ -66,6 +77,15 @@ pub enum Step<'s> {
     Log(&'s str),
     /// The script is over; end the connection this way.
     Finish(Finish),
+    /// Send client bytes upstream (connecting first if need be); report
+    /// `Forwarded` or `UpstreamFailed`.
+    Forward(Forward),
+    /// Carry upstream bytes to the client; report `Relayed` or
+    /// `UpstreamFailed`. An end of either side along the way is mirrored
+    /// on the other, and ends the connection.
+    Relay(Relay),
+    /// End the upstream side; report `Forwarded`.
+    Upstream(UpstreamEnd),
 }
 
 /// How the script asks to end the connection. This is an instruction, not
@@ -114,6 +134,11 @@ pub struct Interp<'s> {
     /// Requests read on this connection so far.
     requests: u64,
     last_request: Option<RequestInfo>,
+    /// Requests the whole server had read when this connection's last
+    /// one arrived (see [`Interp::note_server_request`]).
+    server_requests: u64,
+    /// The head of the upstream response the last relay carried.
+    last_response: Option<Head>,
     /// The `else` of the read in progress.
     on_timeout: Option<&'s Stmt>,
     drip: Option<Drip<'s>>,
@@ -145,6 +170,8 @@ impl<'s> Interp<'s> {
             connection,
             requests: 0,
             last_request: None,
+            server_requests: 0,
+            last_response: None,
             on_timeout: None,
             drip: None,
             since_io: 0,
@@ -154,6 +181,11 @@ impl<'s> Interp<'s> {
             refused: false,
             pending_end: None,
         }
+    }
+
+    /// Whether the scenario talks to an upstream.
+    pub fn proxies(&self) -> bool {
+        self.scenario.proxies
     }
 
     /// Whether the scenario tests request headers (see `RequestReader`).
@@ -168,6 +200,17 @@ impl<'s> Interp<'s> {
         } else {
             "the script ran 10000 statements without I/O; closing"
         }
+    }
+
+    /// The request just read is the `n`th the whole server has read: for
+    /// `server request` conditions, which count across connections.
+    pub fn note_server_request(&mut self, n: u64) {
+        self.server_requests = n;
+    }
+
+    /// Whether the last request read was a HEAD (its response has no body).
+    pub fn last_was_head(&self) -> bool {
+        self.last_request.as_ref().is_some_and(|r| r.method == b"HEAD")
     }
 
     /// Requests read on this connection so far.
@@ -199,6 +242,20 @@ impl<'s> Interp<'s> {
                 if let Some(stmt) = on_timeout {
                     self.push_block(std::slice::from_ref(stmt), Some(0));
                 }
+            }
+            Event::Forwarded => {}
+            Event::Relayed(head) => {
+                self.input_arrived();
+                if head.is_some() {
+                    self.last_response = head;
+                }
+            }
+            Event::UpstreamFailed => {
+                // As a bad request does, the handler replaces the script.
+                self.stack.clear();
+                self.drip = None;
+                self.input_arrived();
+                self.push_block(&self.scenario.on_upstream_error, Some(0));
             }
             Event::BadRequest(bad) => {
                 // The handler replaces the rest of the script, as Node's
@@ -241,7 +298,12 @@ impl<'s> Interp<'s> {
             Step::Read { deadline, .. } => deadline.is_some_and(|d| d <= now),
             Step::HalfClose => self.half_closed,
             Step::Write(payload) => payload.is_empty(),
-            Step::Log(_) | Step::Finish(_) => false,
+            Step::Forward(Forward::Bytes(0)) => true,
+            Step::Relay(Relay {
+                what: RelayWhat::Bytes(0),
+                ..
+            }) => true,
+            Step::Log(_) | Step::Finish(_) | Step::Forward(_) | Step::Relay(_) | Step::Upstream(_) => false,
         }
     }
 
@@ -364,6 +426,9 @@ impl<'s> Interp<'s> {
             Stmt::HalfClose => Step::HalfClose,
             Stmt::Hang => Step::Finish(Finish::Hang),
             Stmt::Log(message) => Step::Log(message),
+            Stmt::Forward(forward) => Step::Forward(*forward),
+            Stmt::Relay(relay) => Step::Relay(*relay),
+            Stmt::Upstream(end) => Step::Upstream(*end),
             Stmt::Loop { times, body } => {
                 match times {
                     Some(0) => {}
@@ -399,6 +464,26 @@ impl<'s> Interp<'s> {
                     Atom::Header(name, value) => last
                         .and_then(|r| r.header(name))
                         .is_some_and(|v| value.as_ref().is_none_or(|want| v == want.as_slice())),
+                    Atom::ServerRequest(cmp, n) => cmp.holds(self.server_requests, *n),
+                    Atom::UpstreamStatus(cmp, n) => self
+                        .last_response
+                        .as_ref()
+                        .is_some_and(|h| cmp.holds(u64::from(h.status), *n)),
+                    Atom::UpstreamLength(cmp, n) => self
+                        .last_response
+                        .as_ref()
+                        .and_then(|h| match h.framing {
+                            Framing::Length(length) => Some(length),
+                            _ => h.header("content-length").and_then(|v| v.trim().parse().ok()),
+                        })
+                        .is_some_and(|length| cmp.holds(length, *n)),
+                    Atom::UpstreamHeader(name, value) => {
+                        let name = String::from_utf8_lossy(name);
+                        self.last_response
+                            .as_ref()
+                            .and_then(|h| h.header(&name))
+                            .is_some_and(|v| value.as_ref().is_none_or(|want| v.as_bytes() == want.as_slice()))
+                    }
                 }
             }
         }

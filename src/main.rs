@@ -66,6 +66,9 @@ struct Serve {
     /// log nothing
     #[argh(switch, short = 'q')]
     quiet: bool,
+    /// the real server a proxy scenario forwards to: HOST:PORT, [IPv6]:PORT (a name is resolved once, at start)
+    #[argh(option)]
+    upstream: Option<String>,
 }
 
 #[derive(FromArgs)]
@@ -231,9 +234,25 @@ fn run_serve(serve: Serve) -> Result<(), Failure> {
     };
     let addr = parse_listen(&serve.listen)?;
     let scenario = scenario::load(&serve.scenario, &overrides).map_err(|e| Failure::usage(e.to_string()))?;
+    let upstream = match (&serve.upstream, scenario.proxies) {
+        (Some(text), true) => Some(parse_upstream(text)?),
+        (None, false) => None,
+        (None, true) => {
+            return Err(Failure::usage(format!(
+                "`{}` forwards to a real server: give it with --upstream HOST:PORT",
+                serve.scenario
+            )));
+        }
+        (Some(_), false) => {
+            return Err(Failure::usage(format!(
+                "--upstream is for scenarios that forward and relay (proxy, tcp-proxy, ...); `{}` does neither",
+                serve.scenario
+            )));
+        }
+    };
     let mut log = Log::new(format, serve.quiet);
     hangup::sock::raise_fd_limit();
-    hangup::server::serve(addr, &scenario, &mut log).map_err(|e| Failure {
+    hangup::server::serve(addr, &scenario, upstream, &mut log).map_err(|e| Failure {
         code: EXIT_SYSTEM,
         message: e.to_string(),
     })
@@ -446,6 +465,25 @@ fn parse_listen(text: &str) -> Result<SocketAddr, Failure> {
                 "--listen {text}: expected an address like 127.0.0.1:9000 or [::1]:0"
             ))
         })
+}
+
+/// `HOST:PORT` or `[IPv6]:PORT`; a host name is resolved once, here.
+fn parse_upstream(text: &str) -> Result<SocketAddr, Failure> {
+    if let Ok(addr) = text.parse() {
+        return Ok(addr);
+    }
+    let resolved = text.to_socket_addrs().map_err(|e| {
+        Failure::usage(format!(
+            "--upstream {text}: expected HOST:PORT like 127.0.0.1:8080 or [::1]:8080 ({e})"
+        ))
+    })?;
+    let mut addrs: Vec<SocketAddr> = resolved.collect();
+    // Prefer IPv4, as most servers on loopback listen there.
+    addrs.sort_by_key(|a| a.is_ipv6());
+    addrs
+        .into_iter()
+        .next()
+        .ok_or_else(|| Failure::usage(format!("--upstream {text}: the name resolves to no address")))
 }
 
 /// Write to stdout; a closed pipe (`hangup list | head`) is not an error.

@@ -43,7 +43,7 @@ use std::time::{Duration, Instant};
 
 use mio::event::{Event, Source as MioSource};
 use mio::unix::SourceFd;
-use mio::{Events, Interest, Poll, Token};
+use mio::{Events, Interest, Poll, Registry, Token};
 
 use crate::timers::{TimerFd, Timers};
 
@@ -144,6 +144,16 @@ impl Wake {
             n => Wake::Session(n / 2, Side::Upstream),
         }
     }
+}
+
+/// Poll `socket`, the one on `side` of session `key`, through `registry`
+/// (see [`Reactor::registry_handle`]).
+pub fn register_socket(registry: &Registry, key: usize, side: Side, socket: &mut impl MioSource) -> io::Result<()> {
+    registry.register(
+        socket,
+        Wake::Session(key, side).token(),
+        Interest::READABLE | Interest::WRITABLE,
+    )
 }
 
 /// One connection (or pair of connections) driven by the reactor.
@@ -251,11 +261,13 @@ impl<S: Session> Reactor<S> {
     /// Poll the socket on `side` of the session `key` (from `vacant_key`,
     /// or of a session already inserted) for reading and writing.
     pub fn register(&self, key: usize, side: Side, socket: &mut impl MioSource) -> io::Result<()> {
-        self.poll.registry().register(
-            socket,
-            Wake::Session(key, side).token(),
-            Interest::READABLE | Interest::WRITABLE,
-        )
+        register_socket(self.poll.registry(), key, side, socket)
+    }
+
+    /// A handle on the poll's registry, for a session that opens a socket
+    /// of its own (a proxy's upstream) while the reactor runs it.
+    pub fn registry_handle(&self) -> io::Result<Registry> {
+        self.poll.registry().try_clone()
     }
 
     /// The key the next inserted session will have; register its socket

@@ -309,6 +309,11 @@ impl Stream {
         Ok(())
     }
 
+    /// Whether hangup shut its sending side down.
+    pub fn is_write_shut(&self) -> bool {
+        self.write_shut
+    }
+
     /// Bytes written but not yet acknowledged by the peer.
     pub fn unsent(&self) -> usize {
         self.socket.as_ref().map_or(Ok(0), sock::unsent_bytes).unwrap_or(0)

@@ -14,6 +14,7 @@ mod chars;
 mod chunked;
 mod fields;
 mod head;
+pub mod response;
 
 pub use chunked::Chunked;
 use head::{Body, HeadScanner};
@@ -175,6 +176,14 @@ impl RequestReader {
             return self.finish(consumed);
         }
         Fed::partial(consumed)
+    }
+
+    /// A head-only reader whose head is whole, turned into one that reads
+    /// the rest of that request: its body by the head's framing (none for
+    /// a request without one). A proxy streams the body on with it.
+    pub fn into_body_reader(mut self) -> RequestReader {
+        self.head_only = false;
+        self
     }
 
     /// The request is whole: hand over its details (the reader is done).

@@ -10,7 +10,6 @@ pub mod diagram;
 pub mod outcome;
 pub mod report;
 pub mod request;
-pub mod response;
 pub mod session;
 
 use std::io;

@@ -13,7 +13,7 @@
 //! | `error` | anything else: another socket error, or bytes that are not HTTP |
 
 use crate::end::End;
-use crate::probe::response::{Framing, Head};
+use crate::http::response::{Framing, Head};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {

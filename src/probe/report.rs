@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use super::outcome::{MarkKind, Outcome, Phase, ProbeReport, RequestReport, SHOWN_REQUESTS};
-use super::response::Framing;
 use crate::end::End;
+use crate::http::response::Framing;
 use crate::log::push_json_string;
 
 /// What `--expect`, `--expect-status` and `--expect-body-bytes` ask for.

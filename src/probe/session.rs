@@ -18,8 +18,8 @@ use mio::net::TcpStream;
 
 use super::outcome::{Mark, MarkKind, Outcome, Phase, ProbeReport, RequestReport, SHOWN_REQUESTS};
 use super::request::Plan;
-use super::response::ResponseReader;
 use crate::end::End;
+use crate::http::response::ResponseReader;
 use crate::outgoing::Outgoing;
 use crate::reactor::{Flow, PollAt, Session, Side};
 use crate::sock;

@@ -27,6 +27,13 @@ pub struct Scenario {
     /// block when there is one (Node's `clientError` sees both), else Node's
     /// default: 413, then close.
     pub on_chunk_extensions_too_large: Vec<Stmt>,
+    /// Runs when the upstream refuses the connection or does not answer
+    /// it in time; without `on upstream-error` it is nginx's: 502, then
+    /// close.
+    pub on_upstream_error: Vec<Stmt>,
+    /// The script talks to an upstream (`forward`, `relay`, `upstream`):
+    /// it can only be served with `--upstream`.
+    pub proxies: bool,
     /// Whether a condition tests request headers: only then are they kept.
     pub uses_headers: bool,
 }
@@ -95,6 +102,65 @@ pub enum Stmt {
     },
     /// Print a line into the event log.
     Log(String),
+    /// Send what the client sent on to the upstream.
+    Forward(Forward),
+    /// Send what the upstream sent on to the client (or both ways).
+    Relay(Relay),
+    /// End the upstream side on its own.
+    Upstream(UpstreamEnd),
+}
+
+/// What `forward` sends upstream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Forward {
+    /// The request just read, byte for byte; after `read head`, its body
+    /// follows as it arrives. With no request read yet, the next one.
+    Request,
+    /// This many raw bytes of what the client sends.
+    Bytes(u64),
+}
+
+/// `relay WHAT [limit SIZE] [at RATE/s | every DURATION]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Relay {
+    pub what: RelayWhat,
+    /// Stop once this many bytes went from the upstream to the client.
+    pub limit: Option<u64>,
+    pub pace: Option<Pace>,
+}
+
+/// What a `relay` carries from the upstream to the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RelayWhat {
+    /// The next response, by its own framing; interim 1xx heads too.
+    Response,
+    /// The next response's head (after any interim 1xx heads).
+    Head,
+    /// The body of the response whose head was relayed.
+    Body,
+    /// Exactly this many bytes.
+    Bytes(u64),
+    /// Everything until the upstream's FIN, which the client then gets.
+    Eof,
+    /// Both ways until either side ends; that end is mirrored.
+    Both,
+}
+
+/// How fast a relay goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pace {
+    /// At most this many bytes per second.
+    Rate(u64),
+    /// A pause after each chunk (what one read brought, at most 16 KiB).
+    Every(Duration),
+}
+
+/// `upstream reset | close | half-close`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpstreamEnd {
+    Reset,
+    Close,
+    HalfClose,
 }
 
 /// What a `read` waits for.
@@ -239,6 +305,14 @@ pub enum Atom {
     Path(TextTest),
     /// `header NAME` (present) or `header NAME is VALUE`.
     Header(Vec<u8>, Option<Vec<u8>>),
+    /// The number of requests the whole server has read, this one included.
+    ServerRequest(Cmp, u64),
+    /// The status of the upstream response whose head was relayed.
+    UpstreamStatus(Cmp, u64),
+    /// Its `Content-Length`, compared (false when it has none).
+    UpstreamLength(Cmp, u64),
+    /// `upstream header NAME [is VALUE]` of that response.
+    UpstreamHeader(Vec<u8>, Option<Vec<u8>>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

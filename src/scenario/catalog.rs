@@ -39,6 +39,18 @@ pub const BUILTINS: &[(&str, &str)] = &[
     ("end-keepalive", include_str!("../../scenarios/end-keepalive.hup")),
     ("end-close", include_str!("../../scenarios/end-close.hup")),
     ("end-destroy", include_str!("../../scenarios/end-destroy.hup")),
+    ("proxy", include_str!("../../scenarios/proxy.hup")),
+    (
+        "proxy-reset-after",
+        include_str!("../../scenarios/proxy-reset-after.hup"),
+    ),
+    (
+        "proxy-close-after",
+        include_str!("../../scenarios/proxy-close-after.hup"),
+    ),
+    ("proxy-fail-first", include_str!("../../scenarios/proxy-fail-first.hup")),
+    ("tcp-proxy", include_str!("../../scenarios/tcp-proxy.hup")),
+    ("tcp-reset-after", include_str!("../../scenarios/tcp-reset-after.hup")),
 ];
 
 /// The source of the built-in scenario `name`.

@@ -228,7 +228,7 @@ const ERRORS: &[(&str, usize, usize, &str)] = &[
         "jump",
         1,
         1,
-        "unknown statement `jump`; expected one of read, write, respond, sleep, close, reset, half-close, hang, loop, if, log",
+        "unknown statement `jump`; expected one of read, write, respond, sleep, close, reset, half-close, hang, loop, if, log, forward, relay, upstream",
     ),
     ("\n  reset now", 2, 9, "expected end of line, found `now`"),
     (
@@ -327,7 +327,7 @@ const ERRORS: &[(&str, usize, usize, &str)] = &[
         "if\nend",
         1,
         3,
-        "expected a condition: `request`, `connection`, `method`, `path`, `header` or `not`, found end of line",
+        "expected a condition: `request`, `connection`, `server request`, `method`, `path`, `header`, `upstream status`, `upstream length`, `upstream header` or `not`, found end of line",
     ),
     (
         "if request 2\nend",
@@ -397,7 +397,7 @@ const ERRORS: &[(&str, usize, usize, &str)] = &[
         "on timeout\nend",
         1,
         4,
-        "expected `bad-request` or `headers-too-large`, found `timeout`",
+        "expected `bad-request`, `headers-too-large` or `upstream-error`, found `timeout`",
     ),
     (
         "on bad-request\nend\non bad-request\nend",
@@ -420,7 +420,7 @@ const ERRORS: &[(&str, usize, usize, &str)] = &[
         "reset # done\r\nnow",
         2,
         1,
-        "unknown statement `now`; expected one of read, write, respond, sleep, close, reset, half-close, hang, loop, if, log",
+        "unknown statement `now`; expected one of read, write, respond, sleep, close, reset, half-close, hang, loop, if, log, forward, relay, upstream",
     ),
     ("write \"\\x\nreset", 1, 8, "`\\x` needs two hex digits, like `\\x0d`"),
     ("write \"a\\", 1, 7, "unterminated string: add a closing `\"`"),

@@ -22,11 +22,11 @@ use std::io;
 use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
-use mio::Events;
 use mio::net::TcpListener;
 use mio::unix::SourceFd;
+use mio::{Events, Registry};
 
-use super::conn::{Conn, Turn};
+use super::conn::{Conn, Turn, UpstreamAddr};
 use crate::end::End;
 use crate::interp::Interp;
 use crate::log::{Field, Log};
@@ -55,9 +55,27 @@ pub struct Tally {
     pub peer_fin: u64,
     pub peer_rst: u64,
     pub error: u64,
+    /// Requests read, across all connections (`server request`).
+    pub requests: u64,
+    /// Upstream connections opened, and those refused or not answered.
+    pub upstream_connects: u64,
+    pub upstream_failed: u64,
+    /// Upstream connections the upstream ended: FIN, RST.
+    pub upstream_fin: u64,
+    pub upstream_rst: u64,
 }
 
 impl Tally {
+    /// Count how a connection, and its upstream side if any, ended.
+    fn count_conn(&mut self, conn: &Conn) {
+        self.count(conn.end());
+        match conn.upstream_end() {
+            Some(End::PeerFin) => self.upstream_fin += 1,
+            Some(End::PeerRst) => self.upstream_rst += 1,
+            _ => {}
+        }
+    }
+
     fn count(&mut self, end: Option<End>) {
         match end {
             Some(End::Fin) => self.fin += 1,
@@ -88,6 +106,10 @@ struct Exhausted {
 
 pub struct EventLoop<'s> {
     reactor: Reactor<Conn<'s>>,
+    /// The poll's registry, lent to connections that open an upstream.
+    registry: Registry,
+    /// Where proxy steps connect (`--upstream`).
+    upstream: Option<UpstreamAddr>,
     listener: Option<TcpListener>,
     signals: StopSignals,
     scenario: &'s Scenario,
@@ -107,12 +129,18 @@ pub struct EventLoop<'s> {
 }
 
 impl<'s> EventLoop<'s> {
-    pub fn new(mut listener: TcpListener, scenario: &'s Scenario) -> io::Result<EventLoop<'s>> {
+    pub fn new(
+        mut listener: TcpListener,
+        scenario: &'s Scenario,
+        upstream: Option<UpstreamAddr>,
+    ) -> io::Result<EventLoop<'s>> {
         let reactor = Reactor::new()?;
         let signals = StopSignals::new()?;
         reactor.register_owner(&mut listener, Source::Listener)?;
         reactor.register_owner(&mut SourceFd(&signals.as_raw_fd()), Source::Signals)?;
         Ok(EventLoop {
+            registry: reactor.registry_handle()?,
+            upstream,
             reactor,
             listener: Some(listener),
             signals,
@@ -138,11 +166,17 @@ impl<'s> EventLoop<'s> {
             // A connection closed this turn, so a descriptor is free.
             let mut freed = false;
             for event in events.iter() {
-                let mut turn = Turn { now, log };
+                let mut turn = Turn {
+                    now,
+                    log,
+                    registry: &self.registry,
+                    upstream: self.upstream,
+                    tally: &mut self.tally,
+                };
                 match self.reactor.dispatch(event, now, &mut turn) {
                     Dispatched::Handled => {}
                     Dispatched::Closed(conn) => {
-                        self.tally.count(conn.end());
+                        self.tally.count_conn(&conn);
                         freed = true;
                     }
                     Dispatched::Owner(Source::Listener) => self.accept(now, log),
@@ -154,11 +188,18 @@ impl<'s> EventLoop<'s> {
                 }
             }
             let now = Instant::now();
-            self.reactor.fire_timers(now, &mut Turn { now, log }, &mut fired);
+            let mut turn = Turn {
+                now,
+                log,
+                registry: &self.registry,
+                upstream: self.upstream,
+                tally: &mut self.tally,
+            };
+            self.reactor.fire_timers(now, &mut turn, &mut fired);
             for fire in fired.drain(..) {
                 match fire {
                     Fired::Closed(conn) => {
-                        self.tally.count(conn.end());
+                        self.tally.count_conn(&conn);
                         freed = true;
                     }
                     Fired::Owner(Alarm::AcceptRetry) => {
@@ -318,10 +359,16 @@ impl<'s> EventLoop<'s> {
             let peer = peer.to_string();
             log.conn(id, Duration::ZERO, "accept", &[("peer", Field::Str(&peer))]);
         }
-        let conn = Conn::new(id, socket, now, Interp::new(self.scenario, id));
-        let mut turn = Turn { now, log };
+        let conn = Conn::new(id, key, socket, now, Interp::new(self.scenario, id));
+        let mut turn = Turn {
+            now,
+            log,
+            registry: &self.registry,
+            upstream: self.upstream,
+            tally: &mut self.tally,
+        };
         if let Some(closed) = self.reactor.insert(key, conn, now, |conn| conn.start(&mut turn)) {
-            self.tally.count(closed.end());
+            self.tally.count_conn(&closed);
         }
     }
 }

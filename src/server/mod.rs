@@ -38,7 +38,13 @@ impl std::error::Error for ServeError {}
 /// `listening on ADDR` to stdout once the socket is ready, then serves
 /// until SIGINT or SIGTERM (then logs a one-line summary and returns), or
 /// until the poll fails.
-pub fn serve(addr: SocketAddr, scenario: &Scenario, log: &mut Log) -> Result<(), ServeError> {
+/// With `upstream`, the scenario's proxy steps connect there.
+pub fn serve(
+    addr: SocketAddr,
+    scenario: &Scenario,
+    upstream: Option<SocketAddr>,
+    log: &mut Log,
+) -> Result<(), ServeError> {
     if !addr.ip().is_loopback() {
         // Said even with --quiet: it is about safety, not an event.
         eprintln!(
@@ -50,7 +56,8 @@ pub fn serve(addr: SocketAddr, scenario: &Scenario, log: &mut Log) -> Result<(),
         doing: "failed to read the listening address",
         error,
     })?;
-    let mut event_loop = event_loop::EventLoop::new(listener, scenario).map_err(|error| ServeError::Io {
+    let upstream = upstream.map(conn::UpstreamAddr);
+    let mut event_loop = event_loop::EventLoop::new(listener, scenario, upstream).map_err(|error| ServeError::Io {
         doing: "failed to set up the event loop",
         error,
     })?;
@@ -59,7 +66,7 @@ pub fn serve(addr: SocketAddr, scenario: &Scenario, log: &mut Log) -> Result<(),
         doing: "the event loop failed",
         error,
     })?;
-    summarize(&stopped, log);
+    summarize(&stopped, scenario.proxies, log);
     Ok(())
 }
 
@@ -80,22 +87,28 @@ const LOG_LAST_FLUSH: Duration = Duration::from_millis(500);
 
 /// The last log line: how every connection of the run ended, and how many
 /// log lines a stalled reader cost (see `crate::log`).
-fn summarize(stopped: &Stopped, log: &mut Log) {
+fn summarize(stopped: &Stopped, proxies: bool, log: &mut Log) {
     let tally = &stopped.tally;
     log.flush(LOG_CATCH_UP);
-    log.server(
-        "stopped",
-        &[
-            ("signal", Field::Str(stopped.signal)),
-            ("accepted", Field::Num(tally.accepted)),
-            ("fin", Field::Num(tally.fin)),
-            ("rst", Field::Num(tally.rst)),
-            ("peer_fin", Field::Num(tally.peer_fin)),
-            ("peer_rst", Field::Num(tally.peer_rst)),
-            ("error", Field::Num(tally.error)),
-            ("still_open", Field::Num(stopped.open as u64)),
-            ("log_dropped", Field::Num(log.dropped())),
-        ],
-    );
+    let mut fields = vec![
+        ("signal", Field::Str(stopped.signal)),
+        ("accepted", Field::Num(tally.accepted)),
+        ("fin", Field::Num(tally.fin)),
+        ("rst", Field::Num(tally.rst)),
+        ("peer_fin", Field::Num(tally.peer_fin)),
+        ("peer_rst", Field::Num(tally.peer_rst)),
+        ("error", Field::Num(tally.error)),
+        ("still_open", Field::Num(stopped.open as u64)),
+        ("log_dropped", Field::Num(log.dropped())),
+    ];
+    if proxies {
+        fields.extend([
+            ("upstream_connects", Field::Num(tally.upstream_connects)),
+            ("upstream_failed", Field::Num(tally.upstream_failed)),
+            ("upstream_fin", Field::Num(tally.upstream_fin)),
+            ("upstream_rst", Field::Num(tally.upstream_rst)),
+        ]);
+    }
+    log.server("stopped", &fields);
     log.finish(LOG_LAST_FLUSH);
 }

@@ -41,6 +41,18 @@ impl Server {
         Server::spawn(&mut command)
     }
 
+    /// `hangup serve SCENARIO --upstream UPSTREAM --set …`: a proxy.
+    pub fn start_proxy(scenario: &str, sets: &[&str], upstream: SocketAddr) -> Server {
+        let mut command = Command::new(BIN);
+        let upstream = upstream.to_string();
+        command.args(["serve", scenario, "--listen", "127.0.0.1:0", "--log", "json"]);
+        command.args(["--upstream", &upstream]);
+        for set in sets {
+            command.args(["--set", set]);
+        }
+        Server::spawn(&mut command)
+    }
+
     /// `hangup serve SCENARIO` allowed only `descriptors` open files
     /// (`ulimit -n`, soft and hard, so hangup cannot raise it).
     pub fn start_limited(scenario: &str, sets: &[&str], descriptors: u32) -> Server {
@@ -234,7 +246,29 @@ pub fn scenario_file(name: &str, source: &str) -> String {
 /// Fail unless every built-in scenario's name appears in `source` (a test
 /// file's text) as `usage` makes it, e.g. `Server::start("NAME"`.
 pub fn assert_every_builtin_in(file: &str, source: &str, usage: impl Fn(&str) -> String) {
-    for (name, _) in hangup::scenario::catalog::BUILTINS {
+    for (name, builtin) in hangup::scenario::catalog::BUILTINS {
+        if is_proxy(builtin) {
+            // Served in front of a real server: tests/proxy.rs has those.
+            continue;
+        }
         assert!(source.contains(&usage(name)), "built-in `{name}` has no test in {file}");
+    }
+}
+
+/// Whether a scenario's source forwards to an upstream (`--upstream`).
+pub fn is_proxy(source: &str) -> bool {
+    hangup::scenario::parser::parse(source, &std::collections::BTreeMap::new()).is_ok_and(|s| s.proxies)
+}
+
+/// Fail unless every built-in proxy scenario appears in `source` as
+/// `usage` makes it.
+pub fn assert_every_proxy_builtin_in(file: &str, source: &str, usage: impl Fn(&str) -> String) {
+    for (name, builtin) in hangup::scenario::catalog::BUILTINS {
+        if is_proxy(builtin) {
+            assert!(
+                source.contains(&usage(name)),
+                "proxy built-in `{name}` has no test in {file}"
+            );
+        }
     }
 }

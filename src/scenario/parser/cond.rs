@@ -88,10 +88,44 @@ impl Parser<'_> {
                 };
                 Atom::Header(name, value)
             }
+            Some("server") => {
+                self.next();
+                self.expect_word("request")?;
+                let cmp = self.parse_cmp()?;
+                Atom::ServerRequest(cmp, self.parse_number()?)
+            }
+            Some("upstream") => {
+                self.next();
+                self.proxies = true;
+                match self.peek_word() {
+                    Some("status") => {
+                        self.next();
+                        let cmp = self.parse_cmp()?;
+                        Atom::UpstreamStatus(cmp, self.parse_number()?)
+                    }
+                    Some("length") => {
+                        self.next();
+                        let cmp = self.parse_cmp()?;
+                        Atom::UpstreamLength(cmp, self.parse_number()?)
+                    }
+                    Some("header") => {
+                        self.next();
+                        let name = self.parse_string("a header name string")?;
+                        let value = if self.eat_word("is") {
+                            Some(self.parse_string("a header value string")?)
+                        } else {
+                            None
+                        };
+                        Atom::UpstreamHeader(name, value)
+                    }
+                    _ => return Err(self.unexpected("`status`, `length` or `header` after `upstream`")),
+                }
+            }
             _ => {
-                return Err(
-                    self.unexpected("a condition: `request`, `connection`, `method`, `path`, `header` or `not`")
-                );
+                return Err(self.unexpected(
+                    "a condition: `request`, `connection`, `server request`, `method`, `path`, `header`, \
+                     `upstream status`, `upstream length`, `upstream header` or `not`",
+                ));
             }
         };
         Ok(Cond::Atom(atom))

@@ -24,7 +24,8 @@ use crate::http::{BadRequest, default_refusal};
 use values::decode_hex;
 
 /// The keywords that may start a statement, for "expected …" messages.
-const STATEMENTS: &str = "read, write, respond, sleep, close, reset, half-close, hang, loop, if, log";
+const STATEMENTS: &str =
+    "read, write, respond, sleep, close, reset, half-close, hang, loop, if, log, forward, relay, upstream";
 
 /// Parse `source`, applying `overrides` (from `--set NAME=VALUE`) to the
 /// parameters. An override that names no parameter is an error too.
@@ -43,6 +44,7 @@ pub fn parse(source: &str, overrides: &BTreeMap<String, String>) -> Result<Scena
         param_index: BTreeMap::new(),
         overrides,
         uses_headers: false,
+        proxies: false,
         depth: 0,
         condition_terms: 0,
         held: 0,
@@ -91,6 +93,8 @@ struct Parser<'a> {
     overrides: &'a BTreeMap<String, String>,
     /// A `header` condition was seen.
     uses_headers: bool,
+    /// A statement or condition needs an upstream.
+    proxies: bool,
     /// Blocks open around the statement being parsed (see [`MAX_NESTING`]).
     depth: usize,
     /// Terms of the condition being parsed (see [`MAX_CONDITION_TERMS`]).
@@ -205,6 +209,7 @@ impl Parser<'_> {
         let mut body = Vec::new();
         let mut on_bad_request = None;
         let mut on_headers_too_large = None;
+        let mut on_upstream_error = None;
         loop {
             self.skip_blank_lines();
             if self.peek().kind == TokenKind::Eof {
@@ -217,7 +222,8 @@ impl Parser<'_> {
                     let (which, span) = match self.peek_word() {
                         Some("bad-request") => (&mut on_bad_request, self.next().span),
                         Some("headers-too-large") => (&mut on_headers_too_large, self.next().span),
-                        _ => return Err(self.unexpected("`bad-request` or `headers-too-large`")),
+                        Some("upstream-error") => (&mut on_upstream_error, self.next().span),
+                        _ => return Err(self.unexpected("`bad-request`, `headers-too-large` or `upstream-error`")),
                     };
                     if which.is_some() {
                         return Err(Diagnostic::new(span, "this handler is already defined above"));
@@ -255,7 +261,9 @@ impl Parser<'_> {
                 .unwrap_or_else(|| node_refusal(&BadRequest::ChunkExtensionsTooLarge)),
             on_bad_request: on_bad_request.unwrap_or_else(|| node_refusal(&BadRequest::Malformed(String::new()))),
             on_headers_too_large: on_headers_too_large.unwrap_or_else(|| node_refusal(&BadRequest::HeadersTooLarge)),
+            on_upstream_error: on_upstream_error.unwrap_or_else(nginx_bad_gateway),
             uses_headers: self.uses_headers,
+            proxies: self.proxies,
         })
     }
 
@@ -334,6 +342,25 @@ impl Parser<'_> {
             "half-close" => Stmt::HalfClose,
             "hang" => Stmt::Hang,
             "log" => Stmt::Log(String::from_utf8_lossy(&self.parse_string("a message string")?).into_owned()),
+            "forward" => {
+                self.proxies = true;
+                Stmt::Forward(self.parse_forward()?)
+            }
+            "relay" => {
+                self.proxies = true;
+                Stmt::Relay(self.parse_relay()?)
+            }
+            "upstream" => {
+                self.proxies = true;
+                let end = match self.peek_word() {
+                    Some("reset") => UpstreamEnd::Reset,
+                    Some("close") => UpstreamEnd::Close,
+                    Some("half-close") => UpstreamEnd::HalfClose,
+                    _ => return Err(self.unexpected("how to end the upstream side: `reset`, `close` or `half-close`")),
+                };
+                self.next();
+                Stmt::Upstream(end)
+            }
             "loop" | "if" => {
                 return Err(Diagnostic::new(
                     span,
@@ -394,6 +421,87 @@ impl Parser<'_> {
             within,
             on_timeout,
         })
+    }
+
+    /// `forward (request | SIZE [bytes])`
+    fn parse_forward(&mut self) -> Result<Forward, Diagnostic> {
+        if self.eat_word("request") {
+            return Ok(Forward::Request);
+        }
+        if matches!(self.peek().kind, TokenKind::Number(_) | TokenKind::Var(_)) {
+            let n = self.parse_number()?;
+            self.eat_word("bytes");
+            return Ok(Forward::Bytes(n));
+        }
+        Err(self.unexpected("what to forward: `request` or a byte count"))
+    }
+
+    /// `relay (response | head | body | SIZE [bytes] | until eof | both)
+    /// [limit SIZE] [rate SIZE | every DURATION]`
+    fn parse_relay(&mut self) -> Result<Relay, Diagnostic> {
+        let what = match self.peek_word() {
+            Some("response") => RelayWhat::Response,
+            Some("head") => RelayWhat::Head,
+            Some("body") => RelayWhat::Body,
+            Some("both") => RelayWhat::Both,
+            Some("until") => {
+                self.next();
+                self.expect_word("eof")?;
+                RelayWhat::Eof
+            }
+            _ if matches!(self.peek().kind, TokenKind::Number(_) | TokenKind::Var(_)) => {
+                let n = self.parse_number()?;
+                self.eat_word("bytes");
+                RelayWhat::Bytes(n)
+            }
+            _ => {
+                return Err(
+                    self.unexpected("what to relay: `response`, `head`, `body`, a byte count, `until eof` or `both`")
+                );
+            }
+        };
+        if matches!(
+            what,
+            RelayWhat::Response | RelayWhat::Head | RelayWhat::Body | RelayWhat::Both
+        ) {
+            self.next();
+        }
+        let mut relay = Relay {
+            what,
+            limit: None,
+            pace: None,
+        };
+        loop {
+            let span = self.peek().span;
+            match self.peek_word() {
+                Some("limit") if relay.limit.is_none() => {
+                    self.next();
+                    relay.limit = Some(self.parse_number()?);
+                    self.eat_word("bytes");
+                }
+                Some("rate") | Some("every") if relay.pace.is_some() => {
+                    return Err(Diagnostic::new(
+                        span,
+                        "a relay has one pace: `rate` or `every`, not both",
+                    ));
+                }
+                Some("rate") => {
+                    self.next();
+                    let span = self.peek().span;
+                    let rate = self.parse_number()?;
+                    if rate == 0 {
+                        return Err(Diagnostic::new(span, "a rate of 0 bytes per second would never relay"));
+                    }
+                    relay.pace = Some(Pace::Rate(rate));
+                }
+                Some("every") => {
+                    self.next();
+                    relay.pace = Some(Pace::Every(self.parse_duration()?));
+                }
+                _ => break,
+            }
+        }
+        Ok(relay)
     }
 
     /// `respond STATUS [reason "…"] [header "…"]... [body …] [chunked]`
@@ -560,6 +668,26 @@ impl Parser<'_> {
             }
         }
     }
+}
+
+/// nginx's answer when it cannot reach the upstream: 502, then close.
+fn nginx_bad_gateway() -> Vec<Stmt> {
+    let body = b"502 Bad Gateway: the upstream refused or did not answer the connection\n";
+    let mut head = format!(
+        "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    head.extend_from_slice(body);
+    vec![
+        Stmt::Write {
+            payload: Payload {
+                pieces: vec![Piece::Bytes(head)],
+            },
+            every: None,
+        },
+        Stmt::Close { drain: true },
+    ]
 }
 
 /// Node's default `clientError` behaviour: the refusal, then close.

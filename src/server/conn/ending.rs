@@ -104,6 +104,7 @@ impl Conn<'_> {
     /// Drop the socket (if still held) and log the end.
     pub(super) fn finish(&mut self, how: End, log: &mut Log, extra: &[(&str, Field)]) {
         self.stream.close();
+        self.end_upstream_with(how, log);
         self.state = State::Closed;
         self.ended = Some(how);
         if !log.enabled() {

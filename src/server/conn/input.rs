@@ -3,16 +3,15 @@
 //! Input is read ahead into the connection's buffer, so a request costs
 //! one `recv`; the stream keeps only what arrived (see [`crate::stream`]).
 
-use std::time::Instant;
-
-use super::{Conn, End, Progress, Reading, State};
-use crate::http::Status;
+use super::{Conn, End, Progress, Reading, State, Turn};
+use crate::http::{RequestInfo, RequestReader, Status};
 use crate::interp::Event;
 use crate::log::{Field, Log};
 use crate::stream::{Io, READ_CHUNK};
 
 impl Conn<'_> {
-    pub(super) fn progress_read(&mut self, now: Instant, log: &mut Log) -> Progress {
+    pub(super) fn progress_read(&mut self, turn: &mut Turn) -> Progress {
+        let now = turn.now;
         loop {
             let State::Reading { reading, deadline } = &mut self.state else {
                 return Progress::Closed;
@@ -24,6 +23,10 @@ impl Conn<'_> {
                 Reading::Request { reader, head_only } => {
                     let fed = reader.feed(&self.inbuf);
                     let head_only = *head_only;
+                    if self.interp.proxies() {
+                        // Kept for `forward request`, up to a limit.
+                        self.retained.keep(&self.inbuf[..fed.consumed]);
+                    }
                     self.inbuf.drain(..fed.consumed);
                     if self.inbuf.is_empty() && self.inbuf.capacity() > 4096 {
                         // A big head is done with; an idle connection keeps nothing.
@@ -32,22 +35,16 @@ impl Conn<'_> {
                     match fed.status {
                         Status::Partial => None,
                         Status::Complete(info) => {
-                            let event = if head_only { "head" } else { "request" };
-                            self.log(
-                                log,
-                                event,
-                                &[
-                                    ("method", Field::Bytes(&info.method)),
-                                    ("path", Field::Bytes(&info.path)),
-                                    ("bytes", Field::Num(info.bytes)),
-                                    ("number", Field::Num(self.interp.requests() + 1)),
-                                ],
-                            );
-                            Some(Event::Request(info))
+                            if head_only && self.interp.proxies() {
+                                // `forward request` streams the body after it.
+                                let done = std::mem::replace(reader, RequestReader::new(true, false));
+                                self.body_reader = Some(done.into_body_reader());
+                            }
+                            return self.request_arrived(info, head_only, turn);
                         }
                         Status::Bad(bad) => {
                             let reason = bad.to_string();
-                            self.log(log, "bad-request", &[("why", Field::Str(&reason))]);
+                            self.log(turn.log, "bad-request", &[("why", Field::Str(&reason))]);
                             Some(Event::BadRequest(bad))
                         }
                     }
@@ -59,7 +56,7 @@ impl Conn<'_> {
                     want = (*remaining).min(READ_CHUNK as u64) as usize;
                     if *remaining == 0 {
                         let total = *total;
-                        self.log(log, "read", &[("bytes", Field::Num(total))]);
+                        self.log(turn.log, "read", &[("bytes", Field::Num(total))]);
                         Some(Event::ReadDone)
                     } else {
                         None
@@ -75,7 +72,7 @@ impl Conn<'_> {
                 return Progress::Next(event);
             }
             if deadline.is_some_and(|d| now >= d) {
-                self.log(log, "timeout", &[]);
+                self.log(turn.log, "timeout", &[]);
                 return Progress::Next(Event::TimedOut);
             }
             if !self.stream.is_readable() {
@@ -90,19 +87,38 @@ impl Conn<'_> {
                         ..
                     } = self.state
                     {
-                        self.log(log, "eof", &[("bytes", Field::Num(got))]);
+                        self.log(turn.log, "eof", &[("bytes", Field::Num(got))]);
                         return Progress::Next(Event::ReadDone);
                     }
                     let unparsed = self.inbuf.len() as u64;
                     let fields = [("unparsed", Field::Num(unparsed))];
-                    self.finish(End::PeerFin, log, if unparsed > 0 { &fields } else { &[] });
+                    self.finish(End::PeerFin, turn.log, if unparsed > 0 { &fields } else { &[] });
                     return Progress::Closed;
                 }
                 Io::Data(_) => {}
                 Io::Blocked => return Progress::Wait,
-                failed => return self.fail_progress(failed, log),
+                failed => return self.fail_progress(failed, turn.log),
             }
         }
+    }
+
+    /// A whole request (or head) was read: log it, count it across the
+    /// server, and tell the interpreter.
+    pub(super) fn request_arrived(&mut self, info: RequestInfo, head_only: bool, turn: &mut Turn) -> Progress {
+        turn.tally.requests += 1;
+        self.interp.note_server_request(turn.tally.requests);
+        let event = if head_only { "head" } else { "request" };
+        self.log(
+            turn.log,
+            event,
+            &[
+                ("method", Field::Bytes(&info.method)),
+                ("path", Field::Bytes(&info.path)),
+                ("bytes", Field::Num(info.bytes)),
+                ("number", Field::Num(self.interp.requests() + 1)),
+            ],
+        );
+        Progress::Next(Event::Request(info))
     }
 
     /// Append up to `want` bytes from the socket to `inbuf`.

@@ -12,12 +12,17 @@
 
 mod ending;
 mod input;
+mod proxy;
+
+pub use proxy::UpstreamAddr;
 
 use std::time::{Duration, Instant};
 
+use mio::Registry;
 use mio::event::Event as Readiness;
 use mio::net::TcpStream;
 
+use super::event_loop::Tally;
 use crate::end::End;
 use crate::http::RequestReader;
 use crate::interp::{Event, Finish, Interp, Step};
@@ -27,6 +32,7 @@ use crate::reactor::{Flow, PollAt, Session, Side};
 use crate::scenario::ast::ReadGoal;
 use crate::stream::{Io, Stream};
 use ending::{RESET_FLUSH_FIRST_POLL, RESET_FLUSH_LIMIT};
+use proxy::{Both, Forwarding, Pending, Relaying, Retained, Upstream};
 
 /// Steps one connection may take per wake-up before it lets the others
 /// run: a client that always has its next request ready must not keep the
@@ -54,7 +60,29 @@ enum State<'s> {
     },
     /// The script ended with `hang`: discard input until the peer leaves.
     Hanging,
+    /// The upstream connect is under way; `then` waits for it.
+    Connecting {
+        then: Pending,
+        give_up_at: Instant,
+    },
+    /// `forward`: client bytes to the upstream.
+    Forwarding(Forwarding),
+    /// `relay`: upstream bytes to the client.
+    Relaying(Relaying),
+    /// `relay both`.
+    Both(Both),
     Closed,
+}
+
+impl State<'_> {
+    /// A reset that waits for the written bytes to leave first.
+    fn flushing(now: Instant) -> Self {
+        State::Flushing {
+            give_up_at: now + RESET_FLUSH_LIMIT,
+            next_check: now,
+            interval: RESET_FLUSH_FIRST_POLL,
+        }
+    }
 }
 
 enum Reading {
@@ -69,6 +97,8 @@ enum Progress {
     Wait,
     /// The step is over; tell the interpreter.
     Next(Event),
+    /// The state changed without news for the interpreter: go on.
+    Again,
     /// The connection is gone.
     Closed,
 }
@@ -79,11 +109,19 @@ pub struct Turn<'l> {
     pub now: Instant,
     /// The server's event log.
     pub log: &'l mut Log,
+    /// To register an upstream socket.
+    pub registry: &'l Registry,
+    /// Where proxy steps connect, with `--upstream`.
+    pub upstream: Option<UpstreamAddr>,
+    /// The server's counts: requests across connections, upstream ends.
+    pub tally: &'l mut Tally,
 }
 
 /// One accepted connection running its scenario.
 pub struct Conn<'s> {
     id: u64,
+    /// The reactor's key, for the upstream socket's token.
+    key: usize,
     stream: Stream,
     accepted: Instant,
     interp: Interp<'s>,
@@ -99,13 +137,23 @@ pub struct Conn<'s> {
     peer_half_closed: bool,
     /// How the connection ended, once it has.
     ended: Option<End>,
+    /// The upstream side, once a proxy step opened it.
+    upstream: Option<Upstream>,
+    /// How the upstream side ended, once it has.
+    upstream_ended: Option<End>,
+    /// The bytes of the last request read, for `forward request` (only
+    /// in a scenario that proxies).
+    retained: Retained,
+    /// After `read head`: the reader that goes on with the request's body.
+    body_reader: Option<RequestReader>,
 }
 
 impl<'s> Conn<'s> {
     /// A connection `accept` gave, about to run `interp`'s script.
-    pub fn new(id: u64, socket: TcpStream, accepted: Instant, interp: Interp<'s>) -> Conn<'s> {
+    pub fn new(id: u64, key: usize, socket: TcpStream, accepted: Instant, interp: Interp<'s>) -> Conn<'s> {
         Conn {
             id,
+            key,
             stream: Stream::accepted(socket),
             accepted,
             interp,
@@ -114,12 +162,21 @@ impl<'s> Conn<'s> {
             yielded: false,
             peer_half_closed: false,
             ended: None,
+            upstream: None,
+            upstream_ended: None,
+            retained: Retained::Nothing,
+            body_reader: None,
         }
     }
 
     /// How the connection ended, once it has.
     pub fn end(&self) -> Option<End> {
         self.ended
+    }
+
+    /// How its upstream side ended, if it had one.
+    pub fn upstream_end(&self) -> Option<End> {
+        self.upstream_ended
     }
 
     /// A `reset` is waiting for written bytes to leave: stopping the server
@@ -131,10 +188,10 @@ impl<'s> Conn<'s> {
     /// Run the script's first steps.
     pub fn start(&mut self, turn: &mut Turn) -> Flow {
         let step = self.interp.next(Event::Start, turn.now);
-        if self.apply(step, turn.now, turn.log) == Flow::Closed {
+        if self.apply(step, turn) == Flow::Closed {
             return Flow::Closed;
         }
-        self.drive(turn.now, turn.log)
+        self.drive(turn)
     }
 }
 
@@ -149,23 +206,35 @@ impl Session for Conn<'_> {
             State::Reading { deadline, .. } => *deadline,
             State::Sleeping { until } => Some(*until),
             State::Flushing { next_check, .. } => Some(*next_check),
-            _ => None,
+            _ => self.proxy_poll_at(),
         };
         at.map_or(PollAt::Idle, PollAt::At)
     }
 
     fn on_wake(&mut self, turn: &mut Turn) -> Flow {
         self.yielded = false;
-        self.drive(turn.now, turn.log)
+        self.drive(turn)
     }
 
-    fn on_event(&mut self, _: Side, event: &Readiness, turn: &mut Turn) -> Flow {
-        self.stream.on_event(event);
-        let idle = matches!(self.state, State::Sleeping { .. } | State::Flushing { .. });
+    fn on_event(&mut self, side: Side, event: &Readiness, turn: &mut Turn) -> Flow {
+        match side {
+            Side::Downstream => self.stream.on_event(event),
+            Side::Upstream => {
+                self.on_upstream_event(event);
+                if !self.in_proxy_step() {
+                    // Nobody reads the upstream now: watch for its end.
+                    return self.watch_upstream(turn.now, turn.log);
+                }
+            }
+        }
+        let idle = matches!(
+            self.state,
+            State::Sleeping { .. } | State::Flushing { .. } | State::Connecting { .. } | State::Relaying(_)
+        );
         if idle && self.check_idle_hints(turn.log) == Flow::Closed {
             return Flow::Closed;
         }
-        self.drive(turn.now, turn.log)
+        self.drive(turn)
     }
 }
 
@@ -185,23 +254,29 @@ impl<'s> Conn<'s> {
     }
 
     /// Make progress until blocked, carrying out steps as they come.
-    fn drive(&mut self, now: Instant, log: &mut Log) -> Flow {
+    fn drive(&mut self, turn: &mut Turn) -> Flow {
+        let now = turn.now;
         for _ in 0..STEPS_PER_TURN {
             let progress = match self.state {
-                State::Writing(_) => self.progress_write(log),
-                State::Reading { .. } => self.progress_read(now, log),
+                State::Writing(_) => self.progress_write(turn.log),
+                State::Reading { .. } => self.progress_read(turn),
                 State::Sleeping { until } if now >= until => Progress::Next(Event::Done),
                 State::Sleeping { .. } => Progress::Wait,
-                State::Flushing { .. } => self.progress_flush(now, log),
-                State::Hanging => self.progress_hang(log),
+                State::Flushing { .. } => self.progress_flush(now, turn.log),
+                State::Hanging => self.progress_hang(turn.log),
+                State::Connecting { .. } => self.progress_connect(turn),
+                State::Forwarding(_) => self.progress_forward(turn),
+                State::Relaying(_) => self.progress_relay(now, turn.log),
+                State::Both(_) => self.progress_both(now, turn.log),
                 State::Closed => Progress::Closed,
             };
             match progress {
                 Progress::Wait => return Flow::Open,
                 Progress::Closed => return Flow::Closed,
+                Progress::Again => {}
                 Progress::Next(event) => {
                     let step = self.interp.next(event, now);
-                    if self.apply(step, now, log) == Flow::Closed {
+                    if self.apply(step, turn) == Flow::Closed {
                         return Flow::Closed;
                     }
                 }
@@ -210,28 +285,39 @@ impl<'s> Conn<'s> {
         // Steps that never touch the socket (`read 0 bytes`, a read
         // `within 0us`) would never see the peer leave: look now.
         self.yielded = true;
-        self.check_idle_hints(log)
+        self.check_idle_hints(turn.log)
     }
 
     /// Enter the state that carries out `step`.
-    fn apply(&mut self, step: Step<'s>, now: Instant, log: &mut Log) -> Flow {
+    fn apply(&mut self, step: Step<'s>, turn: &mut Turn) -> Flow {
+        let (now, log) = (turn.now, &mut *turn.log);
+        if let Some(pending) = Self::proxy_step(&step) {
+            return self.apply_proxy(pending, turn);
+        }
         self.state = match step {
             Step::Write(payload) => State::Writing(Outgoing::new(payload)),
-            Step::Read { goal, deadline } => State::Reading {
-                reading: match goal {
-                    ReadGoal::Request => Reading::Request {
-                        reader: RequestReader::new(false, self.interp.uses_headers()),
-                        head_only: false,
+            Step::Read { goal, deadline } => {
+                if matches!(goal, ReadGoal::Request | ReadGoal::Head) {
+                    // A new request: what `forward request` sends is its.
+                    self.retained = Retained::Nothing;
+                    self.body_reader = None;
+                }
+                State::Reading {
+                    reading: match goal {
+                        ReadGoal::Request => Reading::Request {
+                            reader: RequestReader::new(false, self.interp.uses_headers()),
+                            head_only: false,
+                        },
+                        ReadGoal::Head => Reading::Request {
+                            reader: RequestReader::new(true, self.interp.uses_headers()),
+                            head_only: true,
+                        },
+                        ReadGoal::Bytes(n) => Reading::Bytes { remaining: n, total: n },
+                        ReadGoal::Eof => Reading::Eof { got: 0 },
                     },
-                    ReadGoal::Head => Reading::Request {
-                        reader: RequestReader::new(true, self.interp.uses_headers()),
-                        head_only: true,
-                    },
-                    ReadGoal::Bytes(n) => Reading::Bytes { remaining: n, total: n },
-                    ReadGoal::Eof => Reading::Eof { got: 0 },
-                },
-                deadline,
-            },
+                    deadline,
+                }
+            }
             Step::Sleep { until } => {
                 let ms = until.saturating_duration_since(now).as_millis() as u64;
                 self.log(log, "sleep", &[("ms", Field::Num(ms))]);
@@ -250,11 +336,7 @@ impl<'s> Conn<'s> {
                 self.log(log, "log", &[("message", Field::Str(message))]);
                 State::Sleeping { until: now }
             }
-            Step::Finish(Finish::Reset) => State::Flushing {
-                give_up_at: now + RESET_FLUSH_LIMIT,
-                next_check: now,
-                interval: RESET_FLUSH_FIRST_POLL,
-            },
+            Step::Finish(Finish::Reset) => State::flushing(now),
             Step::Finish(Finish::Close { drain }) => {
                 self.close(drain, log);
                 return Flow::Closed;
@@ -269,6 +351,7 @@ impl<'s> Conn<'s> {
                 self.log(log, "hang", &[]);
                 State::Hanging
             }
+            Step::Forward(_) | Step::Relay(_) | Step::Upstream(_) => unreachable!("proxy steps are applied above"),
         };
         Flow::Open
     }
@@ -295,8 +378,14 @@ impl<'s> Conn<'s> {
     /// Log with the real time of the action: `now` is when the loop woke,
     /// and one turn may write, reset and more after it.
     fn log(&self, log: &mut Log, event: &str, fields: &[(&str, Field)]) {
-        if log.enabled() {
-            log.conn(self.id, self.accepted.elapsed(), event, fields);
-        }
+        log_line(self.id, self.accepted, log, event, fields);
+    }
+}
+
+/// One line of connection `id`'s log, timed since it was accepted (for
+/// code that holds parts of the connection borrowed).
+fn log_line(id: u64, accepted: Instant, log: &mut Log, event: &str, fields: &[(&str, Field)]) {
+    if log.enabled() {
+        log.conn(id, accepted.elapsed(), event, fields);
     }
 }

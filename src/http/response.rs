@@ -1,4 +1,5 @@
-//! HTTP/1.1 response framing for the probe, sans-I/O.
+//! HTTP/1.1 response framing, sans-I/O: for the probe, and for a proxy's
+//! relay of an upstream's responses.
 //!
 //! [`ResponseReader`] is fed received bytes and keeps what it learned: the
 //! status and headers once the head is whole, how the body is delimited,
@@ -81,6 +82,21 @@ impl ResponseReader {
             } else {
                 self.feed_body(rest)
             };
+            if step == 0 {
+                break;
+            }
+            used += step;
+        }
+        self.received += used as u64;
+        used
+    }
+
+    /// Like [`ResponseReader::feed`], but stop at the end of the final
+    /// head (interim 1xx heads included): a relay of the head alone.
+    pub fn feed_head_only(&mut self, input: &[u8]) -> usize {
+        let mut used = 0;
+        while used < input.len() && self.head.is_none() && self.malformed.is_none() {
+            let step = self.feed_head(&input[used..]);
             if step == 0 {
                 break;
             }
