@@ -17,3 +17,4 @@ pub mod server;
 pub mod signals;
 pub mod sock;
 pub mod timers;
+pub mod units;
