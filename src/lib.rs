@@ -6,6 +6,7 @@
 //! [`interp`] (what a script does, without I/O) and [`server`] (the event
 //! loop that carries it out on real sockets).
 
+pub mod cli;
 pub mod http;
 pub mod interp;
 pub mod log;
