@@ -57,11 +57,14 @@ impl ScenarioError {
     /// `FILE:LINE:COL: message`, the first line of the display.
     pub fn headline(&self) -> String {
         let span = self.diagnostic.span;
+        // A message quoting a character of the source (a BOM) shows it
+        // escaped too.
+        let message: String = self.diagnostic.message.chars().map(printed).collect();
         if span.line == 0 {
             // Not about the text (a `--set` that does not fit): no position.
-            return format!("{}: {}", self.file, self.diagnostic.message);
+            return format!("{}: {message}", self.file);
         }
-        format!("{}:{}:{}: {}", self.file, span.line, span.col, self.diagnostic.message)
+        format!("{}:{}:{}: {message}", self.file, span.line, span.col)
     }
 }
 
