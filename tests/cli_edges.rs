@@ -259,8 +259,18 @@ fn paths_that_are_not_utf8_are_read_as_given() {
 fn a_header_that_is_not_utf8_is_sent_as_given() {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("addr");
+    listener.set_nonblocking(true).expect("nonblocking");
     let server = std::thread::spawn(move || {
-        let (mut stream, _) = listener.accept().expect("accept");
+        // Bounded: a probe that never connects fails the test, not hangs it.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut stream = loop {
+            match listener.accept() {
+                Ok((stream, _)) => break stream,
+                Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
+                Err(e) => return format!("no connection: {e}").into_bytes(),
+            }
+        };
+        stream.set_nonblocking(false).expect("blocking");
         stream.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
         let mut head = Vec::new();
         let mut buf = [0u8; 4096];
@@ -465,7 +475,8 @@ fn set_values_follow_the_languages_syntax() {
             "hangup: server-timeout: --set after=1.s: `1.s` is not a duration like 250ms or 2s\n",
         ),
     ] {
-        let out = hangup(&["serve", "server-timeout", "--listen", "127.0.0.1:0", "--set", set]);
+        // Bounded: a value taken would serve for ever.
+        let out = hangup_os(&["serve", "server-timeout", "--listen", "127.0.0.1:0", "--set", set].map(OsStr::new));
         assert_eq!(out.status.code(), Some(2), "{set}");
         assert_eq!(text(&out.stderr), message, "{set}");
     }
