@@ -8,7 +8,7 @@ use crate::probe::args::ProbeArgs;
 #[derive(FromArgs)]
 /// An HTTP server that fails on purpose, exactly and repeatably.
 #[argh(
-    note = "-h is --help and -V is --version. A SCENARIO with a `/` or ending in `.hup` is a file; any other name is\na built-in (see `hangup list`), or a file of that name when no built-in has it. When a built-in and a file in\nthe current directory share a name, the built-in runs and a note says how to run the file (`./NAME`)."
+    note = "-h is --help and -V is --version. A SCENARIO with a `/` or ending in `.hup` is a file; any other name is\na built-in (see `hangup list`), or a file of that name when no built-in has it. When a built-in and a file in\nthe current directory share a name, the built-in runs and a note says how to run the file (`./NAME`).\nExit codes: 0 success; 1 a check or an --expect failed; 2 usage error; 3 the system refused (listen, output)."
 )]
 pub struct Cli {
     /// print the version and exit
