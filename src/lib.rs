@@ -6,6 +6,7 @@
 //! [`interp`] (what a script does, without I/O) and [`server`] (the event
 //! loop that carries it out on real sockets).
 
+pub mod cli;
 pub mod end;
 pub mod http;
 pub mod interp;
@@ -19,3 +20,4 @@ pub mod signals;
 pub mod sock;
 pub mod stream;
 pub mod timers;
+pub mod units;

@@ -6,6 +6,7 @@
 //! frames what comes back, [`outcome`] names what happened, and [`report`]
 //! and [`diagram`] show it. [`run`] drives one probe, or many at a time.
 
+pub mod args;
 pub mod diagram;
 pub mod outcome;
 pub mod report;
@@ -47,7 +48,9 @@ impl Load {
 /// when none is running is the shortage the probe's own result.
 pub fn run(plan: &Plan, load: Load) -> io::Result<Vec<ProbeReport>> {
     let mut reactor: Reactor<ProbeConn> = Reactor::new()?;
-    let mut reports = Vec::with_capacity(load.count);
+    // Never reserve what the user asked for: `--count` is bounded, but
+    // reports arrive one by one.
+    let mut reports = Vec::with_capacity(load.count.min(1024));
     let mut events = Events::with_capacity(1024);
     let mut fired = Vec::new();
     let first_start = Instant::now();

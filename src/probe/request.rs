@@ -32,10 +32,25 @@ pub struct Target {
     pub host: String,
     pub port: u16,
     pub path: String,
+    /// The target was a bare port, taken as `127.0.0.1:PORT`.
+    pub bare_port: bool,
 }
 
 impl Target {
+    /// `text` as a target; a bare port (`9000`) is `127.0.0.1:9000`, as
+    /// for `serve --listen`.
     pub fn parse(text: &str) -> Result<Target, String> {
+        if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+            let port = text
+                .parse::<u16>()
+                .map_err(|_| format!("{text}: a bare port must be 1 to 65535"))?;
+            return Ok(Target {
+                host: "127.0.0.1".to_string(),
+                port,
+                path: "/".to_string(),
+                bare_port: true,
+            });
+        }
         if text.starts_with("https://") {
             return Err(format!("{text}: https is not supported; hangup speaks plain HTTP/1.1"));
         }
@@ -68,6 +83,7 @@ impl Target {
             host: host.to_string(),
             port,
             path: path.to_string(),
+            bare_port: false,
         })
     }
 
@@ -103,29 +119,32 @@ pub enum Body {
     Generated(u64),
 }
 
-/// Build `METHOD PATH HTTP/1.1` with Host, the user's headers and the body
-/// framing. Returns the payload and its first line.
-pub fn build_request(target: &Target, method: Option<&str>, headers: &[String], body: &Body) -> (Payload, String) {
+/// Build `METHOD PATH HTTP/1.1` with Host, the user's headers (bytes as
+/// given, UTF-8 or not) and the body framing. Returns the payload and its
+/// first line.
+pub fn build_request(target: &Target, method: Option<&str>, headers: &[Vec<u8>], body: &Body) -> (Payload, String) {
     let method = method.unwrap_or(if *body == Body::None { "GET" } else { "POST" });
     let line = format!("{method} {} HTTP/1.1", target.path);
     let has = |name: &str| {
-        headers
-            .iter()
-            .any(|h| h.split(':').next().is_some_and(|n| n.trim().eq_ignore_ascii_case(name)))
+        headers.iter().any(|h| {
+            h.split(|&b| b == b':')
+                .next()
+                .is_some_and(|n| n.trim_ascii().eq_ignore_ascii_case(name.as_bytes()))
+        })
     };
-    let mut head = format!("{line}\r\n");
+    let mut head = format!("{line}\r\n").into_bytes();
     if !has("host") {
-        head.push_str(&format!("Host: {}\r\n", target.host_header()));
+        head.extend_from_slice(format!("Host: {}\r\n", target.host_header()).as_bytes());
     }
     if !has("user-agent") {
-        head.push_str(concat!("User-Agent: hangup/", env!("CARGO_PKG_VERSION"), "\r\n"));
+        head.extend_from_slice(concat!("User-Agent: hangup/", env!("CARGO_PKG_VERSION"), "\r\n").as_bytes());
     }
     if !has("accept") {
-        head.push_str("Accept: */*\r\n");
+        head.extend_from_slice(b"Accept: */*\r\n");
     }
     for header in headers {
-        head.push_str(header);
-        head.push_str("\r\n");
+        head.extend_from_slice(header);
+        head.extend_from_slice(b"\r\n");
     }
     let body_len = match body {
         Body::None => 0,
@@ -133,10 +152,10 @@ pub fn build_request(target: &Target, method: Option<&str>, headers: &[String], 
         Body::Generated(n) => *n,
     };
     if *body != Body::None && !has("content-length") && !has("transfer-encoding") {
-        head.push_str(&format!("Content-Length: {body_len}\r\n"));
+        head.extend_from_slice(format!("Content-Length: {body_len}\r\n").as_bytes());
     }
-    head.push_str("\r\n");
-    let mut pieces = vec![Piece::Bytes(head.into_bytes())];
+    head.extend_from_slice(b"\r\n");
+    let mut pieces = vec![Piece::Bytes(head)];
     match body {
         Body::None => {}
         Body::Bytes(b) => pieces.push(Piece::Bytes(b.clone())),
@@ -177,12 +196,15 @@ mod tests {
         assert_eq!(Target::parse("http://example").unwrap().port, 80);
         assert!(Target::parse("https://x/").is_err());
         assert!(Target::parse("host:port").is_err());
+        let t = Target::parse("46593").unwrap();
+        assert_eq!((t.host.as_str(), t.port, t.bare_port), ("127.0.0.1", 46593, true));
+        assert!(Target::parse("99999").is_err());
     }
 
     #[test]
     fn request_bytes() {
         let t = Target::parse("127.0.0.1:9000").unwrap();
-        let (payload, line) = build_request(&t, None, &["X-A: 1".into()], &Body::Generated(3));
+        let (payload, line) = build_request(&t, None, &[b"X-A: 1".to_vec()], &Body::Generated(3));
         assert_eq!(line, "POST / HTTP/1.1");
         let text = String::from_utf8(payload.to_vec()).unwrap();
         assert!(

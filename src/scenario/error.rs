@@ -57,11 +57,14 @@ impl ScenarioError {
     /// `FILE:LINE:COL: message`, the first line of the display.
     pub fn headline(&self) -> String {
         let span = self.diagnostic.span;
+        // A message quoting a character of the source (a BOM) shows it
+        // escaped too.
+        let message: String = self.diagnostic.message.chars().map(printed).collect();
         if span.line == 0 {
             // Not about the text (a `--set` that does not fit): no position.
-            return format!("{}: {}", self.file, self.diagnostic.message);
+            return format!("{}: {message}", self.file);
         }
-        format!("{}:{}:{}: {}", self.file, span.line, span.col, self.diagnostic.message)
+        format!("{}:{}:{}: {message}", self.file, span.line, span.col)
     }
 }
 
@@ -74,8 +77,7 @@ impl fmt::Display for ScenarioError {
         }
         writeln!(f)?;
         let gutter = span.line.to_string();
-        let (shown, col) = window(&self.source_line, span.col);
-        let width = span.width.clamp(1, SHOWN_CHARS);
+        let (shown, col, width) = window(&self.source_line, span.col, span.width.clamp(1, SHOWN_CHARS));
         writeln!(f, "{} |", " ".repeat(gutter.len()))?;
         writeln!(f, "{} | {}", gutter, shown)?;
         write!(
@@ -83,7 +85,7 @@ impl fmt::Display for ScenarioError {
             "{} | {}{}",
             " ".repeat(gutter.len()),
             " ".repeat(col.saturating_sub(1)),
-            "^".repeat(width)
+            "^".repeat(width.max(1))
         )
     }
 }
@@ -92,23 +94,59 @@ impl fmt::Display for ScenarioError {
 /// is shown around the column, not whole.
 const SHOWN_CHARS: usize = 100;
 
-/// The part of `line` to show around `col`, and the column in that part.
-fn window(line: &str, col: usize) -> (String, usize) {
-    let chars: Vec<char> = line.chars().collect();
-    if chars.len() <= SHOWN_CHARS {
-        return (line.to_string(), col);
+/// How `c` is printed in an excerpt: control characters (escape
+/// sequences, CR, tabs) and invisible format characters (a BOM, bidi
+/// overrides) escaped, so that a scenario cannot act on the terminal and
+/// every character takes the columns it is printed in.
+fn printed(c: char) -> String {
+    let invisible =
+        matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{206f}' | '\u{feff}');
+    if c.is_control() {
+        c.escape_debug().to_string()
+    } else if invisible {
+        c.escape_unicode().to_string()
+    } else {
+        c.to_string()
     }
-    let first = col.saturating_sub(SHOWN_CHARS / 2).min(chars.len() - SHOWN_CHARS);
-    let last = first + SHOWN_CHARS;
+}
+
+/// The part of `line` to show around `col` (escaped), and the column and
+/// width of the caret in what is shown.
+fn window(line: &str, col: usize, width: usize) -> (String, usize, usize) {
+    let chars: Vec<char> = line.chars().collect();
+    let (first, last) = if chars.len() <= SHOWN_CHARS {
+        (0, chars.len())
+    } else {
+        let first = col.saturating_sub(SHOWN_CHARS / 2).min(chars.len() - SHOWN_CHARS);
+        (first, first + SHOWN_CHARS)
+    };
     let mut shown = String::new();
+    let mut shown_chars = 0;
+    let (mut caret_col, mut caret_width) = (None, 0);
     if first > 0 {
         shown.push('…');
+        shown_chars += 1;
     }
-    shown.extend(&chars[first..last]);
+    for (index, &c) in chars.iter().enumerate().take(last).skip(first) {
+        let text = printed(c);
+        let len = text.chars().count();
+        // `col` is 1-based; the caret covers `width` characters from it.
+        if index + 1 == col {
+            caret_col = Some(shown_chars + 1);
+        }
+        if index + 1 >= col && index + 1 < col + width {
+            caret_width += len;
+        }
+        shown.push_str(&text);
+        shown_chars += len;
+    }
     if last < chars.len() {
         shown.push('…');
     }
-    (shown, col - first + usize::from(first > 0))
+    // A column past the end of the line (an error at its end) points just
+    // after what is shown.
+    let caret_col = caret_col.unwrap_or(shown_chars + 1 + col.saturating_sub(last + 1));
+    (shown, caret_col, caret_width.max(width.min(1)))
 }
 
 impl std::error::Error for ScenarioError {}
@@ -150,5 +188,25 @@ mod tests {
             ),
         );
         assert_eq!(short.to_string(), "s.hup:1:7: x\n  |\n1 | reset @\n  |       ^");
+    }
+
+    #[test]
+    fn control_and_invisible_characters_are_escaped_and_the_caret_follows() {
+        let error = |line: &str, col| {
+            ScenarioError::new("e.hup", line, Diagnostic::new(Span { line: 1, col, width: 1 }, "m")).to_string()
+        };
+        // A tab before the column: the caret still sits under the `@`.
+        assert_eq!(
+            error("\treset @", 8),
+            "e.hup:1:8: m\n  |\n1 | \\treset @\n  |         ^"
+        );
+        // An escape sequence never reaches the terminal.
+        let shown = error("write \u{1b}]0;pwned\u{7} @", 18);
+        assert!(!shown.contains('\u{1b}') && shown.contains("\\u{1b}"), "{shown}");
+        let lines: Vec<&str> = shown.lines().collect();
+        assert_eq!(lines[3].find('^'), lines[2].find('@'));
+        // A CR and a BOM are shown, and so is the caret under them.
+        assert_eq!(error("a\rb", 2), "e.hup:1:2: m\n  |\n1 | a\\rb\n  |  ^^");
+        assert_eq!(error("\u{feff}x", 1), "e.hup:1:1: m\n  |\n1 | \\u{feff}x\n  | ^^^^^^^^");
     }
 }

@@ -27,18 +27,18 @@ pub struct Warning {
 /// The warnings for the scenario `name_or_path`, as `check` prints them
 /// (`FILE:LINE:COL: warning: …`). It reads the source again, the way
 /// [`super::load`] found it; call it only once loading succeeded.
-pub fn check(name_or_path: &str) -> Vec<String> {
-    let looks_like_path = name_or_path.contains('/') || name_or_path.ends_with(".hup");
-    let source = match super::catalog::source(name_or_path).filter(|_| !looks_like_path) {
+pub fn check(name_or_path: &std::ffi::OsStr) -> Vec<String> {
+    let shown = name_or_path.to_string_lossy();
+    let source = match super::catalog::source(&shown).filter(|_| !super::names_a_file(name_or_path)) {
         Some(source) => source.to_string(),
-        None => match super::read_limited(name_or_path) {
+        None => match super::read_limited(std::path::Path::new(name_or_path)) {
             Ok(Some(bytes)) => String::from_utf8_lossy(&bytes).into_owned(),
             _ => return Vec::new(),
         },
     };
     lint(&source)
         .into_iter()
-        .map(|w| format!("{name_or_path}:{}:{}: warning: {}", w.span.line, w.span.col, w.message))
+        .map(|w| format!("{shown}:{}:{}: warning: {}", w.span.line, w.span.col, w.message))
         .collect()
 }
 

@@ -16,6 +16,8 @@ pub mod parser;
 pub mod respond;
 
 use std::collections::BTreeMap;
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
 
 pub use ast::Scenario;
 pub use error::ScenarioError;
@@ -27,6 +29,8 @@ pub enum LoadError {
     NotFound { name: String, io: Option<std::io::Error> },
     /// The path is a directory.
     Directory { name: String },
+    /// The path is a FIFO or a socket (`what`), which has no end to read to.
+    NotAFile { name: String, what: String },
     /// The file is larger than [`limits::MAX_SOURCE_BYTES`].
     TooLarge { name: String },
     /// The text does not parse, or a `--set` does not fit.
@@ -43,6 +47,9 @@ impl std::fmt::Display for LoadError {
             LoadError::NotFound { name, io: Some(e) } => write!(f, "cannot read scenario file {name}: {e}"),
             LoadError::Directory { name } => {
                 write!(f, "cannot read scenario file {name}: it is a directory, not a file")
+            }
+            LoadError::NotAFile { name, what } => {
+                write!(f, "cannot read scenario file {name}: it is {what}, not a regular file")
             }
             LoadError::TooLarge { name } => write!(
                 f,
@@ -72,25 +79,48 @@ pub fn parse_named(name: &str, source: &str, overrides: &BTreeMap<String, String
     Ok(scenario)
 }
 
-/// Load a built-in scenario by name, or a scenario file by path. A name
-/// that looks like a path (it has a `/` or ends in `.hup`) is always a file.
-pub fn load(name_or_path: &str, overrides: &BTreeMap<String, String>) -> Result<Scenario, LoadError> {
-    let looks_like_path = name_or_path.contains('/') || name_or_path.ends_with(".hup");
-    if let Some(source) = catalog::source(name_or_path).filter(|_| !looks_like_path) {
-        return parse_named(name_or_path, source, overrides).map_err(LoadError::Invalid);
+/// True when `name_or_path` is read as a file: it has a `/`, ends in
+/// `.hup`, or is no built-in's name. Otherwise it is the built-in.
+pub fn names_a_file(name_or_path: &OsStr) -> bool {
+    let bytes = name_or_path.as_bytes();
+    let builtin = name_or_path.to_str().and_then(catalog::source).is_some();
+    !builtin || bytes.contains(&b'/') || bytes.ends_with(b".hup")
+}
+
+/// True when `name` runs a built-in although a file of that name exists
+/// (in the current directory): worth a note, since the file is not read.
+pub fn shadows_a_file(name: &OsStr) -> bool {
+    !names_a_file(name) && std::path::Path::new(name).exists()
+}
+
+/// Load a built-in scenario by name, or a scenario file by path (which
+/// one: [`names_a_file`]). A path is bytes and need not be UTF-8.
+pub fn load(name_or_path: &OsStr, overrides: &BTreeMap<String, String>) -> Result<Scenario, LoadError> {
+    let shown = name_or_path.to_string_lossy().into_owned();
+    if !names_a_file(name_or_path)
+        && let Some(source) = catalog::source(&shown)
+    {
+        return parse_named(&shown, source, overrides).map_err(LoadError::Invalid);
     }
-    let name = name_or_path.to_string();
-    let bytes = match read_limited(name_or_path) {
+    let looks_like_path = name_or_path.as_bytes().contains(&b'/') || name_or_path.as_bytes().ends_with(b".hup");
+    let name = shown.clone();
+    let bytes = match read_limited(std::path::Path::new(name_or_path)) {
         Ok(Some(bytes)) => bytes,
         Ok(None) => return Err(LoadError::TooLarge { name }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && !looks_like_path => {
             return Err(LoadError::NotFound { name, io: None });
         }
         Err(e) if e.kind() == std::io::ErrorKind::IsADirectory => return Err(LoadError::Directory { name }),
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
+            return Err(LoadError::NotAFile {
+                name,
+                what: e.to_string(),
+            });
+        }
         Err(e) => return Err(LoadError::NotFound { name, io: Some(e) }),
     };
     match String::from_utf8(bytes) {
-        Ok(source) => parse_named(name_or_path, &source, overrides).map_err(LoadError::Invalid),
+        Ok(source) => parse_named(&shown, &source, overrides).map_err(LoadError::Invalid),
         Err(e) => {
             // Say where, with the line shown as well as it can be.
             let valid = e.utf8_error().valid_up_to();
@@ -106,22 +136,29 @@ pub fn load(name_or_path: &str, overrides: &BTreeMap<String, String>) -> Result<
                 error::Span { line, col, width: 1 },
                 "not UTF-8 text: a scenario is a text file",
             );
-            Err(LoadError::Invalid(ScenarioError::new(
-                name_or_path,
-                &source,
-                diagnostic,
-            )))
+            Err(LoadError::Invalid(ScenarioError::new(&shown, &source, diagnostic)))
         }
     }
 }
 
 /// The file's bytes, or `None` when it is over the size limit; reads at
-/// most one byte more than the limit (a device or a pipe may never end).
-pub(crate) fn read_limited(path: &str) -> std::io::Result<Option<Vec<u8>>> {
+/// most one byte more than the limit (a device may never end). Opened
+/// without blocking, so that a FIFO with no writer is refused at once
+/// (`InvalidInput`, as a socket is) instead of hanging in `open`.
+pub(crate) fn read_limited(path: &std::path::Path) -> std::io::Result<Option<Vec<u8>>> {
     use std::io::Read;
-    let file = std::fs::File::open(path)?;
-    if file.metadata()?.is_dir() {
+    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    let kind = file.metadata()?.file_type();
+    if kind.is_dir() {
         return Err(std::io::ErrorKind::IsADirectory.into());
+    }
+    if kind.is_fifo() || kind.is_socket() {
+        let what = if kind.is_fifo() { "a FIFO" } else { "a socket" };
+        return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, what));
     }
     let mut bytes = Vec::new();
     file.take(limits::MAX_SOURCE_BYTES as u64 + 1).read_to_end(&mut bytes)?;

@@ -46,8 +46,10 @@ pub fn serve(
     log: &mut Log,
 ) -> Result<(), ServeError> {
     if !addr.ip().is_loopback() {
-        // Said even with --quiet: it is about safety, not an event.
-        eprintln!(
+        // Said even with --quiet: it is about safety, not an event. An
+        // unwritable stderr loses the warning, never the server.
+        let _ = writeln!(
+            std::io::stderr().lock(),
             "hangup: warning: {addr} is not a loopback address: anyone who can reach this port can make hangup misbehave"
         );
     }

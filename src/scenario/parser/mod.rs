@@ -562,11 +562,19 @@ impl Parser<'_> {
     fn parse_payload(&mut self, expected: &str) -> Result<Payload, Diagnostic> {
         let mut payload = Payload::default();
         let mut total: u64 = 0;
+        // A `$name` emptied by `--set name=`: the blame is the flag's.
+        let mut emptied_by_set = None;
         loop {
             let token = self.peek().clone();
             let piece = match &token.kind {
                 TokenKind::Str(_) => Piece::Bytes(self.parse_string(expected)?),
-                TokenKind::Var(_) => Piece::Bytes(self.parse_string(expected)?),
+                TokenKind::Var(name) => {
+                    let bytes = self.parse_string(expected)?;
+                    if bytes.is_empty() && self.overrides.contains_key(name) {
+                        emptied_by_set = Some((name.clone(), token.span.line));
+                    }
+                    Piece::Bytes(bytes)
+                }
                 TokenKind::Word(w) if w == "hex" => {
                     self.next();
                     let span = self.peek().span;
@@ -608,6 +616,16 @@ impl Parser<'_> {
             payload.push(piece);
         }
         if payload.pieces.is_empty() {
+            if let Some((name, line)) = emptied_by_set {
+                return Err(Diagnostic::new(
+                    Span {
+                        line: 0,
+                        col: 0,
+                        width: 0,
+                    },
+                    format!("--set {name}=: an empty string leaves line {line} with no bytes; expected {expected}"),
+                ));
+            }
             return Err(self.unexpected(expected));
         }
         Ok(payload)

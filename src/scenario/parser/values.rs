@@ -10,73 +10,8 @@ use super::Parser;
 use crate::scenario::ast::{Param, Value};
 use crate::scenario::error::{Diagnostic, Span};
 use crate::scenario::lexer::{Token, TokenKind};
-use crate::scenario::limits::{MAX_DURATION, MAX_DURATION_TEXT};
 
-/// Parse a duration such as `250ms`, `2s`, `1.5m`, `1h`, `500us`.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let split = text.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    if number.is_empty() {
-        return Err(format!("`{text}` is not a duration like 250ms or 2s"));
-    }
-    let scale = match unit {
-        "us" => 1e-6,
-        "ms" => 1e-3,
-        "s" => 1.0,
-        "m" => 60.0,
-        "h" => 3600.0,
-        "" => return Err(format!("`{text}` needs a unit: 250ms, 2s, 2m, 1h or 500us")),
-        _ => return Err(format!("`{unit}` is not a time unit; use us, ms, s, m or h")),
-    };
-    // Digits and at most one `.`: f64's own syntax would also take `-1`,
-    // `+1`, `1e3`, `inf` and `NaN`.
-    let digits = number.bytes().all(|b| b.is_ascii_digit() || b == b'.') && number.bytes().any(|b| b.is_ascii_digit());
-    let value: f64 = number
-        .parse()
-        .ok()
-        .filter(|_| digits)
-        .ok_or_else(|| format!("`{text}` is not a duration like 250ms or 2s"))?;
-    match Duration::try_from_secs_f64(value * scale) {
-        Ok(duration) if duration <= MAX_DURATION => Ok(duration),
-        _ => Err(format!(
-            "`{text}` is over the limit of {MAX_DURATION_TEXT} for a duration"
-        )),
-    }
-}
-
-/// Parse a count or a size: `3`, `13`, `64KiB`, `1MiB`, `10KB`.
-pub fn parse_number(text: &str) -> Result<u64, String> {
-    let split = text.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    if number.is_empty() {
-        return Err(format!("`{text}` is not a number like 3 or 64KiB"));
-    }
-    let scale: u64 = match unit {
-        "" | "B" => 1,
-        "KiB" | "k" => 1 << 10,
-        "MiB" | "M" => 1 << 20,
-        "GiB" | "G" => 1 << 30,
-        "KB" | "kB" => 1000,
-        "MB" => 1_000_000,
-        "GB" => 1_000_000_000,
-        "us" | "ms" | "s" | "m" | "h" => {
-            return Err(format!("`{text}` is a duration, but a number is expected here"));
-        }
-        _ => {
-            return Err(format!(
-                "`{unit}` is not a size unit; use KiB, MiB, GiB, KB, MB or none"
-            ));
-        }
-    };
-    if !number.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!("`{text}` is not a whole number"));
-    }
-    number
-        .parse::<u64>()
-        .ok()
-        .and_then(|value| value.checked_mul(scale))
-        .ok_or_else(|| format!("`{text}` is over the largest number, {}", u64::MAX))
-}
+pub use crate::units::{parse_duration, parse_size as parse_number};
 
 pub(super) fn decode_hex(text: &[u8]) -> Result<Vec<u8>, String> {
     let digits: Vec<u8> = text.iter().copied().filter(|c| !c.is_ascii_whitespace()).collect();

@@ -1,0 +1,156 @@
+//! `serve`, `list`, `show` and `check`: flags to a call into the library.
+//! (`probe` has its own module, [`crate::probe::args`].)
+
+use std::collections::BTreeMap;
+use std::ffi::OsStr;
+use std::net::{SocketAddr, ToSocketAddrs};
+
+use super::flags::{Check, Serve, Show};
+use super::{Args, Failure, output};
+use crate::log::{Format, Log};
+use crate::scenario::{self, catalog};
+
+pub(super) fn serve(serve: Serve, args: &Args) -> Result<(), Failure> {
+    let overrides = parse_sets(&serve.set, args)?;
+    let format = match args.utf8("--log", &serve.log)? {
+        "text" => Format::Text,
+        "json" => Format::Json,
+        other => return Err(Failure::usage(format!("--log {other}: expected `text` or `json`"))),
+    };
+    let addr = parse_listen(args.utf8("--listen", &serve.listen)?)?;
+    let path = args.os(&serve.scenario);
+    note_shadowed(&path);
+    let scenario = scenario::load(&path, &overrides).map_err(|e| Failure::usage(e.to_string()))?;
+    let upstream = match (&serve.upstream, scenario.proxies) {
+        (Some(text), true) => Some(parse_upstream(args.utf8("--upstream", text)?)?),
+        (None, false) => None,
+        (None, true) => {
+            return Err(Failure::usage(format!(
+                "`{}` forwards to a real server: give it with --upstream HOST:PORT",
+                path.to_string_lossy()
+            )));
+        }
+        (Some(_), false) => {
+            return Err(Failure::usage(format!(
+                "--upstream is for scenarios that forward and relay (proxy, tcp-proxy, ...); `{}` does neither",
+                path.to_string_lossy()
+            )));
+        }
+    };
+    let mut log = Log::new(format, serve.quiet);
+    crate::sock::raise_fd_limit();
+    crate::server::serve(addr, &scenario, upstream, &mut log).map_err(|e| Failure::system(e.to_string()))
+}
+
+/// `HOST:PORT` or `[IPv6]:PORT`; a host name is resolved once, here.
+fn parse_upstream(text: &str) -> Result<SocketAddr, Failure> {
+    if let Ok(addr) = text.parse() {
+        return Ok(addr);
+    }
+    let resolved = text.to_socket_addrs().map_err(|e| {
+        Failure::usage(format!(
+            "--upstream {text}: expected HOST:PORT like 127.0.0.1:8080 or [::1]:8080 ({e})"
+        ))
+    })?;
+    let mut addrs: Vec<SocketAddr> = resolved.collect();
+    // Prefer IPv4, as most servers on loopback listen there.
+    addrs.sort_by_key(|a| a.is_ipv6());
+    addrs
+        .into_iter()
+        .next()
+        .ok_or_else(|| Failure::usage(format!("--upstream {text}: the name resolves to no address")))
+}
+
+pub(super) fn list() -> Result<(), Failure> {
+    let width = catalog::BUILTINS.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+    let mut text = String::new();
+    for (name, source) in catalog::BUILTINS {
+        let summary = scenario::summary_of(source);
+        text.push_str(&format!("{name:width$}  {summary}\n"));
+    }
+    output::print(&text)
+}
+
+pub(super) fn show(show: Show, args: &Args) -> Result<(), Failure> {
+    let name = args.os(&show.name);
+    match name.to_str().and_then(catalog::source) {
+        Some(source) => output::print(source),
+        None => Err(Failure::usage(format!(
+            "no built-in scenario named `{}`; `hangup list` shows them all",
+            name.to_string_lossy()
+        ))),
+    }
+}
+
+pub(super) fn check(check: Check, args: &Args) -> Result<(), Failure> {
+    if check.files.is_empty() {
+        return Err(Failure::usage("check needs at least one scenario file"));
+    }
+    let mut failed = false;
+    let mut ok = String::new();
+    for file in &check.files {
+        let path = args.os(file);
+        note_shadowed(&path);
+        match scenario::load(&path, &BTreeMap::new()) {
+            Ok(_) => {
+                ok.push_str(&format!("{}: ok\n", path.to_string_lossy()));
+                for warning in scenario::lint::check(&path) {
+                    output::error_line(&warning);
+                }
+            }
+            Err(e) => {
+                failed = true;
+                output::error_line(&e.to_string());
+            }
+        }
+    }
+    output::print(&ok)?;
+    if failed { Err(Failure::failed("")) } else { Ok(()) }
+}
+
+/// Say so when a built-in's name is also a file here: the built-in runs.
+fn note_shadowed(name: &OsStr) {
+    if scenario::shadows_a_file(name) {
+        let name = name.to_string_lossy();
+        output::error_line(&format!(
+            "hangup: note: `{name}` is the built-in scenario; for the file of that name, write ./{name}"
+        ));
+    }
+}
+
+/// `--set NAME=VALUE` flags to a map.
+fn parse_sets(sets: &[String], args: &Args) -> Result<BTreeMap<String, String>, Failure> {
+    let mut overrides = BTreeMap::new();
+    for set in sets {
+        let set = args.utf8("--set", set)?;
+        match set.split_once('=') {
+            Some((name, value)) if !name.is_empty() => {
+                overrides.insert(name.to_string(), value.to_string());
+            }
+            _ => {
+                return Err(Failure::usage(format!(
+                    "--set {set}: expected NAME=VALUE, like after=2s"
+                )));
+            }
+        }
+    }
+    Ok(overrides)
+}
+
+/// `127.0.0.1:9000`, `[::1]:0`, `localhost:9000`, or a bare port.
+fn parse_listen(text: &str) -> Result<SocketAddr, Failure> {
+    if let Ok(port) = text.parse::<u16>() {
+        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    if let Ok(addr) = text.parse() {
+        return Ok(addr);
+    }
+    text.to_socket_addrs()
+        .ok()
+        .and_then(|mut addrs| addrs.next())
+        .ok_or_else(|| {
+            Failure::usage(format!(
+                "--listen {text}: expected an address like 127.0.0.1:9000 or [::1]:0"
+            ))
+        })
+}

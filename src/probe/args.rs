@@ -1,0 +1,299 @@
+//! `hangup probe`'s flags: what they may be combined with, the request
+//! they build, the [`Plan`] and [`Load`] they make, and which report is
+//! printed.
+//!
+//! Everything a user types is bounded here, before anything is allocated
+//! or sent: counts by [`MAX_COUNT`] and its neighbours, files read whole by
+//! [`MAX_FILE_BYTES`]. Flags that would have no effect (`--gap` without
+//! `--requests`, `--concurrency` or `--interval` without `--count`) are
+//! usage errors rather than silently ignored.
+
+use std::io::Read;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use argh::FromArgs;
+
+use super::outcome::Outcome;
+use super::request::{self, Body, Plan, Target};
+use super::{Load, diagram, report};
+use crate::cli::{Args, Failure, output};
+use crate::units;
+
+/// The most probes one `--count` runs.
+pub const MAX_COUNT: u64 = 1_000_000;
+/// The most requests one `--requests` sends on a connection.
+pub const MAX_REQUESTS: u64 = 1_000_000;
+/// The most probes at a time.
+pub const MAX_CONCURRENCY: u64 = 10_000;
+/// The most bytes `--raw` or `--body-file` reads (held in memory whole):
+/// 16 MiB, what a scenario may hold. `--body-bytes` sends any size.
+pub const MAX_FILE_BYTES: u64 = 16 << 20;
+
+#[derive(FromArgs)]
+/// Send a request to any HTTP server; report what came back and how the connection ended.
+#[argh(
+    subcommand,
+    name = "probe",
+    example = "hangup probe http://127.0.0.1:9000/",
+    example = "hangup probe 127.0.0.1:9000 --expect reset --expect-body-bytes 6",
+    example = "hangup probe 9000 --requests 2 --gap 100ms --diagram",
+    example = "hangup probe 127.0.0.1:9000 --count 200 --concurrency 50",
+    note = "Outcomes: complete, truncated, reset (with a phase: at-connect, while-sending,\nbefore-response, mid-head, mid-body), empty, timeout, refused, error. Without --expect the exit code is 0;\nwith it, 0 when every probe matched, 1 when one did not. 2 is a usage error: among them --gap without\n--requests, --concurrency or --interval without --count, --count or --requests over 1000000,\n--concurrency over 10000, a --raw or --body-file over 16 MiB. A bare port is 127.0.0.1:PORT."
+)]
+pub struct ProbeArgs {
+    /// http://HOST:PORT/PATH, HOST:PORT, or a bare PORT (on 127.0.0.1)
+    #[argh(positional)]
+    target: String,
+    /// request method (default GET, or POST with a body)
+    #[argh(option, short = 'X')]
+    method: Option<String>,
+    /// a request header, "Name: value" (repeatable; sent as given, bytes and all)
+    #[argh(option, short = 'H')]
+    header: Vec<String>,
+    /// request body text
+    #[argh(option)]
+    body: Option<String>,
+    /// request body read from a file (at most 16 MiB)
+    #[argh(option)]
+    body_file: Option<String>,
+    /// a generated request body of this many bytes (e.g. 10MiB)
+    #[argh(option)]
+    body_bytes: Option<String>,
+    /// send this file's bytes exactly (at most 16 MiB), instead of a built request
+    #[argh(option)]
+    raw: Option<String>,
+    /// give up on a connect or a request after this long (default 10s)
+    #[argh(option, default = "String::from(\"10s\")")]
+    timeout: String,
+    /// requests to send one after another on one connection (default 1)
+    #[argh(option)]
+    requests: Option<String>,
+    /// pause between a response and the next request, with --requests (default 0ms)
+    #[argh(option)]
+    gap: Option<String>,
+    /// watch the connection this long after the last response (default 50ms)
+    #[argh(option, default = "String::from(\"50ms\")")]
+    linger: String,
+    /// print one JSON object instead of text
+    #[argh(switch)]
+    json: bool,
+    /// print a client/server sequence diagram
+    #[argh(switch)]
+    diagram: bool,
+    /// exit 1 unless the outcome is this
+    #[argh(option)]
+    expect: Option<String>,
+    /// exit 1 unless the response status is this
+    #[argh(option)]
+    expect_status: Option<u16>,
+    /// exit 1 unless this many body bytes arrived
+    #[argh(option)]
+    expect_body_bytes: Option<u64>,
+    /// run this many probes and print outcome counts and percentiles
+    #[argh(option)]
+    count: Option<String>,
+    /// probes at a time with --count (default 10)
+    #[argh(option)]
+    concurrency: Option<String>,
+    /// start probes at least this far apart with --count (default 0ms)
+    #[argh(option)]
+    interval: Option<String>,
+}
+
+/// Run the probes the flags ask for and print their report.
+pub fn run(flags: ProbeArgs, args: &Args) -> Result<(), Failure> {
+    let probe = Probe::from_flags(&flags, args)?;
+    crate::sock::raise_fd_limit();
+    let started = Instant::now();
+    let reports = super::run(&probe.plan, probe.load).map_err(|e| Failure::system(format!("probe failed: {e}")))?;
+    let output = if probe.load.count > 1 {
+        let summary = report::Summary::new(&reports, probe.load.concurrency, started.elapsed());
+        if flags.json {
+            summary.json() + "\n"
+        } else {
+            summary.text()
+        }
+    } else if flags.json {
+        report::json(&reports[0]) + "\n"
+    } else if flags.diagram {
+        diagram::render(&reports[0], diagram::color_wanted())
+    } else {
+        let text = report::text(&reports[0], probe.plan.timeout, probe.plan.linger);
+        match &probe.resolved {
+            Some(addr) => format!("address   {addr}\n{text}"),
+            None => text,
+        }
+    };
+    output::print(&output)?;
+    if probe.expect.is_empty() {
+        return Ok(());
+    }
+    let failures: Vec<String> = reports.iter().filter_map(|r| probe.expect.check(r).err()).collect();
+    match failures.first() {
+        None => Ok(()),
+        Some(first) if reports.len() == 1 => Err(Failure::failed(format!("expectation failed: {first}"))),
+        Some(first) => Err(Failure::failed(format!(
+            "expectation failed for {} of {} probes; the first: {first}",
+            failures.len(),
+            reports.len()
+        ))),
+    }
+}
+
+/// What the flags ask for, checked.
+struct Probe {
+    plan: Plan,
+    load: Load,
+    expect: report::Expect,
+    /// The address connected to, when the target did not spell it (a host
+    /// name or a bare port): the text report says it.
+    resolved: Option<SocketAddr>,
+}
+
+impl Probe {
+    fn from_flags(flags: &ProbeArgs, args: &Args) -> Result<Probe, Failure> {
+        let duration = |flag: &str, text: &str| {
+            let text = args.utf8(flag, text)?;
+            units::parse_duration(text).map_err(|m| Failure::usage(format!("{flag} {text}: {m}")))
+        };
+        let timeout = duration("--timeout", &flags.timeout)?;
+        let linger = duration("--linger", &flags.linger)?;
+        let gap = flags.gap.as_deref().map(|g| duration("--gap", g)).transpose()?;
+        let interval = flags
+            .interval
+            .as_deref()
+            .map(|i| duration("--interval", i))
+            .transpose()?;
+        let bounded = |flag: &str, text: &Option<String>, default: u64, max: u64| -> Result<usize, Failure> {
+            let Some(text) = text else { return Ok(default as usize) };
+            let text = args.utf8(flag, text)?;
+            let n = units::parse_size(text).map_err(|m| Failure::usage(format!("{flag} {text}: {m}")))?;
+            if n == 0 || n > max {
+                return Err(Failure::usage(format!("{flag} {text}: expected 1 to {max}")));
+            }
+            Ok(n as usize)
+        };
+        let requests = bounded("--requests", &flags.requests, 1, MAX_REQUESTS)?;
+        let count = bounded("--count", &flags.count, 1, MAX_COUNT)?;
+        let concurrency = bounded("--concurrency", &flags.concurrency, 10, MAX_CONCURRENCY)?;
+        check_combinations(flags, count)?;
+        let target_text = args.utf8("probe", &flags.target)?;
+        let target = Target::parse(target_text).map_err(Failure::usage)?;
+        let addr = target.resolve().map_err(Failure::usage)?;
+        let spelled = target.host.parse::<std::net::IpAddr>().is_ok();
+        let (request, request_line) = build(flags, args, &target)?;
+        let plan = Plan {
+            addr,
+            target: target_text.to_string(),
+            head_request: request_line.starts_with("HEAD "),
+            request,
+            request_line,
+            requests,
+            gap: gap.unwrap_or(Duration::ZERO),
+            timeout,
+            linger,
+        };
+        let load = Load {
+            count,
+            concurrency: concurrency.min(count),
+            interval: interval.unwrap_or(Duration::ZERO),
+        };
+        Ok(Probe {
+            plan,
+            load,
+            expect: expect(flags)?,
+            resolved: (!spelled || target.bare_port).then_some(addr),
+        })
+    }
+}
+
+/// Refuse flags that contradict each other or would do nothing.
+fn check_combinations(flags: &ProbeArgs, count: usize) -> Result<(), Failure> {
+    let bodies = [
+        flags.body.is_some(),
+        flags.body_file.is_some(),
+        flags.body_bytes.is_some(),
+    ];
+    if bodies.iter().filter(|b| **b).count() > 1 {
+        return Err(Failure::usage("give one of --body, --body-file and --body-bytes"));
+    }
+    if flags.raw.is_some() && (bodies.contains(&true) || flags.method.is_some() || !flags.header.is_empty()) {
+        return Err(Failure::usage(
+            "--raw sends the file as it is: no --method, --header or body flags with it",
+        ));
+    }
+    if flags.gap.is_some() && flags.requests.is_none() {
+        return Err(Failure::usage(
+            "--gap is the pause between requests on one connection: give --requests N with it",
+        ));
+    }
+    for (flag, given) in [
+        ("--concurrency", flags.concurrency.is_some()),
+        ("--interval", flags.interval.is_some()),
+    ] {
+        if given && flags.count.is_none() {
+            return Err(Failure::usage(format!(
+                "{flag} paces several probes: give --count N with it"
+            )));
+        }
+    }
+    if flags.diagram && (flags.json || count > 1) {
+        return Err(Failure::usage(
+            "--diagram shows one probe, as text: not with --json or --count",
+        ));
+    }
+    Ok(())
+}
+
+fn expect(flags: &ProbeArgs) -> Result<report::Expect, Failure> {
+    let outcome = match &flags.expect {
+        None => None,
+        Some(name) => Some(Outcome::from_name(name).ok_or_else(|| {
+            Failure::usage(format!(
+                "--expect {name}: expected complete, truncated, reset, empty, timeout, refused or error"
+            ))
+        })?),
+    };
+    Ok(report::Expect {
+        outcome,
+        status: flags.expect_status,
+        body_bytes: flags.expect_body_bytes,
+    })
+}
+
+/// The bytes to send and their first line.
+fn build(flags: &ProbeArgs, args: &Args, target: &Target) -> Result<(crate::scenario::ast::Payload, String), Failure> {
+    if let Some(path) = &flags.raw {
+        return Ok(request::raw_request(read_capped("--raw", &args.os(path))?));
+    }
+    let body = if let Some(text) = &flags.body {
+        Body::Bytes(args.bytes(text))
+    } else if let Some(path) = &flags.body_file {
+        Body::Bytes(read_capped("--body-file", &args.os(path))?)
+    } else if let Some(size) = &flags.body_bytes {
+        let size = args.utf8("--body-bytes", size)?;
+        Body::Generated(units::parse_size(size).map_err(|m| Failure::usage(format!("--body-bytes {size}: {m}")))?)
+    } else {
+        Body::None
+    };
+    let method = flags.method.as_deref().map(|m| args.utf8("--method", m)).transpose()?;
+    let headers: Vec<Vec<u8>> = flags.header.iter().map(|h| args.bytes(h)).collect();
+    Ok(request::build_request(target, method, &headers, &body))
+}
+
+/// A file's bytes, refused when over [`MAX_FILE_BYTES`]: reads one byte
+/// past the cap at most, so `/dev/zero` is an error, not a 2 GB read.
+fn read_capped(flag: &str, path: &std::ffi::OsStr) -> Result<Vec<u8>, Failure> {
+    let shown = path.to_string_lossy();
+    let failed = |e: std::io::Error| Failure::usage(format!("{flag}: cannot read {shown}: {e}"));
+    let file = std::fs::File::open(path).map_err(failed)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(failed)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(Failure::usage(format!(
+            "{flag} {shown}: over the limit of 16 MiB for a file sent whole; --body-bytes sends any size"
+        )));
+    }
+    Ok(bytes)
+}

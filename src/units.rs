@@ -1,0 +1,135 @@
+//! Durations and sizes as people write them: `250ms`, `1.5s`, `64KiB`.
+//!
+//! One parser for both places a value is written, a scenario file and the
+//! command line (`--set after=2s`, `--timeout 1s`, `--body-bytes 10MiB`),
+//! so that what one accepts the other accepts too. The syntax is the
+//! scenario lexer's: digits, optionally `.` and more digits, then a unit
+//! (`.5s`, `1.s`, `1e3s` and `-1s` are refused in both).
+
+use std::time::Duration;
+
+use crate::scenario::limits::{MAX_DURATION, MAX_DURATION_TEXT};
+
+/// Every size unit and its multiplier, in the order the errors list them.
+/// Binary units (KiB = 1024) and decimal ones (KB = 1000); `k`, `M`, `G`
+/// are short for KiB, MiB, GiB.
+const SIZE_UNITS: &[(&str, u64)] = &[
+    ("B", 1),
+    ("KiB", 1 << 10),
+    ("MiB", 1 << 20),
+    ("GiB", 1 << 30),
+    ("TiB", 1 << 40),
+    ("KB", 1000),
+    ("kB", 1000),
+    ("MB", 1_000_000),
+    ("GB", 1_000_000_000),
+    ("TB", 1_000_000_000_000),
+    ("k", 1 << 10),
+    ("M", 1 << 20),
+    ("G", 1 << 30),
+];
+
+/// The units a duration may have, as the errors list them.
+const DURATION_UNITS: &str = "us, ms, s, m or h";
+
+/// `text` split into its number and its unit, when the number is digits
+/// with at most one `.` between digits (the lexer's syntax).
+fn split(text: &str) -> Option<(&str, &str)> {
+    let at = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(at);
+    let mut parts = number.split('.');
+    let whole = parts.next().unwrap_or("");
+    let fraction = parts.next();
+    let well_formed = !whole.is_empty() && fraction.is_none_or(|f| !f.is_empty()) && parts.next().is_none();
+    well_formed.then_some((number, unit))
+}
+
+/// Parse a duration such as `250ms`, `2s`, `1.5m`, `1h`, `500us`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let Some((number, unit)) = split(text) else {
+        return Err(format!("`{text}` is not a duration like 250ms or 2s"));
+    };
+    let scale = match unit {
+        "us" => 1e-6,
+        "ms" => 1e-3,
+        "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        "" => return Err(format!("`{text}` needs a unit: 250ms, 2s, 2m, 1h or 500us")),
+        _ => return Err(format!("`{unit}` is not a time unit; use {DURATION_UNITS}")),
+    };
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration like 250ms or 2s"))?;
+    match Duration::try_from_secs_f64(value * scale) {
+        Ok(duration) if duration <= MAX_DURATION => Ok(duration),
+        _ => Err(format!(
+            "`{text}` is over the limit of {MAX_DURATION_TEXT} for a duration"
+        )),
+    }
+}
+
+/// Parse a count or a size: `3`, `13`, `64KiB`, `1MiB`, `10KB`, `1TiB`.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let Some((number, unit)) = split(text) else {
+        return Err(format!("`{text}` is not a number like 3 or 64KiB"));
+    };
+    let scale = match SIZE_UNITS.iter().find(|(name, _)| *name == unit) {
+        Some((_, scale)) => *scale,
+        None if unit.is_empty() => 1,
+        None if ["us", "ms", "s", "m", "h"].contains(&unit) => {
+            return Err(format!("`{text}` is a duration, but a number is expected here"));
+        }
+        None => {
+            let names: Vec<&str> = SIZE_UNITS.iter().map(|(name, _)| *name).collect();
+            return Err(format!("`{unit}` is not a size unit; use {} or none", names.join(", ")));
+        }
+    };
+    if number.contains('.') {
+        return Err(format!("`{text}` is not a whole number"));
+    }
+    number
+        .parse::<u64>()
+        .ok()
+        .and_then(|value| value.checked_mul(scale))
+        .ok_or_else(|| format!("`{text}` is over the largest number, {}", u64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_take_the_lexers_syntax_only() {
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("500us"), Ok(Duration::from_micros(500)));
+        for bad in [".5s", "1.s", "1..5s", "1.2.3s", "-1s", "+1s", "inf", "s", "", "1 s"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+        assert!(parse_duration("1e3s").unwrap_err().contains("not a time unit"));
+        assert!(parse_duration("8761h").unwrap_err().contains("over the limit"));
+    }
+
+    #[test]
+    fn sizes_list_exactly_the_units_they_accept() {
+        for (name, scale) in SIZE_UNITS {
+            assert_eq!(parse_size(&format!("2{name}")), Ok(2 * scale), "{name}");
+        }
+        assert_eq!(parse_size("1TiB"), Ok(1 << 40));
+        let error = parse_size("1PB").unwrap_err();
+        assert_eq!(
+            error,
+            "`PB` is not a size unit; use B, KiB, MiB, GiB, TiB, KB, kB, MB, GB, TB, k, M, G or none"
+        );
+        assert!(parse_size("1.5KiB").unwrap_err().contains("whole number"));
+        assert!(parse_size(".5").is_err());
+        assert!(parse_size("2s").unwrap_err().contains("is a duration"));
+        assert!(
+            parse_size("18446744073709551616")
+                .unwrap_err()
+                .contains("largest number")
+        );
+    }
+}
