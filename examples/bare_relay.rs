@@ -112,10 +112,13 @@ fn main() -> io::Result<()> {
                 (false, CLIENT) => client_stays(pair),
                 (false, _) => !writable || connect_done(pair, &mut scratch),
                 // Readable: this side has bytes (or its FIN, or an error) for
-                // the other. Writable: this side takes what the other held.
+                // the other. Writable: this side can take what the other
+                // held; if it held nothing, the other side's own readiness
+                // will call, and a read now would only find it empty.
                 (true, _) => {
+                    let held = !pair.pending[1 - side].is_empty();
                     (!readable || relay(pair, side, &mut scratch).is_ok())
-                        && (!writable || relay(pair, 1 - side, &mut scratch).is_ok())
+                        && (!(writable && held) || relay(pair, 1 - side, &mut scratch).is_ok())
                         && pair.shut != [true; 2]
                 }
             };
