@@ -256,14 +256,15 @@ mib() { calc '%.1f MiB' "$1 / 1048576"; }
 #   relay   examples/bare_relay.rs, built static like the limit: a bare mio
 #           loop copying bytes both ways, at most 64 KiB held per direction;
 #           the ceiling for any one-thread proxy;
-#   socat   socat TCP-LISTEN:PORT,bind=127.0.0.1,fork,reuseaddr,nodelay,backlog=1024
-#           TCP:UPSTREAM,nodelay (a process per connection; its default
-#           backlog of 5 drops SYNs when wrk opens 50 connections at once,
-#           which costs 1 s each);
+#   socat   socat TCP-LISTEN:PORT,bind=127.0.0.1,fork,reuseaddr,nodelay,
+#           backlog=1024 TCP:UPSTREAM,nodelay: a process per connection
+#           (with its default backlog of 5, wrk's 50 connects lose SYNs,
+#           and each lost SYN is a 1 s retransmit in the p99);
 #   node    a Node `net` pipe proxy, written below: c.pipe(u); u.pipe(c).
 #
-# Every relay sets TCP_NODELAY, as the bare one does. A hangup column says "not
-# built" while `hangup list` does not name its scenario. Under three minutes.
+# Every relay sets TCP_NODELAY, as the bare one does. A hangup column says
+# "not built" while `hangup list` does not name its scenario. The section
+# takes under three minutes (about 75 s, 110 s with hangup's columns).
 RELAY="$(dirname "$LIMIT")/bare_relay"
 BULK_BYTES=$((1 << 30))
 HANGUP_PROXIES=(tcp-proxy proxy)
