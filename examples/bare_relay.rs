@@ -144,7 +144,8 @@ fn client_stays(pair: &Pair) -> bool {
 }
 
 /// The upstream became writable while connecting: the connect either
-/// failed (close the pair) or finished (relay what waited, both ways).
+/// failed or finished (relay what waited, both ways). Returns whether the
+/// pair stays open.
 fn connect_done(pair: &mut Pair, scratch: &mut [u8]) -> bool {
     let upstream = &pair.sides[UPSTREAM];
     match (upstream.take_error(), upstream.peer_addr()) {
@@ -153,7 +154,7 @@ fn connect_done(pair: &mut Pair, scratch: &mut [u8]) -> bool {
         _ => return false,
     }
     pair.connected = true;
-    relay(pair, CLIENT, scratch).is_ok() && relay(pair, UPSTREAM, scratch).is_ok()
+    relay(pair, CLIENT, scratch).is_ok() && relay(pair, UPSTREAM, scratch).is_ok() && pair.shut != [true; 2]
 }
 
 /// Move bytes from side `from` to the other side until the source would
