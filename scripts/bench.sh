@@ -11,12 +11,16 @@
 # All three send the same bytes. Loopback only; every load is bounded in
 # time, and the whole run takes under two minutes.
 #
-#   scripts/bench.sh
+#   scripts/bench.sh            the servers, as above
+#   scripts/bench.sh --proxy    only the proxy section: hangup in front of an
+#                               upstream, against a bare mio relay, socat and
+#                               a Node pipe proxy (under three minutes)
+#   scripts/bench.sh --all      both, one after the other
 #
-# Needs wrk (installed from Debian's packages when missing and root), node
-# and python3. wrk runs on the same cores as the server it loads, so the
-# absolute figures drift from run to run: read the ratios, taken in the
-# same run. The last line says how busy the machine was.
+# Needs wrk, and socat for --proxy (installed from Debian's packages when
+# missing and root), node and python3. wrk runs on the same cores as the
+# server it loads, so the absolute figures drift from run to run: read the
+# ratios, taken in the same run. The last line says how busy the machine was.
 set -euo pipefail
 # The static binary is built below, where cargo says; common.sh need not
 # build another.
@@ -32,6 +36,16 @@ if ! command -v wrk >/dev/null; then
     exit 1
   fi
 fi
+MODE=server
+case ${1:-} in
+  "") ;;
+  --proxy) MODE=proxy ;;
+  --all) MODE=all ;;
+  *)
+    echo "usage: scripts/bench.sh [--proxy | --all]" >&2
+    exit 2
+    ;;
+esac
 began=$SECONDS
 # How busy the machine is: the load average, and the share of the last 10 s
 # in which some task waited for a CPU (pressure stall information).
@@ -235,6 +249,500 @@ pct() { calc '%.0f %%' "100 * $1 / $2"; }
 kib() { calc '%.0f KiB' "$1 / 1024"; }
 mib() { calc '%.1f MiB' "$1 / 1048576"; }
 
+# --- The proxy section: `--proxy` runs it alone, `--all` after the above. ---
+# hangup's `tcp-proxy` and `proxy` scenarios in front of an upstream, measured
+# in the same run with three relays doing the same job, and a direct
+# connection where one means something:
+#
+#   relay   examples/bare_relay.rs, built static like the limit: a bare mio
+#           loop copying bytes both ways, at most 64 KiB held per direction;
+#           the ceiling for any one-thread proxy;
+#   socat   socat TCP-LISTEN:PORT,bind=127.0.0.1,fork,reuseaddr,nodelay,
+#           backlog=1024 TCP:UPSTREAM,nodelay: a process per connection
+#           (with its default backlog of 5, wrk's 50 connects lose SYNs,
+#           and each lost SYN is a 1 s retransmit in the p99);
+#   node    a Node `net` pipe proxy, written below: c.pipe(u); u.pipe(c).
+#
+# Every relay sets TCP_NODELAY, as the bare one does. A hangup column says
+# "not built" while `hangup list` does not name its scenario. The section
+# takes under three minutes (about 75 s, 110 s with hangup's columns).
+RELAY="$(dirname "$LIMIT")/bare_relay"
+BULK_BYTES=$((1 << 30))
+HANGUP_PROXIES=(tcp-proxy proxy)
+
+# The upstream of the bulk, memory and exactness figures, one thread per
+# connection: read a request head, answer 200 with BODY bytes of "x" framed
+# by Content-Length, then wait for the client to leave.
+write_proxy_helpers() {
+  cat >"$WORK/upstream.py" <<'PY'
+import socket, socketserver, sys
+
+BODY = int(sys.argv[1])
+CHUNK = memoryview(b"x" * (1 << 20))
+
+class Handler(socketserver.BaseRequestHandler):
+    def handle(self):
+        s = self.request
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        head = b""
+        try:
+            while b"\r\n\r\n" not in head:
+                data = s.recv(4096)
+                if not data:
+                    return
+                head += data
+            s.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n" % BODY)
+            left = BODY
+            while left:
+                n = min(left, len(CHUNK))
+                s.sendall(CHUNK[:n])
+                left -= n
+            while s.recv(65536):
+                pass
+        except OSError:
+            pass  # the proxy reset or left: that is its figure, not ours
+
+class Server(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+server = Server(("127.0.0.1", 0), Handler)
+print(f"listening on 127.0.0.1:{server.server_address[1]}", flush=True)
+server.serve_forever()
+PY
+
+  # The Node proxy, as the Node docs pipe one: half-close passes through
+  # (allowHalfOpen, and pipe() ends the other side), an error resets the other.
+  cat >"$WORK/pipe-proxy.js" <<'JS'
+const net = require('net');
+const port = Number(process.argv[2]);
+const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (c) => {
+  const u = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true, noDelay: true });
+  c.pipe(u);
+  u.pipe(c);
+  c.on('error', () => u.resetAndDestroy());
+  u.on('error', () => c.resetAndDestroy());
+});
+server.listen(0, '127.0.0.1', () => console.log(`listening on 127.0.0.1:${server.address().port}`));
+JS
+
+  # The clients, and the memory of a proxy with its children (socat forks).
+  cat >"$WORK/proxy-measure.py" <<'PY'
+import array, collections, fcntl, os, resource, socket, sys, termios, time
+
+REQUEST = b"GET / HTTP/1.1\r\nHost: bench\r\n\r\n"
+
+def tree(pid):
+    pids, i = [pid], 0
+    while i < len(pids):
+        try:
+            for task in os.listdir(f"/proc/{pids[i]}/task"):
+                with open(f"/proc/{pids[i]}/task/{task}/children") as f:
+                    pids += [int(c) for c in f.read().split()]
+        except OSError:
+            pass
+        i += 1
+    return pids
+
+def rss_kib(pid):
+    total = 0
+    for p in tree(pid):
+        try:
+            with open(f"/proc/{p}/status") as f:
+                total += next(int(l.split()[1]) for l in f if l.startswith("VmRSS:"))
+        except (OSError, StopIteration):
+            pass
+    return total
+
+def connect(port, timeout):
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    s.sendall(REQUEST)
+    return s
+
+def bulk(port):
+    """MB/s (10^6) from connect to the response's last byte, and bytes
+    received (head included) of the bytes expected."""
+    start = time.perf_counter()
+    s = connect(port, 10)
+    buf = bytearray(1 << 20)
+    view, got, expect = memoryview(buf), 0, None
+    head = b""
+    try:
+        while expect is None or got < expect:
+            n = s.recv_into(view)
+            if n == 0:
+                break
+            if expect is None:
+                head += buf[:n]
+                if b"\r\n\r\n" in head:
+                    h = head.split(b"\r\n\r\n")[0]
+                    length = next(int(l.split(b":")[1]) for l in h.split(b"\r\n") if l.lower().startswith(b"content-length:"))
+                    expect = len(h) + 4 + length
+            got += n
+            if time.perf_counter() - start > 15:
+                break  # keeps the section's budget; the caller notes it
+    except OSError:
+        pass
+    spent = time.perf_counter() - start
+    s.close()
+    print(f"{got / spent / 1e6:.0f} {got} {expect or 0}")
+
+def stall(port, pid, seconds):
+    """Peak RSS (KiB) of the proxy while a client never reads, its RSS
+    before, and the bytes waiting in the client's receive queue at the end
+    (FIONREAD): a full queue says the upstream's bytes did get this far."""
+    time.sleep(0.2)
+    before = peak = rss_kib(pid)
+    s = connect(port, 10)
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        peak = max(peak, rss_kib(pid))
+        time.sleep(0.05)
+    queued = array.array("i", [0])
+    fcntl.ioctl(s.fileno(), termios.FIONREAD, queued)
+    s.close()
+    print(peak, before, queued[0])
+
+def idle(port, pid, count):
+    """RSS growth (bytes) per pair: `count` connections, one request and
+    its response on each, then all idle."""
+    limit = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
+    time.sleep(0.3)
+    before = rss_kib(pid)
+    deadline = time.monotonic() + 30
+    conns = [connect(port, 10) for _ in range(count)]
+    for s in conns:
+        got = b""
+        while not got.endswith(b"hello\n") and time.monotonic() < deadline:
+            got += s.recv(4096) or sys.exit("a pair closed before its response")
+    if time.monotonic() > deadline:
+        sys.exit("1,000 requests took over 30 s")
+    time.sleep(0.5)
+    after = rss_kib(pid)
+    for s in conns:
+        s.close()
+    print(f"{(after - before) * 1024 / count:.0f}")
+
+def exact(port, runs, want):
+    """Runs that got exactly `want` bytes then RST, of the runs done in 40 s,
+    and the most common endings."""
+    seen, done, deadline = collections.Counter(), 0, time.monotonic() + 40
+    for _ in range(runs):
+        if time.monotonic() > deadline:
+            break
+        s, got, end = connect(port, 2), 0, "timeout"
+        try:
+            while True:
+                data = s.recv(65536)
+                if not data:
+                    end = "FIN"
+                    break
+                got += len(data)
+        except ConnectionResetError:
+            end = "RST"
+        except socket.timeout:
+            pass
+        s.close()
+        seen[(got, end)] += 1
+        done += 1
+    good = seen[(want, "RST")]
+    print(good, done, "; ".join(f"{n}x {b} B then {e}" for (b, e), n in seen.most_common(3)))
+
+what, args = sys.argv[1], [int(a) for a in sys.argv[2:]]
+{"bulk": bulk, "stall": stall, "idle": idle, "exact": exact}[what](*args)
+PY
+}
+pmeasure() { timeout 100 python3 "$WORK/proxy-measure.py" "$@"; }
+
+# socat says nothing when it listens: give it a free port, and watch
+# /proc/net/tcp for its listening socket (state 0A). Sets SERVER_PID and
+# SERVER_PORT, as start_server does.
+start_socat() {
+  local port hex tries=0
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  hex=$(printf '%04X' "$port")
+  socat "TCP-LISTEN:$port,bind=127.0.0.1,fork,reuseaddr,nodelay,backlog=1024" "TCP:127.0.0.1:$1,nodelay" 2>>"$WORK/socat.log" &
+  SERVER_PID=$!
+  PIDS+=("$SERVER_PID")
+  until grep -q "^ *[0-9]*: 0100007F:$hex 00000000:0000 0A" /proc/net/tcp; do
+    tries=$((tries + 1))
+    if ((tries > 100)) || ! kill -0 "$SERVER_PID" 2>/dev/null; then
+      echo "socat did not start:" >&2
+      cat "$WORK/socat.log" >&2
+      exit 1
+    fi
+    sleep 0.05
+  done
+  SERVER_PORT=$port
+}
+
+# The children a process has now (socat's forks), by PID.
+children_of() { cat /proc/"$1"/task/*/children 2>/dev/null || true; }
+
+# CPU microseconds a process, its reaped children and its live ones used.
+tree_cpu_us() {
+  local child
+  {
+    cat "/proc/$1/stat"
+    for child in $(children_of "$1"); do cat "/proc/$child/stat" 2>/dev/null || true; done
+  } | awk -v hz="$(getconf CLK_TCK)" '{ t += $14 + $15 + $16 + $17 } END { printf "%d\n", t * 1000000 / hz }'
+}
+
+# proxy_on WHO UPSTREAM_PID UPSTREAM_PORT MEASURE
+# Start proxy WHO (relay, socat, node, a hangup scenario, or reset-after:
+# proxy-reset-after --set bytes=5000) in front of the upstream, set RESULT to
+# what `MEASURE PID PORT` prints, stop it and its children. WHO direct runs
+# MEASURE on the upstream itself.
+proxy_on() {
+  if [[ $1 == direct ]]; then
+    "$4" "$2" "$3" >"$WORK/result"
+    RESULT=$(<"$WORK/result")
+    return
+  fi
+  local up="127.0.0.1:$3" child
+  case $1 in
+    relay) start_server "$RELAY" --upstream "$up" ;;
+    socat) start_socat "$3" ;;
+    node) start_server node "$WORK/pipe-proxy.js" "$3" ;;
+    reset-after) start_server "$STATIC" serve proxy-reset-after --set bytes=5000 --upstream "$up" --listen 127.0.0.1:0 --quiet ;;
+    *) start_server "$STATIC" serve "$1" --upstream "$up" --listen 127.0.0.1:0 --quiet ;;
+  esac
+  "$4" "$SERVER_PID" "$SERVER_PORT" >"$WORK/result"
+  for child in $(children_of "$SERVER_PID"); do kill "$child" 2>/dev/null || true; done
+  stop_server "$SERVER_PID"
+  RESULT=$(<"$WORK/result")
+}
+
+# The measures, each `MEASURE PID PORT`.
+# 1 GiB through one connection: MB/s, bytes received and expected, proxy CPU µs.
+bulk() {
+  local before after out
+  before=$(tree_cpu_us "$1")
+  out=$(pmeasure bulk "$2" || echo "0 0 0")
+  sleep 0.3 # let socat reap the child that served it
+  after=$(tree_cpu_us "$1")
+  echo "$out $((after - before))"
+}
+# wrk -t1 -c50 -d5s --latency: req/s, requests, proxy CPU µs, errors, p50 and p99 in ms.
+latency_load() {
+  local before after out
+  before=$(tree_cpu_us "$1")
+  out=$(wrk -t1 -c50 -d5s --latency "http://127.0.0.1:$2/")
+  sleep 0.3 # let socat reap the children that served it
+  after=$(tree_cpu_us "$1")
+  awk -v cpu="$((after - before))" '
+    function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; return v * 1000 }
+    /requests in/ { requests = $1 }
+    /^Requests\/sec:/ { rps = $2 }
+    $1 == "50%" { p50 = ms($2) }
+    $1 == "99%" { p99 = ms($2) }
+    /Socket errors:/ { gsub(",", ""); errors += $4 + $6 + $8 + $10 }
+    /Non-2xx/ { errors += $NF }
+    END { printf "%.0f %d %d %d %.3f %.3f\n", rps, requests, cpu, errors, p50, p99 }' <<<"$out"
+}
+stall() { pmeasure stall "$2" "$1" 2; }
+idle_pairs() { pmeasure idle "$2" "$1" 1000; }
+exactness() { pmeasure exact "$2" 100 5000; }
+
+prows=()
+# prow FIGURE DIRECT RELAY SOCAT NODE TCP-PROXY PROXY VS_RELAY TARGET MET
+prow() { prows+=("$(printf '| %s ' "$@")|"); }
+
+# hangup_cells ARRAY: the tcp-proxy and proxy cells of ARRAY, as one
+# argument to prow; "not built" for a scenario this hangup lacks.
+hangup_cells() {
+  local -n values=$1
+  local who cells=()
+  for who in "${HANGUP_PROXIES[@]}"; do
+    if [[ -n ${BUILT[$who]:-} ]]; then cells+=("${values[$who]:-}"); else cells+=("not built"); fi
+  done
+  echo "${cells[0]} | ${cells[1]}"
+}
+
+# vs_relay ARRAY [NOTE]: each built hangup proxy's figure as a share of the
+# relay's, then NOTE.
+vs_relay() {
+  local -n values=$1
+  local who out=""
+  for who in "${HANGUP_PROXIES[@]}"; do
+    if [[ -n ${BUILT[$who]:-} ]]; then
+      out+="${out:+; }$who $(pct "${values[$who]}" "${values[relay]}")"
+    fi
+  done
+  echo "${out:-not built}${out:+${2:-}}"
+}
+
+# judge TARGET: "met" if `TARGET WHO` prints an awk condition that holds for
+# every hangup proxy built, "not built" if none is.
+judge() {
+  local who verdict="not built"
+  for who in "${HANGUP_PROXIES[@]}"; do
+    if [[ -n ${BUILT[$who]:-} ]]; then
+      verdict=$(met "$("$1" "$who")")
+      [[ $verdict == met ]] || break
+    fi
+  done
+  echo "$verdict"
+}
+bulk_target() { echo "${BEST[$1]} >= 0.9 * ${BEST[relay]} && ${BEST[$1]} > ${BEST[socat]} && ${BEST[$1]} > ${BEST[node]}"; }
+rate_target() { echo "${KBEST[$1]} >= 0.9 * ${KBEST[relay]}"; }
+stall_target() { echo "${PEAK[$1]} < 10240"; }
+idle_target() { echo "${PAIR[$1]} <= 2048"; }
+
+proxy_bench() {
+  local began_proxy=$SECONDS who round load_before_proxy scenarios pnotes=""
+  local good runs seen rate got expect cpu rps requests errors p50 p99 peak before queued up_pid up_port
+  if ! command -v socat >/dev/null; then
+    if [[ $(id -u) == 0 ]]; then
+      apt-get install -y -qq socat >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq socat >/dev/null; }
+    else
+      echo "bench.sh --proxy needs socat: apt-get install socat" >&2
+      exit 1
+    fi
+  fi
+  load_before_proxy=$(machine_load)
+  "$ROOT/scripts/build-static.sh" --example bare_relay >/dev/null
+  write_proxy_helpers
+  scenarios=$("$STATIC" list | awk '{ print $1 }')
+  declare -gA BUILT=()
+  for who in "${HANGUP_PROXIES[@]}" proxy-reset-after; do
+    if grep -qx -- "$who" <<<"$scenarios"; then BUILT[$who]=1; fi
+  done
+  local proxies=(relay socat node)
+  for who in "${HANGUP_PROXIES[@]}"; do
+    if [[ -n ${BUILT[$who]:-} ]]; then proxies+=("$who"); fi
+  done
+
+  # Three rounds, interleaved: one transfer swings by 25 % on a busy machine.
+  # A proxy that needed over 15 s (cut short, noted) is not run again.
+  echo "measuring (proxy): bulk, 1 GiB through one connection, three times each" >&2
+  start_server python3 "$WORK/upstream.py" "$BULK_BYTES"
+  up_pid=$SERVER_PID
+  up_port=$SERVER_PORT
+  declare -gA BULK=() BEST=() GIB_CPU=() GIB=() CUT=()
+  for round in 1 2 3; do
+    for who in direct "${proxies[@]}"; do
+      if [[ -n ${CUT[$who]:-} ]]; then continue; fi
+      proxy_on "$who" "$up_pid" "$up_port" bulk
+      read -r rate got expect cpu <<<"$RESULT"
+      if ((got != expect || expect == 0)); then
+        pnotes+=" $who: $got of $expect bytes in bulk run $round."
+        CUT[$who]=1
+      fi
+      BULK[$who]="${BULK[$who]:-}${BULK[$who]:+ / }$rate"
+      if ((rate > ${BEST[$who]:-0})); then BEST[$who]=$rate; fi
+      GIB_CPU[$who]=$((${GIB_CPU[$who]:-0} + cpu))
+      GIB[$who]=$((${GIB[$who]:-0} + got))
+    done
+  done
+  for who in "${proxies[@]}"; do
+    GIB_CPU[$who]="$(calc '%.0f' "${GIB_CPU[$who]} / 1000 / (${GIB[$who]} / $BULK_BYTES + 1e-9)") ms"
+  done
+
+  echo "measuring (proxy): memory, a client that never reads a 1 GiB response, 2 s each" >&2
+  declare -gA PEAK=() STALL=()
+  for who in "${proxies[@]}"; do
+    proxy_on "$who" "$up_pid" "$up_port" stall
+    read -r peak before queued <<<"$RESULT"
+    PEAK[$who]=$peak
+    STALL[$who]="$(calc '%.1f MiB' "$peak / 1024") (+$((peak - before)) KiB)"
+    # The client's receive buffer (128 KiB unless it reads) must have filled.
+    if ((queued < 65536)); then
+      pnotes+=" $who: only $queued bytes reached the client that never reads."
+    fi
+  done
+  stop_server "$up_pid"
+
+  echo "measuring (proxy): keep-alive, wrk -t1 -c50 -d5s --latency to bare_loop, twice each" >&2
+  start_server "$LIMIT"
+  up_pid=$SERVER_PID
+  up_port=$SERVER_PORT
+  declare -gA RATES=() KBEST=() KCPU=() KREQ=() KERR=() LAT=() P50=() P99=()
+  for round in 1 2; do
+    for who in direct "${proxies[@]}"; do
+      proxy_on "$who" "$up_pid" "$up_port" latency_load
+      read -r rps requests cpu errors p50 p99 <<<"$RESULT"
+      RATES[$who]="${RATES[$who]:-}${RATES[$who]:+ / }$(calc '%.1fk' "$rps / 1000")"
+      KREQ[$who]=$((${KREQ[$who]:-0} + requests))
+      KCPU[$who]=$((${KCPU[$who]:-0} + cpu))
+      KERR[$who]=$((${KERR[$who]:-0} + errors))
+      # The latencies of the better run, the one the ratio is taken from.
+      if ((rps > ${KBEST[$who]:-0})); then
+        KBEST[$who]=$rps
+        P50[$who]=$p50
+        P99[$who]=$p99
+      fi
+    done
+  done
+  for who in direct "${proxies[@]}"; do
+    LAT[$who]="${P50[$who]} / ${P99[$who]} ms"
+    if [[ $who != direct ]]; then
+      LAT[$who]+=" ($(calc '%+.3f' "${P50[$who]} - ${P50[direct]}") / $(calc '%+.3f' "${P99[$who]} - ${P99[direct]}"))"
+      KCPU[$who]="$(calc '%.1f' "${KCPU[$who]} / ${KREQ[$who]}") µs"
+    fi
+    if ((KERR[$who] > 0)); then pnotes+=" $who: ${KERR[$who]} wrk errors."; fi
+  done
+
+  echo "measuring (proxy): memory per idle pair (1,000 pairs, one request each)" >&2
+  declare -gA PAIR=() PAIRS=()
+  for who in "${proxies[@]}"; do
+    # socat forks a process per pair: 1,000 of them would measure the fork.
+    if [[ $who == socat ]]; then continue; fi
+    proxy_on "$who" "$up_pid" "$up_port" idle_pairs
+    PAIR[$who]=$RESULT
+    PAIRS[$who]="$RESULT B"
+  done
+  PAIRS[socat]="— (a process per pair)"
+  stop_server "$up_pid"
+
+  local exact="not built" exact_met="not built"
+  if [[ -n ${BUILT[proxy-reset-after]:-} ]]; then
+    echo "measuring (proxy): exactness, proxy-reset-after --set bytes=5000 over 10 MB, 100 runs" >&2
+    start_server python3 "$WORK/upstream.py" 10000000
+    up_pid=$SERVER_PID
+    proxy_on reset-after "$up_pid" "$SERVER_PORT" exactness
+    stop_server "$up_pid"
+    read -r good runs seen <<<"$RESULT"
+    exact="$good of $runs runs ($seen)"
+    exact_met=$(met "$good == 100")
+  fi
+
+  prow "bulk, MB/s (1 GiB through one connection; runs 1 / 2 / 3)" "${BULK[direct]}" "${BULK[relay]}" \
+    "${BULK[socat]}" "${BULK[node]}" "$(hangup_cells BULK)" "$(vs_relay BEST " (best runs)")" \
+    "≥ 90 % of the relay, > socat and node" "$(judge bulk_target)"
+  prow "… proxy CPU per GiB (all runs)" "" "${GIB_CPU[relay]}" "${GIB_CPU[socat]}" "${GIB_CPU[node]}" \
+    "$(hangup_cells GIB_CPU)" "" "" ""
+  prow "keep-alive, req/s (\`wrk -t1 -c50 -d5s\` to bare_loop; run 1 / run 2)" "${RATES[direct]}" \
+    "${RATES[relay]}" "${RATES[socat]}" "${RATES[node]}" "$(hangup_cells RATES)" \
+    "$(vs_relay KBEST " (best runs)")" "≥ 90 % of the relay" "$(judge rate_target)"
+  prow "… latency p50 / p99 of the better run (added over direct)" "${LAT[direct]}" "${LAT[relay]}" \
+    "${LAT[socat]}" "${LAT[node]}" "$(hangup_cells LAT)" "" "report" ""
+  prow "… proxy CPU per request (both runs)" "" "${KCPU[relay]}" "${KCPU[socat]}" "${KCPU[node]}" \
+    "$(hangup_cells KCPU)" "" "" ""
+  prow "RSS while a client never reads a 1 GiB response (peak over 2 s)" "" "${STALL[relay]}" \
+    "${STALL[socat]}" "${STALL[node]}" "$(hangup_cells STALL)" "" "< 10 MiB" "$(judge stall_target)"
+  prow "memory per idle pair (1,000 pairs after one request each)" "" "${PAIRS[relay]}" "${PAIRS[socat]}" \
+    "${PAIRS[node]}" "$(hangup_cells PAIRS)" "" "≤ 2 KiB" "$(judge idle_target)"
+  prow "\`proxy-reset-after --set bytes=5000\`, 10 MB body: exactly 5,000 B then RST" "" "" "" "" "" \
+    "$exact" "" "100 of 100" "$exact_met"
+
+  echo "| figure | direct | relay (bare mio) | socat $(socat -V 2>/dev/null | sed -n 's/^socat version \([^ ]*\).*/\1/p') |" \
+    "node $(node --version) | hangup tcp-proxy | hangup proxy | hangup vs relay | target | |"
+  echo "|---|---|---|---|---|---|---|---|---|---|"
+  printf '%s\n' "${prows[@]}"
+  echo
+  echo "Proxy section: $load_before_proxy before, $(machine_load) after; it took $((SECONDS - began_proxy)) s" \
+    "(budget 180 s).${pnotes}"
+}
+
+if [[ $MODE == proxy ]]; then
+  proxy_bench
+  exit 0
+fi
+# --- End of the proxy section. ---
+
 echo "measuring: binary size" >&2
 declare -A size=([hangup]=$(stat -c %s "$STATIC") [node]=$(stat -c %s "$NODE") [limit]=$(stat -c %s "$LIMIT"))
 row "binary size (static, stripped; node as installed)" "$(kib "${size[hangup]}")" "$(mib "${size[node]}")" \
@@ -335,3 +843,7 @@ cpu_model=$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)
 echo "$(nproc) cores ($cpu_model), $(uname -m), Linux $(uname -r | cut -d- -f1), $(date -u +%Y-%m-%d);" \
   "hangup and the limit built for $(awk '{print $2}' "$WORK/static.txt"); $load_before before," \
   "$(machine_load) after; the run took $((SECONDS - began)) s.${notes}"
+if [[ $MODE == all ]]; then
+  echo
+  proxy_bench
+fi
