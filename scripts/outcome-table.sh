@@ -15,6 +15,7 @@
 #
 # node and python send two requests on one keep-alive connection (the
 # second shown only when it differs). Delays are shortened with --set.
+# The proxy built-ins stand in front of a second hangup serving `hello`.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib/common.sh"
@@ -67,6 +68,8 @@ clients="$ROOT/scripts/clients"
 head -c $((8 << 20)) /dev/zero >"$WORK/upload.bin"
 
 # scenario | --set flags | curl flags | node/python gap ms | request body bytes | timeout ms
+# [| upstream scenario, for a proxy]. Curl flag `fresh`: a new server for
+# each client (for counts across the server).
 cases=(
   "hello||||0|5000"
   "server-timeout|after=100ms|||0|5000"
@@ -87,7 +90,33 @@ cases=(
   "end-keepalive||reuse||0|5000"
   "end-close||reuse||0|5000"
   "end-destroy||reuse||0|5000"
+  "proxy||||0|5000|hello"
+  "proxy-reset-after|bytes=20|||0|5000|hello"
+  "proxy-close-after|bytes=67|||0|5000|hello"
+  "proxy-fail-first|count=1|fresh||0|5000|hello"
+  "tcp-proxy||||0|5000|hello"
+  "tcp-reset-after|bytes=67|||0|5000|hello"
 )
+
+# start_case SCENARIO UPSTREAM SETS...: hangup for one case, and in front
+# of a hangup serving UPSTREAM when there is one.
+start_case() {
+  local scenario=$1 upstream=$2
+  shift 2
+  UPSTREAM_PID=
+  if [[ -n $upstream ]]; then
+    start_server "$HANGUP" serve "$upstream" --quiet --listen 127.0.0.1:0
+    UPSTREAM_PID=$SERVER_PID
+    start_hangup "$scenario" "$@" --quiet --upstream "127.0.0.1:$SERVER_PORT"
+  else
+    start_hangup "$scenario" "$@" --quiet
+  fi
+}
+
+stop_case() {
+  stop_hangup
+  [[ -z $UPSTREAM_PID ]] || stop_server "$UPSTREAM_PID"
+}
 
 curl_cell() {
   local flags=$1 timeout_ms=$2 status=0 code
@@ -134,15 +163,23 @@ client_cell() {
 table() {
   echo "| scenario | curl $(curl --version | sed -n '1s/curl \([0-9.]*\).*/\1/p') | node $(node --version) | python $(python3 -c 'import platform; print(platform.python_version())') |"
   echo "|---|---|---|---|"
-  local case scenario set flags gap body timeout
+  local case scenario set flags gap body timeout upstream
   for case in "${cases[@]}"; do
-    IFS='|' read -r scenario set flags gap body timeout <<<"$case"
+    IFS='|' read -r scenario set flags gap body timeout upstream <<<"$case"
     local sets=()
     [[ -n $set ]] && sets=(--set "$set")
-    start_hangup "$scenario" "${sets[@]}" --quiet
+    start_case "$scenario" "$upstream" "${sets[@]}"
     local curl_text node_text python_text
     curl_text=$(curl_cell "$flags" "$timeout")
+    if [[ $flags == fresh ]]; then
+      stop_case
+      start_case "$scenario" "$upstream" "${sets[@]}"
+    fi
     node "$clients/node-client.js" "$HANGUP_URL" 2 "${gap:-0}" "$timeout" "$body" >"$WORK/node.out" 2>&1 || true
+    if [[ $flags == fresh ]]; then
+      stop_case
+      start_case "$scenario" "$upstream" "${sets[@]}"
+    fi
     python3 "$clients/python-client.py" 127.0.0.1 "$HANGUP_PORT" 2 "${gap:-0}" "$timeout" "$body" >"$WORK/python.out" 2>&1 || true
     if [[ $flags == upload ]]; then
       # The RST meets node in write() or read(), per request.
@@ -154,7 +191,7 @@ table() {
     fi
     node_text=$(client_cell "$WORK/node.out")
     python_text=$(client_cell "$WORK/python.out")
-    stop_hangup
+    stop_case
     echo "| \`$scenario\` | $curl_text | $node_text | $python_text |"
   done
 }

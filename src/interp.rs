@@ -138,7 +138,7 @@ pub struct Interp<'s> {
     /// one arrived (see [`Interp::note_server_request`]).
     server_requests: u64,
     /// The head of the upstream response the last relay carried.
-    last_response: Option<Head>,
+    last_response: Option<Box<Head>>,
     /// The `else` of the read in progress.
     on_timeout: Option<&'s Stmt>,
     drip: Option<Drip<'s>>,
@@ -246,8 +246,9 @@ impl<'s> Interp<'s> {
             Event::Forwarded => {}
             Event::Relayed(head) => {
                 self.input_arrived();
-                if head.is_some() {
-                    self.last_response = head;
+                if let Some(head) = head {
+                    // Boxed: only a proxying connection pays for it.
+                    self.last_response = Some(Box::new(head));
                 }
             }
             Event::UpstreamFailed => {

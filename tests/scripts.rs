@@ -60,6 +60,11 @@ fn seed_004_res_end() {
 }
 
 #[test]
+fn proxy_reset_after_in_front_of_a_real_node_server() {
+    assert_reproduces("repro-proxy-reset.sh");
+}
+
+#[test]
 fn demo_runs_straight_through() {
     let out = script("demo.sh", &[]);
     let stdout = text(&out.stdout);

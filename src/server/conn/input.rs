@@ -25,7 +25,8 @@ impl Conn<'_> {
                     let head_only = *head_only;
                     if self.interp.proxies() {
                         // Kept for `forward request`, up to a limit.
-                        self.retained.keep(&self.inbuf[..fed.consumed]);
+                        let proxy = self.proxy.get_or_insert_with(Box::default);
+                        proxy.retained.keep(&self.inbuf[..fed.consumed]);
                     }
                     self.inbuf.drain(..fed.consumed);
                     if self.inbuf.is_empty() && self.inbuf.capacity() > 4096 {
@@ -38,7 +39,7 @@ impl Conn<'_> {
                             if head_only && self.interp.proxies() {
                                 // `forward request` streams the body after it.
                                 let done = std::mem::replace(reader, RequestReader::new(true, false));
-                                self.body_reader = Some(done.into_body_reader());
+                                self.proxy.get_or_insert_with(Box::default).body_reader = Some(done.into_body_reader());
                             }
                             return self.request_arrived(info, head_only, turn);
                         }

@@ -32,7 +32,7 @@ use crate::reactor::{Flow, PollAt, Session, Side};
 use crate::scenario::ast::ReadGoal;
 use crate::stream::{Io, Stream};
 use ending::{RESET_FLUSH_FIRST_POLL, RESET_FLUSH_LIMIT};
-use proxy::{Both, Forwarding, Pending, Relaying, Retained, Upstream};
+use proxy::{Both, Forwarding, Pending, ProxySide, Relaying, Retained};
 
 /// Steps one connection may take per wake-up before it lets the others
 /// run: a client that always has its next request ready must not keep the
@@ -66,7 +66,7 @@ enum State<'s> {
         give_up_at: Instant,
     },
     /// `forward`: client bytes to the upstream.
-    Forwarding(Forwarding),
+    Forwarding(Box<Forwarding>),
     /// `relay`: upstream bytes to the client.
     Relaying(Relaying),
     /// `relay both`.
@@ -137,15 +137,8 @@ pub struct Conn<'s> {
     peer_half_closed: bool,
     /// How the connection ended, once it has.
     ended: Option<End>,
-    /// The upstream side, once a proxy step opened it.
-    upstream: Option<Upstream>,
-    /// How the upstream side ended, once it has.
-    upstream_ended: Option<End>,
-    /// The bytes of the last request read, for `forward request` (only
-    /// in a scenario that proxies).
-    retained: Retained,
-    /// After `read head`: the reader that goes on with the request's body.
-    body_reader: Option<RequestReader>,
+    /// The upstream side, for a scenario that proxies.
+    proxy: Option<Box<ProxySide>>,
 }
 
 impl<'s> Conn<'s> {
@@ -162,10 +155,7 @@ impl<'s> Conn<'s> {
             yielded: false,
             peer_half_closed: false,
             ended: None,
-            upstream: None,
-            upstream_ended: None,
-            retained: Retained::Nothing,
-            body_reader: None,
+            proxy: None,
         }
     }
 
@@ -176,7 +166,7 @@ impl<'s> Conn<'s> {
 
     /// How its upstream side ended, if it had one.
     pub fn upstream_end(&self) -> Option<End> {
-        self.upstream_ended
+        self.proxy.as_ref().and_then(|p| p.upstream_ended)
     }
 
     /// A `reset` is waiting for written bytes to leave: stopping the server
@@ -299,8 +289,10 @@ impl<'s> Conn<'s> {
             Step::Read { goal, deadline } => {
                 if matches!(goal, ReadGoal::Request | ReadGoal::Head) {
                     // A new request: what `forward request` sends is its.
-                    self.retained = Retained::Nothing;
-                    self.body_reader = None;
+                    if let Some(proxy) = self.proxy.as_mut() {
+                        proxy.retained = Retained::Nothing;
+                        proxy.body_reader = None;
+                    }
                 }
                 State::Reading {
                     reading: match goal {
@@ -387,5 +379,17 @@ impl<'s> Conn<'s> {
 fn log_line(id: u64, accepted: Instant, log: &mut Log, event: &str, fields: &[(&str, Field)]) {
     if log.enabled() {
         log.conn(id, accepted.elapsed(), event, fields);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every idle connection holds one `Conn` in the reactor's table: the
+    /// README promises at most 1 KiB of hangup's memory per connection,
+    /// and proxy state is boxed so that only proxying scenarios pay for it.
+    #[test]
+    fn a_connection_fits_in_half_a_kibibyte() {
+        let size = std::mem::size_of::<super::Conn>();
+        assert!(size <= 512, "Conn is {size} bytes");
     }
 }

@@ -63,6 +63,25 @@ impl Retained {
     }
 }
 
+/// What a connection of a proxying scenario keeps for its upstream side,
+/// boxed so that a connection of any other scenario does not pay for it.
+#[derive(Default)]
+pub(super) struct ProxySide {
+    /// The upstream connection, once a proxy step opened it.
+    upstream: Option<Upstream>,
+    /// How the upstream side ended, once it has.
+    pub(super) upstream_ended: Option<End>,
+    /// The bytes of the last request read, for `forward request`.
+    pub(super) retained: Retained,
+    /// After `read head`: the reader that goes on with the request's body.
+    pub(super) body_reader: Option<RequestReader>,
+}
+
+/// The upstream connection, if one is open.
+fn upstream_mut(proxy: &mut Option<Box<ProxySide>>) -> Option<&mut Upstream> {
+    proxy.as_deref_mut()?.upstream.as_mut()
+}
+
 /// Where a proxying connection sends its upstream traffic.
 #[derive(Debug, Clone, Copy)]
 pub struct UpstreamAddr(pub SocketAddr);
@@ -166,7 +185,7 @@ impl<'s> Conn<'s> {
             self.close(true, turn.log);
             return Flow::Closed;
         };
-        if self.upstream.is_none() {
+        if self.proxy.as_ref().is_none_or(|p| p.upstream.is_none()) {
             let result = TcpStream::connect(addr.0).and_then(|mut socket| {
                 reactor::register_socket(turn.registry, self.key, Side::Upstream, &mut socket)?;
                 Ok(socket)
@@ -177,7 +196,7 @@ impl<'s> Conn<'s> {
             match result {
                 Ok(socket) => {
                     let _ = socket.set_nodelay(true);
-                    self.upstream = Some(Upstream {
+                    self.proxy.get_or_insert_with(Box::default).upstream = Some(Upstream {
                         stream: Stream::connecting(socket),
                         connected: false,
                         inbuf: Vec::new(),
@@ -190,7 +209,12 @@ impl<'s> Conn<'s> {
                 Err(e) => return self.upstream_failed(&e.to_string(), turn),
             }
         }
-        if self.upstream.as_ref().is_some_and(|up| !up.connected) {
+        if self
+            .proxy
+            .as_ref()
+            .and_then(|p| p.upstream.as_ref())
+            .is_some_and(|up| !up.connected)
+        {
             self.state = State::Connecting {
                 then: step,
                 give_up_at: turn.now + CONNECT_TIMEOUT,
@@ -203,7 +227,7 @@ impl<'s> Conn<'s> {
     fn start_proxy_step(&mut self, step: Pending, turn: &mut Turn) -> Flow {
         self.state = match step {
             Pending::Forward(what) => match self.start_forward(what) {
-                Ok(forwarding) => State::Forwarding(forwarding),
+                Ok(forwarding) => State::Forwarding(Box::new(forwarding)),
                 Err(()) => {
                     let why = "the request read whole is over 1 MiB, too large to keep: \
                                `read head` before `forward request` streams its body instead";
@@ -223,7 +247,7 @@ impl<'s> Conn<'s> {
             }),
             Pending::Relay(relay) => {
                 let head_request = self.interp.last_was_head();
-                if let Some(up) = self.upstream.as_mut() {
+                if let Some(up) = upstream_mut(&mut self.proxy) {
                     // `relay body` goes on with the response whose head was
                     // relayed; anything else starts on the next response.
                     let carry_on = relay.what == RelayWhat::Body && up.response.is_some();
@@ -250,9 +274,18 @@ impl<'s> Conn<'s> {
     fn start_forward(&mut self, what: Forward) -> Result<Forwarding, ()> {
         let (retained, from_client) = match what {
             Forward::Bytes(n) => (Vec::new(), FromClient::Raw(n)),
-            Forward::Request => match std::mem::take(&mut self.retained) {
+            Forward::Request => match self
+                .proxy
+                .as_mut()
+                .map(|p| std::mem::take(&mut p.retained))
+                .unwrap_or_default()
+            {
                 Retained::Bytes(bytes) => {
-                    let body = self.body_reader.take().map_or(FromClient::Nothing, FromClient::Body);
+                    let body = self
+                        .proxy
+                        .as_mut()
+                        .and_then(|p| p.body_reader.take())
+                        .map_or(FromClient::Nothing, FromClient::Body);
                     (bytes, body)
                 }
                 Retained::Nothing => (
@@ -277,7 +310,9 @@ impl<'s> Conn<'s> {
     fn upstream_failed(&mut self, why: &str, turn: &mut Turn) -> Flow {
         turn.tally.upstream_failed += 1;
         self.log(turn.log, "upstream-failed", &[("why", Field::Str(why))]);
-        self.upstream = None;
+        if let Some(proxy) = self.proxy.as_mut() {
+            proxy.upstream = None;
+        }
         let step = self.interp.next(Event::UpstreamFailed, turn.now);
         self.apply(step, turn)
     }
@@ -286,7 +321,7 @@ impl<'s> Conn<'s> {
         let State::Connecting { then, give_up_at } = self.state else {
             return Progress::Closed;
         };
-        let Some(up) = self.upstream.as_mut() else {
+        let Some(up) = upstream_mut(&mut self.proxy) else {
             return Progress::Closed;
         };
         let result = if turn.now >= give_up_at {
@@ -322,7 +357,7 @@ impl<'s> Conn<'s> {
 
     pub(super) fn progress_forward(&mut self, turn: &mut Turn) -> Progress {
         loop {
-            let (State::Forwarding(fwd), Some(up)) = (&mut self.state, self.upstream.as_mut()) else {
+            let (State::Forwarding(fwd), Some(up)) = (&mut self.state, upstream_mut(&mut self.proxy)) else {
                 return Progress::Closed;
             };
             // First what was read already, then what streams.
@@ -411,7 +446,7 @@ impl<'s> Conn<'s> {
                     // The client half-closed: so does the upstream side.
                     self.peer_half_closed = true;
                     self.log(turn.log, "peer-half-close", &[]);
-                    if let Some(up) = self.upstream.as_mut() {
+                    if let Some(up) = upstream_mut(&mut self.proxy) {
                         let _ = up.stream.shutdown_write();
                         up.write_shut = true;
                     }
@@ -428,7 +463,7 @@ impl<'s> Conn<'s> {
 
     pub(super) fn progress_relay(&mut self, now: Instant, log: &mut Log) -> Progress {
         loop {
-            let (State::Relaying(relaying), Some(up)) = (&mut self.state, self.upstream.as_mut()) else {
+            let (State::Relaying(relaying), Some(up)) = (&mut self.state, upstream_mut(&mut self.proxy)) else {
                 return Progress::Closed;
             };
             if relaying.pending > 0 {
@@ -533,7 +568,7 @@ impl<'s> Conn<'s> {
 
     pub(super) fn progress_both(&mut self, now: Instant, log: &mut Log) -> Progress {
         loop {
-            let (State::Both(both), Some(up)) = (&mut self.state, self.upstream.as_mut()) else {
+            let (State::Both(both), Some(up)) = (&mut self.state, upstream_mut(&mut self.proxy)) else {
                 return Progress::Closed;
             };
             let mut moved = false;
@@ -618,7 +653,7 @@ impl<'s> Conn<'s> {
                 }
             }
             // Read each side while its buffer has room.
-            let (State::Both(both), Some(up)) = (&mut self.state, self.upstream.as_mut()) else {
+            let (State::Both(both), Some(up)) = (&mut self.state, upstream_mut(&mut self.proxy)) else {
                 return Progress::Closed;
             };
             if !up.eof && up.broken.is_none() {
@@ -659,7 +694,11 @@ impl<'s> Conn<'s> {
             let client_eof = matches!(&self.state, State::Both(both) if both.client_eof);
             if client_eof && self.stream.is_write_shut() && self.inbuf.is_empty() {
                 // Both directions ended with FIN.
-                let up_buffered = self.upstream.as_ref().is_none_or(|up| up.inbuf.is_empty());
+                let up_buffered = self
+                    .proxy
+                    .as_ref()
+                    .and_then(|p| p.upstream.as_ref())
+                    .is_none_or(|up| up.inbuf.is_empty());
                 if up_buffered {
                     self.close(true, log);
                     return Progress::Closed;
@@ -673,7 +712,7 @@ impl<'s> Conn<'s> {
 
     /// `upstream reset | close | half-close`.
     fn end_upstream(&mut self, end: UpstreamEnd, turn: &mut Turn) -> Flow {
-        let Some(up) = self.upstream.as_mut() else {
+        let Some(up) = upstream_mut(&mut self.proxy) else {
             return Flow::Open;
         };
         let how = match end {
@@ -692,8 +731,11 @@ impl<'s> Conn<'s> {
             }
         };
         if !matches!(end, UpstreamEnd::HalfClose) {
-            self.upstream = None;
-            self.upstream_ended = Some(if end == UpstreamEnd::Reset { End::Rst } else { End::Fin });
+            if let Some(proxy) = self.proxy.as_mut() {
+                proxy.upstream = None;
+            }
+            self.proxy.get_or_insert_with(Box::default).upstream_ended =
+                Some(if end == UpstreamEnd::Reset { End::Rst } else { End::Fin });
         }
         self.log(turn.log, "upstream-end", &[("how", Field::Str(how))]);
         self.state = State::Sleeping { until: turn.now };
@@ -703,10 +745,10 @@ impl<'s> Conn<'s> {
     /// The upstream ended (FIN, RST or an error) and everything it sent
     /// before is out: the client gets the same end.
     fn mirror_upstream_end(&mut self, now: Instant, log: &mut Log) -> Progress {
-        let Some(up) = self.upstream.take() else {
+        let Some(up) = self.proxy.as_mut().and_then(|p| p.upstream.take()) else {
             return Progress::Closed;
         };
-        self.upstream_ended = Some(if up.broken.is_some() {
+        self.proxy.get_or_insert_with(Box::default).upstream_ended = Some(if up.broken.is_some() {
             End::PeerRst
         } else {
             End::PeerFin
@@ -731,7 +773,7 @@ impl<'s> Conn<'s> {
 
     /// A write upstream failed: the upstream is gone; mirror it.
     fn upstream_broke(&mut self, failed: Io, log: &mut Log) -> Progress {
-        if let (Some(up), Io::Reset(e) | Io::Failed(e)) = (self.upstream.as_mut(), failed) {
+        if let (Some(up), Io::Reset(e) | Io::Failed(e)) = (upstream_mut(&mut self.proxy), failed) {
             up.broken = Some(e.to_string());
         }
         self.mirror_upstream_end(Instant::now(), log)
@@ -740,7 +782,7 @@ impl<'s> Conn<'s> {
     /// Between proxy steps: notice an upstream that closes or resets an
     /// idle connection, and mirror it at once.
     pub(super) fn watch_upstream(&mut self, now: Instant, log: &mut Log) -> Flow {
-        let Some(up) = self.upstream.as_mut() else {
+        let Some(up) = upstream_mut(&mut self.proxy) else {
             return Flow::Open;
         };
         if !up.connected {
@@ -765,7 +807,7 @@ impl<'s> Conn<'s> {
 
     /// Take in the upstream's readiness.
     pub(super) fn on_upstream_event(&mut self, event: &mio::event::Event) {
-        if let Some(up) = self.upstream.as_mut() {
+        if let Some(up) = upstream_mut(&mut self.proxy) {
             up.stream.on_event(event);
         }
     }
@@ -773,7 +815,7 @@ impl<'s> Conn<'s> {
     /// The connection is over: the upstream side ends the way the client
     /// side did (an RST from the client is an RST upstream).
     pub(super) fn end_upstream_with(&mut self, how: End, log: &mut Log) {
-        let Some(mut up) = self.upstream.take() else {
+        let Some(mut up) = self.proxy.as_mut().and_then(|p| p.upstream.take()) else {
             return;
         };
         let end = if how == End::PeerRst {
@@ -783,7 +825,7 @@ impl<'s> Conn<'s> {
             up.stream.close();
             End::Fin
         };
-        self.upstream_ended = Some(end);
+        self.proxy.get_or_insert_with(Box::default).upstream_ended = Some(end);
         self.log(log, "upstream-end", &[("how", Field::Str(end.name()))]);
     }
 
