@@ -91,7 +91,7 @@ cases=(
   "end-close||reuse||0|5000"
   "end-destroy||reuse||0|5000"
   "proxy||||0|5000|hello"
-  "proxy-reset-after|bytes=20|||0|5000|hello"
+  "proxy-reset-after|bytes=66|||0|5000|hello"
   "proxy-close-after|bytes=67|||0|5000|hello"
   "proxy-fail-first|count=1|fresh||0|5000|hello"
   "tcp-proxy||||0|5000|hello"

@@ -6,18 +6,22 @@
 //! [`interp`] (what a script does, without I/O) and [`server`] (the event
 //! loop that carries it out on real sockets).
 
+// Everything public is documented; everything else is the crate's own,
+// where rustc can see what nothing uses.
+#![warn(missing_docs)]
+
 pub mod cli;
 pub mod end;
 pub mod http;
-pub mod interp;
-pub mod log;
-pub mod outgoing;
-pub mod probe;
-pub mod reactor;
+pub(crate) mod interp;
+pub(crate) mod log;
+pub(crate) mod outgoing;
+pub(crate) mod probe;
+pub(crate) mod reactor;
 pub mod scenario;
-pub mod server;
-pub mod signals;
-pub mod sock;
-pub mod stream;
-pub mod timers;
-pub mod units;
+pub(crate) mod server;
+pub(crate) mod signals;
+pub(crate) mod sock;
+pub(crate) mod stream;
+pub(crate) mod timers;
+pub(crate) mod units;

@@ -721,7 +721,7 @@ mod tests {
             runs: runs.clone(),
         };
         assert!(reactor.insert(key, session, now, |_| Flow::Open).is_none());
-        assert!(reactor.timers.is_empty(), "\"again now\" is not a deadline");
+        assert_eq!(reactor.timers.len(), 0, "\"again now\" is not a deadline");
         let mut fired = Vec::new();
         for turn in 1..=3 {
             // The poll does not wait while a session wants to go on.

@@ -132,11 +132,6 @@ impl Stream {
         self.socket.as_mut()
     }
 
-    /// Whether the socket is still held.
-    pub fn is_open(&self) -> bool {
-        self.socket.is_some()
-    }
-
     /// Take in a readiness event for this socket.
     pub fn on_event(&mut self, event: &Event) {
         if event.is_readable() || event.is_read_closed() || event.is_error() {

@@ -54,11 +54,6 @@ impl<K: Ord + Copy> Timers<K> {
         self.heap.len()
     }
 
-    /// Whether nothing is queued.
-    pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
-    }
-
     /// Keep only the entries `keep` says are still wanted, and give back
     /// the memory the heap no longer needs (it keeps room for twice what
     /// is left, so a sweep is not followed by a string of reallocations).

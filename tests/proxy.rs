@@ -443,3 +443,57 @@ fn every_proxy_builtin_is_covered_here() {
         format!("Server::start_proxy(\"{name}\"")
     });
 }
+
+#[test]
+fn interim_responses_pass_through_before_the_final_one() {
+    let upstream = raw_upstream(|mut stream| {
+        let mut buf = [0u8; 1024];
+        let _ = stream.read(&mut buf);
+        let _ = stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n");
+        thread::sleep(Duration::from_millis(20));
+        let _ = stream.write_all(b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n");
+        thread::sleep(Duration::from_millis(20));
+        let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        thread::sleep(Duration::from_millis(500));
+    });
+    let path = scenario_file("interim", "read head\nforward request\nrelay response\nclose\n");
+    let server = Server::start_proxy(&path, &[], upstream);
+    let (received, end, _) = exchange(&server, GET, SHORT);
+    assert_eq!(
+        text(&received),
+        "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+    );
+    // The response was whole: the script's own `close`, not the upstream's.
+    assert_eq!(end, End::PeerFin);
+}
+
+#[test]
+fn on_upstream_error_replaces_the_502() {
+    let closed = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let path = scenario_file(
+        "own-503",
+        "on upstream-error\n  respond 503 header \"Connection: close\" body \"later\"\n  close\nend\nread head\nforward request\nrelay response\n",
+    );
+    let server = Server::start_proxy(&path, &[], closed);
+    let (received, end, _) = exchange(&server, GET, SHORT);
+    assert!(text(&received).starts_with("HTTP/1.1 503 "), "{}", text(&received));
+    assert!(received.ends_with(b"later"));
+    assert_eq!(end, End::PeerFin);
+}
+
+#[test]
+fn upstream_half_close_lets_the_answer_through() {
+    // An upstream that answers only once its client stops sending.
+    let upstream = raw_upstream(|mut stream| {
+        let mut got = Vec::new();
+        let _ = stream.read_to_end(&mut got);
+        let _ = stream.write_all(format!("{} bytes", got.len()).as_bytes());
+    });
+    let path = scenario_file(
+        "half-close-upstream",
+        "forward 4 bytes\nupstream half-close\nrelay until eof\n",
+    );
+    let server = Server::start_proxy(&path, &[], upstream);
+    let (received, end, _) = exchange(&server, b"ABCD", SHORT);
+    assert_eq!((text(&received).as_str(), end), ("4 bytes", End::PeerFin));
+}

@@ -10,8 +10,8 @@
 
 pub mod args;
 mod commands;
-pub mod flags;
-pub mod output;
+pub(crate) mod flags;
+pub(crate) mod output;
 
 use std::process::ExitCode;
 
@@ -30,6 +30,7 @@ pub const EXIT_SYSTEM: u8 = 3;
 /// A failed command: what to print and the exit code.
 #[derive(Debug)]
 pub struct Failure {
+    /// The exit code: [`EXIT_FAILED`], [`EXIT_USAGE`] or [`EXIT_SYSTEM`].
     pub code: u8,
     /// Printed after `hangup: `; nothing is printed when it is empty.
     pub message: String,
@@ -69,6 +70,7 @@ pub enum Invocation {
     Help(String),
     /// `--version` or `-V`.
     Version,
+    /// A subcommand to run.
     Run(Command),
 }
 

@@ -13,6 +13,8 @@ use super::chars::{HEADER_VALUE, QDTEXT, TOKEN, hex_value};
 use super::fields::Fields;
 use super::{BadRequest, NODE_CHUNK_EXTENSIONS_LIMIT, malformed};
 
+/// Where a chunked body ends: fed bytes as they arrive, it says how many
+/// belong to the body and when it is finished.
 #[derive(Debug, Default)]
 pub struct Chunked {
     state: State,

@@ -14,7 +14,7 @@ mod chars;
 mod chunked;
 mod fields;
 mod head;
-pub mod response;
+pub(crate) mod response;
 
 pub use chunked::Chunked;
 use head::{Body, HeadScanner};
@@ -35,7 +35,9 @@ pub type Header = (Vec<u8>, Vec<u8>);
 /// What the script can ask about the last request.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RequestInfo {
+    /// The method, as sent.
     pub method: Vec<u8>,
+    /// The request target as sent, query included.
     pub path: Vec<u8>,
     /// Header names lowercased, values as sent.
     pub headers: Vec<Header>,
@@ -44,6 +46,8 @@ pub struct RequestInfo {
 }
 
 impl RequestInfo {
+    /// The value of the first header called `name`, ignoring ASCII case.
+    /// Always `None` when the reader was told not to keep headers.
     pub fn header(&self, name: &[u8]) -> Option<&[u8]> {
         self.headers
             .iter()
@@ -84,11 +88,14 @@ fn malformed(why: &str) -> BadRequest {
     BadRequest::Malformed(why.to_string())
 }
 
+/// Where the request stands after a [`RequestReader::feed`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Status {
     /// Feed more bytes.
     Partial,
+    /// The request is read (only its head for a head-only reader).
     Complete(RequestInfo),
+    /// The request is refused, and why.
     Bad(BadRequest),
 }
 
@@ -97,6 +104,7 @@ pub enum Status {
 pub struct Fed {
     /// Bytes of the input that belong to this request; drop them.
     pub consumed: usize,
+    /// Whether the request is read, needs more bytes, or is refused.
     pub status: Status,
 }
 
@@ -120,6 +128,8 @@ enum Phase {
 }
 
 impl RequestReader {
+    /// A reader for the next request. `head_only` stops after the head;
+    /// `keep_headers` copies the header fields into its [`RequestInfo`].
     pub fn new(head_only: bool, keep_headers: bool) -> RequestReader {
         RequestReader {
             head_only,

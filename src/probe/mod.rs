@@ -32,14 +32,6 @@ pub struct Load {
     pub interval: Duration,
 }
 
-impl Load {
-    pub const ONE: Load = Load {
-        count: 1,
-        concurrency: 1,
-        interval: Duration::ZERO,
-    };
-}
-
 /// Run `load.count` probes of `plan` and return their reports in the order
 /// they finished. Every probe ends by itself (each has `plan.timeout`).
 ///

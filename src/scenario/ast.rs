@@ -41,19 +41,25 @@ pub struct Scenario {
 /// A named value declared with `param NAME = VALUE`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Param {
+    /// The name, without the `$` the script uses it with.
     pub name: String,
+    /// The default, or the `--set` value that replaced it.
     pub value: Value,
 }
 
 /// A parameter's value; its kind is fixed by the default.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
+    /// A time, like `250ms` or `2s`.
     Duration(Duration),
+    /// A count or a size in bytes, like `3` or `64KiB`.
     Number(u64),
+    /// A quoted string, as bytes.
     Bytes(Vec<u8>),
 }
 
 impl Value {
+    /// The kind's name in the language, for errors about a misused `$name`.
     pub fn kind(&self) -> &'static str {
         match self {
             Value::Duration(_) => "duration",
@@ -69,21 +75,28 @@ pub enum Stmt {
     /// Wait for input. With `within`, a timeout; `on_timeout` runs when it
     /// expires (without it the script simply goes on).
     Read {
+        /// What counts as read.
         what: ReadGoal,
+        /// How long to wait; `None` waits as long as it takes.
         within: Option<Duration>,
+        /// The `else` statement, run when `within` expires.
         on_timeout: Option<Box<Stmt>>,
     },
     /// Send exact bytes; with `every`, one byte per interval.
     Write {
+        /// The bytes to send.
         payload: Payload,
+        /// The pause before each next byte; `None` sends them all at once.
         every: Option<Duration>,
     },
     /// Send a well-formed response built from its parts.
     Respond(Response),
+    /// Do nothing for this long, then go on.
     Sleep(Duration),
     /// FIN. `drain` first reads what the peer already sent, so the kernel
     /// sends FIN rather than RST; `close now` keeps the kernel's rule.
     Close {
+        /// True for `close`, false for `close now`.
         drain: bool,
     },
     /// Abortive close (SO_LINGER 0) after the written bytes have left.
@@ -92,12 +105,19 @@ pub enum Stmt {
     HalfClose,
     /// Stay open and silent until the peer leaves.
     Hang,
+    /// Run the body a number of times, or forever.
     Loop {
+        /// How many times; `None` for `loop forever` or a bare `loop`.
         times: Option<u64>,
+        /// The statements between `loop` and `end`.
         body: Vec<Stmt>,
     },
+    /// Run the body of the first condition that holds, else `otherwise`.
     If {
+        /// Each condition with its body, in order: the `if`, then each
+        /// `else if`.
         branches: Vec<(Cond, Vec<Stmt>)>,
+        /// The `else` body; empty when there is none.
         otherwise: Vec<Stmt>,
     },
     /// Print a line into the event log.
@@ -120,12 +140,14 @@ pub enum Forward {
     Bytes(u64),
 }
 
-/// `relay WHAT [limit SIZE] [at RATE/s | every DURATION]`.
+/// `relay WHAT [limit SIZE] [rate SIZE | every DURATION]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Relay {
+    /// What to carry, and so when the relay is done.
     pub what: RelayWhat,
     /// Stop once this many bytes went from the upstream to the client.
     pub limit: Option<u64>,
+    /// How fast; `None` for as fast as the sockets go.
     pub pace: Option<Pace>,
 }
 
@@ -158,8 +180,12 @@ pub enum Pace {
 /// `upstream reset | close | half-close`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UpstreamEnd {
+    /// Abortive close of the upstream connection: RST.
     Reset,
+    /// Close the upstream connection: FIN.
     Close,
+    /// shutdown(SHUT_WR) towards the upstream: FIN, and its answer can
+    /// still be relayed.
     HalfClose,
 }
 
@@ -179,15 +205,20 @@ pub enum ReadGoal {
 /// Bytes to send, as pieces so that a large repeat is never materialised.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Payload {
+    /// Sent in order, each with one `send` (see [`Payload::push`]).
     pub pieces: Vec<Piece>,
 }
 
+/// A run of bytes in a [`Payload`].
 #[derive(Debug, Clone, PartialEq)]
 pub enum Piece {
+    /// These bytes, as they are.
     Bytes(Vec<u8>),
     /// `pattern` sent `count` times.
     Repeat {
+        /// The bytes repeated; never empty.
         pattern: Vec<u8>,
+        /// How many times they are sent.
         count: u64,
     },
 }
@@ -223,6 +254,7 @@ impl Payload {
             .sum()
     }
 
+    /// True when there is no byte to send.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -260,6 +292,7 @@ impl Payload {
 }
 
 impl Piece {
+    /// The bytes it sends: a repeat's pattern times its count, saturating.
     pub fn len(&self) -> u64 {
         match self {
             Piece::Bytes(b) => b.len() as u64,
@@ -267,6 +300,7 @@ impl Piece {
         }
     }
 
+    /// True when it sends no byte.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -275,10 +309,16 @@ impl Piece {
 /// `respond STATUS [reason R] [header H]... [body B...] [chunked]`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Response {
+    /// The status code, any three digits (100 to 999).
     pub status: u16,
+    /// The reason phrase; `None` for the standard one of the status.
     pub reason: Option<Vec<u8>>,
+    /// Each header as one `Name: value` line, without its CRLF.
     pub headers: Vec<Vec<u8>>,
+    /// The body, without chunked framing.
     pub body: Payload,
+    /// Send the body as one chunk with `Transfer-Encoding: chunked`
+    /// instead of a `Content-Length`.
     pub chunked: bool,
     /// The bytes to send, built at parse time (see `respond.rs`).
     pub wire: Payload,
@@ -289,19 +329,29 @@ pub struct Response {
 /// A condition of `if`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cond {
+    /// A single test.
     Atom(Atom),
+    /// `not`: holds when the inner condition does not.
     Not(Box<Cond>),
+    /// `and`: holds when both do.
     And(Box<Cond>, Box<Cond>),
+    /// `or`: holds when either does.
     Or(Box<Cond>, Box<Cond>),
 }
 
+/// One test in a condition. Those about the request look at the last one
+/// read and are false before any; those about the upstream are false
+/// until a response head was relayed.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Atom {
     /// The number of requests read on this connection, compared.
     Request(Cmp, u64),
     /// The connection's number since the server started, compared.
     Connection(Cmp, u64),
+    /// `method is M`: the request's method, ignoring ASCII case.
     Method(Vec<u8>),
+    /// `path is` or `path starts-with`: the request target as sent,
+    /// query included.
     Path(TextTest),
     /// `header NAME` (present) or `header NAME is VALUE`.
     Header(Vec<u8>, Option<Vec<u8>>),
@@ -315,19 +365,27 @@ pub enum Atom {
     UpstreamHeader(Vec<u8>, Option<Vec<u8>>),
 }
 
+/// How a condition compares a count with the script's number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cmp {
+    /// `is` or `==`.
     Eq,
+    /// `is not` or `!=`.
     Ne,
+    /// `<`.
     Lt,
+    /// `<=`.
     Le,
+    /// `>`.
     Gt,
+    /// `>=`.
     Ge,
     /// Divisible by: `connection every 3` is true for 3, 6, 9...
     Every,
 }
 
 impl Cmp {
+    /// Whether the count `left` compares so with the number `right`.
     pub fn holds(self, left: u64, right: u64) -> bool {
         match self {
             Cmp::Eq => left == right,
@@ -341,13 +399,17 @@ impl Cmp {
     }
 }
 
+/// How a condition tests text such as the path.
 #[derive(Debug, Clone, PartialEq)]
 pub enum TextTest {
+    /// `is`: the whole text equals these bytes.
     Is(Vec<u8>),
+    /// `starts-with`: the text begins with these bytes.
     StartsWith(Vec<u8>),
 }
 
 impl TextTest {
+    /// Whether `text` passes the test.
     pub fn holds(&self, text: &[u8]) -> bool {
         match self {
             TextTest::Is(want) => text == want.as_slice(),

@@ -10,19 +10,25 @@ use std::fmt;
 /// characters), and its width in characters for the caret.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Span {
+    /// 1-based line; 0 when the problem is not in the text (a `--set`).
     pub line: usize,
+    /// 1-based column, in characters.
     pub col: usize,
+    /// Characters under the caret.
     pub width: usize,
 }
 
 /// A problem found in a scenario, before the file name is known.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
+    /// Where the problem is.
     pub span: Span,
+    /// What is wrong, in words for the user.
     pub message: String,
 }
 
 impl Diagnostic {
+    /// A problem at `span`, told by `message`.
     pub fn new(span: Span, message: impl Into<String>) -> Diagnostic {
         Diagnostic {
             span,
@@ -34,13 +40,16 @@ impl Diagnostic {
 /// A problem found in a scenario, ready to show a user.
 #[derive(Debug, Clone)]
 pub struct ScenarioError {
+    /// The scenario's name or path as the user gave it, for the headline.
     pub file: String,
+    /// What is wrong and where.
     pub diagnostic: Diagnostic,
     /// The text of the offending line, for the caret display.
     pub source_line: String,
 }
 
 impl ScenarioError {
+    /// Name the file, and keep the offending line of `source` to show.
     pub fn new(file: &str, source: &str, diagnostic: Diagnostic) -> ScenarioError {
         let source_line = source
             .lines()

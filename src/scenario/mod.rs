@@ -9,11 +9,11 @@
 pub mod ast;
 pub mod catalog;
 pub mod error;
-pub mod lexer;
-pub mod limits;
-pub mod lint;
+pub(crate) mod lexer;
+pub(crate) mod limits;
+pub(crate) mod lint;
 pub mod parser;
-pub mod respond;
+pub(crate) mod respond;
 
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
@@ -26,13 +26,30 @@ pub use error::ScenarioError;
 #[derive(Debug)]
 pub enum LoadError {
     /// Neither a built-in name nor a readable file.
-    NotFound { name: String, io: Option<std::io::Error> },
+    NotFound {
+        /// The name or path as the user gave it.
+        name: String,
+        /// Why the file could not be read; `None` when a bare name is
+        /// neither a built-in nor a file.
+        io: Option<std::io::Error>,
+    },
     /// The path is a directory.
-    Directory { name: String },
+    Directory {
+        /// The path as the user gave it.
+        name: String,
+    },
     /// The path is a FIFO or a socket (`what`), which has no end to read to.
-    NotAFile { name: String, what: String },
+    NotAFile {
+        /// The path as the user gave it.
+        name: String,
+        /// "a FIFO" or "a socket", as the message says it.
+        what: String,
+    },
     /// The file is larger than [`limits::MAX_SOURCE_BYTES`].
-    TooLarge { name: String },
+    TooLarge {
+        /// The path as the user gave it.
+        name: String,
+    },
     /// The text does not parse, or a `--set` does not fit.
     Invalid(ScenarioError),
 }
