@@ -22,11 +22,11 @@ use std::io;
 use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
+use mio::Events;
 use mio::net::TcpListener;
 use mio::unix::SourceFd;
-use mio::{Events, Registry};
 
-use super::conn::{Conn, Turn, UpstreamAddr};
+use super::conn::{Conn, Shared, Turn, UpstreamAddr};
 use crate::end::End;
 use crate::interp::Interp;
 use crate::log::{Field, Log};
@@ -106,14 +106,11 @@ struct Exhausted {
 
 pub struct EventLoop<'s> {
     reactor: Reactor<Conn<'s>>,
-    /// The poll's registry, lent to connections that open an upstream.
-    registry: Registry,
-    /// Where proxy steps connect (`--upstream`).
-    upstream: Option<UpstreamAddr>,
+    /// The registry, `--upstream` and the counts, lent to connections.
+    shared: Shared,
     listener: Option<TcpListener>,
     signals: StopSignals,
     scenario: &'s Scenario,
-    tally: Tally,
     /// Accepting waits for ACCEPT_RETRY, or for a connection to close.
     accept_paused: bool,
     /// An ACCEPT_RETRY is queued (one at a time: each retry that fails
@@ -139,13 +136,15 @@ impl<'s> EventLoop<'s> {
         reactor.register_owner(&mut listener, Source::Listener)?;
         reactor.register_owner(&mut SourceFd(&signals.as_raw_fd()), Source::Signals)?;
         Ok(EventLoop {
-            registry: reactor.registry_handle()?,
-            upstream,
+            shared: Shared {
+                registry: reactor.registry_handle()?,
+                upstream,
+                tally: Tally::default(),
+            },
             reactor,
             listener: Some(listener),
             signals,
             scenario,
-            tally: Tally::default(),
             accept_paused: false,
             retry_queued: false,
             exhausted: None,
@@ -169,14 +168,12 @@ impl<'s> EventLoop<'s> {
                 let mut turn = Turn {
                     now,
                     log,
-                    registry: &self.registry,
-                    upstream: self.upstream,
-                    tally: &mut self.tally,
+                    shared: &mut self.shared,
                 };
                 match self.reactor.dispatch(event, now, &mut turn) {
                     Dispatched::Handled => {}
                     Dispatched::Closed(conn) => {
-                        self.tally.count_conn(&conn);
+                        self.shared.tally.count_conn(&conn);
                         freed = true;
                     }
                     Dispatched::Owner(Source::Listener) => self.accept(now, log),
@@ -191,15 +188,13 @@ impl<'s> EventLoop<'s> {
             let mut turn = Turn {
                 now,
                 log,
-                registry: &self.registry,
-                upstream: self.upstream,
-                tally: &mut self.tally,
+                shared: &mut self.shared,
             };
             self.reactor.fire_timers(now, &mut turn, &mut fired);
             for fire in fired.drain(..) {
                 match fire {
                     Fired::Closed(conn) => {
-                        self.tally.count_conn(&conn);
+                        self.shared.tally.count_conn(&conn);
                         freed = true;
                     }
                     Fired::Owner(Alarm::AcceptRetry) => {
@@ -224,7 +219,7 @@ impl<'s> EventLoop<'s> {
     fn stopped(&self, signal: &'static str, open: usize) -> Stopped {
         Stopped {
             signal,
-            tally: self.tally,
+            tally: self.shared.tally,
             open,
         }
     }
@@ -344,8 +339,8 @@ impl<'s> EventLoop<'s> {
     }
 
     fn add(&mut self, mut socket: mio::net::TcpStream, peer: std::net::SocketAddr, now: Instant, log: &mut Log) {
-        self.tally.accepted += 1;
-        let id = self.tally.accepted;
+        self.shared.tally.accepted += 1;
+        let id = self.shared.tally.accepted;
         // Every write leaves at once: a scenario's byte boundaries and
         // timings are what the peer sees.
         let _ = socket.set_nodelay(true);
@@ -363,12 +358,10 @@ impl<'s> EventLoop<'s> {
         let mut turn = Turn {
             now,
             log,
-            registry: &self.registry,
-            upstream: self.upstream,
-            tally: &mut self.tally,
+            shared: &mut self.shared,
         };
         if let Some(closed) = self.reactor.insert(key, conn, now, |conn| conn.start(&mut turn)) {
-            self.tally.count_conn(&closed);
+            self.shared.tally.count_conn(&closed);
         }
     }
 }

@@ -41,16 +41,8 @@ impl Parser<'_> {
             return Ok(Cond::Not(Box::new(self.parse_unary()?)));
         }
         let atom = match self.peek_word() {
-            Some("request") => {
-                self.next();
-                let cmp = self.parse_cmp()?;
-                Atom::Request(cmp, self.parse_number()?)
-            }
-            Some("connection") => {
-                self.next();
-                let cmp = self.parse_cmp()?;
-                Atom::Connection(cmp, self.parse_number()?)
-            }
+            Some("request") => self.comparison(Atom::Request)?,
+            Some("connection") => self.comparison(Atom::Connection)?,
             Some("method") => {
                 self.next();
                 self.expect_word("is")?;
@@ -90,24 +82,17 @@ impl Parser<'_> {
             }
             Some("server") => {
                 self.next();
-                self.expect_word("request")?;
-                let cmp = self.parse_cmp()?;
-                Atom::ServerRequest(cmp, self.parse_number()?)
+                self.peek_word()
+                    .filter(|w| *w == "request")
+                    .ok_or_else(|| self.unexpected("`request`"))?;
+                self.comparison(Atom::ServerRequest)?
             }
             Some("upstream") => {
                 self.next();
                 self.proxies = true;
                 match self.peek_word() {
-                    Some("status") => {
-                        self.next();
-                        let cmp = self.parse_cmp()?;
-                        Atom::UpstreamStatus(cmp, self.parse_number()?)
-                    }
-                    Some("length") => {
-                        self.next();
-                        let cmp = self.parse_cmp()?;
-                        Atom::UpstreamLength(cmp, self.parse_number()?)
-                    }
+                    Some("status") => self.comparison(Atom::UpstreamStatus)?,
+                    Some("length") => self.comparison(Atom::UpstreamLength)?,
                     Some("header") => {
                         self.next();
                         let name = self.parse_string("a header name string")?;
@@ -129,6 +114,13 @@ impl Parser<'_> {
             }
         };
         Ok(Cond::Atom(atom))
+    }
+
+    /// `WORD COMPARE NUMBER`, past the word that named what is compared.
+    fn comparison(&mut self, atom: fn(Cmp, u64) -> Atom) -> Result<Atom, Diagnostic> {
+        self.next();
+        let cmp = self.parse_cmp()?;
+        Ok(atom(cmp, self.parse_number()?))
     }
 
     pub(super) fn parse_cmp(&mut self) -> Result<Cmp, Diagnostic> {

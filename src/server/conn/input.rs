@@ -106,8 +106,8 @@ impl Conn<'_> {
     /// A whole request (or head) was read: log it, count it across the
     /// server, and tell the interpreter.
     pub(super) fn request_arrived(&mut self, info: RequestInfo, head_only: bool, turn: &mut Turn) -> Progress {
-        turn.tally.requests += 1;
-        self.interp.note_server_request(turn.tally.requests);
+        turn.shared.tally.requests += 1;
+        self.interp.note_server_request(turn.shared.tally.requests);
         let event = if head_only { "head" } else { "request" };
         self.log(
             turn.log,

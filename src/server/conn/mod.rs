@@ -109,12 +109,18 @@ pub struct Turn<'l> {
     pub now: Instant,
     /// The server's event log.
     pub log: &'l mut Log,
-    /// To register an upstream socket.
-    pub registry: &'l Registry,
+    /// What all connections of the server share.
+    pub shared: &'l mut Shared,
+}
+
+/// What the connections of one server share, beyond the log.
+pub struct Shared {
+    /// The poll's registry, to register an upstream socket.
+    pub registry: Registry,
     /// Where proxy steps connect, with `--upstream`.
     pub upstream: Option<UpstreamAddr>,
     /// The server's counts: requests across connections, upstream ends.
-    pub tally: &'l mut Tally,
+    pub tally: Tally,
 }
 
 /// One accepted connection running its scenario.

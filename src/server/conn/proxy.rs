@@ -174,7 +174,7 @@ impl Upstream {
 impl<'s> Conn<'s> {
     /// Carry out a step that needs the upstream, connecting first if need be.
     pub(super) fn apply_proxy(&mut self, step: Pending, turn: &mut Turn) -> Flow {
-        let Some(addr) = turn.upstream else {
+        let Some(addr) = turn.shared.upstream else {
             // `serve` refuses such a scenario without --upstream; this is
             // only a safety net.
             self.log(
@@ -187,10 +187,10 @@ impl<'s> Conn<'s> {
         };
         if self.proxy.as_ref().is_none_or(|p| p.upstream.is_none()) {
             let result = TcpStream::connect(addr.0).and_then(|mut socket| {
-                reactor::register_socket(turn.registry, self.key, Side::Upstream, &mut socket)?;
+                reactor::register_socket(&turn.shared.registry, self.key, Side::Upstream, &mut socket)?;
                 Ok(socket)
             });
-            turn.tally.upstream_connects += 1;
+            turn.shared.tally.upstream_connects += 1;
             let addr_text = addr.0.to_string();
             self.log(turn.log, "upstream-connect", &[("addr", Field::Str(&addr_text))]);
             match result {
@@ -308,7 +308,7 @@ impl<'s> Conn<'s> {
     /// The connect failed or timed out: the `on upstream-error` handler
     /// (nginx's 502 by default) runs instead of the script.
     fn upstream_failed(&mut self, why: &str, turn: &mut Turn) -> Flow {
-        turn.tally.upstream_failed += 1;
+        turn.shared.tally.upstream_failed += 1;
         self.log(turn.log, "upstream-failed", &[("why", Field::Str(why))]);
         if let Some(proxy) = self.proxy.as_mut() {
             proxy.upstream = None;
@@ -373,10 +373,8 @@ impl<'s> Conn<'s> {
                 }
             }
             if fwd.pending > 0 {
-                match up.stream.write(&self.inbuf[..fwd.pending]) {
+                match send_front(&mut up.stream, &mut self.inbuf, &mut fwd.pending) {
                     Io::Data(n) => {
-                        self.inbuf.drain(..n);
-                        fwd.pending -= n;
                         fwd.total += n as u64;
                         continue;
                     }
@@ -467,10 +465,8 @@ impl<'s> Conn<'s> {
                 return Progress::Closed;
             };
             if relaying.pending > 0 {
-                match self.stream.write(&up.inbuf[..relaying.pending]) {
+                match send_front(&mut self.stream, &mut up.inbuf, &mut relaying.pending) {
                     Io::Data(n) => {
-                        up.inbuf.drain(..n);
-                        relaying.pending -= n;
                         relaying.sent += n as u64;
                         if relaying.pending == 0
                             && let Some(Pace::Every(pause)) = relaying.relay.pace
@@ -574,9 +570,9 @@ impl<'s> Conn<'s> {
             let mut moved = false;
             // Client to upstream: everything, as it comes.
             if !self.inbuf.is_empty() && !up.write_shut {
-                match up.stream.write(&self.inbuf) {
+                let mut all = self.inbuf.len();
+                match send_front(&mut up.stream, &mut self.inbuf, &mut all) {
                     Io::Data(n) => {
-                        self.inbuf.drain(..n);
                         both.to_upstream += n as u64;
                         moved = true;
                     }
@@ -611,9 +607,8 @@ impl<'s> Conn<'s> {
                 None => {}
             }
             if room > 0 {
-                match self.stream.write(&up.inbuf[..room]) {
+                match send_front(&mut self.stream, &mut up.inbuf, &mut room) {
                     Io::Data(n) => {
-                        up.inbuf.drain(..n);
                         both.to_client += n as u64;
                         moved = true;
                         if let Some(Pace::Every(pause)) = both.pace {
@@ -856,6 +851,17 @@ impl<'s> Conn<'s> {
             _ => None,
         }
     }
+}
+
+/// Write the first `pending` bytes of `buf` to `to`, and drop from `buf`
+/// (and from `pending`) what went out.
+fn send_front(to: &mut Stream, buf: &mut Vec<u8>, pending: &mut usize) -> Io {
+    let io = to.write(&buf[..*pending]);
+    if let Io::Data(n) = io {
+        buf.drain(..n);
+        *pending -= n;
+    }
+    io
 }
 
 /// Relay what `window` holds of the response being read: all of it up to
