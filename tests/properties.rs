@@ -714,6 +714,20 @@ const DURATIONS: &[&str] = &[
     "x",
     "",
 ];
+/// The same for `--interval`, less a valid long one: `--count 3
+/// --interval 8760h` really waits a year between probes, as asked, and the
+/// property gives each run 5 s.
+const INTERVALS: &[&str] = &[
+    "1s",
+    "0ms",
+    "250ms",
+    "-1s",
+    "1e3s",
+    "99999999999999999999h",
+    "9999999999999h",
+    "x",
+    "",
+];
 const COUNTS: &[&str] = &["0", "1", "2", "3", "-1", "x", "", "18446744073709551616"];
 const SIZES: &[&str] = &["10MiB", "0", "-1", "16EiB", "18446744073709551615", "1.5KiB", "x", ""];
 const PATHS: &[&str] = &["scenarios/hello.hup", "scenarios", "/nonexistent", "", "é"];
@@ -770,7 +784,7 @@ fn probe_flags() -> impl Strategy<Value = Vec<String>> {
         flag("--timeout", DURATIONS),
         flag("--gap", DURATIONS),
         flag("--linger", DURATIONS),
-        flag("--interval", DURATIONS),
+        flag("--interval", INTERVALS),
         flag("--requests", COUNTS),
         flag("--count", COUNTS),
         flag("--concurrency", COUNTS),
