@@ -105,7 +105,8 @@ fn invocation(cli: Cli) -> Result<Invocation, Failure> {
 
 /// argh's message, with a hint for `--set NAME VALUE` and the help to read.
 fn refusal(args: &Args, refused: &str) -> String {
-    let mut message = args.shown(refused.trim_end());
+    // Stand-ins first: trimming could cut one (an argument ending in a tab).
+    let mut message = args.shown(refused).trim_end().to_string();
     let words: Vec<&str> = args.words().collect();
     if let Some(pair) = words.windows(2).find(|w| w[0] == "--set" && !w[1].contains('=')) {
         message.push_str(&format!(
