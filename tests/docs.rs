@@ -90,6 +90,7 @@ fn every_statement_has_an_example() {
         "param ",
         "hex",
         "repeat",
+        "file ",
     ] {
         assert!(examples.contains(statement), "no example uses `{statement}`");
     }

@@ -18,6 +18,7 @@ pub(crate) mod respond;
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
 
 pub use ast::Scenario;
 pub use error::ScenarioError;
@@ -89,9 +90,23 @@ pub fn summary_of(source: &str) -> &str {
         .map_or("", str::trim)
 }
 
-/// Parse `source` as the scenario called `name` (shown in errors).
+/// Parse `source` as the scenario called `name` (shown in errors). `name`
+/// is taken as the path it was read from: a relative `file "…"` is read
+/// from its directory (for a bare name, the current directory).
 pub fn parse_named(name: &str, source: &str, overrides: &BTreeMap<String, String>) -> Result<Scenario, ScenarioError> {
-    let mut scenario = parser::parse(source, overrides).map_err(|d| ScenarioError::new(name, source, d))?;
+    parse_in(name, source, overrides, Path::new(name).parent())
+}
+
+/// Parse `source` as the scenario called `name` (shown in errors), with a
+/// relative `file "…"` read from `dir`, the directory of the scenario file
+/// (`None`: the current directory, as for a built-in).
+pub fn parse_in(
+    name: &str,
+    source: &str,
+    overrides: &BTreeMap<String, String>,
+    dir: Option<&Path>,
+) -> Result<Scenario, ScenarioError> {
+    let mut scenario = parser::parse_in(source, overrides, dir).map_err(|d| ScenarioError::new(name, source, d))?;
     scenario.name = name.to_string();
     Ok(scenario)
 }
@@ -117,11 +132,11 @@ pub fn load(name_or_path: &OsStr, overrides: &BTreeMap<String, String>) -> Resul
     if !names_a_file(name_or_path)
         && let Some(source) = catalog::source(&shown)
     {
-        return parse_named(&shown, source, overrides).map_err(LoadError::Invalid);
+        return parse_in(&shown, source, overrides, None).map_err(LoadError::Invalid);
     }
     let looks_like_path = name_or_path.as_bytes().contains(&b'/') || name_or_path.as_bytes().ends_with(b".hup");
     let name = shown.clone();
-    let bytes = match read_limited(std::path::Path::new(name_or_path)) {
+    let bytes = match read_limited(Path::new(name_or_path)) {
         Ok(Some(bytes)) => bytes,
         Ok(None) => return Err(LoadError::TooLarge { name }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && !looks_like_path => {
@@ -137,7 +152,10 @@ pub fn load(name_or_path: &OsStr, overrides: &BTreeMap<String, String>) -> Resul
         Err(e) => return Err(LoadError::NotFound { name, io: Some(e) }),
     };
     match String::from_utf8(bytes) {
-        Ok(source) => parse_named(&shown, &source, overrides).map_err(LoadError::Invalid),
+        // The real path, not the lossy `shown`: its `file "…"`s sit beside it.
+        Ok(source) => {
+            parse_in(&shown, &source, overrides, Path::new(name_or_path).parent()).map_err(LoadError::Invalid)
+        }
         Err(e) => {
             // Say where, with the line shown as well as it can be.
             let valid = e.utf8_error().valid_up_to();

@@ -426,6 +426,32 @@ const ERRORS: &[(&str, usize, usize, &str)] = &[
     ("write \"a\\", 1, 7, "unterminated string: add a closing `\"`"),
     ("write \"a\\\r\n\"", 1, 7, "unterminated string: add a closing `\"`"),
     ("reset \u{1b}", 1, 7, "unexpected character `\\u{1b}`"),
+    // `file`: the path's string is blamed; a bare `parse` reads from the
+    // current directory (the crate's, under `cargo test`).
+    (
+        "write file",
+        1,
+        11,
+        "expected a file name string, like \"body.bin\", found end of line",
+    ),
+    (
+        "\nwrite \"a\" file \"no-such.bin\"",
+        2,
+        16,
+        "cannot read `no-such.bin` (no-such.bin): No such file or directory",
+    ),
+    (
+        "write file \"src\"",
+        1,
+        12,
+        "cannot read `src` (src): it is a directory, not a regular file",
+    ),
+    (
+        "respond 200 body file \"/dev/zero\"",
+        1,
+        23,
+        "cannot read `/dev/zero` (/dev/zero): it is a character device, not a regular file",
+    ),
     (
         "read 99999999999999999999",
         1,
@@ -439,6 +465,104 @@ const ERRORS: &[(&str, usize, usize, &str)] = &[
         "`9999999999999999999KiB` is over the largest number, 18446744073709551615",
     ),
 ];
+
+#[test]
+fn a_file_value_is_the_files_bytes() {
+    let cargo_toml = std::fs::read("Cargo.toml").unwrap();
+    assert_eq!(
+        one(r#"write file "Cargo.toml""#),
+        Stmt::Write {
+            payload: bytes(&cargo_toml),
+            every: None
+        }
+    );
+    // Read from the scenario's directory, unless the path is absolute.
+    let dir = std::path::Path::new("src");
+    let parsed = super::parser::parse_in(r#"write "<" file "lib.rs""#, &BTreeMap::new(), Some(dir)).unwrap();
+    let lib = std::fs::read("src/lib.rs").unwrap();
+    assert_eq!(
+        parsed.body,
+        [Stmt::Write {
+            payload: bytes(&[b"<".as_slice(), &lib].concat()),
+            every: None
+        }]
+    );
+    let absolute = std::fs::canonicalize("Cargo.toml").unwrap();
+    let source = format!("respond 200 body file {:?}", absolute.to_str().unwrap());
+    let parsed = super::parser::parse_in(&source, &BTreeMap::new(), Some(dir)).unwrap();
+    let [Stmt::Respond(r)] = parsed.body.as_slice() else {
+        panic!("{:?}", parsed.body)
+    };
+    assert_eq!(r.body, bytes(&cargo_toml));
+}
+
+/// A fresh directory for one test's side files.
+fn side_dir(test: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("hangup-scenario-{}-{test}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn file_values_that_cannot_be_held() {
+    let dir = side_dir("file-errors");
+    let error = |source: &str| {
+        let e = super::parser::parse_in(source, &BTreeMap::new(), Some(&dir)).unwrap_err();
+        (e.span.line, e.span.col, e.message)
+    };
+    let shown = dir.display();
+    // Over 16 MiB: refused after reading one byte past the limit.
+    let big = std::fs::File::create(dir.join("big.bin")).unwrap();
+    big.set_len(super::limits::MAX_HELD_BYTES as u64 + 1).unwrap();
+    assert_eq!(
+        error("write file \"big.bin\""),
+        (
+            1,
+            12,
+            format!(
+                "cannot read `big.bin` ({shown}/big.bin): it is over the limit of 16 MiB for the bytes a scenario holds"
+            )
+        )
+    );
+    // Under it alone, over it with what the scenario holds already.
+    let half = std::fs::File::create(dir.join("half.bin")).unwrap();
+    half.set_len(super::limits::MAX_HELD_BYTES as u64 / 2 + 1).unwrap();
+    let (line, col, message) = error("write file \"half.bin\"\nwrite file \"half.bin\"");
+    assert_eq!((line, col), (2, 12));
+    assert!(
+        message.starts_with("the scenario's strings come to over the limit of 16 MiB"),
+        "{message}"
+    );
+    // A FIFO with no writer is refused at once, not waited on.
+    let fifo = dir.join("fifo");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    assert_eq!(
+        error("write file \"fifo\""),
+        (
+            1,
+            12,
+            format!("cannot read `fifo` ({shown}/fifo): it is a FIFO, not a regular file")
+        )
+    );
+    // Unreadable (unless we are root, who reads anything).
+    let secret = dir.join("secret.bin");
+    std::fs::write(&secret, "x").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o000)).unwrap();
+    if std::fs::File::open(&secret).is_err() {
+        assert_eq!(
+            error("write file \"secret.bin\""),
+            (
+                1,
+                12,
+                format!("cannot read `secret.bin` ({shown}/secret.bin): Permission denied")
+            )
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
 
 #[test]
 fn every_error_has_its_line_column_and_message() {

@@ -11,6 +11,7 @@ mod cond;
 mod values;
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 pub use values::{parse_duration, parse_number};
 
@@ -28,8 +29,19 @@ const STATEMENTS: &str =
     "read, write, respond, sleep, close, reset, half-close, hang, loop, if, log, forward, relay, upstream";
 
 /// Parse `source`, applying `overrides` (from `--set NAME=VALUE`) to the
-/// parameters. An override that names no parameter is an error too.
+/// parameters. An override that names no parameter is an error too. A
+/// `file "…"` value is read relative to the current directory.
 pub fn parse(source: &str, overrides: &BTreeMap<String, String>) -> Result<Scenario, Diagnostic> {
+    parse_in(source, overrides, None)
+}
+
+/// [`parse`], with a relative `file "…"` value read from `base` (the
+/// directory of the scenario file); `None` is the current directory.
+pub fn parse_in(
+    source: &str,
+    overrides: &BTreeMap<String, String>,
+    base: Option<&Path>,
+) -> Result<Scenario, Diagnostic> {
     if source.len() > MAX_SOURCE_BYTES {
         return Err(Diagnostic::new(
             span_of_byte(source, MAX_SOURCE_BYTES),
@@ -43,6 +55,7 @@ pub fn parse(source: &str, overrides: &BTreeMap<String, String>) -> Result<Scena
         params: Vec::new(),
         param_index: BTreeMap::new(),
         overrides,
+        base,
         uses_headers: false,
         proxies: false,
         depth: 0,
@@ -91,6 +104,8 @@ struct Parser<'a> {
     params: Vec<Param>,
     param_index: BTreeMap<String, usize>,
     overrides: &'a BTreeMap<String, String>,
+    /// Where a relative `file "…"` is read from; `None`: the current directory.
+    base: Option<&'a Path>,
     /// A `header` condition was seen.
     uses_headers: bool,
     /// A statement or condition needs an upstream.
@@ -558,7 +573,8 @@ impl Parser<'_> {
         Ok(response)
     }
 
-    /// One or more byte pieces: `"…"`, `hex "…"`, `repeat N "…"`, `$string`.
+    /// One or more byte pieces: `"…"`, `hex "…"`, `repeat N "…"`, `file "…"`,
+    /// `$string`.
     fn parse_payload(&mut self, expected: &str) -> Result<Payload, Diagnostic> {
         let mut payload = Payload::default();
         let mut total: u64 = 0;
@@ -603,6 +619,10 @@ impl Parser<'_> {
                         ));
                     }
                     Piece::Repeat { pattern, count }
+                }
+                TokenKind::Word(w) if w == "file" => {
+                    self.next();
+                    Piece::Bytes(self.parse_file_value()?)
                 }
                 _ => break,
             };

@@ -1,15 +1,22 @@
-//! Values: durations, numbers and sizes, strings, hex, and parameters.
+//! Values: durations, numbers and sizes, strings, hex, files, and parameters.
+//!
+//! A `file "…"` is read here, while parsing, so that `check` reads it as
+//! `serve` does and the interpreter only ever holds bytes.
 //!
 //! A `param` line fixes a parameter's kind by its default; `--set` text is
 //! parsed as that kind. A `$name` is replaced by its value where it is used,
 //! after checking that the kind fits.
 
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::Parser;
 use crate::scenario::ast::{Param, Value};
 use crate::scenario::error::{Diagnostic, Span};
 use crate::scenario::lexer::{Token, TokenKind};
+use crate::scenario::limits::{MAX_HELD_BYTES, MAX_HELD_TEXT};
 
 pub use crate::units::{parse_duration, parse_size as parse_number};
 
@@ -27,7 +34,91 @@ pub(super) fn decode_hex(text: &[u8]) -> Result<Vec<u8>, String> {
         .collect()
 }
 
+/// The bytes of the regular file at `path`, at most [`MAX_HELD_BYTES`]; or
+/// why not, in words that follow "cannot read …: ". Opened without
+/// blocking and checked with `fstat` before reading, so that a FIFO, a
+/// socket or a device (`/dev/zero`) is refused at once, and reads one byte
+/// past the limit at most.
+fn read_side_file(path: &Path) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| io_reason(&e))?;
+    let kind = file.metadata().map_err(|e| io_reason(&e))?.file_type();
+    let what = if kind.is_file() {
+        None
+    } else if kind.is_dir() {
+        Some("a directory")
+    } else if kind.is_fifo() {
+        Some("a FIFO")
+    } else if kind.is_socket() {
+        Some("a socket")
+    } else if kind.is_char_device() {
+        Some("a character device")
+    } else if kind.is_block_device() {
+        Some("a block device")
+    } else {
+        Some("an unknown kind of file")
+    };
+    if let Some(what) = what {
+        return Err(format!("it is {what}, not a regular file"));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_HELD_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| io_reason(&e))?;
+    if bytes.len() > MAX_HELD_BYTES {
+        return Err(format!(
+            "it is over the limit of {MAX_HELD_TEXT} for the bytes a scenario holds"
+        ));
+    }
+    Ok(bytes)
+}
+
+/// An I/O error as a user reads it: "No such file or directory", without
+/// the "(os error 2)" that only a programmer wants.
+fn io_reason(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" (os error ") {
+        Some(i) if text.ends_with(')') => text[..i].to_string(),
+        _ => text,
+    }
+}
+
 impl Parser<'_> {
+    /// The path of `file "…"`: as written when absolute, else under the
+    /// scenario's directory.
+    fn side_file_path(&self, name: &[u8]) -> PathBuf {
+        let path = Path::new(OsStr::from_bytes(name));
+        match self.base {
+            Some(base) if path.is_relative() => base.join(path),
+            _ => path.to_path_buf(),
+        }
+    }
+
+    /// `file STRING` (after `file`): the file's bytes, counted as held.
+    /// Errors point at the name.
+    pub(super) fn parse_file_value(&mut self) -> Result<Vec<u8>, Diagnostic> {
+        let span = self.peek().span;
+        let name = self.parse_string("a file name string, like \"body.bin\"")?;
+        let path = self.side_file_path(&name);
+        let bytes = read_side_file(&path).map_err(|reason| {
+            Diagnostic::new(
+                span,
+                format!(
+                    "cannot read `{}` ({}): {reason}",
+                    String::from_utf8_lossy(&name),
+                    path.display()
+                ),
+            )
+        })?;
+        self.hold(bytes.len(), span)?;
+        Ok(bytes)
+    }
+
     /// `param NAME = VALUE`
     pub(super) fn parse_param(&mut self) -> Result<(), Diagnostic> {
         self.next();
