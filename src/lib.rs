@@ -18,6 +18,7 @@ pub(crate) mod log;
 pub(crate) mod outgoing;
 pub(crate) mod probe;
 pub(crate) mod reactor;
+pub(crate) mod record;
 pub mod scenario;
 pub(crate) mod server;
 pub(crate) mod signals;

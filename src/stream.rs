@@ -98,6 +98,8 @@ pub struct Stream {
     write_shut: bool,
     bytes_in: u64,
     bytes_out: u64,
+    /// What went through, for `serve --record` (boxed: only then).
+    tape: Option<Box<crate::record::Tape>>,
 }
 
 impl Stream {
@@ -124,7 +126,23 @@ impl Stream {
             write_shut: false,
             bytes_in: 0,
             bytes_out: 0,
+            tape: None,
         }
+    }
+
+    /// Record every byte read and written from now on.
+    pub fn record(&mut self, tape: crate::record::Tape) {
+        self.tape = Some(Box::new(tape));
+    }
+
+    /// The recording, if this stream keeps one.
+    pub fn tape_mut(&mut self) -> Option<&mut crate::record::Tape> {
+        self.tape.as_deref_mut()
+    }
+
+    /// Take the recording away (the connection is over).
+    pub fn take_tape(&mut self) -> Option<crate::record::Tape> {
+        self.tape.take().map(|tape| *tape)
     }
 
     /// The socket, to register it with the poll; `None` once closed.
@@ -208,6 +226,9 @@ impl Stream {
         let io = READ_BUFFER.with_borrow_mut(|scratch| {
             let io = Io::of(retry(|| socket.read(&mut scratch[..want])));
             if let Io::Data(n) = io {
+                if let Some(tape) = self.tape.as_deref_mut() {
+                    tape.read(&scratch[..n]);
+                }
                 sink(&scratch[..n]);
             }
             io
@@ -256,6 +277,9 @@ impl Stream {
         match Io::of(retry(|| socket.write(bytes))) {
             Io::Data(n) => {
                 self.bytes_out += n as u64;
+                if let Some(tape) = self.tape.as_deref_mut() {
+                    tape.wrote(&bytes[..n], std::time::Instant::now());
+                }
                 Io::Data(n)
             }
             // A zero-byte write of a non-empty buffer does not happen on

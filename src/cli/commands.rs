@@ -37,9 +37,30 @@ pub(super) fn serve(serve: Serve, args: &Args) -> Result<(), Failure> {
             )));
         }
     };
+    let record_dir = match &serve.record {
+        None => None,
+        Some(_) if upstream.is_none() => {
+            return Err(Failure::usage(
+                "--record writes proxied connections: it goes with --upstream and a proxy scenario",
+            ));
+        }
+        Some(dir) => Some(record_dir(&args.os(dir))?),
+    };
     let mut log = Log::new(format, serve.quiet);
     crate::sock::raise_fd_limit();
-    crate::server::serve(addr, &scenario, upstream, &mut log).map_err(|e| Failure::system(e.to_string()))
+    crate::server::serve(addr, &scenario, upstream, record_dir, &mut log).map_err(|e| Failure::system(e.to_string()))
+}
+
+/// The `--record` directory, made if need be and proven writable before
+/// any connection is accepted.
+fn record_dir(dir: &OsStr) -> Result<std::path::PathBuf, Failure> {
+    let dir = std::path::PathBuf::from(dir);
+    let cannot = |e: std::io::Error| Failure::usage(format!("--record {}: cannot write there: {e}", dir.display()));
+    std::fs::create_dir_all(&dir).map_err(cannot)?;
+    let probe = dir.join(".hangup-write-check");
+    std::fs::write(&probe, b"").map_err(cannot)?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(dir)
 }
 
 /// `HOST:PORT` or `[IPv6]:PORT`; a host name is resolved once, here.

@@ -99,14 +99,35 @@ pub struct ProbeArgs {
     /// start probes at least this far apart with --count (default 0ms)
     #[argh(option)]
     interval: Option<String>,
+    /// also write a scenario to this file that replays what the server did, byte for byte
+    #[argh(option)]
+    record: Option<String>,
+    /// with --record, keep the pauses between the server's chunks as sleeps
+    #[argh(switch)]
+    record_timing: bool,
 }
 
 /// Run the probes the flags ask for and print their report.
 pub fn run(flags: ProbeArgs, args: &Args) -> Result<(), Failure> {
     let probe = Probe::from_flags(&flags, args)?;
+    // An unwritable recording fails before any request is sent.
+    let recorder = flags
+        .record
+        .as_deref()
+        .map(|path| RecordFile::create(&args.os(path)))
+        .transpose()?;
     crate::sock::raise_fd_limit();
     let started = Instant::now();
-    let reports = super::run(&probe.plan, probe.load).map_err(|e| Failure::system(format!("probe failed: {e}")))?;
+    let mut reports = super::run(&probe.plan, probe.load).map_err(|e| Failure::system(format!("probe failed: {e}")))?;
+    if let Some(file) = recorder {
+        let report_text = report::text(&reports[0], probe.plan.timeout, probe.plan.linger);
+        let mut recording = reports[0].recording.take().unwrap_or_default();
+        recording.source = probe.plan.target.clone();
+        recording.how = format!("`hangup probe {} --record`", probe.plan.target);
+        recording.seen = report_text.lines().map(|l| format!("probe: {l}")).collect();
+        recording.timing = flags.record_timing;
+        file.write(&recording)?;
+    }
     let output = if probe.load.count > 1 {
         let summary = report::Summary::new(&reports, probe.load.concurrency, started.elapsed());
         if flags.json {
@@ -193,6 +214,8 @@ impl Probe {
             gap: gap.unwrap_or(Duration::ZERO),
             timeout,
             linger,
+            raw: flags.raw.is_some(),
+            record: flags.record.is_some(),
         };
         let load = Load {
             count,
@@ -237,6 +260,14 @@ fn check_combinations(flags: &ProbeArgs, count: usize) -> Result<(), Failure> {
                 "{flag} paces several probes: give --count N with it"
             )));
         }
+    }
+    if flags.record.is_some() && count > 1 {
+        return Err(Failure::usage(
+            "--record writes what one connection saw: not with --count",
+        ));
+    }
+    if flags.record_timing && flags.record.is_none() {
+        return Err(Failure::usage("--record-timing goes with --record FILE"));
     }
     if flags.diagram && (flags.json || count > 1) {
         return Err(Failure::usage(
@@ -296,4 +327,45 @@ fn read_capped(flag: &str, path: &std::ffi::OsStr) -> Result<Vec<u8>, Failure> {
         )));
     }
     Ok(bytes)
+}
+
+/// The scenario file `--record` writes, created before the probe runs so
+/// that a path that cannot be written fails before any request is sent.
+struct RecordFile {
+    path: std::path::PathBuf,
+    file: std::fs::File,
+}
+
+impl RecordFile {
+    fn create(path: &std::ffi::OsStr) -> Result<RecordFile, Failure> {
+        let path = std::path::PathBuf::from(path);
+        let file = std::fs::File::create(&path)
+            .map_err(|e| Failure::usage(format!("--record {}: cannot write it: {e}", path.display())))?;
+        Ok(RecordFile { path, file })
+    }
+
+    /// Write the scenario, and its side files next to it.
+    fn write(mut self, recording: &crate::record::Recording) -> Result<(), Failure> {
+        use std::io::Write as _;
+        let stem = self
+            .path
+            .file_stem()
+            .map_or_else(|| "recording".into(), |s| s.to_string_lossy().into_owned());
+        let written = recording.to_scenario(&stem);
+        let dir = self.path.parent().unwrap_or(std::path::Path::new(""));
+        let failed = |what: &std::path::Path, e: std::io::Error| {
+            Failure::system(format!("--record: cannot write {}: {e}", what.display()))
+        };
+        for (name, bytes) in &written.side_files {
+            let side = dir.join(name);
+            std::fs::write(&side, bytes).map_err(|e| failed(&side, e))?;
+        }
+        self.file
+            .write_all(written.scenario.as_bytes())
+            .map_err(|e| failed(&self.path, e))?;
+        if let Some(why) = &recording.limit_hit {
+            output::error_line(&format!("hangup: warning: {}: {why}", self.path.display()));
+        }
+        Ok(())
+    }
 }

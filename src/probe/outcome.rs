@@ -176,6 +176,8 @@ pub struct ProbeReport {
     /// How many of the requests between the first shown and the last had
     /// each outcome (memory stays bounded for any `--requests`).
     pub not_shown: Vec<(Outcome, u64)>,
+    /// What the server did, as steps to replay, with `--record`.
+    pub recording: Option<crate::record::Recording>,
 }
 
 /// Requests of one connection reported in full; of those after them, only

@@ -24,6 +24,10 @@ pub struct Plan {
     pub timeout: Duration,
     /// How long to watch the connection after the last response.
     pub linger: Duration,
+    /// `--raw`: the bytes are sent as they are (maybe not HTTP).
+    pub raw: bool,
+    /// Keep what the server sent, chunk by chunk, for `--record`.
+    pub record: bool,
 }
 
 /// `http://host:port/path`, `http://[::1]:9000/`, or `host:port`.

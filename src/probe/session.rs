@@ -22,6 +22,7 @@ use crate::end::End;
 use crate::http::response::ResponseReader;
 use crate::outgoing::Outgoing;
 use crate::reactor::{Flow, PollAt, Session, Side};
+use crate::record;
 use crate::sock;
 use crate::stream::{Io, READ_CHUNK, Stream};
 
@@ -62,6 +63,8 @@ pub struct ProbeConn<'p> {
     send_failed: bool,
     /// The connect failed at once for lack of a descriptor (or memory).
     lacked_descriptor: bool,
+    /// What the server did, step by step, with `--record`.
+    recording: Option<Recorder>,
     /// The current request's report is already in `reports` (its response
     /// was complete); what follows only says how the connection ended.
     current_reported: bool,
@@ -86,6 +89,7 @@ impl<'p> ProbeConn<'p> {
             server_end: None,
             send_failed: false,
             lacked_descriptor: false,
+            recording: plan.record.then(Recorder::default),
             current_reported: false,
         };
         match socket {
@@ -126,6 +130,7 @@ impl<'p> ProbeConn<'p> {
             requests: self.reports,
             timeline: self.timeline,
             not_shown: self.not_shown,
+            recording: self.recording.map(|r| r.recording),
         }
     }
 
@@ -310,6 +315,14 @@ impl<'p> ProbeConn<'p> {
         }
         // Every byte is written.
         self.current.sent_bytes = self.out.written();
+        let wait = if self.plan.raw {
+            record::Wait::Bytes(self.out.written())
+        } else {
+            record::Wait::Request
+        };
+        if let Some(recorder) = self.recording.as_mut() {
+            recorder.wait(wait, now);
+        }
         if self.current.sent_ms.is_none() {
             self.current.sent_ms = Some(self.ms(now));
             let (number, bytes, line) = (self.current.number, self.out.written(), self.plan.request_line.clone());
@@ -379,6 +392,12 @@ impl<'p> ProbeConn<'p> {
 
     fn take_in(&mut self, bytes: &[u8], now: Instant) {
         self.current.received_bytes += bytes.len() as u64;
+        if let Some(recorder) = self.recording.as_mut() {
+            // The server spoke before the request was all sent: the
+            // replay answers once it has the head.
+            recorder.wait(record::Wait::Head, now);
+            recorder.chunk(bytes, now);
+        }
         let had_head = self.reader.head.is_some();
         let body_before = self.reader.body_bytes;
         self.reader.feed(bytes);
@@ -417,9 +436,13 @@ impl<'p> ProbeConn<'p> {
             }
             // Bytes nobody asked for: count them on the last request.
             let reports = &mut self.reports;
+            let recording = &mut self.recording;
             match stream.read(READ_CHUNK, |bytes| {
                 if let Some(last) = reports.last_mut() {
                     last.received_bytes += bytes.len() as u64;
+                }
+                if let Some(recorder) = recording.as_mut() {
+                    recorder.chunk(bytes, now);
                 }
             }) {
                 Io::Data(_) => {}
@@ -463,11 +486,22 @@ impl<'p> ProbeConn<'p> {
         self.out = Outgoing::new(std::borrow::Cow::Borrowed(&self.plan.request));
         self.reader = ResponseReader::new(self.plan.head_request);
         self.give_up_at = now + self.plan.timeout;
+        if let Some(recorder) = self.recording.as_mut() {
+            recorder.next_request();
+        }
         self.state = State::Exchanging;
     }
 
     /// The story is over: classify and record it, and drop the socket.
     fn finish(&mut self, ended: End, now: Instant) {
+        if let Some(recorder) = self.recording.as_mut() {
+            let ending = match ended {
+                End::PeerFin => record::Ending::Close,
+                End::PeerRst => record::Ending::Reset,
+                _ => record::Ending::Hang,
+            };
+            recorder.end(ending, now);
+        }
         if self.current_reported {
             // The last request completed; this is how the connection ended.
             if let Some(last) = self.reports.last_mut() {
@@ -558,5 +592,48 @@ fn new_report(plan: &Plan, number: usize, start_ms: f64) -> RequestReport {
         start_ms,
         sent_ms: None,
         end_ms: start_ms,
+    }
+}
+
+/// A recording in the making: the steps so far, and when the last one was.
+#[derive(Default)]
+struct Recorder {
+    recording: record::Recording,
+    last: Option<Instant>,
+    /// The current request's wait is recorded.
+    waited: bool,
+}
+
+impl Recorder {
+    fn since_last(&mut self, now: Instant) -> std::time::Duration {
+        let after = self
+            .last
+            .map_or(std::time::Duration::ZERO, |last| now.saturating_duration_since(last));
+        self.last = Some(now);
+        after
+    }
+
+    /// The replay waits for the client here (once per request).
+    fn wait(&mut self, wait: record::Wait, now: Instant) {
+        if !std::mem::replace(&mut self.waited, true) {
+            self.recording.steps.push(record::Step::Wait(wait));
+            self.last = Some(now);
+        }
+    }
+
+    fn chunk(&mut self, bytes: &[u8], now: Instant) {
+        let after = self.since_last(now);
+        self.recording.chunk(after, bytes);
+    }
+
+    fn next_request(&mut self) {
+        self.waited = false;
+    }
+
+    fn end(&mut self, ending: record::Ending, now: Instant) {
+        if self.recording.ending.is_none() {
+            let after = self.since_last(now);
+            self.recording.ending = Some((ending, after));
+        }
     }
 }

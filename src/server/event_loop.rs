@@ -130,6 +130,7 @@ impl<'s> EventLoop<'s> {
         mut listener: TcpListener,
         scenario: &'s Scenario,
         upstream: Option<UpstreamAddr>,
+        record_dir: Option<std::path::PathBuf>,
     ) -> io::Result<EventLoop<'s>> {
         let reactor = Reactor::new()?;
         let signals = StopSignals::new()?;
@@ -139,6 +140,7 @@ impl<'s> EventLoop<'s> {
             shared: Shared {
                 registry: reactor.registry_handle()?,
                 upstream,
+                record_dir,
                 tally: Tally::default(),
             },
             reactor,
@@ -354,7 +356,10 @@ impl<'s> EventLoop<'s> {
             let peer = peer.to_string();
             log.conn(id, Duration::ZERO, "accept", &[("peer", Field::Str(&peer))]);
         }
-        let conn = Conn::new(id, key, socket, now, Interp::new(self.scenario, id));
+        let mut conn = Conn::new(id, key, socket, now, Interp::new(self.scenario, id));
+        if let (Some(dir), Some(upstream)) = (&self.shared.record_dir, self.shared.upstream) {
+            conn.record_into(dir.clone(), upstream.0.to_string(), now);
+        }
         let mut turn = Turn {
             now,
             log,

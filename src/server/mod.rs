@@ -38,11 +38,13 @@ impl std::error::Error for ServeError {}
 /// `listening on ADDR` to stdout once the socket is ready, then serves
 /// until SIGINT or SIGTERM (then logs a one-line summary and returns), or
 /// until the poll fails.
-/// With `upstream`, the scenario's proxy steps connect there.
+/// With `upstream`, the scenario's proxy steps connect there; with
+/// `record_dir` too, every connection is written there as a scenario.
 pub fn serve(
     addr: SocketAddr,
     scenario: &Scenario,
     upstream: Option<SocketAddr>,
+    record_dir: Option<std::path::PathBuf>,
     log: &mut Log,
 ) -> Result<(), ServeError> {
     if !addr.ip().is_loopback() {
@@ -59,10 +61,11 @@ pub fn serve(
         error,
     })?;
     let upstream = upstream.map(conn::UpstreamAddr);
-    let mut event_loop = event_loop::EventLoop::new(listener, scenario, upstream).map_err(|error| ServeError::Io {
-        doing: "failed to set up the event loop",
-        error,
-    })?;
+    let mut event_loop =
+        event_loop::EventLoop::new(listener, scenario, upstream, record_dir).map_err(|error| ServeError::Io {
+            doing: "failed to set up the event loop",
+            error,
+        })?;
     announce(local);
     let stopped = event_loop.run(log).map_err(|error| ServeError::Io {
         doing: "the event loop failed",

@@ -108,6 +108,9 @@ impl Conn<'_> {
     pub(super) fn request_arrived(&mut self, info: RequestInfo, head_only: bool, turn: &mut Turn) -> Progress {
         turn.shared.tally.requests += 1;
         self.interp.note_server_request(turn.shared.tally.requests);
+        if let Some(tape) = self.stream.tape_mut() {
+            tape.request(turn.now);
+        }
         let event = if head_only { "head" } else { "request" };
         self.log(
             turn.log,

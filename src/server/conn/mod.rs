@@ -119,6 +119,8 @@ pub struct Shared {
     pub registry: Registry,
     /// Where proxy steps connect, with `--upstream`.
     pub upstream: Option<UpstreamAddr>,
+    /// With `--record DIR`: every connection written there as a scenario.
+    pub record_dir: Option<std::path::PathBuf>,
     /// The server's counts: requests across connections, upstream ends.
     pub tally: Tally,
 }
@@ -163,6 +165,13 @@ impl<'s> Conn<'s> {
             ended: None,
             proxy: None,
         }
+    }
+
+    /// Record what goes through the client side, and write it as a
+    /// replayable scenario into `dir` when the connection ends.
+    pub fn record_into(&mut self, dir: std::path::PathBuf, upstream: String, now: Instant) {
+        self.stream
+            .record(crate::record::Tape::new(dir, self.id, upstream, now));
     }
 
     /// How the connection ended, once it has.
