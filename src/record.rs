@@ -13,8 +13,10 @@
 use std::fmt::Write as _;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// A chunk larger than this goes into a side file next to the scenario.
-pub(crate) const SIDE_FILE_OVER: usize = 64 * 1024;
+/// A chunk larger than this goes into a side file next to the scenario
+/// (one read brings at most this much: a larger chunk is a body that
+/// filled read after read).
+pub(crate) const SIDE_FILE_OVER: usize = crate::stream::READ_CHUNK;
 /// What one recording keeps at most, chunks and client bytes together:
 /// the scenario's held-bytes limit, so that the replay always loads.
 pub(crate) const RECORD_LIMIT: usize = 16 << 20;
@@ -186,8 +188,17 @@ impl Recording {
         if !self.room_for(bytes.len()) {
             return false;
         }
-        // Reads that follow at once are one chunk only if they were one
-        // read: keep each as it came.
+        // A chunk that filled the reader's buffer (64 KiB, or a multiple
+        // after merging) was cut by hangup, not by the server: the bytes
+        // went on, so they go on in the same chunk. Shorter reads are the
+        // server's own boundaries and stay apart.
+        if let Some(Step::Chunk { bytes: last, .. }) = self.steps.last_mut()
+            && !last.is_empty()
+            && last.len() % crate::stream::READ_CHUNK == 0
+        {
+            last.extend_from_slice(bytes);
+            return true;
+        }
         self.steps.push(Step::Chunk {
             after,
             bytes: bytes.to_vec(),
@@ -401,6 +412,34 @@ mod tests {
             })
             .collect();
         assert_eq!(writes, vec![head, binary]);
+    }
+
+    #[test]
+    fn reads_that_filled_the_buffer_are_one_chunk_with_what_followed() {
+        let mut rec = recording(vec![], Ending::Close);
+        let full = vec![b'a'; crate::stream::READ_CHUNK];
+        rec.chunk(Duration::ZERO, &full);
+        rec.chunk(Duration::ZERO, &full);
+        rec.chunk(Duration::ZERO, b"end");
+        rec.chunk(Duration::ZERO, b"apart");
+        let sizes: Vec<usize> = rec
+            .steps
+            .iter()
+            .map(|s| match s {
+                Step::Chunk { bytes, .. } => bytes.len(),
+                Step::Wait(_) => 0,
+            })
+            .collect();
+        assert_eq!(sizes, [2 * crate::stream::READ_CHUNK + 3, 5]);
+        let written = rec.to_scenario("body");
+        assert_eq!(written.side_files.len(), 1);
+        assert!(
+            written
+                .scenario
+                .contains("write file \"body.1.bin\"\nwrite \"apart\"\n"),
+            "{}",
+            written.scenario
+        );
     }
 
     #[test]
