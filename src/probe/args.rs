@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use argh::FromArgs;
 
-use super::outcome::Outcome;
+use super::outcome::{Outcome, Phase};
 use super::request::{self, Body, Plan, Target};
 use super::{Load, diagram, report};
 use crate::cli::{Args, Failure, output};
@@ -278,16 +278,33 @@ fn check_combinations(flags: &ProbeArgs, count: usize) -> Result<(), Failure> {
 }
 
 fn expect(flags: &ProbeArgs) -> Result<report::Expect, Failure> {
-    let outcome = match &flags.expect {
-        None => None,
-        Some(name) => Some(Outcome::from_name(name).ok_or_else(|| {
-            Failure::usage(format!(
-                "--expect {name}: expected complete, truncated, reset, empty, timeout, refused or error"
-            ))
-        })?),
+    let (outcome, phase) = match &flags.expect {
+        None => (None, None),
+        Some(text) => {
+            // `reset`, or with its phase: `reset (mid-body)`.
+            let (name, phase) = match text.trim().strip_suffix(')').and_then(|t| t.split_once(" (")) {
+                Some((name, phase)) => (name, Some(phase)),
+                None => (text.trim(), None),
+            };
+            let outcome = Outcome::from_name(name).ok_or_else(|| {
+                Failure::usage(format!(
+                    "--expect {text}: expected complete, truncated, reset, empty, timeout, refused or error, \
+                     optionally with a phase: \"reset (mid-body)\""
+                ))
+            })?;
+            let phase = match phase {
+                None => None,
+                Some(phase) => Some(Phase::from_name(phase).ok_or_else(|| {
+                    let names: Vec<&str> = Phase::ALL.iter().map(|p| p.name()).collect();
+                    Failure::usage(format!("--expect {text}: the phase is one of {}", names.join(", ")))
+                })?),
+            };
+            (Some(outcome), phase)
+        }
     };
     Ok(report::Expect {
         outcome,
+        phase,
         status: flags.expect_status,
         body_bytes: flags.expect_body_bytes,
     })

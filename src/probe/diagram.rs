@@ -61,8 +61,21 @@ pub fn render(report: &ProbeReport, color: bool) -> String {
                 to_server(&format!("send failed after {sent} of {total} B"), '-', false),
                 Paint::Rst,
             ),
-            MarkKind::Head { status, reason, bytes } => (
-                to_client(&format!("HTTP/1.1 {status} {reason} ({bytes} B head)"), '-', false),
+            MarkKind::Head {
+                version,
+                status,
+                reason,
+                bytes,
+            } => (
+                to_client(
+                    &format!("HTTP/1.{version} {status} {reason} ({bytes} B head)"),
+                    '-',
+                    false,
+                ),
+                Paint::Server,
+            ),
+            MarkKind::Partial { bytes } => (
+                to_client(&format!("{bytes} B, not a whole head"), '-', false),
                 Paint::Server,
             ),
             MarkKind::Body { bytes, expected } => {

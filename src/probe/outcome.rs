@@ -66,9 +66,22 @@ pub enum Phase {
     BeforeResponse,
     MidHead,
     MidBody,
+    /// The server had already closed the connection (while it was idle
+    /// between requests) when this request was sent: seed 001's race.
+    AfterClose,
 }
 
 impl Phase {
+    /// Every phase, in the order of a connection's life.
+    pub const ALL: [Phase; 6] = [
+        Phase::AtConnect,
+        Phase::WhileSending,
+        Phase::BeforeResponse,
+        Phase::MidHead,
+        Phase::MidBody,
+        Phase::AfterClose,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             Phase::AtConnect => "at-connect",
@@ -76,7 +89,13 @@ impl Phase {
             Phase::BeforeResponse => "before-response",
             Phase::MidHead => "mid-head",
             Phase::MidBody => "mid-body",
+            Phase::AfterClose => "after-close",
         }
+    }
+
+    /// The phase named `name`.
+    pub fn from_name(name: &str) -> Option<Phase> {
+        Phase::ALL.into_iter().find(|p| p.name() == name)
     }
 }
 
@@ -106,6 +125,9 @@ pub struct RequestReport {
     pub start_ms: f64,
     pub sent_ms: Option<f64>,
     pub end_ms: f64,
+    /// When the server closed (FIN) or reset the connection while it was
+    /// idle after this response, in ms since the connect started.
+    pub idle_end_ms: Option<f64>,
 }
 
 impl RequestReport {
@@ -150,8 +172,14 @@ pub enum MarkKind {
         total: u64,
     },
     Head {
+        /// The minor version: `HTTP/1.0` is 0.
+        version: u8,
         status: u16,
         reason: String,
+        bytes: u64,
+    },
+    /// Bytes of a head that is not whole (yet).
+    Partial {
         bytes: u64,
     },
     /// Body bytes so far (consecutive reads are merged).
@@ -178,6 +206,8 @@ pub struct ProbeReport {
     pub not_shown: Vec<(Outcome, u64)>,
     /// What the server did, as steps to replay, with `--record`.
     pub recording: Option<crate::record::Recording>,
+    /// Requests of `--requests` that were never sent, and why.
+    pub not_sent: Option<(usize, String)>,
 }
 
 /// Requests of one connection reported in full; of those after them, only

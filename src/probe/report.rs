@@ -13,6 +13,8 @@ use crate::log::push_json_string;
 #[derive(Debug, Clone, Default)]
 pub struct Expect {
     pub outcome: Option<Outcome>,
+    /// With the outcome, when it says one: `reset (mid-body)`.
+    pub phase: Option<Phase>,
     pub status: Option<u16>,
     pub body_bytes: Option<u64>,
 }
@@ -26,8 +28,13 @@ impl Expect {
     pub fn check(&self, report: &ProbeReport) -> Result<(), String> {
         let last = report.last();
         let mut wrong = Vec::new();
-        if let Some(want) = self.outcome.filter(|o| *o != last.outcome) {
-            wrong.push(format!("expected {}, got {}", want.name(), outcome_text(last)));
+        let phase_wrong = self.phase.is_some_and(|p| Some(p) != last.phase);
+        if let Some(want) = self.outcome.filter(|o| *o != last.outcome || phase_wrong) {
+            let want = match self.phase {
+                Some(phase) => format!("{} ({})", want.name(), phase.name()),
+                None => want.name().to_string(),
+            };
+            wrong.push(format!("expected {want}, got {}", outcome_text(last)));
         }
         if let Some(want) = self.status.filter(|s| Some(*s) != last.status()) {
             let got = last.status().map_or("no status".to_string(), |s| format!("status {s}"));
@@ -109,13 +116,22 @@ pub fn text(report: &ProbeReport, timeout: Duration, linger: Duration) -> String
                 format!("{:<9} {}", bytes(request.received_bytes), received_text(request)),
             );
         }
-        let ended = if request.ended == End::Open && !is_last {
-            "kept open for the next request".to_string()
-        } else {
-            ended_text(request, timeout, linger)
+        let ended = match request.idle_end_ms {
+            // The server gave up on the idle connection before the next
+            // request: that is how this one's connection ended.
+            Some(at) => format!(
+                "{} from server {} after the response, while the connection was idle",
+                if request.ended == End::PeerRst { "RST" } else { "FIN" },
+                ms(at - request.end_ms)
+            ),
+            None if request.ended == End::Open && !is_last => "kept open for the next request".to_string(),
+            None => ended_text(request, timeout, linger),
         };
         line("ended", ended);
         line("outcome", outcome_text(request));
+    }
+    if let Some((count, why)) = &report.not_sent {
+        let _ = writeln!(out, "not sent  {count} more request(s): {why}");
     }
     out
 }
@@ -172,6 +188,10 @@ fn ended_text(request: &RequestReport, timeout: Duration, linger: Duration) -> S
     };
     let received = request.received_bytes;
     match request.ended {
+        _ if request.phase == Some(Phase::AfterClose) => format!(
+            "the server had already closed the connection ({} while it was idle) when this request was sent",
+            if request.ended == End::PeerRst { "RST" } else { "FIN" }
+        ),
         End::PeerRst if request.phase == Some(Phase::AtConnect) => format!(
             "RST from server as the connection was set up, before the request was sent, {}",
             after
@@ -224,7 +244,16 @@ pub fn json(report: &ProbeReport) -> String {
         }
         request_json(&mut out, r);
     }
-    out.push_str("],\"not_shown\":{");
+    out.push_str("],\"not_sent\":");
+    match &report.not_sent {
+        Some((count, why)) => {
+            let _ = write!(out, "{{\"count\":{count},\"why\":");
+            push_json_string(&mut out, why.as_bytes());
+            out.push('}');
+        }
+        None => out.push_str("null"),
+    }
+    out.push_str(",\"not_shown\":{");
     for (i, (outcome, n)) in report.not_shown.iter().enumerate() {
         let comma = if i > 0 { "," } else { "" };
         let _ = write!(out, "{comma}\"{}\":{n}", outcome.name());
@@ -244,8 +273,16 @@ pub fn json(report: &ProbeReport) -> String {
             MarkKind::SendFailed { sent, total } => {
                 let _ = write!(out, "\"send-failed\",\"sent\":{sent},\"total\":{total}");
             }
-            MarkKind::Head { status, bytes, .. } => {
-                let _ = write!(out, "\"head\",\"status\":{status},\"bytes\":{bytes}");
+            MarkKind::Head {
+                version, status, bytes, ..
+            } => {
+                let _ = write!(
+                    out,
+                    "\"head\",\"version\":\"1.{version}\",\"status\":{status},\"bytes\":{bytes}"
+                );
+            }
+            MarkKind::Partial { bytes } => {
+                let _ = write!(out, "\"partial-head\",\"bytes\":{bytes}");
             }
             MarkKind::Body { bytes, expected } => {
                 let _ = write!(out, "\"body\",\"bytes\":{bytes},\"expected\":");

@@ -65,6 +65,10 @@ pub struct ProbeConn<'p> {
     lacked_descriptor: bool,
     /// What the server did, step by step, with `--record`.
     recording: Option<Recorder>,
+    /// Requests never sent, and why (the server said it would close).
+    not_sent: Option<(usize, String)>,
+    /// The server ended the connection before the current request was sent.
+    closed_before_send: bool,
     /// The current request's report is already in `reports` (its response
     /// was complete); what follows only says how the connection ended.
     current_reported: bool,
@@ -90,6 +94,8 @@ impl<'p> ProbeConn<'p> {
             send_failed: false,
             lacked_descriptor: false,
             recording: plan.record.then(Recorder::default),
+            not_sent: None,
+            closed_before_send: false,
             current_reported: false,
         };
         match socket {
@@ -130,6 +136,7 @@ impl<'p> ProbeConn<'p> {
             requests: self.reports,
             timeline: self.timeline,
             not_shown: self.not_shown,
+            not_sent: self.not_sent,
             recording: self.recording.map(|r| r.recording),
         }
     }
@@ -201,7 +208,16 @@ impl<'p> ProbeConn<'p> {
                     }
                 }
                 State::Gap { until } => {
-                    self.watch_idle(now);
+                    if self.watch_idle(now).is_some() {
+                        // The server gave up on the idle connection: say
+                        // so on the response before, and send anyway (the
+                        // next request meets a closed connection).
+                        let ms = self.ms(now);
+                        if let Some(last) = self.reports.last_mut() {
+                            last.idle_end_ms = Some(ms);
+                            last.ended = self.server_end.unwrap_or(End::PeerFin);
+                        }
+                    }
                     if now < until {
                         return Flow::Open;
                     }
@@ -401,8 +417,31 @@ impl<'p> ProbeConn<'p> {
         let had_head = self.reader.head.is_some();
         let body_before = self.reader.body_bytes;
         self.reader.feed(bytes);
+        if self.reader.head.is_none() && self.reader.malformed.is_none() {
+            // Bytes of a head that is not whole: drawn as they come.
+            let ms = self.ms(now);
+            let bytes = self.current.received_bytes;
+            match self.timeline.last_mut() {
+                Some(last) if matches!(last.what, MarkKind::Partial { .. }) => {
+                    *last = Mark {
+                        ms,
+                        what: MarkKind::Partial { bytes },
+                    }
+                }
+                _ => self.mark(now, MarkKind::Partial { bytes }),
+            }
+        }
         if !had_head && let Some(head) = &self.reader.head {
+            // The head is whole now: its pieces are drawn as the head.
+            if self
+                .timeline
+                .last()
+                .is_some_and(|m| matches!(m.what, MarkKind::Partial { .. }))
+            {
+                self.timeline.pop();
+            }
             let what = MarkKind::Head {
+                version: head.version,
                 status: head.status,
                 reason: head.reason.clone(),
                 bytes: head.bytes as u64,
@@ -467,6 +506,12 @@ impl<'p> ProbeConn<'p> {
             .is_some_and(|v| v.eq_ignore_ascii_case("close"));
         self.keep(self.current.clone());
         self.current_reported = true;
+        if closing && number < self.plan.requests {
+            self.not_sent = Some((
+                self.plan.requests - number,
+                format!("the server answered request {number} with Connection: close"),
+            ));
+        }
         if number < self.plan.requests && !closing {
             self.state = State::Gap {
                 until: now + self.plan.gap,
@@ -486,6 +531,7 @@ impl<'p> ProbeConn<'p> {
         self.out = Outgoing::new(std::borrow::Cow::Borrowed(&self.plan.request));
         self.reader = ResponseReader::new(self.plan.head_request);
         self.give_up_at = now + self.plan.timeout;
+        self.closed_before_send = self.server_end.is_some();
         if let Some(recorder) = self.recording.as_mut() {
             recorder.next_request();
         }
@@ -528,7 +574,9 @@ impl<'p> ProbeConn<'p> {
                 End::Refused => Outcome::Refused,
                 End::Error => Outcome::Error,
             };
-            if report.outcome == Outcome::Reset {
+            if self.closed_before_send && matches!(report.outcome, Outcome::Reset | Outcome::Empty) {
+                report.phase = Some(Phase::AfterClose);
+            } else if report.outcome == Outcome::Reset {
                 report.phase = Some(if matches!(self.state, State::Connecting) {
                     Phase::AtConnect
                 } else if !sent_all {
@@ -592,6 +640,7 @@ fn new_report(plan: &Plan, number: usize, start_ms: f64) -> RequestReport {
         start_ms,
         sent_ms: None,
         end_ms: start_ms,
+        idle_end_ms: None,
     }
 }
 

@@ -1,0 +1,93 @@
+//! What the probe says about a connection's story beyond one response
+//! (issue 19): a server that closes an idle connection, requests never
+//! sent, the version and the pieces of a head in the diagram, times per
+//! request, and `--expect` with a phase. Each from the real binary.
+
+mod support;
+
+use support::{Server, hangup, scenario_file, text};
+
+fn probe(server: &Server, flags: &[&str]) -> (Option<i32>, String) {
+    let target = server.addr.to_string();
+    let mut args = vec!["probe", target.as_str()];
+    args.extend_from_slice(flags);
+    let out = hangup(&args);
+    (out.status.code(), text(&out.stdout))
+}
+
+#[test]
+fn a_server_that_closes_the_idle_connection_is_named_and_the_next_request_meets_it_closed() {
+    let server = Server::start("keepalive-idle-close", &["idle=50ms"]);
+    let (code, report) = probe(&server, &["--requests", "2", "--gap", "200ms"]);
+    assert_eq!(code, Some(0));
+    assert!(
+        report.contains("ended     FIN from server 5")
+            && report.contains("after the response, while the connection was idle"),
+        "{report}"
+    );
+    assert!(report.contains("outcome   empty (after-close)"), "{report}");
+    let (_, json) = probe(&server, &["--requests", "2", "--gap", "200ms", "--json"]);
+    let requests: Vec<&str> = json.split("{\"number\":").skip(1).collect();
+    assert!(requests[0].contains("\"ended\":\"fin\""), "{json}");
+    assert!(requests[1].contains("\"phase\":\"after-close\""), "{json}");
+}
+
+#[test]
+fn requests_a_closing_server_never_got_are_said() {
+    let server = Server::start("end-close", &[]);
+    let (_, report) = probe(&server, &["--requests", "3"]);
+    assert!(
+        report.ends_with("not sent  2 more request(s): the server answered request 1 with Connection: close\n"),
+        "{report}"
+    );
+    let (_, json) = probe(&server, &["--requests", "3", "--json"]);
+    assert!(json.contains("\"not_sent\":{\"count\":2,\"why\":"), "{json}");
+}
+
+#[test]
+fn the_diagram_draws_the_servers_version_and_the_pieces_of_a_head() {
+    let path = scenario_file(
+        "http10",
+        "read request\nwrite \"HTTP/1.0 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok\"\nclose\n",
+    );
+    let server = Server::start(&path, &[]);
+    let (_, diagram) = probe(&server, &["--diagram"]);
+    assert!(diagram.contains("HTTP/1.0 200 OK (38 B head)"), "{diagram}");
+    let path = scenario_file(
+        "half-head",
+        "read request\nwrite \"HTTP/1.1 200 OK\\r\\nConte\"\nreset\n",
+    );
+    let server = Server::start(&path, &[]);
+    let (_, diagram) = probe(&server, &["--diagram"]);
+    assert!(diagram.contains("22 B, not a whole head"), "{diagram}");
+    assert!(diagram.contains("reset (mid-head)"), "{diagram}");
+}
+
+#[test]
+fn each_request_has_its_own_times() {
+    let path = scenario_file(
+        "slow-answers",
+        "loop\n  read request\n  sleep 30ms\n  respond 200 body \"ok\"\nend\n",
+    );
+    let server = Server::start(&path, &[]);
+    let (_, json) = probe(&server, &["--requests", "2", "--json"]);
+    let requests: Vec<&str> = json.split("{\"number\":").skip(1).collect();
+    for request in &requests {
+        let ms: f64 = request
+            .split("\"ms_to_end\":")
+            .nth(1)
+            .and_then(|rest| rest.split([',', '}']).next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{json}"));
+        assert!(ms >= 25.0, "each request waited 30 ms: {json}");
+    }
+}
+
+#[test]
+fn expect_takes_a_phase() {
+    let server = Server::start("mid-body-reset", &[]);
+    assert_eq!(probe(&server, &["--expect", "reset (mid-body)"]).0, Some(0));
+    assert_eq!(probe(&server, &["--expect", "reset (mid-head)"]).0, Some(1));
+    assert_eq!(probe(&server, &["--expect", "reset"]).0, Some(0));
+    assert_eq!(probe(&server, &["--expect", "reset (sideways)"]).0, Some(2));
+}
