@@ -91,3 +91,37 @@ fn expect_takes_a_phase() {
     assert_eq!(probe(&server, &["--expect", "reset"]).0, Some(0));
     assert_eq!(probe(&server, &["--expect", "reset (sideways)"]).0, Some(2));
 }
+
+#[test]
+fn pipelined_requests_get_a_report_each_in_order() {
+    let server = Server::start("hello", &[]);
+    let (code, json) = probe(&server, &["--pipeline", "3", "--json"]);
+    assert_eq!(code, Some(0));
+    let requests: Vec<&str> = json.split("{\"number\":").skip(1).collect();
+    assert_eq!(requests.len(), 3, "{json}");
+    for request in &requests {
+        assert!(request.contains("\"outcome\":\"complete\""), "{json}");
+        assert!(request.contains("\"received_bytes\":70"), "{json}");
+    }
+    // A --raw file of several requests is pipelined as it is.
+    let raw = std::env::temp_dir().join(format!("hangup-two-{}.raw", std::process::id()));
+    std::fs::write(
+        &raw,
+        "GET /a HTTP/1.1\r\nHost: x\r\n\r\nHEAD /b HTTP/1.1\r\nHost: x\r\n\r\n",
+    )
+    .unwrap();
+    let raw = raw.to_string_lossy().into_owned();
+    let (_, report) = probe(&server, &["--raw", &raw]);
+    assert!(
+        report.contains("request 1 (new connection)\n  sent      28 B      GET /a HTTP/1.1"),
+        "{report}"
+    );
+    assert!(
+        report.contains("request 2 (reused connection)\n  sent      29 B      HEAD /b HTTP/1.1"),
+        "{report}"
+    );
+    let (_, diagram) = probe(&server, &["--raw", &raw, "--diagram"]);
+    assert!(diagram.contains("2 requests at once (57 B)"), "{diagram}");
+    assert_eq!(probe(&server, &["--pipeline", "2", "--requests", "2"]).0, Some(2));
+    assert_eq!(probe(&server, &["--pipeline", "0"]).0, Some(2));
+}

@@ -105,6 +105,9 @@ pub struct ProbeArgs {
     /// with --record, keep the pauses between the server's chunks as sleeps
     #[argh(switch)]
     record_timing: bool,
+    /// write this many copies of the request at once (pipelining); each response is reported
+    #[argh(option)]
+    pipeline: Option<String>,
 }
 
 /// Run the probes the flags ask for and print their report.
@@ -203,7 +206,8 @@ impl Probe {
         let target = Target::parse(target_text).map_err(Failure::usage)?;
         let addr = target.resolve().map_err(Failure::usage)?;
         let spelled = target.host.parse::<std::net::IpAddr>().is_ok();
-        let (request, request_line) = build(flags, args, &target)?;
+        let (mut request, request_line) = build(flags, args, &target)?;
+        let pipeline = pipeline(flags, args, &mut request, &request_line)?;
         let plan = Plan {
             addr,
             target: target_text.to_string(),
@@ -216,6 +220,7 @@ impl Probe {
             linger,
             raw: flags.raw.is_some(),
             record: flags.record.is_some(),
+            pipeline,
         };
         let load = Load {
             count,
@@ -266,6 +271,11 @@ fn check_combinations(flags: &ProbeArgs, count: usize) -> Result<(), Failure> {
             "--record writes what one connection saw: not with --count",
         ));
     }
+    if flags.pipeline.is_some() && (flags.requests.is_some() || flags.raw.is_some()) {
+        return Err(Failure::usage(
+            "--pipeline writes copies of one request at once: not with --requests, nor --raw (a --raw file of several requests is pipelined as it is)",
+        ));
+    }
     if flags.record_timing && flags.record.is_none() {
         return Err(Failure::usage("--record-timing goes with --record FILE"));
     }
@@ -308,6 +318,43 @@ fn expect(flags: &ProbeArgs) -> Result<report::Expect, Failure> {
         status: flags.expect_status,
         body_bytes: flags.expect_body_bytes,
     })
+}
+
+/// The most requests `--pipeline` writes at once.
+pub const MAX_PIPELINE: u64 = 1000;
+
+/// The requests written at once: `--pipeline N` copies of the request
+/// (`request` becomes all of them), or the several a `--raw` file holds.
+fn pipeline(
+    flags: &ProbeArgs,
+    args: &Args,
+    request: &mut crate::scenario::ast::Payload,
+    line: &str,
+) -> Result<Vec<request::Pipelined>, Failure> {
+    if flags.raw.is_some() {
+        let requests = request::split_requests(&request.to_vec());
+        return Ok(if requests.len() > 1 { requests } else { Vec::new() });
+    }
+    let Some(text) = &flags.pipeline else {
+        return Ok(Vec::new());
+    };
+    let text = args.utf8("--pipeline", text)?;
+    let n = units::parse_size(text).map_err(|m| Failure::usage(format!("--pipeline {text}: {m}")))?;
+    if !(1..=MAX_PIPELINE).contains(&n) {
+        return Err(Failure::usage(format!(
+            "--pipeline {text}: expected 1 to {MAX_PIPELINE}"
+        )));
+    }
+    let one = request.clone();
+    let copy = request::Pipelined {
+        line: line.to_string(),
+        head: line.starts_with("HEAD "),
+        bytes: one.len(),
+    };
+    for _ in 1..n {
+        request.pieces.extend(one.pieces.iter().cloned());
+    }
+    Ok(vec![copy; n as usize])
 }
 
 /// The bytes to send and their first line.

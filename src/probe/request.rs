@@ -26,8 +26,47 @@ pub struct Plan {
     pub linger: Duration,
     /// `--raw`: the bytes are sent as they are (maybe not HTTP).
     pub raw: bool,
+    /// Several requests written at once (`--pipeline N`, or a `--raw`
+    /// file of several): each one's first line, whether it is a HEAD, and
+    /// its size, in order. Empty for one request at a time.
+    pub pipeline: Vec<Pipelined>,
     /// Keep what the server sent, chunk by chunk, for `--record`.
     pub record: bool,
+}
+
+/// One of several requests written at once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pipelined {
+    pub line: String,
+    pub head: bool,
+    pub bytes: u64,
+}
+
+/// The requests a `--raw` file holds, when it holds several whole ones
+/// (the bytes after the last whole request belong to it).
+pub fn split_requests(bytes: &[u8]) -> Vec<Pipelined> {
+    let mut found = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        let mut reader = crate::http::RequestReader::new(false, false);
+        let fed = reader.feed(&bytes[at..]);
+        match fed.status {
+            crate::http::Status::Complete(info) if fed.consumed > 0 => {
+                let first = bytes[at..].split(|&b| b == b'\n').next().unwrap_or_default();
+                found.push(Pipelined {
+                    line: String::from_utf8_lossy(first).trim_end().to_string(),
+                    head: info.method == b"HEAD",
+                    bytes: fed.consumed as u64,
+                });
+                at += fed.consumed;
+            }
+            _ => break,
+        }
+    }
+    if let Some(last) = found.last_mut() {
+        last.bytes += (bytes.len() - at) as u64;
+    }
+    found
 }
 
 /// `http://host:port/path`, `http://[::1]:9000/`, or `host:port`.

@@ -330,8 +330,8 @@ impl<'p> ProbeConn<'p> {
             }
         }
         // Every byte is written.
-        self.current.sent_bytes = self.out.written();
-        let wait = if self.plan.raw {
+        self.current.sent_bytes = self.out.written().min(self.current.request_bytes);
+        let wait = if self.plan.raw || !self.plan.pipeline.is_empty() {
             record::Wait::Bytes(self.out.written())
         } else {
             record::Wait::Request
@@ -341,7 +341,11 @@ impl<'p> ProbeConn<'p> {
         }
         if self.current.sent_ms.is_none() {
             self.current.sent_ms = Some(self.ms(now));
-            let (number, bytes, line) = (self.current.number, self.out.written(), self.plan.request_line.clone());
+            let line = match self.plan.pipeline.len() {
+                0 | 1 => self.plan.request_line.clone(),
+                n => format!("{n} requests at once"),
+            };
+            let (number, bytes) = (self.current.number, self.out.written());
             self.mark(now, MarkKind::Sent { number, bytes, line });
         }
     }
@@ -407,20 +411,68 @@ impl<'p> ProbeConn<'p> {
     }
 
     fn take_in(&mut self, bytes: &[u8], now: Instant) {
-        self.current.received_bytes += bytes.len() as u64;
         if let Some(recorder) = self.recording.as_mut() {
             // The server spoke before the request was all sent: the
             // replay answers once it has the head.
             recorder.wait(record::Wait::Head, now);
             recorder.chunk(bytes, now);
         }
+        let mut rest = bytes;
+        loop {
+            let used = self.feed_response(rest, now);
+            if self.reader.complete && self.pipelined_left() > 0 {
+                // Pipelined: what follows is the next request's response.
+                self.current.received_bytes += used as u64;
+                self.next_pipelined(now);
+                rest = &rest[used..];
+                if rest.is_empty() {
+                    return;
+                }
+                continue;
+            }
+            // Anything past the response counts on it (see `watch_idle`).
+            self.current.received_bytes += rest.len() as u64;
+            return;
+        }
+    }
+
+    /// Responses still expected for requests written at once.
+    fn pipelined_left(&self) -> usize {
+        self.plan.pipeline.len().saturating_sub(self.current.number)
+    }
+
+    /// The current pipelined response is whole: report it, and read the
+    /// next request's from the same bytes.
+    fn next_pipelined(&mut self, now: Instant) {
+        self.current.outcome = Outcome::Complete;
+        self.current.end_ms = self.ms(now);
+        self.current.ended = End::Open;
+        self.current.head = self.reader.head.clone();
+        self.current.body_bytes = self.reader.body_bytes;
+        let sent_ms = self.current.sent_ms;
+        self.keep(self.current.clone());
+        let number = self.current.number + 1;
+        let next = &self.plan.pipeline[number - 1];
+        self.current = new_report(self.plan, number, self.ms(now));
+        self.current.reused = true;
+        self.current.request_line = next.line.clone();
+        self.current.request_bytes = next.bytes;
+        self.current.sent_bytes = next.bytes;
+        self.current.sent_ms = sent_ms;
+        self.current.start_ms = sent_ms.unwrap_or(self.current.start_ms);
+        self.reader = ResponseReader::new(next.head);
+    }
+
+    /// Feed the current response's reader and draw what it learned;
+    /// returns the bytes that belong to this response.
+    fn feed_response(&mut self, bytes: &[u8], now: Instant) -> usize {
         let had_head = self.reader.head.is_some();
         let body_before = self.reader.body_bytes;
-        self.reader.feed(bytes);
+        let used = self.reader.feed(bytes);
         if self.reader.head.is_none() && self.reader.malformed.is_none() {
             // Bytes of a head that is not whole: drawn as they come.
             let ms = self.ms(now);
-            let bytes = self.current.received_bytes;
+            let bytes = self.reader.received;
             match self.timeline.last_mut() {
                 Some(last) if matches!(last.what, MarkKind::Partial { .. }) => {
                     *last = Mark {
@@ -461,6 +513,7 @@ impl<'p> ProbeConn<'p> {
                 _ => self.mark(now, body),
             }
         }
+        used
     }
 
     /// Between requests and after the last: notice FIN or RST.
@@ -561,7 +614,7 @@ impl<'p> ProbeConn<'p> {
             if self.reader.malformed.is_some() {
                 report.problem = self.reader.malformed.clone();
             }
-            report.sent_bytes = self.out.written();
+            report.sent_bytes = self.out.written().min(report.request_bytes);
             let sent_all = self.out.written() == self.plan.request.len();
             let received = report.received_bytes;
             report.outcome = match ended {
@@ -624,13 +677,18 @@ impl Session for ProbeConn<'_> {
 }
 
 fn new_report(plan: &Plan, number: usize, start_ms: f64) -> RequestReport {
+    // Written at once, each request of a pipeline is reported as itself.
+    let (request_line, request_bytes) = match plan.pipeline.get(number - 1) {
+        Some(one) => (one.line.clone(), one.bytes),
+        None => (plan.request_line.clone(), plan.request.len()),
+    };
     RequestReport {
         number,
         reused: false,
         outcome: Outcome::Timeout,
         phase: None,
-        request_line: plan.request_line.clone(),
-        request_bytes: plan.request.len(),
+        request_line,
+        request_bytes,
         sent_bytes: 0,
         received_bytes: 0,
         head: None,
