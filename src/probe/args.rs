@@ -108,6 +108,9 @@ pub struct ProbeArgs {
     /// write this many copies of the request at once (pipelining); each response is reported
     #[argh(option)]
     pipeline: Option<String>,
+    /// exit 1 when a response has anything a strict client (Node) refuses
+    #[argh(switch)]
+    strict: bool,
 }
 
 /// Run the probes the flags ask for and print their report.
@@ -150,6 +153,18 @@ pub fn run(flags: ProbeArgs, args: &Args) -> Result<(), Failure> {
         }
     };
     output::print(&output)?;
+    if flags.strict {
+        let found: usize = reports
+            .iter()
+            .flat_map(|r| &r.requests)
+            .map(|r| r.violations.len())
+            .sum();
+        if found > 0 {
+            return Err(Failure::failed(format!(
+                "--strict: {found} protocol violation(s) that strict clients refuse"
+            )));
+        }
+    }
     if probe.expect.is_empty() {
         return Ok(());
     }

@@ -99,6 +99,17 @@ impl Phase {
     }
 }
 
+/// A fault in a response that a strict client refuses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// Where it is, in bytes from the start of what the connection received.
+    pub offset: u64,
+    /// What is wrong, in words.
+    pub what: String,
+    /// The clients known to refuse it (`node`, `python`, `curl`).
+    pub refused_by: Vec<&'static str>,
+}
+
 /// One request's story.
 #[derive(Debug, Clone)]
 pub struct RequestReport {
@@ -128,6 +139,8 @@ pub struct RequestReport {
     /// When the server closed (FIN) or reset the connection while it was
     /// idle after this response, in ms since the connect started.
     pub idle_end_ms: Option<f64>,
+    /// What a strict client (Node's llhttp) would refuse in this response.
+    pub violations: Vec<Violation>,
 }
 
 impl RequestReport {

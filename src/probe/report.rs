@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use super::outcome::{MarkKind, Outcome, Phase, ProbeReport, RequestReport, SHOWN_REQUESTS};
+use super::outcome::{MarkKind, Outcome, Phase, ProbeReport, RequestReport, SHOWN_REQUESTS, Violation};
 use crate::end::End;
 use crate::http::response::Framing;
 use crate::log::push_json_string;
@@ -129,11 +129,24 @@ pub fn text(report: &ProbeReport, timeout: Duration, linger: Duration) -> String
         };
         line("ended", ended);
         line("outcome", outcome_text(request));
+        for violation in &request.violations {
+            line("warning", violation_text(violation));
+        }
     }
     if let Some((count, why)) = &report.not_sent {
         let _ = writeln!(out, "not sent  {count} more request(s): {why}");
     }
     out
+}
+
+/// `node refuses: 31 bytes after the 5-byte body (at byte 93)`.
+pub fn violation_text(violation: &Violation) -> String {
+    let who = match violation.refused_by.as_slice() {
+        [] => String::new(),
+        [one] => format!("{one} refuses: "),
+        many => format!("{} refuse: ", many.join(" and ")),
+    };
+    format!("{who}{} (at byte {})", violation.what, violation.offset)
 }
 
 /// The outcomes of the requests a long run did not keep, counted:
@@ -353,7 +366,22 @@ fn request_json(out: &mut String, r: &RequestReport) {
         r.ms_to_end()
     );
     push_opt_str(out, r.problem.as_deref());
-    out.push('}');
+    out.push_str(",\"violations\":[");
+    for (i, violation) in r.violations.iter().enumerate() {
+        let _ = write!(
+            out,
+            "{}{{\"offset\":{},\"what\":",
+            if i > 0 { "," } else { "" },
+            violation.offset
+        );
+        push_json_string(out, violation.what.as_bytes());
+        out.push_str(",\"refused_by\":[");
+        for (k, client) in violation.refused_by.iter().enumerate() {
+            let _ = write!(out, "{}\"{client}\"", if k > 0 { "," } else { "" });
+        }
+        out.push_str("]}");
+    }
+    out.push_str("]}");
 }
 
 fn push_opt_str(out: &mut String, value: Option<&str>) {

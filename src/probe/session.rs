@@ -699,6 +699,7 @@ fn new_report(plan: &Plan, number: usize, start_ms: f64) -> RequestReport {
         sent_ms: None,
         end_ms: start_ms,
         idle_end_ms: None,
+        violations: Vec::new(),
     }
 }
 
