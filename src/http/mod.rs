@@ -277,7 +277,11 @@ pub fn check_response_bytes(received: &[u8], head_requests: &[bool], closed_by_s
         .violations
         .iter()
         .map(|(_, v)| {
-            let refused_by = if v.refused_by.is_empty() { "-".to_string() } else { v.refused_by.join(",") };
+            let refused_by = if v.refused_by.is_empty() {
+                "-".to_string()
+            } else {
+                v.refused_by.join(",")
+            };
             format!("{} {refused_by}: {} (at byte {})", v.kind.name(), v.what, v.offset)
         })
         .collect()

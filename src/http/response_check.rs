@@ -191,7 +191,10 @@ impl Checker<'_> {
         loop {
             // llhttp skips empty lines between messages; Python reads one as
             // a status line.
-            let blank = self.b[self.pos..].iter().take_while(|b| matches!(b, b'\r' | b'\n')).count();
+            let blank = self.b[self.pos..]
+                .iter()
+                .take_while(|b| matches!(b, b'\r' | b'\n'))
+                .count();
             if self.pos + blank == self.b.len() {
                 if self.found.responses.len() < head_requests.len() && interim.is_empty() && self.closed {
                     let n = self.found.responses.len() + 1;
@@ -201,7 +204,12 @@ impl Checker<'_> {
                 return;
             }
             if blank > 0 && matches!(before, Before::Nothing) {
-                self.flag(Kind::StatusLine, self.pos, "an empty line before the status line".into(), PYTHON);
+                self.flag(
+                    Kind::StatusLine,
+                    self.pos,
+                    "an empty line before the status line".into(),
+                    PYTHON,
+                );
             }
             self.pos += blank;
             if interim.is_empty() {
@@ -223,8 +231,13 @@ impl Checker<'_> {
                 interim: std::mem::take(&mut interim),
             });
             if unrequested {
-                let what = format!("a whole response ({} at byte {start}) that no request asked for", head.status);
-                self.found.violations.push((index, self.violation(Kind::UnrequestedResponse, start, what)));
+                let what = format!(
+                    "a whole response ({} at byte {start}) that no request asked for",
+                    head.status
+                );
+                self.found
+                    .violations
+                    .push((index, self.violation(Kind::UnrequestedResponse, start, what)));
             }
             let Ok(next) = body else { return };
             before = next;
@@ -250,7 +263,10 @@ impl Checker<'_> {
         let rest = &self.b[self.pos..];
         if let Some(skip) = rest.iter().position(|b| !matches!(b, b'\r' | b'\n')) {
             let at = self.pos + skip;
-            let what = format!("{} after the response that closes the connection", after(before, rest.len() - skip));
+            let what = format!(
+                "{} of a response that closes the connection",
+                after(before, rest.len() - skip)
+            );
             // Attributed to the response that closed, not a next one.
             let index = self.found.responses.len() - 1;
             let violation = Violation {
@@ -267,6 +283,9 @@ impl Checker<'_> {
     fn head(&mut self, before: Before) -> Result<Head, Stop> {
         let line_start = self.pos;
         self.long_line(line_start);
+        let python_reads = python_reads_status_line(&self.b[line_start..]);
+        // Where Node refuses the status line, whether Python does too.
+        let refused_by = if python_reads { NODE } else { BOTH };
         let mut counted = 0;
         // Protocol and version: `HTTP/d.d `.
         for (i, &want) in b"HTTP/".iter().enumerate() {
@@ -280,26 +299,38 @@ impl Checker<'_> {
         let dot = self.at(p + 1, "inside the status line", BOTH)?;
         let minor = self.at(p + 2, "inside the status line", BOTH)?;
         if !major.is_ascii_digit() || dot != b'.' || !minor.is_ascii_digit() {
-            return self.fail(Kind::StatusLine, p, "invalid HTTP version in the status line".into(), BOTH);
+            return self.fail(
+                Kind::StatusLine,
+                p,
+                "invalid HTTP version in the status line".into(),
+                refused_by,
+            );
         }
         let version = (major - b'0', minor - b'0');
         if !matches!(version, (0, 9) | (1, 0) | (1, 1) | (2, 0)) {
             let what = format!("HTTP/{}.{} is not a version Node accepts", version.0, version.1);
-            return self.fail(Kind::StatusLine, line_start + 5, what, NODE);
-        }
-        if version == (2, 0) {
-            self.flag(Kind::StatusLine, line_start + 5, "HTTP/2.0 in an HTTP/1 status line".into(), PYTHON);
+            return self.fail(Kind::StatusLine, line_start + 5, what, refused_by);
         }
         p += 3;
         if self.at(p, "inside the status line", BOTH)? != b' ' {
-            return self.fail(Kind::StatusLine, p, "no space after the version in the status line".into(), BOTH);
+            return self.fail(
+                Kind::StatusLine,
+                p,
+                "no space after the version in the status line".into(),
+                refused_by,
+            );
         }
         p += 1;
         let mut status = 0u16;
         for i in 0..3 {
             let b = self.at(p + i, "inside the status line", BOTH)?;
             if !b.is_ascii_digit() {
-                return self.fail(Kind::StatusLine, p + i, "the status code is not three digits".into(), BOTH);
+                return self.fail(
+                    Kind::StatusLine,
+                    p + i,
+                    "the status code is not three digits".into(),
+                    refused_by,
+                );
             }
             status = status * 10 + u16::from(b - b'0');
         }
@@ -307,10 +338,22 @@ impl Checker<'_> {
         match self.at(p, "inside the status line", BOTH)? {
             b' ' => p += 1,
             b'\r' | b'\n' => {}
-            _ => return self.fail(Kind::StatusLine, p, "the status code is not three digits".into(), BOTH),
+            _ => {
+                return self.fail(
+                    Kind::StatusLine,
+                    p,
+                    "the status code is not three digits".into(),
+                    refused_by,
+                );
+            }
         }
-        if status < 100 {
-            self.flag(Kind::StatusLine, p - 4, format!("status {status:03} is below 100"), PYTHON);
+        if !python_reads {
+            let what = match (version, status) {
+                ((2, 0), _) => "HTTP/2.0 in an HTTP/1 status line".to_string(),
+                (_, 0..100) => format!("status {status:03} is below 100"),
+                _ => "a status line Python's http.client refuses".to_string(),
+            };
+            self.flag(Kind::StatusLine, line_start, what, PYTHON);
         }
         let reason = p;
         while !matches!(self.at(p, "inside the status line", BOTH)?, b'\r' | b'\n') {
@@ -339,20 +382,27 @@ impl Checker<'_> {
     fn what_is_not_a_status_line<T>(&mut self, before: Before) -> Result<T, Stop> {
         let rest = &self.b[self.pos..];
         let at = self.pos;
+        let refused_by = if python_reads_status_line(rest) { NODE } else { BOTH };
         match before {
             Before::Nothing => match rest.windows(5).position(|w| w == b"HTTP/") {
                 Some(n) => {
                     let what = format!("{n} stray bytes before the status line");
-                    self.fail(Kind::StrayBeforeStatus, at, what, BOTH)
+                    self.fail(Kind::StrayBeforeStatus, at, what, refused_by)
                 }
-                None => self.fail(Kind::StatusLine, at, "not an HTTP response: no HTTP/ status line".into(), BOTH),
+                None => {
+                    let what = "not an HTTP response: no HTTP/ status line".to_string();
+                    self.fail(Kind::StatusLine, at, what, refused_by)
+                }
             },
             Before::NoBody(which) => {
                 let what = format!("{} after {which}, which has no body", bytes(rest.len()));
                 self.fail(Kind::BodyNotAllowed, at, what, NODE)
             }
             Before::Interim(status) => {
-                let what = format!("{} after the interim {status} response, which has no body", bytes(rest.len()));
+                let what = format!(
+                    "{} after the interim {status} response, which has no body",
+                    bytes(rest.len())
+                );
                 self.fail(Kind::BodyNotAllowed, at, what, BOTH)
             }
             Before::Body(_) | Before::Chunked => {
@@ -379,7 +429,12 @@ impl Checker<'_> {
         let rest = &self.b[start..];
         let len = rest.iter().position(|&b| b == b'\n').map_or(rest.len(), |n| n + 1);
         if len > PYTHON_MAX_LINE {
-            self.flag(Kind::LongLine, start, format!("a line of {len} bytes, over Python's 64 KiB"), PYTHON);
+            self.flag(
+                Kind::LongLine,
+                start,
+                format!("a line of {len} bytes, over Python's 64 KiB"),
+                PYTHON,
+            );
         }
     }
 
@@ -389,6 +444,22 @@ impl Checker<'_> {
         );
         self.fail(Kind::HeadTooLarge, at, what, NODE)
     }
+}
+
+/// Whether Python's `http.client` takes the status line at the start of
+/// `rest`: it splits the line on whitespace into version, status and
+/// reason, wants `HTTP/` and three digits from 100 to 999, and knows
+/// HTTP/0.9, 1.0 and 1.x only.
+fn python_reads_status_line(rest: &[u8]) -> bool {
+    let end = rest.iter().position(|&b| b == b'\n').map_or(rest.len(), |n| n + 1);
+    let mut words = rest[..end]
+        .split(|b| b.is_ascii_whitespace() || matches!(b, 0x0b | 0x1c..=0x1f | 0x85 | 0xa0))
+        .filter(|w| !w.is_empty());
+    let (Some(version), Some(status)) = (words.next(), words.next()) else {
+        return false;
+    };
+    let known = matches!(version, b"HTTP/1.0" | b"HTTP/0.9") || version.starts_with(b"HTTP/1.");
+    known && status.len() == 3 && status.iter().all(u8::is_ascii_digit) && status[0] != b'0'
 }
 
 /// "31 bytes after the 5-byte body", and so on.

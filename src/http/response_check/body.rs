@@ -146,7 +146,12 @@ impl Checker<'_> {
 
     fn bad_extension<T>(&mut self, p: usize) -> Result<T, Stop> {
         let b = self.b[p];
-        self.fail(Kind::ChunkExtension, p, format!("invalid chunk extension (byte 0x{b:02x})"), NODE)
+        self.fail(
+            Kind::ChunkExtension,
+            p,
+            format!("invalid chunk extension (byte 0x{b:02x})"),
+            NODE,
+        )
     }
 
     /// The trailer fields after the last chunk, from `p`, and the empty line.
@@ -168,7 +173,10 @@ impl Checker<'_> {
         let text = &rest[..end];
         let text = text.split(|&b| b == b';').next().unwrap_or_default();
         let text = text.trim_ascii();
-        let text = text.strip_prefix(b"+").or_else(|| text.strip_prefix(b"-")).unwrap_or(text);
+        let text = text
+            .strip_prefix(b"+")
+            .or_else(|| text.strip_prefix(b"-"))
+            .unwrap_or(text);
         let text = text
             .strip_prefix(b"0x")
             .or_else(|| text.strip_prefix(b"0X"))

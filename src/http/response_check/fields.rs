@@ -33,7 +33,12 @@ impl Checker<'_> {
             }
             lines += 1;
             if lines == PYTHON_MAX_HEADERS + 1 {
-                self.flag(Kind::TooManyHeaders, p, format!("over {PYTHON_MAX_HEADERS} header lines"), PYTHON);
+                self.flag(
+                    Kind::TooManyHeaders,
+                    p,
+                    format!("over {PYTHON_MAX_HEADERS} header lines"),
+                    PYTHON,
+                );
             }
             let field = self.field(p, lines == 1)?;
             counted += field.name.1 - field.name.0;
@@ -82,8 +87,16 @@ impl Checker<'_> {
             let what = format!("Content-Length is not a number ({shown:?})");
             return self.fail(Kind::InvalidContentLength, line, what, NODE);
         }
-        let Some(n) = value.iter().try_fold(0u64, |n, &d| n.checked_mul(10)?.checked_add(u64::from(d - b'0'))) else {
-            return self.fail(Kind::InvalidContentLength, line, format!("Content-Length {shown} overflows"), BOTH);
+        let Some(n) = value
+            .iter()
+            .try_fold(0u64, |n, &d| n.checked_mul(10)?.checked_add(u64::from(d - b'0')))
+        else {
+            return self.fail(
+                Kind::InvalidContentLength,
+                line,
+                format!("Content-Length {shown} overflows"),
+                BOTH,
+            );
         };
         if let Some(first) = head.length {
             let what = format!("Content-Length given twice ({first} and {n})");
@@ -112,7 +125,9 @@ impl Checker<'_> {
         if b != b':' || q == p {
             let what = match b {
                 _ if q == p && b == b':' => "a header line with an empty name".to_string(),
-                b'\r' | b'\n' => "a header line without a colon".to_string(),
+                _ if !self.b[q..].iter().take_while(|&&b| b != b'\n').any(|&b| b == b':') => {
+                    "a header line without a colon".to_string()
+                }
                 b' ' | b'\t' => "whitespace between a header name and its colon".to_string(),
                 _ => format!("byte 0x{b:02x} in a header name"),
             };
@@ -131,7 +146,12 @@ impl Checker<'_> {
             }
             if !HEADER_VALUE[b as usize] {
                 let shown = String::from_utf8_lossy(&self.b[name.0..name.1]).into_owned();
-                return self.fail(Kind::HeaderValue, q, format!("byte 0x{b:02x} in the value of {shown}"), NODE);
+                return self.fail(
+                    Kind::HeaderValue,
+                    q,
+                    format!("byte 0x{b:02x} in the value of {shown}"),
+                    NODE,
+                );
             }
             q += 1;
         }

@@ -16,7 +16,10 @@ fn a_clean_response_has_no_violation_and_one_span() {
     let checked = check(OK, &[false], true);
     assert!(checked.violations.is_empty());
     assert_eq!(checked.responses.len(), 1);
-    assert_eq!((checked.responses[0].start, checked.responses[0].end), (0, OK.len() as u64));
+    assert_eq!(
+        (checked.responses[0].start, checked.responses[0].end),
+        (0, OK.len() as u64)
+    );
 }
 
 #[test]
@@ -39,7 +42,10 @@ fn pipelined_responses_are_split_in_order() {
     assert_eq!(spans, [(0, 43), (43, 86)]);
     // One request: the second is a response nobody asked for, which Node
     // takes silently.
-    assert_eq!(found(&received, &[false], true), [(Kind::UnrequestedResponse, 43, vec![])]);
+    assert_eq!(
+        found(&received, &[false], true),
+        [(Kind::UnrequestedResponse, 43, vec![])]
+    );
 }
 
 #[test]
@@ -72,15 +78,28 @@ fn chunk_faults_point_at_the_bad_byte() {
     let head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
     let at = head.len() as u64;
     let case = |body: &[u8]| found(&[head.as_slice(), body].concat(), &[false], true);
-    assert_eq!(case(b"0x5\r\nhello\r\n0\r\n\r\n"), [(Kind::ChunkSize, at + 1, vec!["node"])]);
-    assert_eq!(case(b"zz\r\nhello\r\n0\r\n\r\n"), [(Kind::ChunkSize, at, vec!["node", "python"])]);
-    assert_eq!(case(b"5\r\nhelloX\r\n0\r\n\r\n"), [(Kind::ChunkDataEnd, at + 8, vec!["node", "python"])]);
+    assert_eq!(
+        case(b"0x5\r\nhello\r\n0\r\n\r\n"),
+        [(Kind::ChunkSize, at + 1, vec!["node"])]
+    );
+    assert_eq!(
+        case(b"zz\r\nhello\r\n0\r\n\r\n"),
+        [(Kind::ChunkSize, at, vec!["node", "python"])]
+    );
+    assert_eq!(
+        case(b"5\r\nhelloX\r\n0\r\n\r\n"),
+        [(Kind::ChunkDataEnd, at + 8, vec!["node", "python"])]
+    );
     assert!(case(b"5;a=\"b c\"\r\nhello\r\n0\r\nX-T: 1\r\n\r\n").is_empty());
 }
 
 #[test]
 fn interim_responses_go_with_the_final_one() {
-    let received = [b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\n\r\n".as_slice(), OK].concat();
+    let received = [
+        b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\n\r\n".as_slice(),
+        OK,
+    ]
+    .concat();
     let checked = check(&received, &[false], true);
     assert!(checked.violations.is_empty());
     assert_eq!(checked.responses[0].interim, [100, 103]);
@@ -90,12 +109,18 @@ fn interim_responses_go_with_the_final_one() {
 #[test]
 fn a_cut_body_is_a_violation_only_once_the_server_closed() {
     let cut = &OK[..40];
-    assert_eq!(found(cut, &[false], true), [(Kind::Truncated, 40, vec!["node", "python"])]);
+    assert_eq!(
+        found(cut, &[false], true),
+        [(Kind::Truncated, 40, vec!["node", "python"])]
+    );
     assert!(found(cut, &[false], false).is_empty());
 }
 
 #[test]
 fn stray_bytes_before_the_status_line() {
     let received = [b"xyz".as_slice(), OK].concat();
-    assert_eq!(found(&received, &[false], true), [(Kind::StrayBeforeStatus, 0, vec!["node", "python"])]);
+    assert_eq!(
+        found(&received, &[false], true),
+        [(Kind::StrayBeforeStatus, 0, vec!["node", "python"])]
+    );
 }
