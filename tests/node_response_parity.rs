@@ -197,6 +197,36 @@ fn cases() -> Vec<Case> {
             None,
         ),
         case("close-left-open", close, None).open(),
+        case("chunk-ext-no-value", &chunked(b"5;a=\r\nhello\r\n0\r\n\r\n"), None),
+        case("chunk-ext-two", &chunked(b"5;a=b;c\r\nhello\r\n0\r\n\r\n"), None),
+        case("rtsp", &status(b"RTSP/1.0 200 OK"), None),
+        case("value-spaces", &with_header(b"X-A:    a   "), None),
+        case(
+            "head-lead-ws-16384",
+            format!(
+                "HTTP/1.1 200 OK\r\nX-Big:    {}\r\nContent-Length: 0\r\n\r\n",
+                "a".repeat(16_384 - 23)
+            )
+            .as_bytes(),
+            None,
+        ),
+        case(
+            "interim-then-crlf",
+            &[b"HTTP/1.1 103 Early Hints\r\n\r\n\r\n", OK].concat(),
+            None,
+        ),
+        case(
+            "cl-leading-zero",
+            b"HTTP/1.1 200 OK\r\nContent-Length: 005\r\n\r\nhello",
+            None,
+        ),
+        case("te-empty", b"HTTP/1.1 200 OK\r\nTransfer-Encoding: \r\n\r\nhello", None),
+        case(
+            "te-http10",
+            b"HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+            None,
+        ),
+        case("reason-nul", &status(b"HTTP/1.1 200 O\x00K"), None),
         // Data after the body.
         case("after-body-31", &x31, Some("data-after-body")),
         case("after-body-31-open", &x31, Some("data-after-body")).open(),
@@ -373,6 +403,21 @@ fn cases() -> Vec<Case> {
         case("status-alpha", &status(b"HTTP/1.1 2x0 OK"), Some("status-line")),
         case("status-two-spaces", &status(b"HTTP/1.1  200 OK"), Some("status-line")),
         case("status-http12", &status(b"HTTP/1.2 200 OK"), Some("status-line")),
+        case("status-http30", &status(b"HTTP/3.0 200 OK"), Some("status-line")),
+        case(
+            "status-leading-space",
+            &status(b" HTTP/1.1 200 OK"),
+            Some("stray-before-status"),
+        ),
+        case(
+            "head-trailing-ws-16384",
+            format!(
+                "HTTP/1.1 200 OK\r\nX-Big: {}   \r\nContent-Length: 0\r\n\r\n",
+                "a".repeat(16_384 - 23)
+            )
+            .as_bytes(),
+            Some("head-too-large"),
+        ),
         case("status-tab", &status(b"HTTP/1.1\t200 OK"), Some("status-line")),
         // Cut short.
         case("empty", b"", Some("truncated")),
@@ -391,6 +436,7 @@ fn kinds_for(node_error: &str) -> &'static [&'static str] {
     let table: &[(&str, &[&str])] = &[
         ("HPE_CR_EXPECTED", &["bare-lf"]),
         ("Expected LF after chunk data", &["chunk-data-end"]),
+        ("chunk extensions", &["chunk-extension"]),
         ("HPE_STRICT", &["lone-cr"]),
         ("HPE_LF_EXPECTED", &["lone-cr"]),
         ("Duplicate Content-Length", &["duplicate-content-length"]),

@@ -20,6 +20,8 @@ const NODE: &[&str] = &["node"];
 const PYTHON: &[&str] = &["python"];
 const BOTH: &[&str] = &["node", "python"];
 const NOBODY: &[&str] = &[];
+/// What llhttp takes before a response's version.
+const PROTOCOLS: [&[u8]; 3] = [b"HTTP/", b"RTSP/", b"ICE/"];
 /// `http.client` refuses a line longer than this (`_MAXLINE`), terminator included.
 const PYTHON_MAX_LINE: usize = 65536;
 /// `http.client` refuses a head with more header lines than this.
@@ -288,13 +290,18 @@ impl Checker<'_> {
         let refused_by = if python_reads { NODE } else { BOTH };
         let mut counted = 0;
         // Protocol and version: `HTTP/d.d `.
-        for (i, &want) in b"HTTP/".iter().enumerate() {
-            let b = self.at(line_start + i, "inside the status line", BOTH)?;
-            if b != want {
+        let mut protocol = PROTOCOLS.to_vec();
+        let mut p = line_start;
+        // llhttp's protocols, a byte at a time: the first that fits.
+        while !protocol.iter().any(|name| p - line_start == name.len()) {
+            let b = self.at(p, "inside the status line", BOTH)?;
+            protocol.retain(|name| name.get(p - line_start) == Some(&b));
+            if protocol.is_empty() {
                 return self.not_a_status_line(before);
             }
+            p += 1;
         }
-        let mut p = line_start + 5;
+        let version_at = p;
         let major = self.at(p, "inside the status line", BOTH)?;
         let dot = self.at(p + 1, "inside the status line", BOTH)?;
         let minor = self.at(p + 2, "inside the status line", BOTH)?;
@@ -308,8 +315,8 @@ impl Checker<'_> {
         }
         let version = (major - b'0', minor - b'0');
         if !matches!(version, (0, 9) | (1, 0) | (1, 1) | (2, 0)) {
-            let what = format!("HTTP/{}.{} is not a version Node accepts", version.0, version.1);
-            return self.fail(Kind::StatusLine, line_start + 5, what, refused_by);
+            let what = format!("version {}.{} is not one Node accepts", version.0, version.1);
+            return self.fail(Kind::StatusLine, version_at, what, refused_by);
         }
         p += 3;
         if self.at(p, "inside the status line", BOTH)? != b' ' {
@@ -349,6 +356,7 @@ impl Checker<'_> {
         }
         if !python_reads {
             let what = match (version, status) {
+                _ if self.b[line_start] != b'H' => "not an HTTP/ status line".to_string(),
                 ((2, 0), _) => "HTTP/2.0 in an HTTP/1 status line".to_string(),
                 (_, 0..100) => format!("status {status:03} is below 100"),
                 _ => "a status line Python's http.client refuses".to_string(),

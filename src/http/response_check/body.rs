@@ -2,7 +2,7 @@
 //! until the server closes.
 
 use super::{BOTH, Before, Checker, Head, Kind, NODE, PYTHON, Stop};
-use crate::http::chars::{TOKEN, hex_value};
+use crate::http::chars::{HEADER_VALUE, QDTEXT, TOKEN, hex_value};
 
 impl Checker<'_> {
     /// Read the body after `head`, leaving `pos` after it; what the next
@@ -119,20 +119,17 @@ impl Checker<'_> {
                     loop {
                         match self.at(p, CUT, BOTH)? {
                             b'"' => break,
-                            b'\\' => p += 1,
-                            b'\r' | b'\n' => return self.bad_extension(p),
+                            b'\\' if HEADER_VALUE[self.at(p + 1, CUT, BOTH)? as usize] => p += 1,
+                            b if !QDTEXT[b as usize] => return self.bad_extension(p),
                             _ => {}
                         }
                         p += 1;
                     }
                     p += 1;
                 } else {
-                    let value = p;
+                    // An empty value is llhttp's too.
                     while TOKEN[self.at(p, CUT, BOTH)? as usize] {
                         p += 1;
-                    }
-                    if p == value {
-                        return self.bad_extension(p);
                     }
                 }
             }

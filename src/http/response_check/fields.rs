@@ -50,9 +50,12 @@ impl Checker<'_> {
                 return self.too_large(field.value.1, counted);
             }
             let name = &self.b[field.name.0..field.name.1];
-            let value = self.b[field.value.0..field.value.1].trim_ascii_end();
+            let raw = &self.b[field.value.0..field.value.1];
+            let value = raw.trim_ascii_end();
             if name.eq_ignore_ascii_case(b"content-length") {
-                self.content_length(&mut head, value, p)?;
+                // Node 20 takes trailing spaces after the digits, not tabs.
+                let end = raw.iter().rposition(|&b| b != b' ').map_or(0, |n| n + 1);
+                self.content_length(&mut head, &raw[..end], p)?;
             } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
                 if head.length.is_some() {
                     let what = "Transfer-Encoding together with Content-Length".to_string();
