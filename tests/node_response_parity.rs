@@ -236,12 +236,27 @@ fn cases() -> Vec<Case> {
             Some("data-after-body"),
         ),
         case(
+            "http10-after",
+            &[b"HTTP/1.0 200 OK\r\nContent-Length: 5\r\n\r\nhello".as_slice(), b"xyz"].concat(),
+            Some("data-after-body"),
+        ),
+        case(
+            "http10-keep-alive-after",
+            b"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 5\r\n\r\nhelloxyz",
+            Some("data-after-body"),
+        ),
+        case(
             "after-last-chunk",
             &chunked(b"5\r\nhello\r\n0\r\n\r\nxyz"),
             Some("data-after-body"),
         ),
         case("head-stray-5", OK, Some("body-not-allowed")).head(),
         case("head-stray-5-open", OK, Some("body-not-allowed")).head().open(),
+        // The issue's `-X HEAD --requests 2`: the stray bytes break the second.
+        case("head-stray-5-two-requests", OK, Some("body-not-allowed"))
+            .head()
+            .requests(2)
+            .open(),
         case(
             "204-body",
             b"HTTP/1.1 204 No Content\r\n\r\nhello",
@@ -336,6 +351,16 @@ fn cases() -> Vec<Case> {
             Some("invalid-content-length"),
         ),
         case(
+            "cl-tab",
+            b"HTTP/1.1 200 OK\r\nContent-Length:\t5\t\r\n\r\nhello",
+            Some("invalid-content-length"),
+        ),
+        case(
+            "te-gzip-and-cl",
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nContent-Length: 5\r\n\r\nhello",
+            Some("content-length-with-transfer-encoding"),
+        ),
+        case(
             "cl-then-te",
             b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
             Some("content-length-with-transfer-encoding"),
@@ -368,6 +393,32 @@ fn cases() -> Vec<Case> {
             &chunked(b"ffffffffffffffffff\r\nhello\r\n0\r\n\r\n"),
             Some("chunk-size"),
         ),
+        case(
+            "chunk-ext-empty",
+            &chunked(b"5;\r\nhello\r\n0\r\n\r\n"),
+            Some("chunk-extension"),
+        ),
+        case(
+            "chunk-ext-space-in",
+            &chunked(b"5;a b\r\nhello\r\n0\r\n\r\n"),
+            Some("chunk-extension"),
+        ),
+        case(
+            "chunk-ext-space-after-semi",
+            &chunked(b"5; a=b\r\nhello\r\n0\r\n\r\n"),
+            Some("chunk-extension"),
+        ),
+        case(
+            "chunk-ext-quoted-ctl",
+            &chunked(b"5;a=\"b\x01\"\r\nhello\r\n0\r\n\r\n"),
+            Some("chunk-extension"),
+        ),
+        case(
+            "trailer-bad-name",
+            &chunked(b"5\r\nhello\r\n0\r\nX T: 1\r\n\r\n"),
+            Some("header-name"),
+        ),
+        case("trailer-bare-lf", &chunked(b"5\r\nhello\r\n0\r\n\n"), Some("bare-lf")),
         case(
             "chunk-no-crlf",
             &chunked(b"5\r\nhelloX\r\n0\r\n\r\n"),
