@@ -15,6 +15,9 @@ mod chunked;
 mod fields;
 mod head;
 pub(crate) mod response;
+// The probe reports these next; until then only tests call them.
+#[allow(dead_code)]
+pub(crate) mod response_check;
 
 pub use chunked::Chunked;
 use head::{Body, HeadScanner};
@@ -261,6 +264,27 @@ fn parse_fields(block: &[u8], lines: usize) -> Result<Vec<Header>, BadRequest> {
         Ok(httparse::Status::Partial) => Err(malformed("incomplete header block")),
         Err(e) => Err(malformed(&e.to_string())),
     }
+}
+
+/// The violations `response_check` finds in `received`, the bytes of one
+/// connection (`head_requests`: which requests sent on it were HEAD), one
+/// line each: `KIND REFUSED_BY: WHAT (at byte N)`, `REFUSED_BY` being the
+/// clients that refuse it joined by `,` (or `-`). For
+/// `tests/node_response_parity.rs`; the probe calls the checker itself.
+#[doc(hidden)]
+pub fn check_response_bytes(received: &[u8], head_requests: &[bool], closed_by_server: bool) -> Vec<String> {
+    response_check::check(received, head_requests, closed_by_server)
+        .violations
+        .iter()
+        .map(|(_, v)| {
+            let refused_by = if v.refused_by.is_empty() {
+                "-".to_string()
+            } else {
+                v.refused_by.join(",")
+            };
+            format!("{} {refused_by}: {} (at byte {})", v.kind.name(), v.what, v.offset)
+        })
+        .collect()
 }
 
 /// The exact bytes Node writes for a request it refuses by default.
