@@ -15,8 +15,6 @@ mod chunked;
 mod fields;
 mod head;
 pub(crate) mod response;
-// The probe reports these next; until then only tests call them.
-#[allow(dead_code)]
 pub(crate) mod response_check;
 
 pub use chunked::Chunked;

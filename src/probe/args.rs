@@ -236,6 +236,9 @@ impl Probe {
             raw: flags.raw.is_some(),
             record: flags.record.is_some(),
             pipeline,
+            // One probe is judged whole (up to 4 MiB); many at once, each
+            // only its first 64 KiB, so that memory stays bounded.
+            check_bytes: if count == 1 { 4 << 20 } else { 64 << 10 },
         };
         let load = Load {
             count,

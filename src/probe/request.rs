@@ -32,6 +32,9 @@ pub struct Plan {
     pub pipeline: Vec<Pipelined>,
     /// Keep what the server sent, chunk by chunk, for `--record`.
     pub record: bool,
+    /// What the connection received is judged as strict clients judge it,
+    /// up to this many bytes (beyond them, nothing is judged).
+    pub check_bytes: usize,
 }
 
 /// One of several requests written at once.

@@ -16,7 +16,7 @@ use std::time::Instant;
 use mio::event::Event;
 use mio::net::TcpStream;
 
-use super::outcome::{Mark, MarkKind, Outcome, Phase, ProbeReport, RequestReport, SHOWN_REQUESTS};
+use super::outcome::{Mark, MarkKind, Outcome, Phase, ProbeReport, RequestReport, SHOWN_REQUESTS, Violation};
 use super::request::Plan;
 use crate::end::End;
 use crate::http::response::ResponseReader;
@@ -69,6 +69,10 @@ pub struct ProbeConn<'p> {
     not_sent: Option<(usize, String)>,
     /// The server ended the connection before the current request was sent.
     closed_before_send: bool,
+    /// What the connection received, for the strict judge (up to
+    /// `plan.check_bytes`), and whether more came than was kept.
+    received: Vec<u8>,
+    received_cut: bool,
     /// The current request's report is already in `reports` (its response
     /// was complete); what follows only says how the connection ended.
     current_reported: bool,
@@ -96,6 +100,8 @@ impl<'p> ProbeConn<'p> {
             recording: plan.record.then(Recorder::default),
             not_sent: None,
             closed_before_send: false,
+            received: Vec::new(),
+            received_cut: false,
             current_reported: false,
         };
         match socket {
@@ -130,7 +136,8 @@ impl<'p> ProbeConn<'p> {
     }
 
     /// What the probe saw.
-    pub fn into_report(self) -> ProbeReport {
+    pub fn into_report(mut self) -> ProbeReport {
+        self.judge();
         ProbeReport {
             target: self.plan.target.clone(),
             requests: self.reports,
@@ -138,6 +145,38 @@ impl<'p> ProbeConn<'p> {
             not_shown: self.not_shown,
             not_sent: self.not_sent,
             recording: self.recording.map(|r| r.recording),
+        }
+    }
+
+    /// Judge what came back as strict clients do, and put each fault on
+    /// the report of the response it is in.
+    fn judge(&mut self) {
+        if self.received.is_empty() {
+            return;
+        }
+        let sent = self.reports.last().map_or(1, |r| r.number);
+        let heads: Vec<bool> = (0..sent)
+            .map(|i| self.plan.pipeline.get(i).map_or(self.plan.head_request, |p| p.head))
+            .collect();
+        // A log cut short cannot tell a truncated response from the rest.
+        let closed = !self.received_cut && matches!(self.server_end, Some(End::PeerFin | End::PeerRst));
+        let checked = crate::http::response_check::check(&self.received, &heads, closed);
+        for (index, found) in checked.violations {
+            let violation = Violation {
+                offset: found.offset,
+                what: found.what,
+                refused_by: found.refused_by.to_vec(),
+            };
+            let number = index + 1;
+            // A fault past the requests reported belongs to the last one.
+            let report = match self.reports.iter_mut().position(|r| r.number == number) {
+                Some(at) => &mut self.reports[at],
+                None => match self.reports.last_mut() {
+                    Some(last) => last,
+                    None => return,
+                },
+            };
+            report.violations.push(violation);
         }
     }
 
@@ -410,7 +449,15 @@ impl<'p> ProbeConn<'p> {
         Some(end)
     }
 
+    /// Keep received bytes for the strict judge, within its limit.
+    fn keep_received(&mut self, bytes: &[u8]) {
+        let room = self.plan.check_bytes.saturating_sub(self.received.len());
+        self.received.extend_from_slice(&bytes[..room.min(bytes.len())]);
+        self.received_cut |= bytes.len() > room;
+    }
+
     fn take_in(&mut self, bytes: &[u8], now: Instant) {
+        self.keep_received(bytes);
         if let Some(recorder) = self.recording.as_mut() {
             // The server spoke before the request was all sent: the
             // replay answers once it has the head.
@@ -529,14 +576,18 @@ impl<'p> ProbeConn<'p> {
             // Bytes nobody asked for: count them on the last request.
             let reports = &mut self.reports;
             let recording = &mut self.recording;
-            match stream.read(READ_CHUNK, |bytes| {
+            let mut stray = Vec::new();
+            let io = stream.read(READ_CHUNK, |bytes| {
                 if let Some(last) = reports.last_mut() {
                     last.received_bytes += bytes.len() as u64;
                 }
                 if let Some(recorder) = recording.as_mut() {
                     recorder.chunk(bytes, now);
                 }
-            }) {
+                stray.extend_from_slice(bytes);
+            });
+            self.keep_received(&stray);
+            match io {
                 Io::Data(_) => {}
                 Io::Blocked => return None,
                 ended => return self.server_ended(ended, now),

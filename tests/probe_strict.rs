@@ -1,0 +1,96 @@
+//! `hangup probe` judges a response as strict clients do (issue 19): each
+//! fault named with its offset and the clients that refuse it, in the text
+//! report, the JSON and `--strict`'s exit code. The rules themselves are
+//! held to a live Node and Python in tests/node_response_parity.rs; this
+//! file checks that the probe reports them.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::thread;
+use std::time::Duration;
+
+use support::{Server, hangup, text};
+
+/// A raw server answering every connection's request with `response`,
+/// then closing 30 ms later.
+fn raw_server(response: &'static [u8]) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                let _ = stream.read(&mut buf);
+                let _ = stream.write_all(response);
+                thread::sleep(Duration::from_millis(30));
+            });
+        }
+    });
+    addr
+}
+
+fn probe(target: &str, flags: &[&str]) -> (Option<i32>, String) {
+    let mut args = vec!["probe", target];
+    args.extend_from_slice(flags);
+    let out = hangup(&args);
+    (out.status.code(), text(&out.stdout))
+}
+
+#[test]
+fn data_after_the_body_is_named_with_its_offset_and_who_refuses_it() {
+    let target = raw_server(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello0123456789012345678901234567890");
+    let (code, report) = probe(&target, &[]);
+    assert_eq!(code, Some(0), "without --strict a violation is a warning");
+    assert!(report.contains("outcome   complete\n"), "{report}");
+    assert!(
+        report.contains("warning   node refuses: 31 bytes after the 5-byte body (at byte 43)"),
+        "{report}"
+    );
+    let (code, json) = probe(&target, &["--json"]);
+    assert_eq!(code, Some(0));
+    assert!(
+        json.contains(
+            "\"violations\":[{\"offset\":43,\"what\":\"31 bytes after the 5-byte body\",\"refused_by\":[\"node\"]}]"
+        ),
+        "{json}"
+    );
+    assert_eq!(probe(&target, &["--strict"]).0, Some(1));
+}
+
+#[test]
+fn bare_lf_and_a_duplicate_content_length_are_refused_by_node() {
+    let target = raw_server(b"HTTP/1.1 200 OK\nContent-Length: 2\n\nok");
+    let (code, report) = probe(&target, &["--strict"]);
+    assert_eq!(code, Some(1));
+    assert!(report.contains("node refuses: bare LF"), "{report}");
+    let target = raw_server(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nok");
+    let (_, report) = probe(&target, &[]);
+    assert!(report.contains("node refuses: Content-Length given twice"), "{report}");
+}
+
+#[test]
+fn stray_bytes_after_a_head_response_are_named_on_that_response() {
+    let target = raw_server(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nxxxxx");
+    let (_, report) = probe(&target, &["-X", "HEAD"]);
+    let warning = report
+        .lines()
+        .find(|l| l.contains("warning"))
+        .unwrap_or_else(|| panic!("{report}"));
+    assert!(
+        warning.contains("node refuses") && warning.contains("(at byte 38)"),
+        "{report}"
+    );
+}
+
+#[test]
+fn a_clean_server_passes_strict() {
+    for scenario in ["hello", "end-close"] {
+        let server = Server::start(scenario, &[]);
+        let target = server.addr.to_string();
+        let (code, report) = probe(&target, &["--strict", "--requests", "2"]);
+        assert_eq!(code, Some(0), "{scenario}: {report}");
+        assert!(!report.contains("warning"), "{report}");
+    }
+}
