@@ -94,3 +94,17 @@ fn a_clean_server_passes_strict() {
         assert!(!report.contains("warning"), "{report}");
     }
 }
+
+#[test]
+fn strict_judges_many_probes_at_once_too() {
+    let target = raw_server(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nok");
+    let out = hangup(&["probe", &target, "--count", "3", "--strict"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("--strict: 3 protocol violation(s)"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = hangup(&["probe", &target, "--count", "3"]);
+    assert_eq!(out.status.code(), Some(0));
+}

@@ -236,9 +236,14 @@ impl Probe {
             raw: flags.raw.is_some(),
             record: flags.record.is_some(),
             pipeline,
-            // One probe is judged whole (up to 4 MiB); many at once, each
-            // only its first 64 KiB, so that memory stays bounded.
-            check_bytes: if count == 1 { 4 << 20 } else { 64 << 10 },
+            // One probe is judged whole (up to 4 MiB). Many at once are
+            // judged only for --strict (their summary shows no warnings),
+            // each on its first 64 KiB, so that memory stays bounded.
+            check_bytes: match (count, flags.strict) {
+                (1, _) => 4 << 20,
+                (_, true) => 64 << 10,
+                (_, false) => 0,
+            },
         };
         let load = Load {
             count,
