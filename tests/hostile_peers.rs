@@ -13,16 +13,9 @@ use std::time::{Duration, Instant};
 
 use support::{BIN, End, Server, hangup, read_to_end, scenario_file, text};
 
-/// A raw server on loopback that runs `serve` on its first connection.
-fn raw_server(serve: impl FnOnce(TcpStream) + Send + 'static) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("addr").to_string();
-    thread::spawn(move || {
-        if let Ok((stream, _)) = listener.accept() {
-            serve(stream);
-        }
-    });
-    addr
+/// A raw server on loopback that runs `serve` on each connection.
+fn raw_server(serve: impl Fn(TcpStream) + Send + Sync + 'static) -> String {
+    support::raw_server(serve).to_string()
 }
 
 fn json_field<'a>(json: &'a str, key: &str) -> &'a str {

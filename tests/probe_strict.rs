@@ -7,7 +7,6 @@
 mod support;
 
 use std::io::{Read, Write};
-use std::net::TcpListener;
 use std::thread;
 use std::time::Duration;
 
@@ -16,19 +15,13 @@ use support::{Server, hangup, text};
 /// A raw server answering every connection's request with `response`,
 /// then closing 30 ms later.
 fn raw_server(response: &'static [u8]) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
-    thread::spawn(move || {
-        for mut stream in listener.incoming().flatten() {
-            thread::spawn(move || {
-                let mut buf = [0u8; 4096];
-                let _ = stream.read(&mut buf);
-                let _ = stream.write_all(response);
-                thread::sleep(Duration::from_millis(30));
-            });
-        }
-    });
-    addr
+    support::raw_server(move |mut stream| {
+        let mut buf = [0u8; 4096];
+        let _ = stream.read(&mut buf);
+        let _ = stream.write_all(response);
+        thread::sleep(Duration::from_millis(30));
+    })
+    .to_string()
 }
 
 fn probe(target: &str, flags: &[&str]) -> (Option<i32>, String) {

@@ -6,63 +6,19 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::process::Command;
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use support::{BIN, End, GET, Server, exchange, hangup, read_to_end, scenario_file, text};
+use support::{
+    BIN, End, GET, Server, Upstream, exchange, hangup, node_server, python_upstream, raw_server, read_to_end,
+    scenario_file, text,
+};
 
 const SHORT: Duration = Duration::from_secs(3);
-
-/// A child process that serves HTTP on loopback; killed when dropped.
-struct Upstream {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Drop for Upstream {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// python3's `http.server` serving `dir`, on a free port.
-fn python_upstream(dir: &str) -> Upstream {
-    let mut child = Command::new("python3")
-        .args([
-            "-u",
-            "-m",
-            "http.server",
-            "0",
-            "--bind",
-            "127.0.0.1",
-            "--directory",
-            dir,
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("python3 http.server");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("its first line");
-    // "Serving HTTP on 127.0.0.1 port 41235 (http://127.0.0.1:41235/) ..."
-    let port: u16 = line
-        .split_whitespace()
-        .skip_while(|w| *w != "port")
-        .nth(1)
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
-    Upstream {
-        child,
-        addr: SocketAddr::from(([127, 0, 0, 1], port)),
-    }
-}
 
 /// A Node http server: `/` answers `hello from node`, `/upload` the
 /// number of body bytes it got, `/big` 10 MB, `/fail` a 500; keep-alive.
@@ -87,24 +43,7 @@ const server = http.createServer((req, res) => {
 });
 server.listen(0, '127.0.0.1', () => console.log(`listening on 127.0.0.1:${server.address().port}`));
 "#;
-    let mut command = Command::new("node");
-    command.args(["-e", script]);
-    let (child, addr) = support::spawn_listening(&mut command);
-    Upstream { child, addr }
-}
-
-/// A raw upstream written here: runs `serve` on each connection it accepts.
-fn raw_upstream(serve: impl Fn(TcpStream) + Send + Sync + 'static) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let serve = std::sync::Arc::new(serve);
-    thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let serve = serve.clone();
-            thread::spawn(move || serve(stream));
-        }
-    });
-    addr
+    node_server(script)
 }
 
 /// Read from `stream` until it ends: everything, and how it ended.
@@ -127,7 +66,7 @@ fn proxy_in_front_of_python_passes_every_byte_and_the_upstreams_close() {
     std::fs::create_dir_all(&dir).unwrap();
     let body: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
     std::fs::write(dir.join("file.bin"), &body).unwrap();
-    let upstream = python_upstream(dir.to_str().unwrap());
+    let upstream = python_upstream(&dir);
     let server = Server::start_proxy("proxy", &[], upstream.addr);
     let url = format!("http://{}/file.bin", server.addr);
     let out = Command::new("curl").args(["-sS", "-m", "5", &url]).output().unwrap();
@@ -320,7 +259,7 @@ fn hangup_as_its_own_upstream_keeps_every_outcome_class() {
 fn an_upstream_that_closes_an_idle_keep_alive_connection_closes_the_client_too() {
     // The pooled-connection race: the upstream answers keep-alive, then
     // gives up on the idle connection 50 ms later.
-    let upstream = raw_upstream(|mut stream| {
+    let upstream = raw_server(|mut stream| {
         let mut buf = [0u8; 1024];
         let _ = stream.read(&mut buf);
         let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
@@ -340,7 +279,7 @@ fn an_upstream_that_closes_an_idle_keep_alive_connection_closes_the_client_too()
 fn tcp_proxy_passes_half_close_and_rst_through() {
     // The upstream reads to the client's FIN, then answers: "pong:" and
     // what it got, then FIN; or, for "rst", 700 bytes then RST.
-    let upstream = raw_upstream(|mut stream| {
+    let upstream = raw_server(|mut stream| {
         let mut got = Vec::new();
         let _ = stream.read_to_end(&mut got);
         if got == b"rst" {
@@ -368,7 +307,7 @@ fn tcp_proxy_passes_half_close_and_rst_through() {
 #[test]
 fn tcp_reset_after_cuts_both_sides_at_the_byte() {
     let (seen_tx, seen_rx) = mpsc::channel();
-    let upstream = raw_upstream(move |mut stream| {
+    let upstream = raw_server(move |mut stream| {
         let _ = stream.write_all(&vec![b'd'; 100_000]);
         // What the upstream sees next: hangup's RST.
         let _ = stream.set_read_timeout(Some(SHORT));
@@ -446,7 +385,7 @@ fn every_proxy_builtin_is_covered_here() {
 
 #[test]
 fn interim_responses_pass_through_before_the_final_one() {
-    let upstream = raw_upstream(|mut stream| {
+    let upstream = raw_server(|mut stream| {
         let mut buf = [0u8; 1024];
         let _ = stream.read(&mut buf);
         let _ = stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n");
@@ -484,7 +423,7 @@ fn on_upstream_error_replaces_the_502() {
 #[test]
 fn upstream_half_close_lets_the_answer_through() {
     // An upstream that answers only once its client stops sending.
-    let upstream = raw_upstream(|mut stream| {
+    let upstream = raw_server(|mut stream| {
         let mut got = Vec::new();
         let _ = stream.read_to_end(&mut got);
         let _ = stream.write_all(format!("{} bytes", got.len()).as_bytes());

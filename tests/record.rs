@@ -14,12 +14,12 @@ mod support;
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use support::{End, Server, hangup, read_to_end, text};
+use support::{End, Server, Upstream, hangup, node_server, python_upstream, raw_server, read_to_end, text};
 
 /// The request the raw client sends to the original and to the replay.
 const GET_ROOT: &[u8] = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
@@ -34,46 +34,6 @@ const COMPARED: [&str; 7] = [
     "head_bytes",
     "body_bytes",
 ];
-
-/// A server that is not hangup: killed (by PID, it is our child) on drop.
-struct Upstream {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Drop for Upstream {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// `python3 -m http.server` serving `dir`: HTTP/1.0, FIN after each
-/// response, a `Date` header.
-fn python_upstream(dir: &Path) -> Upstream {
-    let mut child = Command::new("python3")
-        .args(["-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory"])
-        .arg(dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("python3 http.server");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("its first line");
-    // "Serving HTTP on 127.0.0.1 port 41235 (http://127.0.0.1:41235/) ..."
-    let port: u16 = line
-        .split_whitespace()
-        .skip_while(|w| *w != "port")
-        .nth(1)
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
-    Upstream {
-        child,
-        addr: SocketAddr::from(([127, 0, 0, 1], port)),
-    }
-}
 
 /// A Node http server, keep-alive: `/` answers `hello from node`, `/big`
 /// 200,000 bytes (more than one 64 KiB chunk).
@@ -91,24 +51,7 @@ const server = http.createServer((req, res) => {
 });
 server.listen(0, '127.0.0.1', () => console.log(`listening on 127.0.0.1:${server.address().port}`));
 "#;
-    let mut command = Command::new("node");
-    command.args(["-e", script]);
-    let (child, addr) = support::spawn_listening(&mut command);
-    Upstream { child, addr }
-}
-
-/// A raw server written here: runs `serve` on each connection it accepts.
-fn raw_server(serve: impl Fn(TcpStream) + Send + Sync + 'static) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let serve = Arc::new(serve);
-    thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let serve = serve.clone();
-            thread::spawn(move || serve(stream));
-        }
-    });
-    addr
+    node_server(script)
 }
 
 /// Read a request head (up to the blank line) off `stream`.

@@ -272,3 +272,67 @@ pub fn assert_every_proxy_builtin_in(file: &str, source: &str, usage: impl Fn(&s
         }
     }
 }
+
+/// A server that is not hangup (python, node), on loopback: killed when
+/// dropped (by its PID: it is our child).
+pub struct Upstream {
+    child: Child,
+    pub addr: SocketAddr,
+}
+
+impl Drop for Upstream {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `python3 -m http.server` serving `dir` on a free port: HTTP/1.0, FIN
+/// after each response, a `Date` header.
+pub fn python_upstream(dir: &std::path::Path) -> Upstream {
+    let mut child = Command::new("python3")
+        .args(["-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory"])
+        .arg(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("python3 http.server");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("its first line");
+    // "Serving HTTP on 127.0.0.1 port 41235 (http://127.0.0.1:41235/) ..."
+    let port: u16 = line
+        .split_whitespace()
+        .skip_while(|w| *w != "port")
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+    Upstream {
+        child,
+        addr: SocketAddr::from(([127, 0, 0, 1], port)),
+    }
+}
+
+/// A Node server running `script`, which prints `listening on ADDR`.
+pub fn node_server(script: &str) -> Upstream {
+    let mut command = Command::new("node");
+    command.args(["-e", script]);
+    let (child, addr) = spawn_listening(&mut command);
+    Upstream { child, addr }
+}
+
+/// A raw server written in the test: runs `serve` on each connection it
+/// accepts, each on a thread of its own.
+pub fn raw_server(serve: impl Fn(TcpStream) + Send + Sync + 'static) -> SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let serve = Arc::new(serve);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let serve = serve.clone();
+            std::thread::spawn(move || serve(stream));
+        }
+    });
+    addr
+}
