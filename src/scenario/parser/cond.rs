@@ -71,13 +71,7 @@ impl Parser<'_> {
             }
             Some("header") => {
                 self.uses_headers = true;
-                self.next();
-                let name = self.parse_string("a header name string")?;
-                let value = if self.eat_word("is") {
-                    Some(self.parse_string("a header value string")?)
-                } else {
-                    None
-                };
+                let (name, value) = self.header_test()?;
                 Atom::Header(name, value)
             }
             Some("server") => {
@@ -94,13 +88,7 @@ impl Parser<'_> {
                     Some("status") => self.comparison(Atom::UpstreamStatus)?,
                     Some("length") => self.comparison(Atom::UpstreamLength)?,
                     Some("header") => {
-                        self.next();
-                        let name = self.parse_string("a header name string")?;
-                        let value = if self.eat_word("is") {
-                            Some(self.parse_string("a header value string")?)
-                        } else {
-                            None
-                        };
+                        let (name, value) = self.header_test()?;
                         Atom::UpstreamHeader(name, value)
                     }
                     _ => return Err(self.unexpected("`status`, `length` or `header` after `upstream`")),
@@ -114,6 +102,18 @@ impl Parser<'_> {
             }
         };
         Ok(Cond::Atom(atom))
+    }
+
+    /// `header NAME [is VALUE]`, past the word `header`.
+    fn header_test(&mut self) -> Result<(Vec<u8>, Option<Vec<u8>>), Diagnostic> {
+        self.next();
+        let name = self.parse_string("a header name string")?;
+        let value = if self.eat_word("is") {
+            Some(self.parse_string("a header value string")?)
+        } else {
+            None
+        };
+        Ok((name, value))
     }
 
     /// `WORD COMPARE NUMBER`, past the word that named what is compared.
