@@ -14,8 +14,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use support::{
-    BIN, End, GET, Server, Upstream, exchange, hangup, node_server, python_upstream, raw_server, read_to_end,
-    scenario_file, text,
+    End, GET, Server, Upstream, exchange, hangup, node_server, python_upstream, raw_server, read_to_end, scenario_file,
+    text,
 };
 
 const SHORT: Duration = Duration::from_secs(3);
@@ -373,7 +373,6 @@ fn serving_a_proxy_scenario_needs_an_upstream_and_only_then() {
         "{}",
         text(&out.stderr)
     );
-    let _ = BIN;
 }
 
 #[test]
