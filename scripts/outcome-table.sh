@@ -67,7 +67,7 @@ mode=${1:-print}
 clients="$ROOT/scripts/clients"
 head -c $((8 << 20)) /dev/zero >"$WORK/upload.bin"
 
-# scenario | --set flags | curl flags | node/python gap ms | request body bytes | timeout ms
+# scenario | --set flags (or, from `--`, flags as they are: `--seed 7`) | curl flags | node/python gap ms | request body bytes | timeout ms
 # [| upstream scenario, for a proxy]. Curl flag `fresh`: a new server for
 # each client (for counts across the server).
 cases=(
@@ -75,6 +75,7 @@ cases=(
   "server-timeout|after=100ms|||0|5000"
   "server-timeout-reset|after=100ms|||0|5000"
   "keepalive-reset||reuse||0|5000"
+  "flaky|--seed 7|||0|5000"
   "keepalive-idle-close|idle=100ms||300|0|5000"
   "mid-body-reset||||0|5000"
   "truncated-body||||0|5000"
@@ -167,7 +168,10 @@ table() {
   for case in "${cases[@]}"; do
     IFS='|' read -r scenario set flags gap body timeout upstream <<<"$case"
     local sets=()
-    [[ -n $set ]] && sets=(--set "$set")
+    case $set in
+      --*) read -ra sets <<<"$set" ;;
+      ?*) sets=(--set "$set") ;;
+    esac
     start_case "$scenario" "$upstream" "${sets[@]}"
     local curl_text node_text python_text
     curl_text=$(curl_cell "$flags" "$timeout")

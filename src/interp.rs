@@ -13,10 +13,11 @@
 use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
+use crate::chance::Draw;
 use crate::http::response::{Framing, Head};
 use crate::http::{BadRequest, RequestInfo};
 use crate::scenario::ast::{
-    Atom, Cond, Forward, Payload, Piece, ReadGoal, Relay, RelayWhat, Scenario, Stmt, UpstreamEnd,
+    Atom, Cond, Forward, Odds, Payload, Piece, ReadGoal, Relay, RelayWhat, Scenario, Stmt, UpstreamEnd,
 };
 
 /// Statements run without any I/O before the script is judged stuck (for
@@ -75,6 +76,8 @@ pub enum Step<'s> {
     HalfClose,
     /// Put a line in the event log, then report `Done`.
     Log(&'s str),
+    /// Log a `chance` condition's choice, then report `Done`.
+    Chance(Choice),
     /// The script is over; end the connection this way.
     Finish(Finish),
     /// Send client bytes upstream (connecting first if need be); report
@@ -103,6 +106,18 @@ pub enum Finish {
     Hang,
     /// The script ran in circles without I/O; closed with FIN.
     Stuck,
+}
+
+/// A `chance` condition as it was decided, for the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Choice {
+    /// The odds, `hits` in `of`.
+    pub hits: u64,
+    pub of: u64,
+    /// The request it was drawn for (0: before any).
+    pub request: u64,
+    /// Whether the condition held.
+    pub yes: bool,
 }
 
 /// One block being run.
@@ -156,6 +171,13 @@ pub struct Interp<'s> {
     refused: bool,
     /// The step after the `log` that explains it.
     pending_end: Option<Finish>,
+    /// What chance draws from (see [`crate::chance`]).
+    seed: u64,
+    /// For each chance site: the request it last drew for, and how many
+    /// times it drew for that request. Empty for a script without chance.
+    draws: Vec<(u64, u64)>,
+    /// Choices made by the last `if`, still to log, the next one last.
+    choices: Vec<Choice>,
 }
 
 impl<'s> Interp<'s> {
@@ -180,7 +202,16 @@ impl<'s> Interp<'s> {
             half_closed: false,
             refused: false,
             pending_end: None,
+            seed: 0,
+            draws: Vec::new(),
+            choices: Vec::new(),
         }
+    }
+
+    /// Draw by chance from `seed` (without it, from seed 0).
+    pub fn with_seed(mut self, seed: u64) -> Interp<'s> {
+        self.seed = seed;
+        self
     }
 
     /// Whether the scenario talks to an upstream.
@@ -222,6 +253,9 @@ impl<'s> Interp<'s> {
     pub fn next(&mut self, event: Event, now: Instant) -> Step<'s> {
         if let Some(ending) = self.pending_end.take() {
             return Step::Finish(ending);
+        }
+        if let Some(choice) = self.choices.pop() {
+            return Step::Chance(choice);
         }
         let on_timeout = self.on_timeout.take();
         let reading_nothing = std::mem::take(&mut self.reading_nothing);
@@ -304,7 +338,12 @@ impl<'s> Interp<'s> {
                 what: RelayWhat::Bytes(0),
                 ..
             }) => true,
-            Step::Log(_) | Step::Finish(_) | Step::Forward(_) | Step::Relay(_) | Step::Upstream(_) => false,
+            Step::Log(_)
+            | Step::Chance(_)
+            | Step::Finish(_)
+            | Step::Forward(_)
+            | Step::Relay(_)
+            | Step::Upstream(_) => false,
         }
     }
 
@@ -366,7 +405,7 @@ impl<'s> Interp<'s> {
                         self.pending_end = Some(Finish::Stuck);
                         return Step::Log(FREE_SPIN_WHY);
                     }
-                } else if !matches!(step, Step::Log(_)) {
+                } else if !matches!(step, Step::Log(_) | Step::Chance(_)) {
                     self.since_io = 0;
                     self.free_in_a_row = 0;
                 }
@@ -422,6 +461,9 @@ impl<'s> Interp<'s> {
                 }))
             }
             Stmt::Sleep(d) => Step::Sleep { until: now + *d },
+            Stmt::SleepBetween(between) => Step::Sleep {
+                until: now + self.draw(between.site).between(between.low, between.high),
+            },
             Stmt::Close { drain } => Step::Finish(Finish::Close { drain: *drain }),
             Stmt::Reset => Step::Finish(Finish::Reset),
             Stmt::HalfClose => Step::HalfClose,
@@ -445,12 +487,51 @@ impl<'s> Interp<'s> {
                     .map(|(_, body)| body)
                     .unwrap_or(otherwise);
                 self.push_block(chosen, Some(0));
-                return None;
+                // The choices, in the order drawn, before the branch runs.
+                self.choices.reverse();
+                return self.choices.pop().map(Step::Chance);
             }
         })
     }
 
-    fn holds(&self, cond: &Cond) -> bool {
+    /// The next draw of chance site `site` for the current request.
+    fn draw(&mut self, site: u32) -> Draw {
+        let site_index = site as usize;
+        if self.draws.len() <= site_index {
+            self.draws.resize(site_index + 1, (0, 0));
+        }
+        let (request, nth) = &mut self.draws[site_index];
+        if *request != self.requests {
+            *request = self.requests;
+            *nth = 0;
+        }
+        let draw = Draw {
+            seed: self.seed,
+            connection: self.connection,
+            request: self.requests,
+            site,
+            nth: *nth,
+        };
+        *nth += 1;
+        draw
+    }
+
+    /// Decide `chance` and remember the choice for the log.
+    fn chance(&mut self, odds: &Odds) -> bool {
+        let yes = self.draw(odds.site).holds(odds.hits, odds.of);
+        self.choices.push(Choice {
+            hits: odds.hits,
+            of: odds.of,
+            request: self.requests,
+            yes,
+        });
+        yes
+    }
+
+    fn holds(&mut self, cond: &Cond) -> bool {
+        if let Cond::Atom(Atom::Chance(odds)) = cond {
+            return self.chance(odds);
+        }
         match cond {
             Cond::Not(inner) => !self.holds(inner),
             Cond::And(a, b) => self.holds(a) && self.holds(b),
@@ -485,6 +566,7 @@ impl<'s> Interp<'s> {
                             .and_then(|h| h.header(&name))
                             .is_some_and(|v| value.as_ref().is_none_or(|want| v.as_bytes() == want.as_slice()))
                     }
+                    Atom::Chance(_) => unreachable!("decided above, with `&mut self`"),
                 }
             }
         }

@@ -10,6 +10,7 @@
 // where rustc can see what nothing uses.
 #![warn(missing_docs)]
 
+pub(crate) mod chance;
 pub mod cli;
 pub mod end;
 pub mod http;

@@ -48,7 +48,9 @@ pub(super) fn serve(serve: Serve, args: &Args) -> Result<(), Failure> {
     };
     let mut log = Log::new(format, serve.quiet);
     crate::sock::raise_fd_limit();
-    crate::server::serve(addr, &scenario, upstream, record_dir, &mut log).map_err(|e| Failure::system(e.to_string()))
+    let seed = serve.seed.unwrap_or_else(crate::chance::fresh_seed);
+    crate::server::serve(addr, &scenario, upstream, record_dir, seed, &mut log)
+        .map_err(|e| Failure::system(e.to_string()))
 }
 
 /// The `--record` directory, made if need be and proven writable before

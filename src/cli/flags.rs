@@ -58,6 +58,9 @@ pub struct Serve {
     /// the real server a proxy scenario forwards to: HOST:PORT or [IPv6]:PORT (a name is resolved once, at start)
     #[argh(option)]
     pub upstream: Option<String>,
+    /// what the scenario's chance draws from: the same seed makes the same choices for the same connection and request numbers (default: a new one, named in the log's first line)
+    #[argh(option)]
+    pub seed: Option<u64>,
     /// with --upstream: write every client connection into this directory as a scenario that replays it
     #[argh(option)]
     pub record: Option<String>,

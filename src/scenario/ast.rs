@@ -36,6 +36,10 @@ pub struct Scenario {
     pub proxies: bool,
     /// Whether a condition tests request headers: only then are they kept.
     pub uses_headers: bool,
+    /// How many places draw by chance (`chance`, `sleep between`); each
+    /// has a number below this, its site, so that a draw's hash tells
+    /// them apart. Zero: the run needs no seed.
+    pub chance_sites: u32,
 }
 
 /// A named value declared with `param NAME = VALUE`.
@@ -93,6 +97,9 @@ pub enum Stmt {
     Respond(Response),
     /// Do nothing for this long, then go on.
     Sleep(Duration),
+    /// `sleep between LOW and HIGH`: a duration drawn by chance, from the
+    /// seed (see `crate::chance`).
+    SleepBetween(Between),
     /// FIN. `drain` first reads what the peer already sent, so the kernel
     /// sends FIN rather than RST; `close now` keeps the kernel's rule.
     Close {
@@ -128,6 +135,30 @@ pub enum Stmt {
     Relay(Relay),
     /// End the upstream side on its own.
     Upstream(UpstreamEnd),
+}
+
+/// A duration drawn by chance, each time the statement runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Between {
+    /// The shortest it can be.
+    pub low: Duration,
+    /// The longest it can be, included; never below `low`.
+    pub high: Duration,
+    /// Which place of the script draws it (see [`Scenario::chance_sites`]).
+    pub site: u32,
+}
+
+/// `chance HITS in OF` (or `chance P%`, which is `P in 100`): holds with
+/// probability HITS/OF, drawn from the seed. `0 in N` never holds and
+/// `N in N` always does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Odds {
+    /// How many of `of` hold.
+    pub hits: u64,
+    /// Out of how many; never zero, never below `hits`.
+    pub of: u64,
+    /// Which place of the script draws it (see [`Scenario::chance_sites`]).
+    pub site: u32,
 }
 
 /// What `forward` sends upstream.
@@ -363,6 +394,8 @@ pub enum Atom {
     UpstreamLength(Cmp, u64),
     /// `upstream header NAME [is VALUE]` of that response.
     UpstreamHeader(Vec<u8>, Option<Vec<u8>>),
+    /// `chance 1 in 3`: holds by chance, repeatably for a seed.
+    Chance(Odds),
 }
 
 /// How a condition compares a count with the script's number.

@@ -12,6 +12,7 @@ pub const BUILTINS: &[(&str, &str)] = &[
         include_str!("../../scenarios/server-timeout-reset.hup"),
     ),
     ("keepalive-reset", include_str!("../../scenarios/keepalive-reset.hup")),
+    ("flaky", include_str!("../../scenarios/flaky.hup")),
     (
         "keepalive-idle-close",
         include_str!("../../scenarios/keepalive-idle-close.hup"),

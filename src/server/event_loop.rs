@@ -111,6 +111,8 @@ pub struct EventLoop<'s> {
     listener: Option<TcpListener>,
     signals: StopSignals,
     scenario: &'s Scenario,
+    /// What the scenario's chance draws from (see `crate::chance`).
+    seed: u64,
     /// Accepting waits for ACCEPT_RETRY, or for a connection to close.
     accept_paused: bool,
     /// An ACCEPT_RETRY is queued (one at a time: each retry that fails
@@ -147,6 +149,7 @@ impl<'s> EventLoop<'s> {
             listener: Some(listener),
             signals,
             scenario,
+            seed: 0,
             accept_paused: false,
             retry_queued: false,
             exhausted: None,
@@ -155,6 +158,12 @@ impl<'s> EventLoop<'s> {
             stopping: None,
             closed_at_stop: 0,
         })
+    }
+
+    /// Draw by chance from `seed` on every connection (without it, seed 0).
+    pub fn with_seed(mut self, seed: u64) -> EventLoop<'s> {
+        self.seed = seed;
+        self
     }
 
     /// Serve until a stop signal (or a fatal error: the poll failing).
@@ -356,7 +365,13 @@ impl<'s> EventLoop<'s> {
             let peer = peer.to_string();
             log.conn(id, Duration::ZERO, "accept", &[("peer", Field::Str(&peer))]);
         }
-        let mut conn = Conn::new(id, key, socket, now, Interp::new(self.scenario, id));
+        let mut conn = Conn::new(
+            id,
+            key,
+            socket,
+            now,
+            Interp::new(self.scenario, id).with_seed(self.seed),
+        );
         if let (Some(dir), Some(upstream)) = (&self.shared.record_dir, self.shared.upstream) {
             conn.record_into(dir.clone(), upstream.0.to_string(), now);
         }

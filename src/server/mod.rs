@@ -40,11 +40,14 @@ impl std::error::Error for ServeError {}
 /// until the poll fails.
 /// With `upstream`, the scenario's proxy steps connect there; with
 /// `record_dir` too, every connection is written there as a scenario.
+/// A scenario that draws by chance draws from `seed`, which the log's
+/// first line names so that the run can be replayed.
 pub fn serve(
     addr: SocketAddr,
     scenario: &Scenario,
     upstream: Option<SocketAddr>,
     record_dir: Option<std::path::PathBuf>,
+    seed: u64,
     log: &mut Log,
 ) -> Result<(), ServeError> {
     if !addr.ip().is_loopback() {
@@ -61,11 +64,16 @@ pub fn serve(
         error,
     })?;
     let upstream = upstream.map(conn::UpstreamAddr);
-    let mut event_loop =
+    let event_loop =
         event_loop::EventLoop::new(listener, scenario, upstream, record_dir).map_err(|error| ServeError::Io {
             doing: "failed to set up the event loop",
             error,
         })?;
+    let mut event_loop = event_loop.with_seed(seed);
+    if scenario.chance_sites > 0 {
+        let replay = format!("--seed {seed}");
+        log.server("seed", &[("seed", Field::Num(seed)), ("replay", Field::Str(&replay))]);
+    }
     announce(local);
     let stopped = event_loop.run(log).map_err(|error| ServeError::Io {
         doing: "the event loop failed",

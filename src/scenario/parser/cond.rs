@@ -3,7 +3,7 @@
 //! Precedence, loosest first: `or`, `and`, `not`.
 
 use super::Parser;
-use crate::scenario::ast::{Atom, Cmp, Cond, TextTest};
+use crate::scenario::ast::{Atom, Cmp, Cond, Odds, TextTest};
 use crate::scenario::error::Diagnostic;
 use crate::scenario::lexer::TokenKind;
 use crate::scenario::limits::MAX_CONDITION_TERMS;
@@ -81,6 +81,10 @@ impl Parser<'_> {
                     .ok_or_else(|| self.unexpected("`request`"))?;
                 self.comparison(Atom::ServerRequest)?
             }
+            Some("chance") => {
+                self.next();
+                Atom::Chance(self.parse_odds()?)
+            }
             Some("upstream") => {
                 self.next();
                 self.proxies = true;
@@ -97,11 +101,36 @@ impl Parser<'_> {
             _ => {
                 return Err(self.unexpected(
                     "a condition: `request`, `connection`, `server request`, `method`, `path`, `header`, \
-                     `upstream status`, `upstream length`, `upstream header` or `not`",
+                     `chance`, `upstream status`, `upstream length`, `upstream header` or `not`",
                 ));
             }
         };
         Ok(Cond::Atom(atom))
+    }
+
+    /// `HITS in OF` or `P percent`, past the word `chance`. (A word, not
+    /// `%`: the lexer has no `%`, and a word reads as well.)
+    fn parse_odds(&mut self) -> Result<Odds, Diagnostic> {
+        let span = self.peek().span;
+        let hits = self.parse_number()?;
+        let of = if self.eat_word("in") {
+            self.parse_number()?
+        } else if self.eat_word("percent") {
+            100
+        } else {
+            return Err(self.unexpected("`in`, as in `chance 1 in 3`, or `percent`, as in `chance 5 percent`"));
+        };
+        if of == 0 || hits > of {
+            return Err(Diagnostic::new(
+                span,
+                format!("`chance {hits} in {of}` is not a chance: it needs 0 <= {hits} <= {of} and {of} > 0"),
+            ));
+        }
+        Ok(Odds {
+            hits,
+            of,
+            site: self.chance_site(),
+        })
     }
 
     /// `header NAME [is VALUE]`, past the word `header`.

@@ -61,6 +61,7 @@ pub fn parse_in(
         depth: 0,
         condition_terms: 0,
         held: 0,
+        chance_sites: 0,
     };
     let scenario = parser.parse_file(source)?;
     if let Some(unknown) = overrides.keys().find(|name| !parser.param_index.contains_key(*name)) {
@@ -116,6 +117,8 @@ struct Parser<'a> {
     condition_terms: usize,
     /// Bytes of strings held so far (see [`MAX_HELD_BYTES`]).
     held: usize,
+    /// Places that draw by chance so far: the next one's site number.
+    chance_sites: u32,
 }
 
 /// What stopped a block: its `end`, or an `else` of an `if`.
@@ -279,6 +282,7 @@ impl Parser<'_> {
             on_upstream_error: on_upstream_error.unwrap_or_else(nginx_bad_gateway),
             uses_headers: self.uses_headers,
             proxies: self.proxies,
+            chance_sites: self.chance_sites,
         })
     }
 
@@ -349,6 +353,7 @@ impl Parser<'_> {
                 Stmt::Write { payload, every }
             }
             "respond" => Stmt::Respond(self.parse_respond()?),
+            "sleep" if self.eat_word("between") => Stmt::SleepBetween(self.parse_between()?),
             "sleep" => Stmt::Sleep(self.parse_duration()?),
             "close" => Stmt::Close {
                 drain: !self.eat_word("now"),

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::Parser;
-use crate::scenario::ast::{Param, Value};
+use crate::scenario::ast::{Between, Param, Value};
 use crate::scenario::error::{Diagnostic, Span};
 use crate::scenario::lexer::{Token, TokenKind};
 use crate::scenario::limits::{MAX_HELD_BYTES, MAX_HELD_TEXT};
@@ -233,6 +233,31 @@ impl Parser<'_> {
                 format!("expected a duration like 250ms or 2s, found {}", other.describe()),
             )),
         }
+    }
+
+    /// `LOW and HIGH`, past `between`: a duration drawn by chance.
+    pub(super) fn parse_between(&mut self) -> Result<Between, Diagnostic> {
+        let span = self.peek().span;
+        let low = self.parse_duration()?;
+        self.expect_word("and")?;
+        let high = self.parse_duration()?;
+        if high < low {
+            return Err(Diagnostic::new(
+                span,
+                format!("`between {low:?} and {high:?}`: the first duration must not be longer than the second"),
+            ));
+        }
+        Ok(Between {
+            low,
+            high,
+            site: self.chance_site(),
+        })
+    }
+
+    /// The next place that draws by chance.
+    pub(super) fn chance_site(&mut self) -> u32 {
+        self.chance_sites += 1;
+        self.chance_sites - 1
     }
 
     pub(super) fn parse_number(&mut self) -> Result<u64, Diagnostic> {

@@ -343,6 +343,20 @@ impl<'s> Conn<'s> {
                 self.log(log, "log", &[("message", Field::Str(message))]);
                 State::Sleeping { until: now }
             }
+            Step::Chance(choice) => {
+                let odds = format!("{}/{}", choice.hits, choice.of);
+                let result = if choice.yes { "yes" } else { "no" };
+                self.log(
+                    log,
+                    "chance",
+                    &[
+                        ("odds", Field::Str(&odds)),
+                        ("request", Field::Num(choice.request)),
+                        ("result", Field::Str(result)),
+                    ],
+                );
+                State::Sleeping { until: now }
+            }
             Step::Finish(Finish::Reset) => State::flushing(now),
             Step::Finish(Finish::Close { drain }) => {
                 self.close(drain, log);
