@@ -171,10 +171,18 @@ pub struct Interp<'s> {
     refused: bool,
     /// The step after the `log` that explains it.
     pending_end: Option<Finish>,
-    /// What chance draws from (see [`crate::chance`]).
+    /// What `chance` and `sleep between` need; `None` for a script
+    /// without them, which is most, so that they cost one word (the
+    /// README promises a small connection).
+    chance: Option<Box<Chances>>,
+}
+
+/// A connection's draws by chance (see [`crate::chance`]).
+#[derive(Debug, Default)]
+struct Chances {
     seed: u64,
     /// For each chance site: the request it last drew for, and how many
-    /// times it drew for that request. Empty for a script without chance.
+    /// times it drew for that request.
     draws: Vec<(u64, u64)>,
     /// Choices made by the last `if`, still to log, the next one last.
     choices: Vec<Choice>,
@@ -202,16 +210,26 @@ impl<'s> Interp<'s> {
             half_closed: false,
             refused: false,
             pending_end: None,
-            seed: 0,
-            draws: Vec::new(),
-            choices: Vec::new(),
+            chance: (scenario.chance_sites > 0).then(|| {
+                Box::new(Chances {
+                    draws: vec![(0, 0); scenario.chance_sites as usize],
+                    ..Chances::default()
+                })
+            }),
         }
     }
 
     /// Draw by chance from `seed` (without it, from seed 0).
     pub fn with_seed(mut self, seed: u64) -> Interp<'s> {
-        self.seed = seed;
+        if let Some(chance) = self.chance.as_mut() {
+            chance.seed = seed;
+        }
         self
+    }
+
+    /// The chance state, which a script with a chance site has.
+    fn chances(&mut self) -> &mut Chances {
+        self.chance.get_or_insert_with(Box::default)
     }
 
     /// Whether the scenario talks to an upstream.
@@ -254,7 +272,7 @@ impl<'s> Interp<'s> {
         if let Some(ending) = self.pending_end.take() {
             return Step::Finish(ending);
         }
-        if let Some(choice) = self.choices.pop() {
+        if let Some(choice) = self.chance.as_mut().and_then(|c| c.choices.pop()) {
             return Step::Chance(choice);
         }
         let on_timeout = self.on_timeout.take();
@@ -488,27 +506,30 @@ impl<'s> Interp<'s> {
                     .unwrap_or(otherwise);
                 self.push_block(chosen, Some(0));
                 // The choices, in the order drawn, before the branch runs.
-                self.choices.reverse();
-                return self.choices.pop().map(Step::Chance);
+                let chance = self.chance.as_mut()?;
+                chance.choices.reverse();
+                return chance.choices.pop().map(Step::Chance);
             }
         })
     }
 
     /// The next draw of chance site `site` for the current request.
     fn draw(&mut self, site: u32) -> Draw {
+        let (connection, request) = (self.connection, self.requests);
+        let chance = self.chances();
         let site_index = site as usize;
-        if self.draws.len() <= site_index {
-            self.draws.resize(site_index + 1, (0, 0));
+        if chance.draws.len() <= site_index {
+            chance.draws.resize(site_index + 1, (0, 0));
         }
-        let (request, nth) = &mut self.draws[site_index];
-        if *request != self.requests {
-            *request = self.requests;
+        let (drawn_for, nth) = &mut chance.draws[site_index];
+        if *drawn_for != request {
+            *drawn_for = request;
             *nth = 0;
         }
         let draw = Draw {
-            seed: self.seed,
-            connection: self.connection,
-            request: self.requests,
+            seed: chance.seed,
+            connection,
+            request,
             site,
             nth: *nth,
         };
@@ -519,10 +540,11 @@ impl<'s> Interp<'s> {
     /// Decide `chance` and remember the choice for the log.
     fn chance(&mut self, odds: &Odds) -> bool {
         let yes = self.draw(odds.site).holds(odds.hits, odds.of);
-        self.choices.push(Choice {
+        let request = self.requests;
+        self.chances().choices.push(Choice {
             hits: odds.hits,
             of: odds.of,
-            request: self.requests,
+            request,
             yes,
         });
         yes
@@ -878,6 +900,56 @@ mod tests {
             }
         ));
         assert_eq!(i.next(Event::ReadDone, now), Step::Finish(Finish::Reset));
+    }
+
+    #[test]
+    fn a_chance_is_logged_before_its_branch_and_replays_by_seed() {
+        let s = scenario("loop\n read request\n if chance 1 in 2\n  reset\n end\n sleep between 0ms and 1s\nend\n");
+        let start = Instant::now();
+        // A connection's steps as text, its requests `gap` apart.
+        let run = |seed: u64, gap: Duration| {
+            let mut i = Interp::new(&s, 5).with_seed(seed);
+            let mut now = start;
+            let mut step = i.next(Event::Start, now);
+            let mut seen = Vec::new();
+            for _ in 0..40 {
+                let event = match step {
+                    Step::Read { .. } => {
+                        now += gap;
+                        request("GET", "/")
+                    }
+                    Step::Chance(choice) => {
+                        seen.push(format!(
+                            "{}/{} #{} {}",
+                            choice.hits, choice.of, choice.request, choice.yes
+                        ));
+                        Event::Done
+                    }
+                    Step::Sleep { until } => {
+                        seen.push(format!("{:?}", until - now));
+                        Event::Done
+                    }
+                    Step::Finish(ending) => {
+                        seen.push(format!("{ending:?}"));
+                        break;
+                    }
+                    other => panic!("{other:?}"),
+                };
+                step = i.next(event, now);
+            }
+            seen
+        };
+        let seen = run(7, Duration::ZERO);
+        assert_eq!(seen, run(7, Duration::from_secs(3)), "the timing changes nothing");
+        assert!(seen[0].starts_with("1/2 #1 "), "{seen:?}");
+        if seen[0].ends_with("true") {
+            assert_eq!(seen[1], "Reset");
+        }
+        let other_seeds: Vec<Vec<String>> = (8..12).map(|seed| run(seed, Duration::ZERO)).collect();
+        assert!(
+            other_seeds.iter().any(|other| *other != seen),
+            "other seeds, other choices"
+        );
     }
 
     #[test]

@@ -117,6 +117,32 @@ fn keepalive_reset_answers_once_then_resets_the_reused_socket() {
 }
 
 #[test]
+fn flaky_resets_a_request_chosen_by_chance_and_logs_the_choice() {
+    // 1 in 1: every request is chosen, whatever the seed.
+    let server = Server::start("flaky", &["chance=1"]);
+    let (received, end, _) = exchange(&server, GET, SHORT);
+    assert_eq!(received, b"");
+    assert_eq!(end, End::PeerRst);
+    server.wait_for_log(&[
+        r#""event":"chance""#,
+        r#""odds":"1/1""#,
+        r#""request":1"#,
+        r#""result":"yes""#,
+    ]);
+    assert!(server.log()[0].contains(r#""event":"seed""#), "{:?}", server.log());
+    // The default, 1 in 3: an unchosen request is answered `hello` keep-alive.
+    let server = Server::start("flaky", &[]);
+    let answered = (0..30).any(|_| {
+        let mut stream = server.connect();
+        stream.write_all(GET).unwrap();
+        stream.shutdown(std::net::Shutdown::Write).unwrap();
+        read_to_end(&mut stream, SHORT) == (HELLO_RESPONSE.to_vec(), End::PeerFin)
+    });
+    assert!(answered, "30 requests, none answered");
+    server.wait_for_log(&[r#""odds":"1/3""#]);
+}
+
+#[test]
 fn keepalive_idle_close_closes_an_idle_socket() {
     let server = Server::start("keepalive-idle-close", &["idle=80ms"]);
     let (received, end, elapsed) = exchange(&server, GET, SHORT);

@@ -60,6 +60,8 @@ fn every_statement_has_an_example() {
         "respond ",
         "chunked",
         "sleep ",
+        "sleep between",
+        "chance ",
         "close\n",
         "close now",
         "reset",

@@ -96,6 +96,18 @@ fn every_builtin_is_classified() {
             0,
             "\"rst\"",
         ),
+        // 1 in 1: every request is chosen, whatever the seed.
+        (
+            "flaky",
+            &["chance=1"],
+            &[],
+            "\"reset\"",
+            "\"before-response\"",
+            "null",
+            0,
+            0,
+            "\"rst\"",
+        ),
         (
             "server-timeout",
             &["after=30ms"],

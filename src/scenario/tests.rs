@@ -185,6 +185,30 @@ fn conditions() {
 }
 
 #[test]
+fn chance_and_sleep_between_number_their_sites_in_order() {
+    let scenario = parse(
+        "param n = 3\nif chance 1 in $n or chance 5 percent\n sleep between 1ms and 2s\nend\nsleep 1s\n",
+        &BTreeMap::new(),
+    )
+    .unwrap();
+    assert_eq!(scenario.chance_sites, 3);
+    let Stmt::If { branches, .. } = &scenario.body[0] else {
+        panic!()
+    };
+    let odds = |hits, of, site| Box::new(Cond::Atom(Atom::Chance(Odds { hits, of, site })));
+    assert_eq!(branches[0].0, Cond::Or(odds(1, 3, 0), odds(5, 100, 1)));
+    assert_eq!(
+        branches[0].1,
+        [Stmt::SleepBetween(Between {
+            low: Duration::from_millis(1),
+            high: Duration::from_secs(2),
+            site: 2
+        })]
+    );
+    assert_eq!(parse("sleep 1s\n", &BTreeMap::new()).unwrap().chance_sites, 0);
+}
+
+#[test]
 fn params_and_overrides() {
     let src = "param after = 120s\nparam n = 2\nparam msg = \"hi\"\nsleep $after\nloop $n times\n write $msg\nend\n";
     let scenario = parse(src, &BTreeMap::new()).unwrap();
@@ -224,6 +248,31 @@ fn handlers_default_to_node() {
 
 /// `(source, line, column, message)`: every error the language reports.
 const ERRORS: &[(&str, usize, usize, &str)] = &[
+    (
+        "if chance 4 in 3\nend",
+        1,
+        11,
+        "`chance 4 in 3` is not a chance: it needs 0 <= 4 <= 3 and 3 > 0",
+    ),
+    (
+        "if chance 1 in 0\nend",
+        1,
+        11,
+        "`chance 1 in 0` is not a chance: it needs 0 <= 1 <= 0 and 0 > 0",
+    ),
+    (
+        "if chance 1 of 3\nend",
+        1,
+        13,
+        "expected `in`, as in `chance 1 in 3`, or `percent`, as in `chance 5 percent`, found `of`",
+    ),
+    (
+        "sleep between 2s and 1s",
+        1,
+        15,
+        "`between 2s and 1s`: the first duration must not be longer than the second",
+    ),
+    ("sleep between 1s 2s", 1, 18, "expected `and`, found `2s`"),
     (
         "jump",
         1,
@@ -327,7 +376,7 @@ const ERRORS: &[(&str, usize, usize, &str)] = &[
         "if\nend",
         1,
         3,
-        "expected a condition: `request`, `connection`, `server request`, `method`, `path`, `header`, `upstream status`, `upstream length`, `upstream header` or `not`, found end of line",
+        "expected a condition: `request`, `connection`, `server request`, `method`, `path`, `header`, `chance`, `upstream status`, `upstream length`, `upstream header` or `not`, found end of line",
     ),
     (
         "if request 2\nend",

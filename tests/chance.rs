@@ -1,0 +1,203 @@
+//! Choices by chance, replayed by their seed: `flaky --seed 7` makes the
+//! same choices in two runs, resets about a third of 300 requests, and a
+//! run without `--seed` names the seed that replays it. Seen from real
+//! clients (raw sockets) and from the log.
+
+mod support;
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::process::{Child, Command};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use support::{BIN, End, GET, read_to_end, scenario_file, spawn_listening, text};
+
+const SHORT: Duration = Duration::from_secs(2);
+
+/// A `hangup serve` with extra flags (`--seed`), its JSON log collected.
+struct Run {
+    child: Child,
+    addr: SocketAddr,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Run {
+    fn start(scenario: &str, flags: &[&str]) -> Run {
+        let mut command = Command::new(BIN);
+        command.args(["serve", scenario, "--listen", "127.0.0.1:0", "--log", "json"]);
+        command.args(flags);
+        let (mut child, addr) = spawn_listening(&mut command);
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&log);
+        let stderr = child.stderr.take().expect("stderr");
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                sink.lock().expect("log lock").push(line);
+            }
+        });
+        Run { child, addr, log }
+    }
+
+    fn connect(&self) -> TcpStream {
+        let stream = TcpStream::connect(self.addr).expect("connect");
+        stream.set_nodelay(true).expect("nodelay");
+        stream
+    }
+
+    fn log(&self) -> Vec<String> {
+        self.log.lock().expect("log lock").clone()
+    }
+
+    /// The log's `chance` lines, once there are `n` of them (bounded
+    /// wait): each as `#CONN request=N yes|no`, in connection order.
+    fn choices(&self, n: usize) -> Vec<String> {
+        let give_up = Instant::now() + Duration::from_secs(5);
+        loop {
+            let mut choices: Vec<(u64, String)> = self
+                .log()
+                .iter()
+                .filter(|line| line.contains(r#""event":"chance""#))
+                .map(|line| (field(line, "conn"), choice(line)))
+                .collect();
+            if choices.len() >= n {
+                choices.sort();
+                return choices.into_iter().map(|(_, c)| c).collect();
+            }
+            assert!(
+                Instant::now() < give_up,
+                "fewer than {n} choices; log:\n{}",
+                self.log().join("\n")
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+}
+
+impl Drop for Run {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The number after `"NAME":` in a JSON log line.
+fn field(line: &str, name: &str) -> u64 {
+    let key = format!("\"{name}\":");
+    let at = line.find(&key).unwrap_or_else(|| panic!("no {name} in {line}")) + key.len();
+    line[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .expect("a number")
+}
+
+fn choice(line: &str) -> String {
+    let result = if line.contains(r#""result":"yes""#) {
+        "yes"
+    } else {
+        "no"
+    };
+    format!("#{} request={} {result}", field(line, "conn"), field(line, "request"))
+}
+
+/// One request on a connection of its own, then the client's FIN: whether
+/// the server reset it (else it must have answered `hello`).
+fn reset(run: &Run) -> bool {
+    let mut stream = run.connect();
+    stream.write_all(GET).expect("send");
+    stream.shutdown(Shutdown::Write).expect("half-close");
+    let (received, end) = read_to_end(&mut stream, SHORT);
+    match end {
+        End::PeerRst => true,
+        End::PeerFin => {
+            assert!(text(&received).ends_with("\r\n\r\nhello\n"), "{}", text(&received));
+            false
+        }
+        other => panic!("ended {other:?} after {:?}", text(&received)),
+    }
+}
+
+/// `flaky` with `flags`, `n` connections one after the other: which were
+/// reset, and the choices the log names.
+fn flaky_run(flags: &[&str], n: usize) -> (Vec<bool>, Vec<String>, Run) {
+    let run = Run::start("flaky", flags);
+    let resets: Vec<bool> = (0..n).map(|_| reset(&run)).collect();
+    let choices = run.choices(n);
+    (resets, choices, run)
+}
+
+#[test]
+fn flaky_with_a_seed_makes_the_same_choices_twice_and_resets_about_a_third() {
+    let (first, first_log, _run) = flaky_run(&["--seed", "7"], 300);
+    let (second, second_log, _run) = flaky_run(&["--seed", "7"], 300);
+    assert_eq!(first_log, second_log, "the same seed, the same choices");
+    assert_eq!(first, second, "the same seed, the same connections reset");
+    let resets = first.iter().filter(|r| **r).count();
+    assert!((60..=140).contains(&resets), "{resets} of 300 reset");
+    // The log names each choice, and each "yes" is a reset the client saw.
+    let yes: Vec<bool> = first_log.iter().map(|c| c.ends_with("yes")).collect();
+    assert_eq!(yes, first);
+    // Another seed, other choices.
+    let (_, other_log, _run) = flaky_run(&["--seed", "8"], 300);
+    assert_ne!(other_log, first_log);
+}
+
+#[test]
+fn without_a_seed_the_first_log_line_names_the_one_that_replays_the_run() {
+    let (resets, choices, run) = flaky_run(&[], 30);
+    let first = run.log().into_iter().next().expect("a first log line");
+    assert!(first.contains(r#""event":"seed""#), "{first}");
+    let seed = field(&first, "seed").to_string();
+    assert!(first.contains(&format!(r#""replay":"--seed {seed}""#)), "{first}");
+    let (replayed, replayed_choices, _run) = flaky_run(&["--seed", &seed], 30);
+    assert_eq!(replayed_choices, choices);
+    assert_eq!(replayed, resets);
+}
+
+/// The choices of one keep-alive connection's requests depend on their
+/// numbers, not on when they arrive: 12 requests back to back and 12 with
+/// pauses between them get the same answers and the same random sleeps.
+#[test]
+fn the_timing_of_requests_changes_no_choice() {
+    let path = scenario_file(
+        "coin",
+        "loop\n read request\n sleep between 0ms and 20ms\n if chance 1 in 2\n  respond 200 body \"heads\"\n else\n  respond 200 body \"tails\"\n end\nend\n",
+    );
+    let answers = |pause: Duration| {
+        let run = Run::start(&path, &["--seed", "42"]);
+        let mut stream = run.connect();
+        let mut bodies = Vec::new();
+        for _ in 0..12 {
+            stream.write_all(GET).expect("send");
+            let mut reader = BufReader::new(&stream);
+            let mut status = String::new();
+            reader.read_line(&mut status).expect("status line");
+            let mut head = String::new();
+            while reader.read_line(&mut head).expect("head") > 2 {
+                head.clear();
+            }
+            let mut body = [0u8; 5];
+            std::io::Read::read_exact(&mut reader, &mut body).expect("body");
+            bodies.push(text(&body));
+            std::thread::sleep(pause);
+        }
+        let sleeps: Vec<u64> = run
+            .log()
+            .iter()
+            .filter(|l| l.contains(r#""event":"sleep""#))
+            .map(|l| field(l, "ms"))
+            .collect();
+        (bodies, sleeps)
+    };
+    let (bodies, sleeps) = answers(Duration::ZERO);
+    assert_eq!(answers(Duration::from_millis(15)).0, bodies);
+    assert!(
+        bodies.contains(&"heads".to_string()) && bodies.contains(&"tails".to_string()),
+        "{bodies:?}"
+    );
+    assert_eq!(sleeps.len(), 12);
+    assert!(sleeps.iter().all(|ms| *ms <= 20), "{sleeps:?}");
+    assert!(sleeps.iter().any(|ms| *ms != sleeps[0]), "the sleeps vary: {sleeps:?}");
+}
