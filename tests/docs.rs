@@ -58,6 +58,7 @@ fn every_statement_has_an_example() {
         "write ",
         "every",
         "respond ",
+        "header \"Set-Cookie: session=\" repeat",
         "chunked",
         "sleep ",
         "close\n",

@@ -292,6 +292,14 @@ impl Payload {
 }
 
 impl Piece {
+    /// Whether `byte` is among the bytes it sends.
+    pub fn contains(&self, byte: u8) -> bool {
+        match self {
+            Piece::Bytes(b) => b.contains(&byte),
+            Piece::Repeat { pattern, count } => *count > 0 && pattern.contains(&byte),
+        }
+    }
+
     /// The bytes it sends: a repeat's pattern times its count, saturating.
     pub fn len(&self) -> u64 {
         match self {
@@ -313,8 +321,9 @@ pub struct Response {
     pub status: u16,
     /// The reason phrase; `None` for the standard one of the status.
     pub reason: Option<Vec<u8>>,
-    /// Each header as one `Name: value` line, without its CRLF.
-    pub headers: Vec<Vec<u8>>,
+    /// Each header as one `Name: value` line, without its CRLF: the bytes
+    /// of its values in a row, so that a large `repeat` stays a repeat.
+    pub headers: Vec<Payload>,
     /// The body, without chunked framing.
     pub body: Payload,
     /// Send the body as one chunk with `Transfer-Encoding: chunked`

@@ -519,7 +519,8 @@ impl Parser<'_> {
         Ok(relay)
     }
 
-    /// `respond STATUS [reason "…"] [header "…"]... [body …] [chunked]`
+    /// `respond STATUS [reason "…"] [header …]... [body …] [chunked]`; a
+    /// header takes the same byte values as a body, one line in all.
     fn parse_respond(&mut self) -> Result<Response, Diagnostic> {
         let status_span = self.peek().span;
         let status = self.parse_number()?;
@@ -547,8 +548,11 @@ impl Parser<'_> {
                 Some("header") => {
                     self.next();
                     let span = self.peek().span;
-                    let header = self.parse_string("a header string like \"Content-Type: text/plain\"")?;
-                    if !header.contains(&b':') {
+                    let header = self.parse_payload(
+                        "a header: a string like \"Content-Type: text/plain\", then any of `hex \"…\"`, \
+                         `repeat N \"…\"`, `file \"…\"` or more strings",
+                    )?;
+                    if !header.pieces.iter().any(|piece| piece.contains(b':')) {
                         return Err(Diagnostic::new(span, "a header needs a `:` between name and value"));
                     }
                     response.headers.push(header);
