@@ -36,6 +36,9 @@ pub struct Scenario {
     pub proxies: bool,
     /// Whether a condition tests request headers: only then are they kept.
     pub uses_headers: bool,
+    /// Whether the script has a `read body`: only then is a head-only
+    /// request's body reader kept for it.
+    pub reads_body: bool,
 }
 
 /// A named value declared with `param NAME = VALUE`.
@@ -196,6 +199,13 @@ pub enum ReadGoal {
     Request,
     /// The request head only; the body stays unread.
     Head,
+    /// The body of the request whose head was just read, by its framing
+    /// (Content-Length or chunked); with `max`, at most that many bytes of
+    /// it (the rest stays unread, and a next `read body` goes on with it).
+    Body {
+        /// The most bytes this read takes; `None`: the whole body.
+        max: Option<u64>,
+    },
     /// Exactly this many bytes, whatever they are.
     Bytes(u64),
     /// Everything until the peer half-closes (FIN).

@@ -45,6 +45,22 @@ fn read_forms() {
         one("read head within 1.5s"),
         read(ReadGoal::Head, Some(Duration::from_millis(1500)), None)
     );
+    let parsed = super::parser::parse(
+        "read head\nread body\nread body max 64KiB within 1s\n",
+        &BTreeMap::new(),
+    )
+    .unwrap_or_else(|d| panic!("{}", d.message));
+    assert!(parsed.reads_body);
+    assert_eq!(parsed.body[1], read(ReadGoal::Body { max: None }, None, None));
+    assert_eq!(
+        parsed.body[2],
+        read(ReadGoal::Body { max: Some(65536) }, Some(Duration::from_secs(1)), None)
+    );
+    assert!(
+        !super::parser::parse("read head\n", &BTreeMap::new())
+            .unwrap()
+            .reads_body
+    );
 }
 
 #[test]
@@ -287,9 +303,21 @@ const ERRORS: &[(&str, usize, usize, &str)] = &[
         "read",
         1,
         5,
-        "expected what to read: `request`, `head`, a byte count, or `until eof`, found end of line",
+        "expected what to read: `request`, `head`, `body`, a byte count, or `until eof`, found end of line",
     ),
     ("read until end", 1, 12, "expected `eof`, found `end`"),
+    (
+        "read request\nread body",
+        2,
+        6,
+        "`read body` reads the body of a request whose head was read: put a `read head` before it",
+    ),
+    (
+        "read head\nread body max",
+        2,
+        14,
+        "expected a number, found end of line",
+    ),
     (
         "read request else close",
         1,
