@@ -49,6 +49,9 @@ pub enum Event {
     Request(RequestInfo),
     /// A `read` of bytes or until EOF finished.
     ReadDone,
+    /// A `read body` finished, with this many bytes of the body (0: there
+    /// was none left, or no head was read to have one).
+    BodyRead(u64),
     /// A `read … within` ran out of time.
     TimedOut,
     /// The request could not be parsed; the handler runs instead.
@@ -68,7 +71,8 @@ pub enum Event {
 pub enum Step<'s> {
     /// Send all of these bytes, then report [`Event::Done`].
     Write(Cow<'s, Payload>),
-    /// Read; report `Request`, `ReadDone`, `TimedOut` or `BadRequest`.
+    /// Read; report `Request`, `ReadDone`, `BodyRead`, `TimedOut` or
+    /// `BadRequest`.
     Read { goal: ReadGoal, deadline: Option<Instant> },
     /// Do nothing until `until`, then report `Done`.
     Sleep { until: Instant },
@@ -237,6 +241,12 @@ impl<'s> Interp<'s> {
         self.scenario.proxies
     }
 
+    /// Whether the scenario has a `read body`: a head-only request's body
+    /// reader is kept for it.
+    pub fn reads_body(&self) -> bool {
+        self.scenario.reads_body
+    }
+
     /// Whether the scenario tests request headers (see `RequestReader`).
     pub fn uses_headers(&self) -> bool {
         self.scenario.uses_headers
@@ -281,6 +291,12 @@ impl<'s> Interp<'s> {
             Event::Start | Event::Done => {}
             Event::ReadDone => {
                 if !reading_nothing {
+                    self.input_arrived();
+                }
+            }
+            Event::BodyRead(bytes) => {
+                // A `read body` with nothing left is free, like `read 0 bytes`.
+                if bytes > 0 {
                     self.input_arrived();
                 }
             }
@@ -339,13 +355,14 @@ impl<'s> Interp<'s> {
 
     /// Whether `step` surely does no I/O and takes no time, so that a loop
     /// of it would spin: `sleep 0us`, `read 0 bytes`, a read whose time
-    /// limit is already over (it counts as I/O after all if input arrives,
-    /// see `next`), a `half-close` after a `half-close`, an empty `write`.
+    /// limit is already over or a `read body` (each counts as I/O after all
+    /// if input arrives, see `next`: a body may have nothing left), a
+    /// `half-close` after a `half-close`, an empty `write`.
     fn costs_nothing(&self, step: &Step, now: Instant) -> bool {
         match step {
             Step::Sleep { until } => *until <= now,
             Step::Read {
-                goal: ReadGoal::Bytes(0),
+                goal: ReadGoal::Bytes(0) | ReadGoal::Body { .. },
                 ..
             } => true,
             Step::Read { deadline, .. } => deadline.is_some_and(|d| d <= now),
@@ -871,6 +888,33 @@ mod tests {
         for _ in 0..10 * FREE_STEP_LIMIT {
             assert!(matches!(i.next(request("GET", "/"), now), Step::Read { .. }));
         }
+    }
+
+    #[test]
+    fn a_read_body_is_progress_only_when_it_finds_bytes() {
+        let s = scenario("read head\nloop\n read body max 1\nend\n");
+        let now = Instant::now();
+        let mut i = Interp::new(&s, 1);
+        i.next(Event::Start, now);
+        let body_read = Step::Read {
+            goal: ReadGoal::Body { max: Some(1) },
+            deadline: None,
+        };
+        assert_eq!(i.next(request("POST", "/"), now), body_read);
+        // A byte at a time, for as long as the body lasts.
+        for _ in 0..10 * FREE_STEP_LIMIT {
+            assert_eq!(i.next(Event::BodyRead(1), now), body_read);
+        }
+        // Then nothing is left: a loop of empty reads is stuck.
+        let mut empty = 0;
+        let step = loop {
+            empty += 1;
+            let step = i.next(Event::BodyRead(0), now);
+            if step != body_read {
+                break step;
+            }
+        };
+        assert_eq!((step, empty), (Step::Log(FREE_SPIN_WHY), FREE_STEP_LIMIT));
     }
 
     #[test]

@@ -203,6 +203,24 @@ fn upload_reset_resets_while_the_client_is_still_sending() {
 }
 
 #[test]
+fn early_413_answers_by_the_head_and_resets_over_the_unread_body() {
+    let server = Server::start("early-413", &[]);
+    let mut stream = server.connect();
+    // Head and the start of the body in one segment: the body is there,
+    // unread, when the scenario closes.
+    let mut request = b"POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 104857600\r\n\r\n".to_vec();
+    request.extend_from_slice(&[b'u'; 1000]);
+    stream.write_all(&request).unwrap();
+    let (received, end) = read_to_end(&mut stream, SHORT);
+    assert_eq!(
+        text(&received),
+        "HTTP/1.1 413 Payload Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+    );
+    assert_eq!(end, End::PeerRst);
+    server.wait_for_log(&[r#""how":"rst""#, r#""unread":1000"#]);
+}
+
+#[test]
 fn bad_request_gets_nodes_400_then_fin() {
     let server = Server::start("bad-request", &[]);
     let (received, end, _) = exchange(&server, b"NOT HTTP AT ALL\r\n\r\n", SHORT);

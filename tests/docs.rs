@@ -51,6 +51,8 @@ fn every_statement_has_an_example() {
     for statement in [
         "read request",
         "read head",
+        "read body\n",
+        "read body max 1MiB",
         "read 64KiB",
         "read until eof",
         "within",
@@ -58,6 +60,7 @@ fn every_statement_has_an_example() {
         "write ",
         "every",
         "respond ",
+        "header \"Set-Cookie: session=\" repeat",
         "chunked",
         "sleep ",
         "sleep between",

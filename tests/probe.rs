@@ -164,6 +164,17 @@ fn every_builtin_is_classified() {
             "\"open\"",
         ),
         ("end-close", &[], &[], "\"complete\"", "null", "200", 88, 5, "\"fin\""),
+        (
+            "early-413",
+            &[],
+            &["--body-bytes", "2MiB"],
+            "\"complete\"",
+            "null",
+            "413",
+            72,
+            0,
+            "\"rst\"",
+        ),
         ("end-destroy", &[], &[], "\"complete\"", "null", "200", 69, 5, "\"rst\""),
         (
             "bad-request",

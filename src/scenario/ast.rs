@@ -40,6 +40,9 @@ pub struct Scenario {
     /// has a number below this, its site, so that a draw's hash tells
     /// them apart. Zero: the run needs no seed.
     pub chance_sites: u32,
+    /// Whether the script has a `read body`: only then is a head-only
+    /// request's body reader kept for it.
+    pub reads_body: bool,
 }
 
 /// A named value declared with `param NAME = VALUE`.
@@ -227,6 +230,13 @@ pub enum ReadGoal {
     Request,
     /// The request head only; the body stays unread.
     Head,
+    /// The body of the request whose head was just read, by its framing
+    /// (Content-Length or chunked); with `max`, at most that many bytes of
+    /// it (the rest stays unread, and a next `read body` goes on with it).
+    Body {
+        /// The most bytes this read takes; `None`: the whole body.
+        max: Option<u64>,
+    },
     /// Exactly this many bytes, whatever they are.
     Bytes(u64),
     /// Everything until the peer half-closes (FIN).
@@ -323,6 +333,14 @@ impl Payload {
 }
 
 impl Piece {
+    /// Whether `byte` is among the bytes it sends.
+    pub fn contains(&self, byte: u8) -> bool {
+        match self {
+            Piece::Bytes(b) => b.contains(&byte),
+            Piece::Repeat { pattern, count } => *count > 0 && pattern.contains(&byte),
+        }
+    }
+
     /// The bytes it sends: a repeat's pattern times its count, saturating.
     pub fn len(&self) -> u64 {
         match self {
@@ -344,8 +362,9 @@ pub struct Response {
     pub status: u16,
     /// The reason phrase; `None` for the standard one of the status.
     pub reason: Option<Vec<u8>>,
-    /// Each header as one `Name: value` line, without its CRLF.
-    pub headers: Vec<Vec<u8>>,
+    /// Each header as one `Name: value` line, without its CRLF: the bytes
+    /// of its values in a row, so that a large `repeat` stays a repeat.
+    pub headers: Vec<Payload>,
     /// The body, without chunked framing.
     pub body: Payload,
     /// Send the body as one chunk with `Transfer-Encoding: chunked`

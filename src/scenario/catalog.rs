@@ -30,6 +30,7 @@ pub const BUILTINS: &[(&str, &str)] = &[
         include_str!("../../scenarios/reset-on-first-byte.hup"),
     ),
     ("upload-reset", include_str!("../../scenarios/upload-reset.hup")),
+    ("early-413", include_str!("../../scenarios/early-413.hup")),
     ("bad-request", include_str!("../../scenarios/bad-request.hup")),
     (
         "bad-request-custom",

@@ -9,13 +9,7 @@ use crate::http::reason_phrase;
 /// requests and for 1xx, 204 and 304 responses, RFC 9110; the framing
 /// header still says how long the body would have been).
 pub fn wire(response: &Response, head_request: bool) -> Payload {
-    let has_header = |name: &[u8]| {
-        response.headers.iter().any(|h| {
-            h.split(|&b| b == b':')
-                .next()
-                .is_some_and(|n| n.trim_ascii().eq_ignore_ascii_case(name))
-        })
-    };
+    let has_header = |name: &[u8]| response.headers.iter().any(|h| header_is(h, name));
     let bodiless_status = response.status < 200 || response.status == 204 || response.status == 304;
     let body_len = response.body.len();
 
@@ -25,8 +19,17 @@ pub fn wire(response: &Response, head_request: bool) -> Payload {
         None => head.extend_from_slice(reason_phrase(response.status).as_bytes()),
     }
     head.extend_from_slice(b"\r\n");
+    // A header's repeats stay repeats: the head is pieces too.
+    let mut payload = Payload::default();
     for header in &response.headers {
-        head.extend_from_slice(header);
+        for piece in &header.pieces {
+            if let Piece::Bytes(bytes) = piece {
+                head.extend_from_slice(bytes);
+            } else {
+                payload.push(Piece::Bytes(std::mem::take(&mut head)));
+                payload.push(piece.clone());
+            }
+        }
         head.extend_from_slice(b"\r\n");
     }
     if response.chunked {
@@ -38,7 +41,6 @@ pub fn wire(response: &Response, head_request: bool) -> Payload {
     }
     head.extend_from_slice(b"\r\n");
 
-    let mut payload = Payload::default();
     payload.push(Piece::Bytes(head));
     if !(bodiless_status || head_request) {
         if response.chunked && body_len > 0 {
@@ -53,4 +55,21 @@ pub fn wire(response: &Response, head_request: bool) -> Payload {
         }
     }
     payload
+}
+
+/// Whether `header`'s name (the bytes before its first `:`, trimmed) is
+/// `name`, ignoring ASCII case. Only the first bytes are looked at, so a
+/// header of a large `repeat` is never materialised.
+fn header_is(header: &Payload, name: &[u8]) -> bool {
+    // Room for the name and the whitespace a script may put around it.
+    let look = name.len() as u64 + 64;
+    let mut before_colon = Vec::new();
+    for offset in 0..look {
+        match header.byte_at(offset) {
+            Some(b':') => return before_colon.trim_ascii().eq_ignore_ascii_case(name),
+            Some(byte) => before_colon.push(byte),
+            None => return false,
+        }
+    }
+    false
 }

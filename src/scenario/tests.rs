@@ -45,6 +45,22 @@ fn read_forms() {
         one("read head within 1.5s"),
         read(ReadGoal::Head, Some(Duration::from_millis(1500)), None)
     );
+    let parsed = super::parser::parse(
+        "read head\nread body\nread body max 64KiB within 1s\n",
+        &BTreeMap::new(),
+    )
+    .unwrap_or_else(|d| panic!("{}", d.message));
+    assert!(parsed.reads_body);
+    assert_eq!(parsed.body[1], read(ReadGoal::Body { max: None }, None, None));
+    assert_eq!(
+        parsed.body[2],
+        read(ReadGoal::Body { max: Some(65536) }, Some(Duration::from_secs(1)), None)
+    );
+    assert!(
+        !super::parser::parse("read head\n", &BTreeMap::new())
+            .unwrap()
+            .reads_body
+    );
 }
 
 #[test]
@@ -96,6 +112,58 @@ fn respond_forms() {
     assert!(r.wire_for_head.to_vec().ends_with(b"chunked\r\n\r\n"));
     let Stmt::Respond(r) = one("respond 204") else { panic!() };
     assert_eq!(r.wire.to_vec(), b"HTTP/1.1 204 No Content\r\n\r\n");
+}
+
+#[test]
+fn header_values_take_every_byte_value() {
+    // Several values in a row make one line; a repeat stays a repeat, so a
+    // 1 GiB header holds a few bytes (the pattern once per wire).
+    let Stmt::Respond(r) = one(r#"respond 200 header "Set-Cookie: " repeat 1GiB "a" hex "3b" "x" body "ok""#) else {
+        panic!()
+    };
+    assert_eq!(r.headers.len(), 1);
+    assert_eq!(r.headers[0].len(), 12 + (1 << 30) + 2);
+    assert!(r.wire.held_bytes() < 200, "{}", r.wire.held_bytes());
+    let Piece::Bytes(first) = &r.wire.pieces[0] else {
+        panic!()
+    };
+    assert!(first.ends_with(b"\r\nSet-Cookie: "), "{first:?}");
+    assert_eq!(
+        r.wire.pieces[1],
+        Piece::Repeat {
+            pattern: b"a".to_vec(),
+            count: 1 << 30
+        }
+    );
+    let Piece::Bytes(rest) = &r.wire.pieces[2] else {
+        panic!()
+    };
+    assert_eq!(rest, b";x\r\nContent-Length: 2\r\n\r\nok");
+    // A `Content-Length` written as pieces is still seen as the script's own.
+    let Stmt::Respond(r) = one(r#"respond 200 header "content-length" ": " "5" body "hello""#) else {
+        panic!()
+    };
+    assert_eq!(r.wire.to_vec(), b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello");
+    let Stmt::Respond(r) = one(r#"respond 200 header "X: " repeat 3 "ab" header "Y: 1""#) else {
+        panic!()
+    };
+    assert_eq!(
+        r.wire.to_vec(),
+        b"HTTP/1.1 200 OK\r\nX: ababab\r\nY: 1\r\nContent-Length: 0\r\n\r\n"
+    );
+    // A header's bytes count as held when parsed and again in each wire:
+    // 6.4 MiB of strings is under the limit, three times it is not.
+    let big = "a".repeat(800 << 10);
+    let message = parse(
+        &format!("param p = \"{big}\"\nrespond 200 header \"X: \" $p $p $p $p $p $p $p repeat 2 $p\n"),
+        &BTreeMap::new(),
+    )
+    .unwrap_err()
+    .message;
+    assert!(
+        message.starts_with("the scenario's strings come to over the limit"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -284,9 +352,21 @@ const ERRORS: &[(&str, usize, usize, &str)] = &[
         "read",
         1,
         5,
-        "expected what to read: `request`, `head`, a byte count, or `until eof`, found end of line",
+        "expected what to read: `request`, `head`, `body`, a byte count, or `until eof`, found end of line",
     ),
     ("read until end", 1, 12, "expected `eof`, found `end`"),
+    (
+        "read request\nread body",
+        2,
+        6,
+        "`read body` reads the body of a request whose head was read: put a `read head` before it",
+    ),
+    (
+        "read head\nread body max",
+        2,
+        14,
+        "expected a number, found end of line",
+    ),
     (
         "read request else close",
         1,

@@ -57,6 +57,8 @@ pub fn parse_in(
         overrides,
         base,
         uses_headers: false,
+        reads_head: false,
+        reads_body: false,
         proxies: false,
         depth: 0,
         condition_terms: 0,
@@ -109,6 +111,10 @@ struct Parser<'a> {
     base: Option<&'a Path>,
     /// A `header` condition was seen.
     uses_headers: bool,
+    /// A `read head` was seen, so a `read body` may follow.
+    reads_head: bool,
+    /// A `read body` was seen.
+    reads_body: bool,
     /// A statement or condition needs an upstream.
     proxies: bool,
     /// Blocks open around the statement being parsed (see [`MAX_NESTING`]).
@@ -281,6 +287,7 @@ impl Parser<'_> {
             on_headers_too_large: on_headers_too_large.unwrap_or_else(|| node_refusal(&BadRequest::HeadersTooLarge)),
             on_upstream_error: on_upstream_error.unwrap_or_else(nginx_bad_gateway),
             uses_headers: self.uses_headers,
+            reads_body: self.reads_body,
             proxies: self.proxies,
             chance_sites: self.chance_sites,
         })
@@ -396,7 +403,8 @@ impl Parser<'_> {
         })
     }
 
-    /// `read (request | head | SIZE [bytes] | until eof) [within DUR [else STMT]]`
+    /// `read (request | head | body [max SIZE] | SIZE [bytes] | until eof)
+    /// [within DUR [else STMT]]`
     fn parse_read(&mut self) -> Result<Stmt, Diagnostic> {
         let what = match self.peek_word() {
             Some("request") => {
@@ -405,7 +413,25 @@ impl Parser<'_> {
             }
             Some("head") => {
                 self.next();
+                self.reads_head = true;
                 ReadGoal::Head
+            }
+            Some("body") => {
+                let span = self.next().span;
+                if !self.reads_head {
+                    // Whatever the path, no head could have been read yet.
+                    return Err(Diagnostic::new(
+                        span,
+                        "`read body` reads the body of a request whose head was read: put a `read head` before it",
+                    ));
+                }
+                self.reads_body = true;
+                let max = if self.eat_word("max") {
+                    Some(self.parse_number()?)
+                } else {
+                    None
+                };
+                ReadGoal::Body { max }
             }
             Some("until") => {
                 self.next();
@@ -417,7 +443,9 @@ impl Parser<'_> {
                 self.eat_word("bytes");
                 ReadGoal::Bytes(n)
             }
-            _ => return Err(self.unexpected("what to read: `request`, `head`, a byte count, or `until eof`")),
+            _ => {
+                return Err(self.unexpected("what to read: `request`, `head`, `body`, a byte count, or `until eof`"));
+            }
         };
         let mut within = None;
         let mut on_timeout = None;
@@ -524,7 +552,8 @@ impl Parser<'_> {
         Ok(relay)
     }
 
-    /// `respond STATUS [reason "…"] [header "…"]... [body …] [chunked]`
+    /// `respond STATUS [reason "…"] [header …]... [body …] [chunked]`; a
+    /// header takes the same byte values as a body, one line in all.
     fn parse_respond(&mut self) -> Result<Response, Diagnostic> {
         let status_span = self.peek().span;
         let status = self.parse_number()?;
@@ -552,8 +581,11 @@ impl Parser<'_> {
                 Some("header") => {
                     self.next();
                     let span = self.peek().span;
-                    let header = self.parse_string("a header string like \"Content-Type: text/plain\"")?;
-                    if !header.contains(&b':') {
+                    let header = self.parse_payload(
+                        "a header: a string like \"Content-Type: text/plain\", then any of `hex \"…\"`, \
+                         `repeat N \"…\"`, `file \"…\"` or more strings",
+                    )?;
+                    if !header.pieces.iter().any(|piece| piece.contains(b':')) {
                         return Err(Diagnostic::new(span, "a header needs a `:` between name and value"));
                     }
                     response.headers.push(header);

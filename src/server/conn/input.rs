@@ -1,10 +1,10 @@
-//! Reading: requests, byte counts and EOF for `read`, discarding for `hang`.
+//! Reading: requests, bodies, byte counts and EOF for `read`, discarding for `hang`.
 //!
 //! Input is read ahead into the connection's buffer, so a request costs
 //! one `recv`; the stream keeps only what arrived (see [`crate::stream`]).
 
 use super::{Conn, End, Progress, Reading, State, Turn};
-use crate::http::{RequestInfo, RequestReader, Status};
+use crate::http::{BadRequest, RequestInfo, RequestReader, Status};
 use crate::interp::Event;
 use crate::log::{Field, Log};
 use crate::stream::{Io, READ_CHUNK};
@@ -40,6 +40,10 @@ impl Conn<'_> {
                                 // `forward request` streams the body after it.
                                 let done = std::mem::replace(reader, RequestReader::new(true, false));
                                 self.proxy.get_or_insert_with(Box::default).body_reader = Some(done.into_body_reader());
+                            } else if head_only && self.interp.reads_body() {
+                                // For a `read body` to come.
+                                let done = std::mem::replace(reader, RequestReader::new(true, false));
+                                self.body_reader = Some(Box::new(done.into_body_reader()));
                             }
                             return self.request_arrived(info, head_only, turn);
                         }
@@ -50,6 +54,30 @@ impl Conn<'_> {
                         }
                     }
                 }
+                Reading::Body { reader, left, got } => match feed_body(&mut self.inbuf, reader, left, got) {
+                    BodyFed::More(more) => {
+                        want = more;
+                        None
+                    }
+                    BodyFed::Done { bytes, rest } => {
+                        // A body cut short by `max` is there for a next `read body`.
+                        self.body_reader = rest;
+                        let unread = [("bytes", Field::Num(bytes)), ("rest", Field::Str("unread"))];
+                        let fields = if self.body_reader.is_some() {
+                            &unread[..]
+                        } else {
+                            &unread[..1]
+                        };
+                        self.log(turn.log, "body", fields);
+                        Some(Event::BodyRead(bytes))
+                    }
+                    BodyFed::Bad(bad) => {
+                        // Broken chunked framing: refused as `read request` refuses it.
+                        let reason = bad.to_string();
+                        self.log(turn.log, "bad-request", &[("why", Field::Str(&reason))]);
+                        Some(Event::BadRequest(bad))
+                    }
+                },
                 Reading::Bytes { remaining, total } => {
                     let take = (*remaining).min(self.inbuf.len() as u64);
                     self.inbuf.drain(..take as usize);
@@ -142,5 +170,52 @@ impl Conn<'_> {
             Io::Blocked | Io::Data(_) => Progress::Wait,
             failed => self.fail_progress(failed, log),
         }
+    }
+}
+
+/// Where a `read body` stands after [`feed_body`].
+enum BodyFed {
+    /// Not over: ask the socket for at most this many bytes.
+    More(usize),
+    /// Over, with this many body bytes; `rest` is the reader when `max`
+    /// stopped the read before the body's end.
+    Done {
+        bytes: u64,
+        rest: Option<Box<RequestReader>>,
+    },
+    /// The chunked framing is broken.
+    Bad(BadRequest),
+}
+
+/// `read body`: feed the buffered bytes (as many as `left` allows) to the
+/// body's reader, taking what belongs to the body out of `inbuf`. No
+/// reader: nothing to read, done at once.
+fn feed_body(
+    inbuf: &mut Vec<u8>,
+    reader: &mut Option<Box<RequestReader>>,
+    left: &mut Option<u64>,
+    got: &mut u64,
+) -> BodyFed {
+    let Some(body) = reader else {
+        return BodyFed::Done { bytes: 0, rest: None };
+    };
+    let allowed = left.map_or(inbuf.len(), |left| left.min(inbuf.len() as u64) as usize);
+    let fed = body.feed(&inbuf[..allowed]);
+    inbuf.drain(..fed.consumed);
+    *got += fed.consumed as u64;
+    if let Some(left) = left {
+        *left -= fed.consumed as u64;
+    }
+    match fed.status {
+        Status::Complete(_) => BodyFed::Done {
+            bytes: *got,
+            rest: None,
+        },
+        Status::Partial if *left == Some(0) => BodyFed::Done {
+            bytes: *got,
+            rest: reader.take(),
+        },
+        Status::Partial => BodyFed::More(left.map_or(READ_CHUNK, |left| left.min(READ_CHUNK as u64) as usize)),
+        Status::Bad(bad) => BodyFed::Bad(bad),
     }
 }

@@ -86,9 +86,24 @@ impl State<'_> {
 }
 
 enum Reading {
-    Request { reader: RequestReader, head_only: bool },
-    Bytes { remaining: u64, total: u64 },
-    Eof { got: u64 },
+    Request {
+        reader: RequestReader,
+        head_only: bool,
+    },
+    /// `read body`: `reader` is `None` when there is no body to read;
+    /// `left` counts down a `max`; `got` counts the body bytes read.
+    Body {
+        reader: Option<Box<RequestReader>>,
+        left: Option<u64>,
+        got: u64,
+    },
+    Bytes {
+        remaining: u64,
+        total: u64,
+    },
+    Eof {
+        got: u64,
+    },
 }
 
 /// What a state's progress came to.
@@ -147,6 +162,9 @@ pub struct Conn<'s> {
     ended: Option<End>,
     /// The upstream side, for a scenario that proxies.
     proxy: Option<Box<ProxySide>>,
+    /// After a `read head`, the reader of that request's body, for a
+    /// scenario with `read body` (boxed: the others pay 8 bytes).
+    body_reader: Option<Box<RequestReader>>,
 }
 
 impl<'s> Conn<'s> {
@@ -164,6 +182,7 @@ impl<'s> Conn<'s> {
             peer_half_closed: false,
             ended: None,
             proxy: None,
+            body_reader: None,
         }
     }
 
@@ -303,7 +322,9 @@ impl<'s> Conn<'s> {
             Step::Write(payload) => State::Writing(Outgoing::new(payload)),
             Step::Read { goal, deadline } => {
                 if matches!(goal, ReadGoal::Request | ReadGoal::Head) {
-                    // A new request: what `forward request` sends is its.
+                    // A new request: what `forward request` sends is its,
+                    // and so is the body `read body` reads.
+                    self.body_reader = None;
                     if let Some(proxy) = self.proxy.as_mut() {
                         proxy.retained = Retained::Nothing;
                         proxy.body_reader = None;
@@ -318,6 +339,15 @@ impl<'s> Conn<'s> {
                         ReadGoal::Head => Reading::Request {
                             reader: RequestReader::new(true, self.interp.uses_headers()),
                             head_only: true,
+                        },
+                        ReadGoal::Body { max } => Reading::Body {
+                            // A proxying scenario keeps it for `forward request`.
+                            reader: self.body_reader.take().or_else(|| {
+                                let proxy = self.proxy.as_mut()?;
+                                proxy.body_reader.take().map(Box::new)
+                            }),
+                            left: max,
+                            got: 0,
                         },
                         ReadGoal::Bytes(n) => Reading::Bytes { remaining: n, total: n },
                         ReadGoal::Eof => Reading::Eof { got: 0 },
