@@ -36,6 +36,9 @@ pub struct Scenario {
     pub proxies: bool,
     /// Whether a condition tests request headers: only then are they kept.
     pub uses_headers: bool,
+    /// `accept never`: the server fills its accept queue and never accepts,
+    /// so clients' connects time out; `body` is empty and never runs.
+    pub accept_never: bool,
 }
 
 /// A named value declared with `param NAME = VALUE`.

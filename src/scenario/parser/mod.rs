@@ -225,6 +225,7 @@ impl Parser<'_> {
         let mut on_bad_request = None;
         let mut on_headers_too_large = None;
         let mut on_upstream_error = None;
+        let mut accept_never: Option<Span> = None;
         loop {
             self.skip_blank_lines();
             if self.peek().kind == TokenKind::Eof {
@@ -232,6 +233,15 @@ impl Parser<'_> {
             }
             match self.peek_word() {
                 Some("param") => self.parse_param()?,
+                Some("accept") => {
+                    let span = self.next().span;
+                    self.expect_word("never")?;
+                    self.expect_line_end()?;
+                    if accept_never.is_some() {
+                        return Err(Diagnostic::new(span, "`accept never` is already said above"));
+                    }
+                    accept_never = Some(span);
+                }
                 Some("on") => {
                     let on = self.next().span;
                     let (which, span) = match self.peek_word() {
@@ -261,10 +271,26 @@ impl Parser<'_> {
                 }
                 Some("else") => return Err(Diagnostic::new(self.peek().span, "`else` without an `if`")),
                 _ => {
+                    if let Some(accept) = accept_never {
+                        return Err(Diagnostic::new(
+                            self.peek().span,
+                            format!(
+                                "`accept never` on line {} leaves no connection for statements to run on: \
+                                 remove this statement or `accept never`",
+                                accept.line
+                            ),
+                        ));
+                    }
                     let stmt = self.parse_stmt()?;
                     body.push(stmt);
                 }
             }
+        }
+        if let (Some(accept), false) = (accept_never, body.is_empty()) {
+            return Err(Diagnostic::new(
+                accept,
+                "`accept never` leaves no connection for the statements above to run on: remove them or this line",
+            ));
         }
         Ok(Scenario {
             name: String::new(),
@@ -279,6 +305,7 @@ impl Parser<'_> {
             on_upstream_error: on_upstream_error.unwrap_or_else(nginx_bad_gateway),
             uses_headers: self.uses_headers,
             proxies: self.proxies,
+            accept_never: accept_never.is_some(),
         })
     }
 
@@ -299,7 +326,7 @@ impl Parser<'_> {
                     self.leave();
                     return Ok((body, BlockEnd::Else(self.next().span)));
                 }
-                Some("param") | Some("on") => {
+                Some("param") | Some("on") | Some("accept") => {
                     return Err(Diagnostic::new(
                         self.peek().span,
                         format!(
