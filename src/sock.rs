@@ -13,18 +13,20 @@ use std::os::fd::AsRawFd;
 use socket2::{Domain, Protocol, Socket, Type};
 
 /// Pending connections the kernel may queue before `accept`.
-const BACKLOG: i32 = 1024;
+pub const BACKLOG: i32 = 1024;
 
-/// A non-blocking listener on `addr`, with SO_REUSEADDR so that a restart
-/// does not wait for TIME_WAIT sockets of the last run.
-pub fn listen(addr: SocketAddr) -> io::Result<mio::net::TcpListener> {
+/// A non-blocking listener on `addr` queueing up to `backlog` pending
+/// connections ([`BACKLOG`] to serve; 0 for `accept never`, see
+/// `crate::server`), with SO_REUSEADDR so that a restart does not wait for
+/// TIME_WAIT sockets of the last run.
+pub fn listen(addr: SocketAddr, backlog: i32) -> io::Result<mio::net::TcpListener> {
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
     socket.set_reuse_address(true)?;
     if addr.is_ipv6() {
         socket.set_only_v6(true)?;
     }
     socket.bind(&addr.into())?;
-    socket.listen(BACKLOG)?;
+    socket.listen(backlog)?;
     socket.set_nonblocking(true)?;
     Ok(mio::net::TcpListener::from_std(socket.into()))
 }

@@ -66,6 +66,16 @@ fn reset_on_accept_is_rst_without_bytes() {
 }
 
 #[test]
+fn connect_timeout_leaves_the_connect_unanswered() {
+    let server = Server::start("connect-timeout", &[]);
+    let started = std::time::Instant::now();
+    let error = TcpStream::connect_timeout(&server.addr, Duration::from_millis(200)).unwrap_err();
+    assert_eq!(error.kind(), std::io::ErrorKind::TimedOut, "{error}");
+    assert!(started.elapsed() >= Duration::from_millis(190));
+    assert_eq!(server.count_log(r#""event":"accept""#), 0);
+}
+
+#[test]
 fn reset_on_first_byte_waits_for_a_byte_then_resets() {
     let server = Server::start("reset-on-first-byte", &[]);
     let (received, end, _) = exchange(&server, GET, SHORT);

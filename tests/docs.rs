@@ -78,6 +78,7 @@ fn every_statement_has_an_example() {
         "on bad-request",
         "on headers-too-large",
         "on upstream-error",
+        "accept never",
         "forward request",
         "forward 5 bytes",
         "relay response",

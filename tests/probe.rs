@@ -238,6 +238,14 @@ fn reset_on_accept_is_a_reset_before_any_response_byte() {
 }
 
 #[test]
+fn connect_timeout_is_a_timeout_with_nothing_sent() {
+    let server = Server::start("connect-timeout", &[]);
+    let json = probe_json(&server, &["--timeout", "200ms"]);
+    assert_eq!(field(&json, "outcome"), "\"timeout\"", "{json}");
+    assert_eq!(field(&json, "received_bytes"), "0", "{json}");
+}
+
+#[test]
 fn keepalive_reuse_shows_the_second_request_reset() {
     let server = Server::start("keepalive-reset", &[]);
     let json = probe_json(&server, &["--requests", "2", "--gap", "20ms"]);

@@ -43,6 +43,9 @@ pub struct Scenario {
     /// Whether the script has a `read body`: only then is a head-only
     /// request's body reader kept for it.
     pub reads_body: bool,
+    /// `accept never`: the server fills its accept queue and never accepts,
+    /// so clients' connects time out; `body` is empty and never runs.
+    pub accept_never: bool,
 }
 
 /// A named value declared with `param NAME = VALUE`.

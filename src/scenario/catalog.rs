@@ -25,6 +25,7 @@ pub const BUILTINS: &[(&str, &str)] = &[
     ),
     ("empty-reply", include_str!("../../scenarios/empty-reply.hup")),
     ("reset-on-accept", include_str!("../../scenarios/reset-on-accept.hup")),
+    ("connect-timeout", include_str!("../../scenarios/connect-timeout.hup")),
     (
         "reset-on-first-byte",
         include_str!("../../scenarios/reset-on-first-byte.hup"),

@@ -769,3 +769,36 @@ fn every_builtin_parses() {
         assert!(!scenario.summary.is_empty(), "{name} has no summary comment");
     }
 }
+
+#[test]
+fn accept_never_is_a_top_level_line_with_no_statements() {
+    let scenario = parse("param x = 1\naccept never\n", &BTreeMap::new()).unwrap();
+    assert!(scenario.accept_never && scenario.body.is_empty());
+    assert!(!parse("respond 200\n", &BTreeMap::new()).unwrap().accept_never);
+    for (src, line, col, message) in [
+        (
+            "accept never\naccept never\n",
+            2,
+            1,
+            "`accept never` is already said above",
+        ),
+        (
+            "accept never\nhang\n",
+            2,
+            1,
+            "`accept never` on line 1 leaves no connection",
+        ),
+        (
+            "hang\naccept never\n",
+            2,
+            1,
+            "`accept never` leaves no connection for the statements above",
+        ),
+        ("accept\n", 1, 7, "expected `never`"),
+        ("loop\n  accept never\nend\n", 2, 3, "only at the top level"),
+    ] {
+        let d = parse(src, &BTreeMap::new()).unwrap_err();
+        assert_eq!((d.span.line, d.span.col), (line, col), "{src:?}: {}", d.message);
+        assert!(d.message.contains(message), "{src:?}: {}", d.message);
+    }
+}

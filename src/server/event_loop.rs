@@ -12,6 +12,9 @@
 //! process, a second passes). The pause is logged once when it begins and
 //! once when the backlog is drained again, however many times it retries.
 //!
+//! With `accept never` the listener is not even registered: the loop
+//! sleeps in the poll until a stop signal (see `super::fill_accept_queue`).
+//!
 //! SIGINT or SIGTERM stops the loop at once: the listener closes, the
 //! connections close, and [`run`](EventLoop::run) returns how they all
 //! ended. Only a `reset` still waiting for its bytes to leave is given its
@@ -136,7 +139,9 @@ impl<'s> EventLoop<'s> {
     ) -> io::Result<EventLoop<'s>> {
         let reactor = Reactor::new()?;
         let signals = StopSignals::new()?;
-        reactor.register_owner(&mut listener, Source::Listener)?;
+        if !scenario.accept_never {
+            reactor.register_owner(&mut listener, Source::Listener)?;
+        }
         reactor.register_owner(&mut SourceFd(&signals.as_raw_fd()), Source::Signals)?;
         Ok(EventLoop {
             shared: Shared {

@@ -3,6 +3,16 @@
 //! [`event_loop`] owns the poll, the listener and the connections;
 //! [`conn`] carries out one connection's script on its socket. The poll and
 //! the deadlines are the shared [`crate::reactor`].
+//!
+//! A scenario with `accept never` is served by not serving: the listener
+//! has a backlog of 0, which Linux reads as "one connection may wait", and
+//! [`fill_accept_queue`] puts one of our own there. From then on the accept
+//! queue is full and the kernel drops every client's SYN (counted in
+//! `TcpExtListenOverflows`) without an answer; the client retransmits and
+//! its connect times out. SYN cookies do not change this: the kernel checks
+//! the accept queue after deciding on a cookie and drops the SYN when the
+//! queue is full. Nothing is ever accepted, so the loop only waits for a
+//! stop signal.
 
 pub mod conn;
 pub mod event_loop;
@@ -58,11 +68,18 @@ pub fn serve(
             "hangup: warning: {addr} is not a loopback address: anyone who can reach this port can make hangup misbehave"
         );
     }
-    let listener = crate::sock::listen(addr).map_err(|error| ServeError::Bind { addr, error })?;
+    let backlog = if scenario.accept_never { 0 } else { crate::sock::BACKLOG };
+    let listener = crate::sock::listen(addr, backlog).map_err(|error| ServeError::Bind { addr, error })?;
     let local = listener.local_addr().map_err(|error| ServeError::Io {
         doing: "failed to read the listening address",
         error,
     })?;
+    // Held until serving stops: closing it would free the queue's one place.
+    let _queued = if scenario.accept_never {
+        Some(fill_accept_queue(local)?)
+    } else {
+        None
+    };
     let upstream = upstream.map(conn::UpstreamAddr);
     let event_loop =
         event_loop::EventLoop::new(listener, scenario, upstream, record_dir).map_err(|error| ServeError::Io {
@@ -81,6 +98,28 @@ pub fn serve(
     })?;
     summarize(&stopped, scenario.proxies, log);
     Ok(())
+}
+
+/// How long our own connect to the listener may take: on loopback the
+/// handshake completes within the call.
+const FILL_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Connect once to our own listener (backlog 0) and never accept it, so
+/// that the accept queue is full before anyone else connects. The stream
+/// is returned to be kept open for as long as the server runs.
+fn fill_accept_queue(local: SocketAddr) -> Result<std::net::TcpStream, ServeError> {
+    let mut target = local;
+    if target.ip().is_unspecified() {
+        // Listening on every address: ours is reachable on loopback.
+        target.set_ip(match target {
+            SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    std::net::TcpStream::connect_timeout(&target, FILL_CONNECT_TIMEOUT).map_err(|error| ServeError::Io {
+        doing: "failed to fill the accept queue (`accept never`) with a connection of our own",
+        error,
+    })
 }
 
 /// The one stdout line scripts wait for. A closed stdout is no reason to

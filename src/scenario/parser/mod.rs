@@ -234,6 +234,7 @@ impl Parser<'_> {
         let mut on_bad_request = None;
         let mut on_headers_too_large = None;
         let mut on_upstream_error = None;
+        let mut accept_never: Option<Span> = None;
         loop {
             self.skip_blank_lines();
             if self.peek().kind == TokenKind::Eof {
@@ -241,6 +242,15 @@ impl Parser<'_> {
             }
             match self.peek_word() {
                 Some("param") => self.parse_param()?,
+                Some("accept") => {
+                    let span = self.next().span;
+                    self.expect_word("never")?;
+                    self.expect_line_end()?;
+                    if accept_never.is_some() {
+                        return Err(Diagnostic::new(span, "`accept never` is already said above"));
+                    }
+                    accept_never = Some(span);
+                }
                 Some("on") => {
                     let on = self.next().span;
                     let (which, span) = match self.peek_word() {
@@ -270,10 +280,26 @@ impl Parser<'_> {
                 }
                 Some("else") => return Err(Diagnostic::new(self.peek().span, "`else` without an `if`")),
                 _ => {
+                    if let Some(accept) = accept_never {
+                        return Err(Diagnostic::new(
+                            self.peek().span,
+                            format!(
+                                "`accept never` on line {} leaves no connection for statements to run on: \
+                                 remove this statement or `accept never`",
+                                accept.line
+                            ),
+                        ));
+                    }
                     let stmt = self.parse_stmt()?;
                     body.push(stmt);
                 }
             }
+        }
+        if let (Some(accept), false) = (accept_never, body.is_empty()) {
+            return Err(Diagnostic::new(
+                accept,
+                "`accept never` leaves no connection for the statements above to run on: remove them or this line",
+            ));
         }
         Ok(Scenario {
             name: String::new(),
@@ -290,6 +316,7 @@ impl Parser<'_> {
             reads_body: self.reads_body,
             proxies: self.proxies,
             chance_sites: self.chance_sites,
+            accept_never: accept_never.is_some(),
         })
     }
 
@@ -310,7 +337,7 @@ impl Parser<'_> {
                     self.leave();
                     return Ok((body, BlockEnd::Else(self.next().span)));
                 }
-                Some("param") | Some("on") => {
+                Some("param") | Some("on") | Some("accept") => {
                     return Err(Diagnostic::new(
                         self.peek().span,
                         format!(
