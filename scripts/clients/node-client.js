@@ -33,8 +33,11 @@ function once(n) {
       agent,
       method: size > 0 ? 'POST' : 'GET',
       headers: size > 0 ? { 'Content-Length': size } : {},
+      // Before the socket connects too: a connect that never completes
+      // (connect-timeout) would otherwise wait for the kernel's ~2 min.
+      timeout: Number(timeoutMs),
     });
-    req.setTimeout(Number(timeoutMs), () => req.destroy(new Error('client timeout')));
+    req.on('timeout', () => req.destroy(new Error('client timeout')));
     req.on('response', (res) => {
       response = res;
       res.on('data', (chunk) => { got += chunk.length; });
