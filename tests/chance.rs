@@ -106,8 +106,16 @@ fn choice(line: &str) -> String {
 /// the server reset it (else it must have answered `hello`).
 fn reset(run: &Run) -> bool {
     let mut stream = run.connect();
-    stream.write_all(GET).expect("send");
-    stream.shutdown(Shutdown::Write).expect("half-close");
+    // The server may have reset already, before the send or half-close
+    // was done: that error is the reset (the kernel reports it once, so
+    // the read after it would say 0 bytes, as for a FIN).
+    if stream
+        .write_all(GET)
+        .and_then(|()| stream.shutdown(Shutdown::Write))
+        .is_err()
+    {
+        return true;
+    }
     let (received, end) = read_to_end(&mut stream, SHORT);
     match end {
         End::PeerRst => true,
