@@ -6,78 +6,34 @@
 mod support;
 
 use std::io::{BufRead, BufReader, Write};
-use std::net::{Shutdown, SocketAddr, TcpStream};
-use std::process::{Child, Command};
-use std::sync::{Arc, Mutex};
+use std::net::Shutdown;
 use std::time::{Duration, Instant};
 
-use support::{BIN, End, GET, read_to_end, scenario_file, spawn_listening, text};
+use support::{End, GET, Server, read_to_end, scenario_file, text};
 
 const SHORT: Duration = Duration::from_secs(2);
 
-/// A `hangup serve` with extra flags (`--seed`), its JSON log collected.
-struct Run {
-    child: Child,
-    addr: SocketAddr,
-    log: Arc<Mutex<Vec<String>>>,
-}
-
-impl Run {
-    fn start(scenario: &str, flags: &[&str]) -> Run {
-        let mut command = Command::new(BIN);
-        command.args(["serve", scenario, "--listen", "127.0.0.1:0", "--log", "json"]);
-        command.args(flags);
-        let (mut child, addr) = spawn_listening(&mut command);
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let sink = Arc::clone(&log);
-        let stderr = child.stderr.take().expect("stderr");
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                sink.lock().expect("log lock").push(line);
-            }
-        });
-        Run { child, addr, log }
-    }
-
-    fn connect(&self) -> TcpStream {
-        let stream = TcpStream::connect(self.addr).expect("connect");
-        stream.set_nodelay(true).expect("nodelay");
-        stream
-    }
-
-    fn log(&self) -> Vec<String> {
-        self.log.lock().expect("log lock").clone()
-    }
-
-    /// The log's `chance` lines, once there are `n` of them (bounded
-    /// wait): each as `#CONN request=N yes|no`, in connection order.
-    fn choices(&self, n: usize) -> Vec<String> {
-        let give_up = Instant::now() + Duration::from_secs(5);
-        loop {
-            let mut choices: Vec<(u64, String)> = self
-                .log()
-                .iter()
-                .filter(|line| line.contains(r#""event":"chance""#))
-                .map(|line| (field(line, "conn"), choice(line)))
-                .collect();
-            if choices.len() >= n {
-                choices.sort();
-                return choices.into_iter().map(|(_, c)| c).collect();
-            }
-            assert!(
-                Instant::now() < give_up,
-                "fewer than {n} choices; log:\n{}",
-                self.log().join("\n")
-            );
-            std::thread::sleep(Duration::from_millis(5));
+/// The log's `chance` lines, once there are `n` of them (bounded
+/// wait): each as `#CONN request=N yes|no`, in connection order.
+fn choices(run: &Server, n: usize) -> Vec<String> {
+    let give_up = Instant::now() + Duration::from_secs(5);
+    loop {
+        let mut choices: Vec<(u64, String)> = run
+            .log()
+            .iter()
+            .filter(|line| line.contains(r#""event":"chance""#))
+            .map(|line| (field(line, "conn"), choice(line)))
+            .collect();
+        if choices.len() >= n {
+            choices.sort();
+            return choices.into_iter().map(|(_, c)| c).collect();
         }
-    }
-}
-
-impl Drop for Run {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        assert!(
+            Instant::now() < give_up,
+            "fewer than {n} choices; log:\n{}",
+            run.log().join("\n")
+        );
+        std::thread::sleep(Duration::from_millis(5));
     }
 }
 
@@ -104,7 +60,7 @@ fn choice(line: &str) -> String {
 
 /// One request on a connection of its own, then the client's FIN: whether
 /// the server reset it (else it must have answered `hello`).
-fn reset(run: &Run) -> bool {
+fn reset(run: &Server) -> bool {
     let mut stream = run.connect();
     // The server may have reset already, before the send or half-close
     // was done: that error is the reset (the kernel reports it once, so
@@ -129,10 +85,10 @@ fn reset(run: &Run) -> bool {
 
 /// `flaky` with `flags`, `n` connections one after the other: which were
 /// reset, and the choices the log names.
-fn flaky_run(flags: &[&str], n: usize) -> (Vec<bool>, Vec<String>, Run) {
-    let run = Run::start("flaky", flags);
+fn flaky_run(flags: &[&str], n: usize) -> (Vec<bool>, Vec<String>, Server) {
+    let run = Server::start_with("flaky", flags);
     let resets: Vec<bool> = (0..n).map(|_| reset(&run)).collect();
-    let choices = run.choices(n);
+    let choices = choices(&run, n);
     (resets, choices, run)
 }
 
@@ -174,7 +130,7 @@ fn the_timing_of_requests_changes_no_choice() {
         "loop\n read request\n sleep between 0ms and 20ms\n if chance 1 in 2\n  respond 200 body \"heads\"\n else\n  respond 200 body \"tails\"\n end\nend\n",
     );
     let answers = |pause: Duration| {
-        let run = Run::start(&path, &["--seed", "42"]);
+        let run = Server::start_with(&path, &["--seed", "42"]);
         let mut stream = run.connect();
         let mut bodies = Vec::new();
         for _ in 0..12 {

@@ -41,6 +41,15 @@ impl Server {
         Server::spawn(&mut command)
     }
 
+    /// `hangup serve SCENARIO` on 127.0.0.1 with these flags (`--seed 7`),
+    /// JSON log.
+    pub fn start_with(scenario: &str, flags: &[&str]) -> Server {
+        let mut command = Command::new(BIN);
+        command.args(["serve", scenario, "--listen", "127.0.0.1:0", "--log", "json"]);
+        command.args(flags);
+        Server::spawn(&mut command)
+    }
+
     /// `hangup serve SCENARIO --upstream UPSTREAM --set …`: a proxy.
     pub fn start_proxy(scenario: &str, sets: &[&str], upstream: SocketAddr) -> Server {
         let mut command = Command::new(BIN);
