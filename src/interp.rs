@@ -809,12 +809,17 @@ mod tests {
     }
 
     /// Feed `Done` (or what a free step reports) until the script ends;
-    /// the ending and how many steps it took.
-    fn run_to_end(i: &mut Interp, now: Instant, limit: usize) -> (Finish, usize) {
+    /// the ending and the last line it logged.
+    fn run_to_end<'s>(i: &mut Interp<'s>, now: Instant, limit: usize) -> (Finish, Option<&'s str>) {
         let mut step = i.next(Event::Start, now);
-        for steps in 0..limit {
+        let mut last_log = None;
+        for _ in 0..limit {
             let event = match step {
-                Step::Finish(ending) => return (ending, steps),
+                Step::Finish(ending) => return (ending, last_log),
+                Step::Log(message) => {
+                    last_log = Some(message);
+                    Event::Done
+                }
                 Step::Read {
                     goal: ReadGoal::Bytes(0),
                     ..
@@ -839,28 +844,7 @@ mod tests {
             "sleep 0us\n log \"x\"",
         ] {
             let s = scenario(&format!("loop\n {body}\nend\n"));
-            let mut i = Interp::new(&s, 1);
-            let mut last_log = None;
-            let mut step = i.next(Event::Start, now);
-            let mut steps = 0;
-            let ending = loop {
-                steps += 1;
-                assert!(steps < 1_000, "{body}: still spinning");
-                let event = match &step {
-                    Step::Finish(ending) => break *ending,
-                    Step::Log(message) => {
-                        last_log = Some(*message);
-                        Event::Done
-                    }
-                    Step::Read {
-                        goal: ReadGoal::Bytes(0),
-                        ..
-                    } => Event::ReadDone,
-                    Step::Read { .. } => Event::TimedOut,
-                    _ => Event::Done,
-                };
-                step = i.next(event, now);
-            };
+            let (ending, last_log) = run_to_end(&mut Interp::new(&s, 1), now, 1_000);
             assert_eq!(ending, Finish::Stuck, "{body}");
             assert_eq!(last_log, Some(FREE_SPIN_WHY), "{body}");
         }
