@@ -35,6 +35,8 @@ use std::fmt::Write as _;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use crate::units::Fixed;
+
 /// Log bytes held for a stalled reader before whole lines are dropped:
 /// four pipe buffers' worth, about 3,000 typical lines.
 pub const QUEUE_LIMIT: usize = 256 * 1024;
@@ -336,11 +338,11 @@ fn write_stderr(mut bytes: &[u8]) -> Result<(), &[u8]> {
 
 /// One line, newline included, appended to `out`.
 fn format_line(out: &mut String, format: Format, conn: Option<(u64, Duration)>, event: &str, fields: &[(&str, Field)]) {
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let ms = |d: Duration| Fixed::millis(d, 3);
     match format {
         Format::Text => {
             if let Some((id, t)) = conn {
-                let _ = write!(out, "#{id} +{:.3}ms ", ms(t));
+                let _ = write!(out, "#{id} +{}ms ", ms(t));
             }
             out.push_str(event);
             for (key, value) in fields {
@@ -357,7 +359,7 @@ fn format_line(out: &mut String, format: Format, conn: Option<(u64, Duration)>, 
         Format::Json => {
             out.push('{');
             if let Some((id, t)) = conn {
-                let _ = write!(out, "\"conn\":{id},\"t_ms\":{:.3},", ms(t));
+                let _ = write!(out, "\"conn\":{id},\"t_ms\":{},", ms(t));
             }
             out.push_str("\"event\":");
             push_json_string(out, event.as_bytes());

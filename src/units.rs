@@ -51,23 +51,82 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let Some((number, unit)) = split(text) else {
         return Err(format!("`{text}` is not a duration like 250ms or 2s"));
     };
-    let scale = match unit {
-        "us" => 1e-6,
-        "ms" => 1e-3,
-        "s" => 1.0,
-        "m" => 60.0,
-        "h" => 3600.0,
+    let nanos_per_unit: u128 = match unit {
+        "us" => 1_000,
+        "ms" => 1_000_000,
+        "s" => 1_000_000_000,
+        "m" => 60_000_000_000,
+        "h" => 3_600_000_000_000,
         "" => return Err(format!("`{text}` needs a unit: 250ms, 2s, 2m, 1h or 500us")),
         _ => return Err(format!("`{unit}` is not a time unit; use {DURATION_UNITS}")),
     };
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not a duration like 250ms or 2s"))?;
-    match Duration::try_from_secs_f64(value * scale) {
-        Ok(duration) if duration <= MAX_DURATION => Ok(duration),
-        _ => Err(format!(
-            "`{text}` is over the limit of {MAX_DURATION_TEXT} for a duration"
-        )),
+    // In integers, not f64: exact, and the static binary then carries no
+    // float parsing or formatting code (about 30 KiB).
+    let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+    let over = || format!("`{text}` is over the limit of {MAX_DURATION_TEXT} for a duration");
+    let whole: u128 = whole.parse().map_err(|_| over())?;
+    let mut nanos = whole.checked_mul(nanos_per_unit).ok_or_else(over)?;
+    // Each fraction digit is a tenth of the one before; digits below a
+    // nanosecond are dropped.
+    let mut place = nanos_per_unit;
+    for digit in fraction.bytes() {
+        place /= 10;
+        nanos += u128::from(digit - b'0') * place;
+    }
+    let nanos = u64::try_from(nanos).map_err(|_| over())?;
+    match Duration::from_nanos(nanos) {
+        duration if duration <= MAX_DURATION => Ok(duration),
+        _ => Err(over()),
+    }
+}
+
+/// A number with a fixed count of decimals, as `{:.N}` prints it, without
+/// the standard library's float formatting (see [`parse_duration`]).
+#[derive(Clone, Copy)]
+pub struct Fixed {
+    /// The value in units of 10^-`decimals`, rounded.
+    units: u64,
+    negative: bool,
+    decimals: u32,
+}
+
+impl Fixed {
+    /// `value` with `decimals` (at most 9) digits after the point; what is
+    /// not a finite number prints as 0.
+    pub fn new(value: f64, decimals: u32) -> Fixed {
+        let decimals = decimals.min(9);
+        let scaled = value.abs() * 10u64.pow(decimals) as f64 + 0.5;
+        Fixed {
+            // `as` saturates: a huge value prints as the largest, NaN as 0.
+            units: if scaled.is_finite() { scaled as u64 } else { 0 },
+            negative: value < 0.0,
+            decimals,
+        }
+    }
+
+    /// A duration in milliseconds with `decimals` (at most 6) digits.
+    pub fn millis(duration: Duration, decimals: u32) -> Fixed {
+        let decimals = decimals.min(6);
+        let unit = 1_000_000 / 10u128.pow(decimals);
+        let units = (duration.as_nanos() + unit / 2) / unit;
+        Fixed {
+            units: u64::try_from(units).unwrap_or(u64::MAX),
+            negative: false,
+            decimals,
+        }
+    }
+}
+
+impl std::fmt::Display for Fixed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let scale = 10u64.pow(self.decimals);
+        let (whole, part) = (self.units / scale, self.units % scale);
+        let sign = if self.negative && self.units > 0 { "-" } else { "" };
+        if self.decimals == 0 {
+            write!(f, "{sign}{whole}")
+        } else {
+            write!(f, "{sign}{whole}.{part:0width$}", width = self.decimals as usize)
+        }
     }
 }
 
@@ -110,6 +169,40 @@ mod tests {
         }
         assert!(parse_duration("1e3s").unwrap_err().contains("not a time unit"));
         assert!(parse_duration("8761h").unwrap_err().contains("over the limit"));
+        assert_eq!(parse_duration("8760h"), Ok(MAX_DURATION));
+        assert_eq!(parse_duration("0.000000001s"), Ok(Duration::from_nanos(1)));
+        assert_eq!(parse_duration("1.0000000009s"), Ok(Duration::from_nanos(1_000_000_000)));
+        assert_eq!(parse_duration("0.25m"), Ok(Duration::from_secs(15)));
+        assert_eq!(parse_duration("2.5us"), Ok(Duration::from_nanos(2_500)));
+        assert!(parse_duration("99999999999999999999999999999999999999999h").is_err());
+    }
+
+    #[test]
+    fn fixed_prints_as_the_float_format_does() {
+        for (value, decimals) in [
+            (0.0, 3),
+            (1.5, 1),
+            (12.3456, 3),
+            (999.95, 1),
+            (0.0004, 3),
+            (-2.25, 1),
+            (7.0, 0),
+        ] {
+            let ours = Fixed::new(value, decimals).to_string();
+            let std = format!("{value:.prec$}", prec = decimals as usize);
+            // Halves may round either way in binary; all else is equal.
+            assert!(
+                ours == std || (value * 10f64.powi(decimals as i32)).fract().abs() == 0.5,
+                "{value}: {ours} vs {std}"
+            );
+        }
+        assert_eq!(Fixed::new(f64::NAN, 2).to_string(), "0.00");
+        assert_eq!(
+            Fixed::millis(Duration::from_micros(1_234_567), 3).to_string(),
+            "1234.567"
+        );
+        assert_eq!(Fixed::millis(Duration::from_nanos(1_500), 3).to_string(), "0.002");
+        assert_eq!(Fixed::millis(Duration::ZERO, 1).to_string(), "0.0");
     }
 
     #[test]

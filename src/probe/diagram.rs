@@ -96,7 +96,10 @@ pub fn render(report: &ProbeReport, color: bool) -> String {
         } else {
             arrow
         };
-        out.push_str(&format!("{:>9.3}  |{arrow}|\n", mark.ms));
+        out.push_str(&format!(
+            "{:>9}  |{arrow}|\n",
+            crate::units::Fixed::new(mark.ms, 3).to_string()
+        ));
     }
     for request in &report.requests {
         let which = if report.requests.len() > 1 {

@@ -8,6 +8,7 @@ use super::outcome::{MarkKind, Outcome, Phase, ProbeReport, RequestReport, SHOWN
 use crate::end::End;
 use crate::http::response::Framing;
 use crate::log::push_json_string;
+use crate::units::Fixed;
 
 /// What `--expect`, `--expect-status` and `--expect-body-bytes` ask for.
 #[derive(Debug, Clone, Default)]
@@ -61,9 +62,9 @@ pub fn outcome_text(request: &RequestReport) -> String {
 
 fn ms(value: f64) -> String {
     if value >= 1000.0 {
-        format!("{:.2} s", value / 1000.0)
+        format!("{} s", Fixed::new(value / 1000.0, 2))
     } else {
-        format!("{value:.1} ms")
+        format!("{} ms", Fixed::new(value, 1))
     }
 }
 
@@ -276,7 +277,7 @@ pub fn json(report: &ProbeReport) -> String {
         if i > 0 {
             out.push(',');
         }
-        let _ = write!(out, "{{\"ms\":{:.3},\"event\":", mark.ms);
+        let _ = write!(out, "{{\"ms\":{},\"event\":", Fixed::new(mark.ms, 3));
         match &mark.what {
             MarkKind::Connected => out.push_str("\"connected\""),
             MarkKind::Refused => out.push_str("\"refused\""),
@@ -349,21 +350,21 @@ fn request_json(out: &mut String, r: &RequestReport) {
     push_opt_str(out, framing);
     let _ = write!(
         out,
-        ",\"ended\":\"{}\",\"start_ms\":{:.3},\"sent_ms\":",
+        ",\"ended\":\"{}\",\"start_ms\":{},\"sent_ms\":",
         ended_name(r.ended),
-        r.start_ms
+        Fixed::new(r.start_ms, 3)
     );
     match r.sent_ms {
         Some(v) => {
-            let _ = write!(out, "{v:.3}");
+            let _ = write!(out, "{}", Fixed::new(v, 3));
         }
         None => out.push_str("null"),
     }
     let _ = write!(
         out,
-        ",\"end_ms\":{:.3},\"ms_to_end\":{:.3},\"problem\":",
-        r.end_ms,
-        r.ms_to_end()
+        ",\"end_ms\":{},\"ms_to_end\":{},\"problem\":",
+        Fixed::new(r.end_ms, 3),
+        Fixed::new(r.ms_to_end(), 3)
     );
     push_opt_str(out, r.problem.as_deref());
     out.push_str(",\"violations\":[");
@@ -464,7 +465,7 @@ impl Summary {
         }
         out.push_str("\nto end    ");
         for (name, value) in self.percentiles() {
-            let _ = write!(out, "{name} {value:.3}  ");
+            let _ = write!(out, "{name} {}  ", Fixed::new(value, 3));
         }
         out.truncate(out.trim_end().len());
         out.push_str(" ms after the request\n");
@@ -473,10 +474,10 @@ impl Summary {
 
     pub fn json(&self) -> String {
         let mut out = format!(
-            "{{\"probes\":{},\"concurrency\":{},\"elapsed_ms\":{:.3},\"outcomes\":{{",
+            "{{\"probes\":{},\"concurrency\":{},\"elapsed_ms\":{},\"outcomes\":{{",
             self.probes,
             self.concurrency,
-            self.elapsed.as_secs_f64() * 1000.0
+            Fixed::millis(self.elapsed, 3)
         );
         for (i, (name, count)) in self.counts.iter().enumerate() {
             if i > 0 {
@@ -490,7 +491,7 @@ impl Summary {
             if i > 0 {
                 out.push(',');
             }
-            let _ = write!(out, "\"{name}\":{value:.3}");
+            let _ = write!(out, "\"{name}\":{}", Fixed::new(*value, 3));
         }
         out.push_str("}}");
         out

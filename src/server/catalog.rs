@@ -16,7 +16,7 @@
 //! is parsed at its first request and served from then on), and their
 //! number is bounded by [`MAX_VARIANTS`].
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use crate::scenario::ast::Stmt;
 use crate::scenario::{self, Scenario, catalog};
@@ -35,7 +35,7 @@ pub struct Catalog {
     /// In `hangup list` order.
     entries: Vec<Entry>,
     /// `NAME?QUERY` to its scenario (or to the 400 that refuses it).
-    variants: HashMap<Vec<u8>, &'static Scenario>,
+    variants: BTreeMap<Vec<u8>, &'static Scenario>,
     index: &'static Scenario,
     not_found: &'static Scenario,
     full: &'static Scenario,
@@ -83,7 +83,7 @@ impl Catalog {
         let index = answer("catalog index", 200, &index_text(&entries));
         Catalog {
             entries,
-            variants: HashMap::new(),
+            variants: BTreeMap::new(),
             index,
             not_found: answer(
                 "catalog 404",
