@@ -236,6 +236,11 @@ impl<'s> Interp<'s> {
         self.chance.get_or_insert_with(Box::default)
     }
 
+    /// The scenario's name (a built-in's, or the path it was read from).
+    pub fn scenario_name(&self) -> &str {
+        &self.scenario.name
+    }
+
     /// Whether the scenario talks to an upstream.
     pub fn proxies(&self) -> bool {
         self.scenario.proxies

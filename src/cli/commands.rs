@@ -9,16 +9,31 @@ use super::flags::{Check, Serve, Show};
 use super::{Args, Failure, output};
 use crate::log::{Format, Log};
 use crate::scenario::{self, catalog};
+use crate::server::{Options, Serving};
 
 pub(super) fn serve(serve: Serve, args: &Args) -> Result<(), Failure> {
-    let overrides = parse_sets(&serve.set, args)?;
     let format = match args.utf8("--log", &serve.log)? {
         "text" => Format::Text,
         "json" => Format::Json,
         other => return Err(Failure::usage(format!("--log {other}: expected `text` or `json`"))),
     };
     let addr = parse_listen(args.utf8("--listen", &serve.listen)?)?;
-    let path = args.os(&serve.scenario);
+    let seed = serve.seed.unwrap_or_else(crate::chance::fresh_seed);
+    if serve.catalog {
+        let catalog = catalog_only(&serve)?;
+        let mut log = Log::new(format, serve.quiet);
+        crate::sock::raise_fd_limit();
+        let options = Options::new(seed);
+        return crate::server::serve(addr, Serving::Catalog(catalog), options, &mut log)
+            .map_err(|e| Failure::system(e.to_string()));
+    }
+    let Some(scenario_arg) = &serve.scenario else {
+        return Err(Failure::usage(
+            "serve needs a SCENARIO (a built-in name, see `hangup list`, or a file), or --catalog for every built-in",
+        ));
+    };
+    let overrides = parse_sets(&serve.set, args)?;
+    let path = args.os(scenario_arg);
     note_shadowed(&path);
     let scenario = scenario::load(&path, &overrides).map_err(|e| Failure::usage(e.to_string()))?;
     let upstream = match (&serve.upstream, scenario.proxies) {
@@ -48,9 +63,31 @@ pub(super) fn serve(serve: Serve, args: &Args) -> Result<(), Failure> {
     };
     let mut log = Log::new(format, serve.quiet);
     crate::sock::raise_fd_limit();
-    let seed = serve.seed.unwrap_or_else(crate::chance::fresh_seed);
-    crate::server::serve(addr, &scenario, upstream, record_dir, seed, &mut log)
+    let options = Options {
+        upstream,
+        record_dir,
+        ..Options::new(seed)
+    };
+    crate::server::serve(addr, Serving::Scenario(&scenario), options, &mut log)
         .map_err(|e| Failure::system(e.to_string()))
+}
+
+/// The catalog, when no flag that is about one scenario came with
+/// `--catalog`: each would be silently ignored otherwise.
+fn catalog_only(serve: &Serve) -> Result<crate::server::catalog::Catalog, Failure> {
+    let refused = if serve.scenario.is_some() {
+        Some("a SCENARIO: the catalog serves every built-in, chosen by path")
+    } else if !serve.set.is_empty() {
+        Some("--set: give parameters in each request's query string, like /server-timeout?after=2s")
+    } else if serve.upstream.is_some() || serve.record.is_some() {
+        Some("--upstream or --record: the proxy built-ins are not served by path; serve them alone")
+    } else {
+        None
+    };
+    match refused {
+        Some(why) => Err(Failure::usage(format!("--catalog does not take {why}"))),
+        None => Ok(crate::server::catalog::Catalog::new()),
+    }
 }
 
 /// The `--record` directory, made if need be and proven writable before

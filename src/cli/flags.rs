@@ -37,12 +37,16 @@ pub enum Command {
     name = "serve",
     example = "hangup serve mid-body-reset",
     example = "hangup serve server-timeout --set after=2s --listen 127.0.0.1:0",
+    example = "hangup serve --catalog        (then: curl http://127.0.0.1:9000/server-timeout?after=2s)",
     note = "Prints `listening on ADDR` on stdout once ready; events go to stderr.\nSIGINT or SIGTERM stops it: exit 0, after a one-line summary of how connections ended.\nA SCENARIO with a `/` or ending in `.hup` is a file; a built-in name wins over a file of that name\n(write ./NAME for the file)."
 )]
 pub struct Serve {
     /// a built-in scenario name (see `hangup list`) or a scenario file (at most 1 MiB)
     #[argh(positional)]
-    pub scenario: String,
+    pub scenario: Option<String>,
+    /// serve every built-in at /NAME instead of one scenario: a connection's first request path chooses it, the query sets its parameters (/server-timeout?after=2s), and / lists them
+    #[argh(switch)]
+    pub catalog: bool,
     /// address to listen on (default 127.0.0.1:9000; port 0 picks a free one)
     #[argh(option, default = "String::from(\"127.0.0.1:9000\")")]
     pub listen: String,

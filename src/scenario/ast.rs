@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 /// One scenario, ready to run on every connection.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Scenario {
     /// What the user called it: a built-in name or a file path.
     pub name: String,

@@ -114,8 +114,6 @@ pub struct EventLoop<'s> {
     listener: Option<TcpListener>,
     signals: StopSignals,
     scenario: &'s Scenario,
-    /// What the scenario's chance draws from (see `crate::chance`).
-    seed: u64,
     /// Accepting waits for ACCEPT_RETRY, or for a connection to close.
     accept_paused: bool,
     /// An ACCEPT_RETRY is queued (one at a time: each retry that fails
@@ -148,13 +146,14 @@ impl<'s> EventLoop<'s> {
                 registry: reactor.registry_handle()?,
                 upstream,
                 record_dir,
+                catalog: None,
+                seed: 0,
                 tally: Tally::default(),
             },
             reactor,
             listener: Some(listener),
             signals,
             scenario,
-            seed: 0,
             accept_paused: false,
             retry_queued: false,
             exhausted: None,
@@ -167,7 +166,14 @@ impl<'s> EventLoop<'s> {
 
     /// Draw by chance from `seed` on every connection (without it, seed 0).
     pub fn with_seed(mut self, seed: u64) -> EventLoop<'s> {
-        self.seed = seed;
+        self.shared.seed = seed;
+        self
+    }
+
+    /// Serve the catalog: each connection's first request path chooses
+    /// its scenario (the loop's own scenario only waits for that).
+    pub fn with_catalog(mut self, catalog: Option<crate::server::catalog::Catalog>) -> EventLoop<'s> {
+        self.shared.catalog = catalog;
         self
     }
 
@@ -375,8 +381,11 @@ impl<'s> EventLoop<'s> {
             key,
             socket,
             now,
-            Interp::new(self.scenario, id).with_seed(self.seed),
+            Interp::new(self.scenario, id).with_seed(self.shared.seed),
         );
+        if self.shared.catalog.is_some() {
+            conn.await_route(now);
+        }
         if let (Some(dir), Some(upstream)) = (&self.shared.record_dir, self.shared.upstream) {
             conn.record_into(dir.clone(), upstream.0.to_string(), now);
         }

@@ -14,6 +14,7 @@
 //! queue is full. Nothing is ever accepted, so the loop only waits for a
 //! stop signal.
 
+pub mod catalog;
 pub mod conn;
 pub mod event_loop;
 
@@ -44,22 +45,46 @@ impl fmt::Display for ServeError {
 
 impl std::error::Error for ServeError {}
 
-/// Listen on `addr` and run `scenario` for every connection. Prints
+/// What a server serves.
+pub enum Serving<'a> {
+    /// One scenario, run for every connection.
+    Scenario(&'a Scenario),
+    /// `--catalog`: every built-in, chosen by a connection's first path.
+    Catalog(catalog::Catalog),
+}
+
+/// How a server serves, beyond what.
+pub struct Options {
+    /// Where the scenario's proxy steps connect.
+    pub upstream: Option<SocketAddr>,
+    /// With `upstream` too: every connection is written here as a scenario.
+    pub record_dir: Option<std::path::PathBuf>,
+    /// What a scenario that draws by chance draws from; the log's first
+    /// line names it so that the run can be replayed.
+    pub seed: u64,
+}
+
+impl Options {
+    /// No upstream, no recording, draws from `seed`.
+    pub fn new(seed: u64) -> Options {
+        Options {
+            upstream: None,
+            record_dir: None,
+            seed,
+        }
+    }
+}
+
+/// Listen on `addr` and run `serving`'s scenario for every connection. Prints
 /// `listening on ADDR` to stdout once the socket is ready, then serves
 /// until SIGINT or SIGTERM (then logs a one-line summary and returns), or
 /// until the poll fails.
-/// With `upstream`, the scenario's proxy steps connect there; with
-/// `record_dir` too, every connection is written there as a scenario.
-/// A scenario that draws by chance draws from `seed`, which the log's
-/// first line names so that the run can be replayed.
-pub fn serve(
-    addr: SocketAddr,
-    scenario: &Scenario,
-    upstream: Option<SocketAddr>,
-    record_dir: Option<std::path::PathBuf>,
-    seed: u64,
-    log: &mut Log,
-) -> Result<(), ServeError> {
+pub fn serve(addr: SocketAddr, serving: Serving, options: Options, log: &mut Log) -> Result<(), ServeError> {
+    let Options {
+        upstream,
+        record_dir,
+        seed,
+    } = options;
     if !addr.ip().is_loopback() {
         // Said even with --quiet: it is about safety, not an event. An
         // unwritable stderr loses the warning, never the server.
@@ -68,6 +93,11 @@ pub fn serve(
             "hangup: warning: {addr} is not a loopback address: anyone who can reach this port can make hangup misbehave"
         );
     }
+    let (scenario, catalog) = match serving {
+        Serving::Scenario(scenario) => (scenario, None),
+        Serving::Catalog(catalog) => (catalog.placeholder(), Some(catalog)),
+    };
+    let may_draw = scenario.chance_sites > 0 || catalog.is_some();
     let backlog = if scenario.accept_never { 0 } else { crate::sock::BACKLOG };
     let listener = crate::sock::listen(addr, backlog).map_err(|error| ServeError::Bind { addr, error })?;
     let local = listener.local_addr().map_err(|error| ServeError::Io {
@@ -86,8 +116,8 @@ pub fn serve(
             doing: "failed to set up the event loop",
             error,
         })?;
-    let mut event_loop = event_loop.with_seed(seed);
-    if scenario.chance_sites > 0 {
+    let mut event_loop = event_loop.with_seed(seed).with_catalog(catalog);
+    if may_draw {
         let replay = format!("--seed {seed}");
         log.server("seed", &[("seed", Field::Num(seed)), ("replay", Field::Str(&replay))]);
     }

@@ -150,11 +150,27 @@ impl Conn<'_> {
                 ("number", Field::Num(self.interp.requests() + 1)),
             ],
         );
+        if self.interp.requests() > 0
+            && let Some(catalog) = &turn.shared.catalog
+            && let Some(named) = catalog.other_builtin(&info.path, self.interp.scenario_name())
+        {
+            // A pooled keep-alive connection reused for another path.
+            let why = "the connection's first request chose its scenario; this request is that scenario's";
+            self.log(
+                turn.log,
+                "catalog-mismatch",
+                &[
+                    ("path_names", Field::Str(named)),
+                    ("serving", Field::Str(self.interp.scenario_name())),
+                    ("why", Field::Str(why)),
+                ],
+            );
+        }
         Progress::Next(Event::Request(info))
     }
 
     /// Append up to `want` bytes from the socket to `inbuf`.
-    fn read_more(&mut self, want: usize) -> Io {
+    pub(super) fn read_more(&mut self, want: usize) -> Io {
         let inbuf = &mut self.inbuf;
         self.stream.read(want, |bytes| inbuf.extend_from_slice(bytes))
     }

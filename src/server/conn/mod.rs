@@ -13,6 +13,7 @@
 mod ending;
 mod input;
 mod proxy;
+mod route;
 
 pub use proxy::UpstreamAddr;
 
@@ -71,6 +72,11 @@ enum State<'s> {
     Relaying(Relaying),
     /// `relay both`.
     Both(Both),
+    /// `serve --catalog`: waiting for the first request line, whose path
+    /// chooses the script (see `route`).
+    Routing {
+        deadline: Instant,
+    },
     Closed,
 }
 
@@ -136,6 +142,10 @@ pub struct Shared {
     pub upstream: Option<UpstreamAddr>,
     /// With `--record DIR`: every connection written there as a scenario.
     pub record_dir: Option<std::path::PathBuf>,
+    /// With `--catalog`: the built-ins a first request's path chooses from.
+    pub catalog: Option<crate::server::catalog::Catalog>,
+    /// What scenarios' chance draws from (see `crate::chance`).
+    pub seed: u64,
     /// The server's counts: requests across connections, upstream ends.
     pub tally: Tally,
 }
@@ -209,11 +219,14 @@ impl<'s> Conn<'s> {
         matches!(self.state, State::Flushing { .. })
     }
 
-    /// Run the script's first steps.
+    /// Run the script's first steps (or, for the catalog, wait for the
+    /// request line that chooses the script).
     pub fn start(&mut self, turn: &mut Turn) -> Flow {
-        let step = self.interp.next(Event::Start, turn.now);
-        if self.apply(step, turn) == Flow::Closed {
-            return Flow::Closed;
+        if !matches!(self.state, State::Routing { .. }) {
+            let step = self.interp.next(Event::Start, turn.now);
+            if self.apply(step, turn) == Flow::Closed {
+                return Flow::Closed;
+            }
         }
         self.drive(turn)
     }
@@ -228,6 +241,7 @@ impl Session for Conn<'_> {
         }
         let at = match &self.state {
             State::Reading { deadline, .. } => *deadline,
+            State::Routing { deadline } => Some(*deadline),
             State::Sleeping { until } => Some(*until),
             State::Flushing { next_check, .. } => Some(*next_check),
             _ => self.proxy_poll_at(),
@@ -284,6 +298,7 @@ impl<'s> Conn<'s> {
             let progress = match self.state {
                 State::Writing(_) => self.progress_write(turn.log),
                 State::Reading { .. } => self.progress_read(turn),
+                State::Routing { .. } => self.progress_route(turn),
                 State::Sleeping { until } if now >= until => Progress::Next(Event::Done),
                 State::Sleeping { .. } => Progress::Wait,
                 State::Flushing { .. } => self.progress_flush(now, turn.log),
