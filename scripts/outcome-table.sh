@@ -6,8 +6,15 @@
 #   scripts/outcome-table.sh --update-readme  also write it into README.md
 #   scripts/outcome-table.sh --check-readme   exit 1 if a client behaves
 #                                             otherwise than README.md says
-#   scripts/outcome-table.sh --compare EXPECTED ACTUAL
-#                                             the same check, of two tables
+#   scripts/outcome-table.sh --catalog [--check-readme]
+#                                             the same, every scenario served
+#                                             by `hangup serve --catalog` at
+#                                             /SCENARIO?NAME=VALUE
+#   scripts/outcome-table.sh --compare [--allow-missing] EXPECTED ACTUAL
+#                                             the same check, of two tables;
+#                                             with --allow-missing, a row of
+#                                             EXPECTED absent from ACTUAL is
+#                                             no difference
 #
 # The check is of behaviour: the header's client versions (curl 7.88.1,
 # ...) may differ from this machine's, and are then only mentioned. A cell
@@ -16,15 +23,30 @@
 # node and python send two requests on one keep-alive connection (the
 # second shown only when it differs). Delays are shortened with --set.
 # The proxy built-ins stand in front of a second hangup serving `hello`.
+#
+# --catalog checks that a scenario chosen by path behaves as the scenario
+# served alone, so its table must equal README's: each row still gets a
+# server of its own (`--catalog`, with the row's --seed), so connection and
+# request numbers, and with them flaky's seeded draws, are what they are
+# alone. Rows that no path can reach (a fault before any request is read,
+# a proxy that needs --upstream) are left out and named. It cannot update
+# README: that table is of the scenarios served alone.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib/common.sh"
 
-# compare_tables EXPECTED ACTUAL
+# compare_tables [--allow-missing] EXPECTED ACTUAL
 # Exit 0 when every scenario's row says the same in both tables, whatever
 # client versions their headers name; else name each differing cell.
+# --allow-missing: a run of fewer rows (--catalog) passes when the rows it
+# has agree; a row it has that EXPECTED lacks is still a difference.
 compare_tables() {
-  awk -F' [|] ' '
+  local allow_missing=0
+  if [[ $1 == --allow-missing ]]; then
+    allow_missing=1
+    shift
+  fi
+  awk -v allow_missing="$allow_missing" -F' [|] ' '
     function trim(s) { sub(/^[|] /, "", s); sub(/ [|]$/, "", s); return s }
     FNR == 1 {
       pass++
@@ -38,6 +60,7 @@ compare_tables() {
     END {
       for (r = 1; r <= rows; r++) {
         row = order[r]
+        if (!(row in seen) && allow_missing) continue
         if (!(row in seen)) { print "  " row ": in the expected table, not in this run"; bad++; continue }
         for (i = 2; i <= cols; i++) {
           if (want[row, i] == got[row, i]) continue
@@ -58,12 +81,40 @@ compare_tables() {
   ' "$1" "$2"
 }
 
+usage() {
+  echo "usage: $0 [--catalog] [--check-readme] | --update-readme | --compare [--allow-missing] EXPECTED ACTUAL" >&2
+  exit 2
+}
+
 if [[ ${1:-} == --compare ]]; then
-  compare_tables "${2:?usage: $0 --compare EXPECTED ACTUAL}" "${3:?usage: $0 --compare EXPECTED ACTUAL}"
+  shift
+  allow=()
+  if [[ ${1:-} == --allow-missing ]]; then
+    allow=(--allow-missing)
+    shift
+  fi
+  (($# == 2)) || usage
+  compare_tables "${allow[@]}" "$1" "$2"
   exit
 fi
 
+catalog=
+if [[ ${1:-} == --catalog ]]; then
+  catalog=1
+  shift
+fi
 mode=${1:-print}
+(($# <= 1)) || usage
+case $mode in
+  print | --check-readme) ;;
+  --update-readme)
+    if [[ -n $catalog ]]; then
+      echo "$0: --catalog does not update README.md: its table is of each scenario served alone, which a catalog run is checked against (--catalog --check-readme)" >&2
+      exit 2
+    fi
+    ;;
+  *) usage ;;
+esac
 clients="$ROOT/scripts/clients"
 head -c $((8 << 20)) /dev/zero >"$WORK/upload.bin"
 
@@ -103,13 +154,59 @@ cases=(
   "tcp-reset-after|bytes=67|||0|5000|hello"
 )
 
+# by_path SCENARIO UPSTREAM: whether `hangup serve --catalog` can run the
+# case. The path is in the first request, so a fault that comes before it
+# is read cannot be chosen by it; a proxy needs --upstream, which
+# --catalog does not take.
+by_path() {
+  [[ -z $2 && $1 != reset-on-accept && $1 != connect-timeout ]]
+}
+
+# url_encode TEXT: TEXT with every byte but RFC 3986's unreserved ones
+# percent-encoded, for a query string.
+url_encode() {
+  local LC_ALL=C text=$1 out='' c i
+  for ((i = 0; i < ${#text}; i++)); do
+    c=${text:i:1}
+    case $c in
+      [A-Za-z0-9._~-]) out+=$c ;;
+      *) out+=$(printf '%%%02X' "'$c") ;;
+    esac
+  done
+  printf '%s' "$out"
+}
+
+# start_catalog SCENARIO FLAGS...: `hangup serve --catalog` with the
+# case's server flags (--seed), its --set values moved to the query of
+# HANGUP_URL and HANGUP_PATH, which name SCENARIO.
+start_catalog() {
+  local scenario=$1 query='' serve_flags=()
+  shift
+  while (($#)); do
+    if [[ $1 == --set ]]; then
+      query+="${query:+&}$(url_encode "${2%%=*}")=$(url_encode "${2#*=}")"
+      shift 2
+    else
+      serve_flags+=("$1")
+      shift
+    fi
+  done
+  start_hangup --catalog "${serve_flags[@]}" --quiet
+  HANGUP_PATH="/$scenario${query:+?$query}"
+  HANGUP_URL="http://127.0.0.1:$HANGUP_PORT$HANGUP_PATH"
+}
+
 # start_case SCENARIO UPSTREAM SETS...: hangup for one case, and in front
-# of a hangup serving UPSTREAM when there is one.
+# of a hangup serving UPSTREAM when there is one; with --catalog, the
+# catalog at the case's path. Sets HANGUP_URL and HANGUP_PATH.
 start_case() {
   local scenario=$1 upstream=$2
   shift 2
   UPSTREAM_PID=
-  if [[ -n $upstream ]]; then
+  HANGUP_PATH=/
+  if [[ -n $catalog ]]; then
+    start_catalog "$scenario" "$@"
+  elif [[ -n $upstream ]]; then
     start_server "$HANGUP" serve "$upstream" --quiet --listen 127.0.0.1:0
     UPSTREAM_PID=$SERVER_PID
     start_hangup "$scenario" "$@" --quiet --upstream "127.0.0.1:$SERVER_PORT"
@@ -167,12 +264,19 @@ client_cell() {
   fi
 }
 
+# The cases --catalog leaves out (by_path), filled in by table.
+unavailable=()
+
 table() {
   echo "| scenario | curl $(curl --version | sed -n '1s/curl \([0-9.]*\).*/\1/p') | node $(node --version) | python $(python3 -c 'import platform; print(platform.python_version())') |"
   echo "|---|---|---|---|"
   local case scenario set flags gap body timeout upstream
   for case in "${cases[@]}"; do
     IFS='|' read -r scenario set flags gap body timeout upstream <<<"$case"
+    if [[ -n $catalog ]] && ! by_path "$scenario" "$upstream"; then
+      unavailable+=("$scenario")
+      continue
+    fi
     local sets=()
     case $set in
       --*) read -ra sets <<<"$set" ;;
@@ -190,7 +294,7 @@ table() {
       stop_case
       start_case "$scenario" "$upstream" "${sets[@]}"
     fi
-    python3 "$clients/python-client.py" 127.0.0.1 "$HANGUP_PORT" 2 "${gap:-0}" "$timeout" "$body" >"$WORK/python.out" 2>&1 || true
+    python3 "$clients/python-client.py" 127.0.0.1 "$HANGUP_PORT" 2 "${gap:-0}" "$timeout" "$body" "$HANGUP_PATH" >"$WORK/python.out" 2>&1 || true
     if [[ $flags == upload ]]; then
       # The RST meets node in write() or read(), per request.
       sed -i -E 's/(write|read) ECONNRESET/write or read ECONNRESET/' "$WORK/node.out"
@@ -219,6 +323,10 @@ table() {
 
 table >"$WORK/table.md"
 cat "$WORK/table.md"
+if ((${#unavailable[@]})); then
+  printf -v list '%s, ' "${unavailable[@]}"
+  echo "not available by path: ${list%, }"
+fi
 
 readme="$ROOT/README.md"
 begin='<!-- outcome-table:begin (scripts/outcome-table.sh --update-readme) -->'
@@ -228,14 +336,25 @@ case $mode in
   print) ;;
   --check-readme)
     printf '%s\n' "$current" >"$WORK/readme-table.md"
-    if ! compare_tables "$WORK/readme-table.md" "$WORK/table.md" >"$WORK/compare.txt"; then
-      echo "A client behaves otherwise than README.md's outcome table says:" >&2
-      cat "$WORK/compare.txt" >&2
-      echo "If this is what the client does, run scripts/outcome-table.sh --update-readme" >&2
-      exit 1
+    if [[ -n $catalog ]]; then
+      if ! compare_tables --allow-missing "$WORK/readme-table.md" "$WORK/table.md" >"$WORK/compare.txt"; then
+        echo "Through --catalog, a client behaves otherwise than README.md's outcome table (each scenario served alone) says:" >&2
+        cat "$WORK/compare.txt" >&2
+        echo "A scenario chosen by path must behave as the scenario served alone: the catalog is wrong, not the table." >&2
+        exit 1
+      fi
+      cat "$WORK/compare.txt"
+      echo "README.md's outcome table matches this run through --catalog, but for the rows not available by path."
+    else
+      if ! compare_tables "$WORK/readme-table.md" "$WORK/table.md" >"$WORK/compare.txt"; then
+        echo "A client behaves otherwise than README.md's outcome table says:" >&2
+        cat "$WORK/compare.txt" >&2
+        echo "If this is what the client does, run scripts/outcome-table.sh --update-readme" >&2
+        exit 1
+      fi
+      cat "$WORK/compare.txt"
+      echo "README.md's outcome table matches this run."
     fi
-    cat "$WORK/compare.txt"
-    echo "README.md's outcome table matches this run."
     ;;
   --update-readme)
     awk -v begin="$begin" -v end="$end" -v table="$WORK/table.md" '
@@ -245,9 +364,5 @@ case $mode in
     ' "$readme" >"$WORK/README.md"
     cp "$WORK/README.md" "$readme"
     echo "README.md updated."
-    ;;
-  *)
-    echo "usage: $0 [--update-readme | --check-readme]" >&2
-    exit 2
     ;;
 esac

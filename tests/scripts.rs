@@ -1,7 +1,7 @@
 //! Every script in `scripts/` runs green: each seed reproduction prints
 //! REPRODUCED and exits 0, the demo runs straight through, the README's
-//! outcome table matches a fresh run, the quick soak passes, and all of
-//! them are shellcheck-clean.
+//! outcome table matches a fresh run (and a run through `--catalog`), the
+//! quick soak passes, and all of them are shellcheck-clean.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -80,6 +80,34 @@ fn readme_outcome_table_matches_a_fresh_run() {
     assert!(out.status.success(), "{}\n{}", text(&out.stdout), text(&out.stderr));
 }
 
+/// The rows `--catalog` cannot serve by path: a fault before the request
+/// that names the path is read, and the proxies (they need --upstream).
+const NOT_BY_PATH: &str = "not available by path: reset-on-accept, connect-timeout, proxy, \
+     proxy-reset-after, proxy-close-after, proxy-fail-first, tcp-proxy, tcp-reset-after";
+
+/// Every row of README's table again, each scenario chosen by path from a
+/// `hangup serve --catalog` (one per row, so that connection numbers and
+/// flaky's seeded draws are those of the scenario served alone): every
+/// client ends as it does against the scenario alone. The rows no path can
+/// reach are left out, and named; every other row must be in the run.
+#[test]
+fn outcome_table_through_the_catalog_matches_the_readme() {
+    let out = script("outcome-table.sh", &["--catalog", "--check-readme"]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    assert!(stdout.contains(&format!("\n{NOT_BY_PATH}\n")), "{stdout}");
+    let left_out: Vec<&str> = NOT_BY_PATH.split_once(": ").unwrap().1.split(", ").collect();
+    for row in readme_table().lines().skip(2) {
+        let name = row.split(" | ").next().unwrap().trim_start_matches("| ");
+        let by_path = !left_out.contains(&name.trim_matches('`'));
+        assert_eq!(
+            stdout.contains(&format!("\n| {name} | ")),
+            by_path,
+            "{name} run through the catalog: expected {by_path}\n{stdout}"
+        );
+    }
+}
+
 /// README.md's outcome table, header included, as the script prints it.
 fn readme_table() -> String {
     let readme = std::fs::read_to_string(Path::new(ROOT).join("README.md")).unwrap();
@@ -92,15 +120,20 @@ fn readme_table() -> String {
 /// `outcome-table.sh --compare` (what `--check-readme` runs) of README's
 /// table and a variant of it.
 fn compare_with_readme(name: &str, variant: &str) -> Output {
+    compare_with_readme_flags(name, &[], variant)
+}
+
+/// The same, with `--compare`'s flags (`--allow-missing`).
+fn compare_with_readme_flags(name: &str, flags: &[&str], variant: &str) -> Output {
     let dir = std::env::temp_dir().join(format!("hangup-outcome-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let (expected, actual) = (dir.join("expected.md"), dir.join("actual.md"));
     std::fs::write(&expected, readme_table()).unwrap();
     std::fs::write(&actual, variant).unwrap();
-    let out = script(
-        "outcome-table.sh",
-        &["--compare", expected.to_str().unwrap(), actual.to_str().unwrap()],
-    );
+    let mut args = vec!["--compare"];
+    args.extend(flags);
+    args.extend([expected.to_str().unwrap(), actual.to_str().unwrap()]);
+    let out = script("outcome-table.sh", &args);
     let _ = std::fs::remove_dir_all(&dir);
     out
 }
@@ -124,18 +157,25 @@ fn outcome_table_check_is_of_behaviour_not_versions() {
     );
 }
 
-/// A client that really behaves otherwise fails the check, which names the
-/// scenario, the client, both versions and both texts.
-#[test]
-fn outcome_table_check_names_a_client_that_behaves_otherwise() {
-    let table = readme_table();
+/// `table` with python's cell in the `hello` row made "status 500", and
+/// the cell it replaced.
+fn hello_python_says_500(table: &str) -> (String, String) {
     let hello = table.lines().find(|l| l.starts_with("| `hello` |")).expect("hello row");
     let python = hello.rsplit(" | ").next().unwrap().trim_end_matches(" |");
     // The last cell is python's (node's may say the same).
     let cut = hello.rfind(&format!("| {python} |")).unwrap();
     let changed = format!("{}| status 500 |", &hello[..cut]);
     assert_ne!(changed, hello);
-    let out = compare_with_readme("behaviour", &table.replacen(hello, &changed, 1));
+    (table.replacen(hello, &changed, 1), python.to_string())
+}
+
+/// A client that really behaves otherwise fails the check, which names the
+/// scenario, the client, both versions and both texts.
+#[test]
+fn outcome_table_check_names_a_client_that_behaves_otherwise() {
+    let table = readme_table();
+    let (variant, python) = hello_python_says_500(&table);
+    let out = compare_with_readme("behaviour", &variant);
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     let version = table
@@ -152,6 +192,44 @@ fn outcome_table_check_names_a_client_that_behaves_otherwise() {
     );
     assert!(
         stdout.contains(&format!("this run ({version}) \"status 500\"")),
+        "{stdout}"
+    );
+}
+
+/// `--allow-missing` (what `--catalog --check-readme` compares with) lets
+/// rows be absent from the run, not differ: a row that is there and says
+/// otherwise is still named. Without it, an absent row is a difference.
+#[test]
+fn outcome_table_check_with_absent_rows_allowed_still_names_a_difference() {
+    let table = readme_table();
+    let (variant, python) = hello_python_says_500(&table);
+    // The proxies' rows: the ones a --catalog run leaves out.
+    let fewer: String = variant
+        .lines()
+        .filter(|l| !l.starts_with("| `proxy") && !l.starts_with("| `tcp-"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(fewer.len() < variant.len());
+
+    let out = compare_with_readme_flags("allow-missing", &["--allow-missing"], &fewer);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("`hello`, python: expected ("), "{stdout}");
+    assert!(stdout.contains(&format!("\"{python}\"")), "{stdout}");
+    assert!(
+        !stdout.contains("`proxy`"),
+        "an absent row allowed is no difference:\n{stdout}"
+    );
+
+    let same = fewer.replace("| status 500 |", &format!("| {python} |"));
+    let out = compare_with_readme_flags("allow-missing-same", &["--allow-missing"], &same);
+    assert!(out.status.success(), "{}", text(&out.stdout));
+
+    let out = compare_with_readme("missing", &fewer);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("`proxy`: in the expected table, not in this run"),
         "{stdout}"
     );
 }
