@@ -37,7 +37,7 @@ pub enum Command {
     name = "serve",
     example = "hangup serve mid-body-reset",
     example = "hangup serve server-timeout --set after=2s --listen 127.0.0.1:0",
-    example = "hangup serve --catalog        (then: curl http://127.0.0.1:9000/server-timeout?after=2s)",
+    example = "hangup serve --catalog   (then GET /server-timeout?after=2s, or / for the list)",
     note = "Prints `listening on ADDR` on stdout once ready; events go to stderr.\nSIGINT or SIGTERM stops it: exit 0, after a one-line summary of how connections ended.\nA SCENARIO with a `/` or ending in `.hup` is a file; a built-in name wins over a file of that name\n(write ./NAME for the file)."
 )]
 pub struct Serve {
