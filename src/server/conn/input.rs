@@ -119,16 +119,22 @@ impl Conn<'_> {
                         self.log(turn.log, "eof", &[("bytes", Field::Num(got))]);
                         return Progress::Next(Event::ReadDone);
                     }
-                    let unparsed = self.inbuf.len() as u64;
-                    let fields = [("unparsed", Field::Num(unparsed))];
-                    self.finish(End::PeerFin, turn.log, if unparsed > 0 { &fields } else { &[] });
-                    return Progress::Closed;
+                    return self.peer_left(turn.log);
                 }
                 Io::Data(_) => {}
                 Io::Blocked => return Progress::Wait,
                 failed => return self.fail_progress(failed, turn.log),
             }
         }
+    }
+
+    /// The peer's FIN came while a request was awaited: the end, with
+    /// what it sent of one.
+    pub(super) fn peer_left(&mut self, log: &mut Log) -> Progress {
+        let unparsed = self.inbuf.len() as u64;
+        let fields = [("unparsed", Field::Num(unparsed))];
+        self.finish(End::PeerFin, log, if unparsed > 0 { &fields } else { &[] });
+        Progress::Closed
     }
 
     /// A whole request (or head) was read: log it, count it across the

@@ -8,7 +8,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::{Conn, End, Progress, State, Turn};
+use super::{Conn, Progress, State, Turn};
 use crate::interp::{Event, Interp};
 use crate::log::Field;
 use crate::reactor::Flow;
@@ -84,10 +84,7 @@ impl Conn<'_> {
                 Io::Blocked => return Progress::Wait,
                 Io::Eof => {
                     self.peer_half_closed = true;
-                    let unparsed = self.inbuf.len() as u64;
-                    let fields = [("unparsed", Field::Num(unparsed))];
-                    self.finish(End::PeerFin, turn.log, if unparsed > 0 { &fields } else { &[] });
-                    return Progress::Closed;
+                    return self.peer_left(turn.log);
                 }
                 failed => return self.fail_progress(failed, turn.log),
             }
