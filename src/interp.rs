@@ -17,7 +17,7 @@ use crate::chance::Draw;
 use crate::http::response::{Framing, Head};
 use crate::http::{BadRequest, RequestInfo};
 use crate::scenario::ast::{
-    Atom, Cond, Forward, Odds, Payload, Piece, ReadGoal, Relay, RelayWhat, Scenario, Stmt, UpstreamEnd,
+    Atom, Cond, Forward, Interval, Odds, Payload, Piece, ReadGoal, Relay, RelayWhat, Scenario, Stmt, UpstreamEnd,
 };
 
 /// Statements run without any I/O before the script is judged stuck (for
@@ -139,7 +139,9 @@ struct Frame<'s> {
 struct Drip<'s> {
     payload: &'s Payload,
     offset: u64,
-    every: Duration,
+    /// Drawn anew for each pause when it is a `between`; borrowed, as a
+    /// copy would make every connection larger (see `Conn`'s size test).
+    every: &'s Interval,
     /// Whether the next step is the pause (after a byte) or a byte.
     pause_next: bool,
 }
@@ -175,7 +177,7 @@ pub struct Interp<'s> {
     refused: bool,
     /// The step after the `log` that explains it.
     pending_end: Option<Finish>,
-    /// What `chance` and `sleep between` need; `None` for a script
+    /// What `chance` and `between` need; `None` for a script
     /// without them, which is most, so that they cost one word (the
     /// README promises a small connection).
     chance: Option<Box<Chances>>,
@@ -399,8 +401,9 @@ impl<'s> Interp<'s> {
         let drip = self.drip.as_mut()?;
         if drip.pause_next {
             drip.pause_next = false;
+            let every = drip.every;
             return Some(Step::Sleep {
-                until: now + drip.every,
+                until: now + self.length(every),
             });
         }
         let Some(byte) = drip.payload.byte_at(drip.offset) else {
@@ -475,7 +478,8 @@ impl<'s> Interp<'s> {
                 self.reading_nothing = *what == ReadGoal::Bytes(0);
                 Step::Read {
                     goal: *what,
-                    deadline: within.map(|d| now + d),
+                    // Drawn when the read starts, as a sleep is.
+                    deadline: within.as_ref().map(|within| now + self.length(within)),
                 }
             }
             Stmt::Write { payload, every: None } => Step::Write(Cow::Borrowed(payload)),
@@ -486,7 +490,7 @@ impl<'s> Interp<'s> {
                 self.drip = Some(Drip {
                     payload,
                     offset: 0,
-                    every: *every,
+                    every,
                     pause_next: false,
                 });
                 return self.next_drip(now);
@@ -500,9 +504,8 @@ impl<'s> Interp<'s> {
                     &response.wire
                 }))
             }
-            Stmt::Sleep(d) => Step::Sleep { until: now + *d },
-            Stmt::SleepBetween(between) => Step::Sleep {
-                until: now + self.draw(between.site).between(between.low, between.high),
+            Stmt::Sleep(interval) => Step::Sleep {
+                until: now + self.length(interval),
             },
             Stmt::Close { drain } => Step::Finish(Finish::Close { drain: *drain }),
             Stmt::Reset => Step::Finish(Finish::Reset),
@@ -533,6 +536,14 @@ impl<'s> Interp<'s> {
                 return chance.choices.pop().map(Step::Chance);
             }
         })
+    }
+
+    /// How long `interval` lasts this time: as written, or drawn.
+    fn length(&mut self, interval: &Interval) -> Duration {
+        match interval {
+            Interval::Fixed(duration) => *duration,
+            Interval::Drawn(between) => self.draw(between.site).between(between.low, between.high),
+        }
     }
 
     /// The next draw of chance site `site` for the current request.
@@ -983,6 +994,54 @@ mod tests {
             other_seeds.iter().any(|other| *other != seen),
             "other seeds, other choices"
         );
+    }
+
+    #[test]
+    fn every_and_within_between_draw_in_range_and_replay_by_seed() {
+        let s = scenario(
+            "loop 3 times\n read request within between 20ms and 40ms else close\n write \"abcdef\" every between 1ms and 30ms\nend\n",
+        );
+        let start = Instant::now();
+        // The read's time limits and the drip's pauses of connection 3,
+        // its requests `gap` apart.
+        let run = |seed: u64, gap: Duration| {
+            let mut i = Interp::new(&s, 3).with_seed(seed);
+            let mut now = start;
+            let (mut limits, mut pauses) = (Vec::new(), Vec::new());
+            let mut step = i.next(Event::Start, now);
+            loop {
+                let event = match step {
+                    Step::Read { deadline, .. } => {
+                        limits.push(deadline.expect("a time limit") - now);
+                        now += gap;
+                        request("GET", "/")
+                    }
+                    Step::Sleep { until } => {
+                        pauses.push(until - now);
+                        now = until;
+                        Event::Done
+                    }
+                    Step::Write(_) => Event::Done,
+                    Step::Finish(_) => break,
+                    other => panic!("{other:?}"),
+                };
+                step = i.next(event, now);
+            }
+            (limits, pauses)
+        };
+        let (limits, pauses) = run(7, Duration::ZERO);
+        assert_eq!((limits.len(), pauses.len()), (3, 15));
+        let ms = Duration::from_millis;
+        assert!(limits.iter().all(|d| (ms(20)..=ms(40)).contains(d)), "{limits:?}");
+        assert!(pauses.iter().all(|d| (ms(1)..=ms(30)).contains(d)), "{pauses:?}");
+        assert!(pauses.iter().any(|d| *d != pauses[0]), "drawn anew: {pauses:?}");
+        assert_eq!(
+            run(7, ms(500)),
+            (limits.clone(), pauses.clone()),
+            "the timing changes nothing"
+        );
+        let other = run(8, Duration::ZERO);
+        assert!(other.0 != limits && other.1 != pauses, "another seed, other draws");
     }
 
     #[test]

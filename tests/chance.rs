@@ -1,6 +1,7 @@
 //! Choices by chance, replayed by their seed: `flaky --seed 7` makes the
 //! same choices in two runs, resets about a third of 300 requests, and a
-//! run without `--seed` names the seed that replays it. Seen from real
+//! run without `--seed` names the seed that replays it; a drip's drawn
+//! pauses and a read's drawn time limit replay too. Seen from real
 //! clients (raw sockets) and from the log.
 
 mod support;
@@ -9,7 +10,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::Shutdown;
 use std::time::{Duration, Instant};
 
-use support::{End, GET, Server, read_to_end, scenario_file, text};
+use support::{End, GET, Server, exchange, read_to_end, scenario_file, text};
 
 const SHORT: Duration = Duration::from_secs(2);
 
@@ -164,4 +165,70 @@ fn the_timing_of_requests_changes_no_choice() {
     assert_eq!(sleeps.len(), 12);
     assert!(sleeps.iter().all(|ms| *ms <= 20), "{sleeps:?}");
     assert!(sleeps.iter().any(|ms| *ms != sleeps[0]), "the sleeps vary: {sleeps:?}");
+}
+
+/// A jittery slow server: `write … every between` drips the body a byte
+/// at a time, each pause drawn anew. Two runs with one seed send the same
+/// bytes and log the same pauses (`sleep ms=N`), connection by connection.
+#[test]
+fn a_drip_with_drawn_pauses_replays_by_its_seed() {
+    let path = scenario_file(
+        "jitter-drip",
+        "read request\nwrite \"HTTP/1.1 200 OK\\r\\nContent-Length: 5\\r\\n\\r\\n\"\nwrite \"hello\" every between 1ms and 30ms\n",
+    );
+    let connections: usize = 3;
+    let run = |seed: &str| {
+        let server = Server::start_with(&path, &["--seed", seed]);
+        // One after the other: connection N is the Nth exchange.
+        let took: Vec<Duration> = (0..connections)
+            .map(|_| {
+                let (received, end, took) = exchange(&server, GET, SHORT);
+                assert_eq!(text(&received), "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello");
+                assert_eq!(end, End::PeerFin);
+                took
+            })
+            .collect();
+        // Each `end` comes after its connection's pauses in the log.
+        server.wait_for_count(r#""event":"end""#, connections);
+        let mut pauses: Vec<(u64, u64)> = server
+            .log()
+            .iter()
+            .filter(|l| l.contains(r#""event":"sleep""#))
+            .map(|l| (field(l, "conn"), field(l, "ms")))
+            .collect();
+        // Connection by connection, each one's pauses in the order drawn.
+        pauses.sort_by_key(|(conn, _)| *conn);
+        for (n, took) in (1..).zip(&took) {
+            let slept: u64 = pauses.iter().filter(|(conn, _)| *conn == n).map(|(_, ms)| ms).sum();
+            assert!(*took >= Duration::from_millis(slept), "#{n}: {took:?} < {slept} ms");
+        }
+        pauses
+    };
+    let first = run("7");
+    assert_eq!(
+        first.len(),
+        4 * connections,
+        "four pauses between five bytes: {first:?}"
+    );
+    assert!(first.iter().all(|(_, ms)| (1..=30).contains(ms)), "{first:?}");
+    assert!(first.iter().any(|(_, ms)| *ms != first[0].1), "drawn anew: {first:?}");
+    assert_eq!(run("7"), first, "the same seed, the same pauses");
+    assert_ne!(run("8"), first, "another seed, other pauses");
+}
+
+/// `read … within between` draws the read's time limit when the read
+/// starts: a client that sends nothing is closed on after 20 ms at least.
+#[test]
+fn a_drawn_read_limit_closes_on_a_silent_client_after_its_low_bound() {
+    let path = scenario_file(
+        "jitter-within",
+        "read request within between 20ms and 40ms else close\n",
+    );
+    let server = Server::start_with(&path, &["--seed", "7"]);
+    let mut stream = server.connect();
+    let start = Instant::now();
+    let (received, end) = read_to_end(&mut stream, SHORT);
+    assert_eq!((received, end), (Vec::new(), End::PeerFin));
+    assert!(start.elapsed() >= Duration::from_millis(20), "{:?}", start.elapsed());
+    server.wait_for_log(&[r#""event":"timeout""#]);
 }

@@ -59,6 +59,8 @@ fn every_statement_has_an_example() {
         "else close",
         "write ",
         "every",
+        "every between",
+        "within between",
         "respond ",
         "header \"Set-Cookie: session=\" repeat",
         "chunked",

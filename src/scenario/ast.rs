@@ -36,7 +36,7 @@ pub struct Scenario {
     pub proxies: bool,
     /// Whether a condition tests request headers: only then are they kept.
     pub uses_headers: bool,
-    /// How many places draw by chance (`chance`, `sleep between`); each
+    /// How many places draw by chance (`chance`, and each `between`); each
     /// has a number below this, its site, so that a draw's hash tells
     /// them apart. Zero: the run needs no seed.
     pub chance_sites: u32,
@@ -88,7 +88,7 @@ pub enum Stmt {
         /// What counts as read.
         what: ReadGoal,
         /// How long to wait; `None` waits as long as it takes.
-        within: Option<Duration>,
+        within: Option<Interval>,
         /// The `else` statement, run when `within` expires.
         on_timeout: Option<Box<Stmt>>,
     },
@@ -97,15 +97,12 @@ pub enum Stmt {
         /// The bytes to send.
         payload: Payload,
         /// The pause before each next byte; `None` sends them all at once.
-        every: Option<Duration>,
+        every: Option<Interval>,
     },
     /// Send a well-formed response built from its parts.
     Respond(Response),
     /// Do nothing for this long, then go on.
-    Sleep(Duration),
-    /// `sleep between LOW and HIGH`: a duration drawn by chance, from the
-    /// seed (see `crate::chance`).
-    SleepBetween(Between),
+    Sleep(Interval),
     /// FIN. `drain` first reads what the peer already sent, so the kernel
     /// sends FIN rather than RST; `close now` keeps the kernel's rule.
     Close {
@@ -143,7 +140,19 @@ pub enum Stmt {
     Upstream(UpstreamEnd),
 }
 
-/// A duration drawn by chance, each time the statement runs.
+/// How long a `sleep`, a `write … every` pause or a `read … within`
+/// limit lasts: one type for all three, so that each takes `between` the
+/// same way and the interpreter draws it in one place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interval {
+    /// A duration as written (`2s`, `$after`).
+    Fixed(Duration),
+    /// `between LOW and HIGH`: drawn anew each time it is used.
+    Drawn(Between),
+}
+
+/// A duration drawn by chance from the seed (see `crate::chance`), each
+/// time it is used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Between {
     /// The shortest it can be.

@@ -368,6 +368,9 @@ mod tests {
         // A read's `else` may half-close.
         let w = warnings("read request within 1s else half-close\nrespond 200\n");
         assert_eq!(w, [(2, "`respond` after the `half-close` on line 1".to_string())]);
+        // So may one whose time limit is drawn (its `and` is no condition's).
+        let w = warnings("read request within between 1s and 2s else half-close\nrespond 200\n");
+        assert_eq!(w, [(2, "`respond` after the `half-close` on line 1".to_string())]);
     }
 
     #[test]

@@ -19,6 +19,10 @@ fn one(src: &str) -> Stmt {
     stmts.remove(0)
 }
 
+fn fixed(duration: Duration) -> Interval {
+    Interval::Fixed(duration)
+}
+
 fn bytes(b: &[u8]) -> Payload {
     Payload {
         pieces: vec![Piece::Bytes(b.to_vec())],
@@ -39,11 +43,15 @@ fn read_forms() {
     assert_eq!(one("read until eof"), read(ReadGoal::Eof, None, None));
     assert_eq!(
         one("read request within 5s else reset"),
-        read(ReadGoal::Request, Some(Duration::from_secs(5)), Some(Stmt::Reset))
+        read(
+            ReadGoal::Request,
+            Some(fixed(Duration::from_secs(5))),
+            Some(Stmt::Reset)
+        )
     );
     assert_eq!(
         one("read head within 1.5s"),
-        read(ReadGoal::Head, Some(Duration::from_millis(1500)), None)
+        read(ReadGoal::Head, Some(fixed(Duration::from_millis(1500))), None)
     );
     let parsed = super::parser::parse(
         "read head\nread body\nread body max 64KiB within 1s\n",
@@ -54,7 +62,11 @@ fn read_forms() {
     assert_eq!(parsed.body[1], read(ReadGoal::Body { max: None }, None, None));
     assert_eq!(
         parsed.body[2],
-        read(ReadGoal::Body { max: Some(65536) }, Some(Duration::from_secs(1)), None)
+        read(
+            ReadGoal::Body { max: Some(65536) },
+            Some(fixed(Duration::from_secs(1))),
+            None
+        )
     );
     assert!(
         !super::parser::parse("read head\n", &BTreeMap::new())
@@ -85,7 +97,7 @@ fn write_forms() {
         one(r#"write "\x00\t\"\\" every 250ms"#),
         Stmt::Write {
             payload: bytes(b"\x00\t\"\\"),
-            every: Some(Duration::from_millis(250))
+            every: Some(fixed(Duration::from_millis(250)))
         }
     );
 }
@@ -175,8 +187,8 @@ fn header_conditions_are_noticed() {
 
 #[test]
 fn simple_statements() {
-    assert_eq!(one("sleep 2m"), Stmt::Sleep(Duration::from_secs(120)));
-    assert_eq!(one("sleep 500us"), Stmt::Sleep(Duration::from_micros(500)));
+    assert_eq!(one("sleep 2m"), Stmt::Sleep(fixed(Duration::from_secs(120))));
+    assert_eq!(one("sleep 500us"), Stmt::Sleep(fixed(Duration::from_micros(500))));
     assert_eq!(one("close"), Stmt::Close { drain: true });
     assert_eq!(one("close now"), Stmt::Close { drain: false });
     assert_eq!(one("reset"), Stmt::Reset);
@@ -267,26 +279,72 @@ fn chance_and_sleep_between_number_their_sites_in_order() {
     assert_eq!(branches[0].0, Cond::Or(odds(1, 3, 0), odds(5, 100, 1)));
     assert_eq!(
         branches[0].1,
-        [Stmt::SleepBetween(Between {
+        [Stmt::Sleep(Interval::Drawn(Between {
             low: Duration::from_millis(1),
             high: Duration::from_secs(2),
             site: 2
-        })]
+        }))]
     );
     assert_eq!(parse("sleep 1s\n", &BTreeMap::new()).unwrap().chance_sites, 0);
+}
+
+#[test]
+fn every_and_within_take_between_each_its_own_chance_site() {
+    let scenario = parse(
+        "read request within between 20ms and 40ms else close\nwrite \"hi\" every between 1ms and 30ms\nsleep between 0ms and 1s\nwrite \"x\" every 1ms\n",
+        &BTreeMap::new(),
+    )
+    .unwrap();
+    assert_eq!(scenario.chance_sites, 3);
+    let drawn = |low, high, site| {
+        Some(Interval::Drawn(Between {
+            low: Duration::from_millis(low),
+            high: Duration::from_millis(high),
+            site,
+        }))
+    };
+    assert_eq!(
+        scenario.body,
+        [
+            Stmt::Read {
+                what: ReadGoal::Request,
+                within: drawn(20, 40, 0),
+                on_timeout: Some(Box::new(Stmt::Close { drain: true })),
+            },
+            Stmt::Write {
+                payload: bytes(b"hi"),
+                every: drawn(1, 30, 1),
+            },
+            Stmt::Sleep(drawn(0, 1000, 2).unwrap()),
+            Stmt::Write {
+                payload: bytes(b"x"),
+                every: Some(fixed(Duration::from_millis(1))),
+            },
+        ]
+    );
+    // Bounds may be parameters, and equal.
+    let scenario = parse(
+        "param gap = 5ms\nread head within between $gap and $gap\n",
+        &BTreeMap::new(),
+    )
+    .unwrap();
+    let Stmt::Read { within, .. } = &scenario.body[0] else {
+        panic!()
+    };
+    assert_eq!(*within, drawn(5, 5, 0));
 }
 
 #[test]
 fn params_and_overrides() {
     let src = "param after = 120s\nparam n = 2\nparam msg = \"hi\"\nsleep $after\nloop $n times\n write $msg\nend\n";
     let scenario = parse(src, &BTreeMap::new()).unwrap();
-    assert_eq!(scenario.body[0], Stmt::Sleep(Duration::from_secs(120)));
+    assert_eq!(scenario.body[0], Stmt::Sleep(fixed(Duration::from_secs(120))));
     let overrides: BTreeMap<String, String> = [("after", "2s"), ("n", "5"), ("msg", "yo")]
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     let scenario = parse(src, &overrides).unwrap();
-    assert_eq!(scenario.body[0], Stmt::Sleep(Duration::from_secs(2)));
+    assert_eq!(scenario.body[0], Stmt::Sleep(fixed(Duration::from_secs(2))));
     assert_eq!(
         scenario.body[1],
         Stmt::Loop {
@@ -341,6 +399,24 @@ const ERRORS: &[(&str, usize, usize, &str)] = &[
         "`between 2s and 1s`: the first duration must not be longer than the second",
     ),
     ("sleep between 1s 2s", 1, 18, "expected `and`, found `2s`"),
+    (
+        "write \"x\" every between 30ms and 1ms",
+        1,
+        25,
+        "`between 30ms and 1ms`: the first duration must not be longer than the second",
+    ),
+    (
+        "read request within between 40ms and 20ms else close",
+        1,
+        29,
+        "`between 40ms and 20ms`: the first duration must not be longer than the second",
+    ),
+    (
+        "write \"x\" every between 1ms",
+        1,
+        28,
+        "expected `and`, found end of line",
+    ),
     (
         "jump",
         1,

@@ -380,15 +380,14 @@ impl Parser<'_> {
             "write" => {
                 let payload = self.parse_payload("bytes to write: a string, `hex \"…\"`, `repeat N \"…\"`")?;
                 let every = if self.eat_word("every") {
-                    Some(self.parse_duration()?)
+                    Some(self.parse_interval()?)
                 } else {
                     None
                 };
                 Stmt::Write { payload, every }
             }
             "respond" => Stmt::Respond(self.parse_respond()?),
-            "sleep" if self.eat_word("between") => Stmt::SleepBetween(self.parse_between()?),
-            "sleep" => Stmt::Sleep(self.parse_duration()?),
+            "sleep" => Stmt::Sleep(self.parse_interval()?),
             "close" => Stmt::Close {
                 drain: !self.eat_word("now"),
             },
@@ -431,7 +430,7 @@ impl Parser<'_> {
     }
 
     /// `read (request | head | body [max SIZE] | SIZE [bytes] | until eof)
-    /// [within DUR [else STMT]]`
+    /// [within (DUR | between DUR and DUR) [else STMT]]`
     fn parse_read(&mut self) -> Result<Stmt, Diagnostic> {
         let what = match self.peek_word() {
             Some("request") => {
@@ -477,7 +476,7 @@ impl Parser<'_> {
         let mut within = None;
         let mut on_timeout = None;
         if self.eat_word("within") {
-            within = Some(self.parse_duration()?);
+            within = Some(self.parse_interval()?);
             let else_span = self.peek().span;
             if self.eat_word("else") {
                 // `read … else read … else …` nests like a block.

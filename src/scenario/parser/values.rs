@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::Parser;
-use crate::scenario::ast::{Between, Param, Value};
+use crate::scenario::ast::{Between, Interval, Param, Value};
 use crate::scenario::error::{Diagnostic, Span};
 use crate::scenario::lexer::{Token, TokenKind};
 use crate::scenario::limits::{MAX_HELD_BYTES, MAX_HELD_TEXT};
@@ -235,8 +235,18 @@ impl Parser<'_> {
         }
     }
 
+    /// A duration, or `between LOW and HIGH`: what `sleep`, `every` and
+    /// `within` take.
+    pub(super) fn parse_interval(&mut self) -> Result<Interval, Diagnostic> {
+        if self.eat_word("between") {
+            Ok(Interval::Drawn(self.parse_between()?))
+        } else {
+            Ok(Interval::Fixed(self.parse_duration()?))
+        }
+    }
+
     /// `LOW and HIGH`, past `between`: a duration drawn by chance.
-    pub(super) fn parse_between(&mut self) -> Result<Between, Diagnostic> {
+    fn parse_between(&mut self) -> Result<Between, Diagnostic> {
         let span = self.peek().span;
         let low = self.parse_duration()?;
         self.expect_word("and")?;
