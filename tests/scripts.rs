@@ -65,6 +65,26 @@ fn proxy_reset_after_in_front_of_a_real_node_server() {
 }
 
 #[test]
+fn flaky_resets_replay_by_seed() {
+    assert_reproduces("repro-flaky.sh");
+}
+
+#[test]
+fn early_413_is_lost_by_a_client_still_uploading() {
+    assert_reproduces("repro-early-413.sh");
+}
+
+#[test]
+fn connect_timeout_without_root() {
+    assert_reproduces("repro-connect-timeout.sh");
+}
+
+#[test]
+fn big_header_overflows_node_but_not_curl() {
+    assert_reproduces("repro-big-header.sh");
+}
+
+#[test]
 fn demo_runs_straight_through() {
     let out = script("demo.sh", &[]);
     let stdout = text(&out.stdout);
