@@ -21,10 +21,15 @@ use std::collections::BTreeMap;
 use crate::scenario::ast::Stmt;
 use crate::scenario::{self, Scenario, catalog};
 
-/// Distinct query strings the catalog keeps a scenario for. A built-in's
-/// scenario is a few KiB, so this bounds what clients can make the
-/// catalog hold to about a MiB; a new query past it gets a 503.
+/// Distinct query strings the catalog keeps a scenario for; a new query
+/// past it gets a 503. Each costs its key (a query, at most the head's
+/// 16 KiB) and a scenario of a few KiB (a 400's text is cut at
+/// [`MAX_ANSWER_TEXT`]), so hostile clients can make it hold about 5 MiB.
 pub const MAX_VARIANTS: usize = 256;
+
+/// The longest text a 400 echoes back: a query's whole 16 KiB would only
+/// hide the reason.
+const MAX_ANSWER_TEXT: usize = 1024;
 
 /// The longest request target the catalog looks at: a longer one is
 /// left for the scenario's request reader to refuse (431).
@@ -141,7 +146,7 @@ impl Catalog {
         }
         let scenario = match variant(name, query) {
             Ok(scenario) => keep(scenario),
-            Err(why) => answer("catalog 400", 400, &format!("{}\n", why)),
+            Err(why) => answer("catalog 400", 400, &format!("{}\n", cut(&why, MAX_ANSWER_TEXT))),
         };
         self.variants.insert(key, scenario);
         scenario
@@ -168,6 +173,18 @@ impl Default for Catalog {
     fn default() -> Catalog {
         Catalog::new()
     }
+}
+
+/// `text`, or its first `max` bytes (at a character boundary) and `...`.
+fn cut(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}...", &text[..end])
 }
 
 /// Kept until hangup exits: see the module's note.
@@ -445,6 +462,32 @@ mod tests {
                 .unwrap_err()
                 .contains("no parameter named `nope`")
         );
+    }
+
+    #[test]
+    fn a_400_for_a_long_query_says_why_in_a_kibibyte() {
+        let mut catalog = Catalog::new();
+        let query = format!("/hello?idle={}", "é".repeat(5000));
+        let answer = catalog.route(Some(query.as_bytes()));
+        assert_eq!(name_of(answer), "catalog 400");
+        let Stmt::Respond(response) = &answer.body[1] else {
+            panic!("{:?}", answer.body)
+        };
+        let bytes: Vec<u8> = response
+            .wire
+            .pieces
+            .iter()
+            .flat_map(|piece| match piece {
+                crate::scenario::ast::Piece::Bytes(bytes) => bytes.clone(),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        let wire = String::from_utf8_lossy(&bytes);
+        let body = wire.split_once("\r\n\r\n").expect("a head").1;
+        assert!(body.len() <= MAX_ANSWER_TEXT + 4, "{} bytes", body.len());
+        assert!(body.starts_with("/hello?idle=") && body.ends_with("...\n"), "{body}");
+        assert_eq!(cut("abc", 3), "abc");
+        assert_eq!(cut("aé", 2), "a...");
     }
 
     #[test]
