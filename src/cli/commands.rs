@@ -19,14 +19,23 @@ pub(super) fn serve(serve: Serve, args: &Args) -> Result<(), Failure> {
     };
     let addr = parse_listen(args.utf8("--listen", &serve.listen)?)?;
     let seed = serve.seed.unwrap_or_else(crate::chance::fresh_seed);
-    if serve.catalog {
-        let catalog = catalog_only(&serve)?;
-        let mut log = Log::new(format, serve.quiet);
-        crate::sock::raise_fd_limit();
-        let options = Options::new(seed);
-        return crate::server::serve(addr, Serving::Catalog(catalog), options, &mut log)
-            .map_err(|e| Failure::system(e.to_string()));
-    }
+    // Held here: a `Serving::Scenario` borrows it for as long as it serves.
+    let loaded;
+    let (serving, options) = if serve.catalog {
+        (Serving::Catalog(catalog_only(&serve)?), Options::new(seed))
+    } else {
+        let (scenario, options) = one_scenario(&serve, args, seed)?;
+        loaded = scenario;
+        (Serving::Scenario(&loaded), options)
+    };
+    let mut log = Log::new(format, serve.quiet);
+    crate::sock::raise_fd_limit();
+    crate::server::serve(addr, serving, options, &mut log).map_err(|e| Failure::system(e.to_string()))
+}
+
+/// The scenario SCENARIO names, with its `--set`s, and its `--upstream`
+/// and `--record`, each checked against what the scenario does.
+fn one_scenario(serve: &Serve, args: &Args, seed: u64) -> Result<(scenario::Scenario, Options), Failure> {
     let Some(scenario_arg) = &serve.scenario else {
         return Err(Failure::usage(
             "serve needs a SCENARIO (a built-in name, see `hangup list`, or a file), or --catalog for every built-in",
@@ -61,15 +70,12 @@ pub(super) fn serve(serve: Serve, args: &Args) -> Result<(), Failure> {
         }
         Some(dir) => Some(record_dir(&args.os(dir))?),
     };
-    let mut log = Log::new(format, serve.quiet);
-    crate::sock::raise_fd_limit();
     let options = Options {
         upstream,
         record_dir,
         ..Options::new(seed)
     };
-    crate::server::serve(addr, Serving::Scenario(&scenario), options, &mut log)
-        .map_err(|e| Failure::system(e.to_string()))
+    Ok((scenario, options))
 }
 
 /// The catalog, when no flag that is about one scenario came with
