@@ -48,6 +48,8 @@ pub struct Catalog {
 
 struct Entry {
     name: &'static str,
+    /// Its text, which a query's parameters are parsed into.
+    source: &'static str,
     serving: Serving,
 }
 
@@ -82,7 +84,7 @@ impl Catalog {
                         ),
                     },
                 };
-                Some(Entry { name, serving })
+                Some(Entry { name, source, serving })
             })
             .collect();
         let index = answer("catalog index", 200, &index_text(&entries));
@@ -126,7 +128,7 @@ impl Catalog {
         let Some(entry) = self.entry(path) else {
             return self.not_found;
         };
-        let name = entry.name;
+        let (name, source) = (entry.name, entry.source);
         let defaults = match &entry.serving {
             Serving::Not { answer, .. } => return answer,
             Serving::ByPath(defaults) => *defaults,
@@ -144,7 +146,7 @@ impl Catalog {
         if self.variants.len() >= MAX_VARIANTS {
             return self.full;
         }
-        let scenario = match variant(name, query) {
+        let scenario = match variant(name, source, query) {
             Ok(scenario) => keep(scenario),
             Err(why) => answer("catalog 400", 400, &format!("{}\n", cut(&why, MAX_ANSWER_TEXT))),
         };
@@ -242,12 +244,11 @@ fn split_target(target: &[u8]) -> (&[u8], Option<&[u8]>) {
     }
 }
 
-/// The built-in `name` with the query's parameters, or why not, as the
-/// 400 says it.
-fn variant(name: &str, query: &[u8]) -> Result<Scenario, String> {
+/// The built-in `name` (its text `source`) with the query's parameters,
+/// or why not, as the 400 says it.
+fn variant(name: &str, source: &str, query: &[u8]) -> Result<Scenario, String> {
     let shown = String::from_utf8_lossy(query);
     let overrides = parse_query(query).map_err(|why| format!("/{name}?{shown}: {why}"))?;
-    let source = catalog::source(name).unwrap_or_default();
     scenario::parse_in(name, source, &overrides, None).map_err(|e| {
         // The parser names the scenario and speaks of `--set NAME=VALUE`;
         // the 400 names the request and its query.
@@ -346,7 +347,7 @@ fn index_text(entries: &[Entry]) -> String {
     for entry in entries {
         match &entry.serving {
             Serving::ByPath(_) => {
-                let source = catalog::source(entry.name).unwrap_or_default();
+                let source = entry.source;
                 let mut path = format!("/{}", entry.name);
                 let defaults = param_defaults(source);
                 if !defaults.is_empty() {
@@ -451,14 +452,19 @@ mod tests {
         assert!(parse_query(b"a=%ff").unwrap_err().contains("not UTF-8"));
         assert!(parse_query(b"a=1&a=2").unwrap_err().contains("given twice"));
         assert!(parse_query(b"=1").unwrap_err().contains("no name"));
-        let why = variant("server-timeout", b"after=2x").unwrap_err();
+        let why = variant(
+            "server-timeout",
+            catalog::source("server-timeout").unwrap(),
+            b"after=2x",
+        )
+        .unwrap_err();
         assert!(
             why.starts_with("/server-timeout?after=2x: after=2x: `x` is not a time unit"),
             "{why}"
         );
         assert!(!why.contains("--set"), "{why}");
         assert!(
-            variant("hello", b"nope=1")
+            variant("hello", catalog::source("hello").unwrap(), b"nope=1")
                 .unwrap_err()
                 .contains("no parameter named `nope`")
         );
