@@ -30,6 +30,18 @@ enum FirstLine<'b> {
     Unusable,
 }
 
+impl<'b> FirstLine<'b> {
+    /// `None` until the line is in; then the target the catalog routes
+    /// by, `None` for a line it cannot use.
+    fn target(self) -> Option<Option<&'b [u8]>> {
+        match self {
+            FirstLine::Partial => None,
+            FirstLine::Target(target) => Some(Some(target)),
+            FirstLine::Unusable => Some(None),
+        }
+    }
+}
+
 impl Conn<'_> {
     /// Wait for the first request line before choosing the script.
     pub fn await_route(&mut self, now: Instant) {
@@ -41,12 +53,7 @@ impl Conn<'_> {
     pub(super) fn progress_route(&mut self, turn: &mut Turn) -> Progress {
         let now = turn.now;
         loop {
-            let target = match first_line(&self.inbuf) {
-                FirstLine::Partial => None,
-                FirstLine::Target(target) => Some(Some(target)),
-                FirstLine::Unusable => Some(None),
-            };
-            if let Some(target) = target {
+            if let Some(target) = first_line(&self.inbuf).target() {
                 let Some(catalog) = turn.shared.catalog.as_mut() else {
                     return Progress::Closed;
                 };
@@ -123,11 +130,7 @@ mod tests {
     use super::*;
 
     fn target(input: &[u8]) -> Option<Option<&[u8]>> {
-        match first_line(input) {
-            FirstLine::Partial => None,
-            FirstLine::Target(t) => Some(Some(t)),
-            FirstLine::Unusable => Some(None),
-        }
+        first_line(input).target()
     }
 
     #[test]
