@@ -40,4 +40,4 @@ fi
 
 cargo fmt --check
 cargo clippy --all-targets --quiet -- -D warnings
-cargo test --quiet
+cargo test --quiet --no-fail-fast

@@ -268,7 +268,7 @@ fn parse_fields(block: &[u8], lines: usize) -> Result<Vec<Header>, BadRequest> {
 /// connection (`head_requests`: which requests sent on it were HEAD), one
 /// line each: `KIND REFUSED_BY: WHAT (at byte N)`, `REFUSED_BY` being the
 /// clients that refuse it joined by `,` (or `-`). For
-/// `tests/node_response_parity.rs`; the probe calls the checker itself.
+/// `tests/it/node_response_parity.rs`; the probe calls the checker itself.
 #[doc(hidden)]
 pub fn check_response_bytes(received: &[u8], head_requests: &[bool], closed_by_server: bool) -> Vec<String> {
     response_check::check(received, head_requests, closed_by_server)

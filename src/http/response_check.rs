@@ -11,7 +11,7 @@
 //! does). Node stops at the first fault it finds, and so does this check,
 //! except where llhttp's lenient mode shows an obvious way on (a bare LF
 //! is read as a line end) or the fault is one Node does not see.
-//! `tests/node_response_parity.rs` holds every rule to a live Node and
+//! `tests/it/node_response_parity.rs` holds every rule to a live Node and
 //! Python client.
 //!
 //! Who refuses what, as that test found it: Node alone refuses bytes

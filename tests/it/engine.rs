@@ -3,14 +3,12 @@
 //! vanishes is noticed and logged, and accept survives running out of
 //! descriptors.
 
-mod support;
-
 use std::io::Write;
 use std::net::TcpStream;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use support::{BIN, End, GET, Server, exchange, read_to_end, scenario_file, text};
+use crate::support::{BIN, End, GET, Server, exchange, read_to_end, scenario_file, text};
 
 const SHORT: Duration = Duration::from_secs(2);
 
@@ -176,7 +174,7 @@ fn a_connection_that_never_waits_does_not_starve_another() {
         "if connection is 1\n  loop\n    sleep 0ms\n  end\nend\nread request\nrespond 200 body \"fast\"\nclose\n",
     );
     let (mut child, addr) =
-        support::spawn_listening(Command::new(BIN).args(["serve", &path, "--listen", "127.0.0.1:0", "--quiet"]));
+        crate::support::spawn_listening(Command::new(BIN).args(["serve", &path, "--listen", "127.0.0.1:0", "--quiet"]));
     let busy = TcpStream::connect(addr).unwrap();
     std::thread::sleep(Duration::from_millis(50));
     let mut other = TcpStream::connect(addr).unwrap();

@@ -1,15 +1,13 @@
 //! `hangup serve --catalog`: every built-in at `/NAME`, seen from real
-//! clients. The outcome table through the catalog (tests/scripts.rs) does
+//! clients. The outcome table through the catalog (tests/it/scripts.rs) does
 //! the same with curl, node and python3.
-
-mod support;
 
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::process::Command;
 use std::time::Duration;
 
-use support::{BIN, End, Server, exchange, hangup, is_proxy, read_to_end, text};
+use crate::support::{BIN, End, Server, exchange, hangup, is_proxy, read_to_end, text};
 
 fn catalog() -> Server {
     Server::start_with("--catalog", &[])

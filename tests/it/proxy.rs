@@ -4,8 +4,6 @@
 //! sockets. Each test asserts what the client received and how its
 //! connection ended; a few also ask the upstream what it saw.
 
-mod support;
-
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::process::Command;
@@ -13,7 +11,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use support::{
+use crate::support::{
     End, GET, Server, Upstream, exchange, hangup, node_server, python_upstream, raw_server, read_to_end, scenario_file,
     text,
 };
@@ -377,7 +375,7 @@ fn serving_a_proxy_scenario_needs_an_upstream_and_only_then() {
 
 #[test]
 fn every_proxy_builtin_is_covered_here() {
-    support::assert_every_proxy_builtin_in("tests/proxy.rs", include_str!("proxy.rs"), |name| {
+    crate::support::assert_every_proxy_builtin_in("tests/it/proxy.rs", include_str!("proxy.rs"), |name| {
         format!("Server::start_proxy(\"{name}\"")
     });
 }

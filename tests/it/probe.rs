@@ -2,9 +2,7 @@
 //! outcome classes, JSON byte counts, keep-alive reuse, the diagram, many
 //! probes at once, and `--expect` exit codes.
 
-mod support;
-
-use support::{Server, hangup, scenario_file, text};
+use crate::support::{Server, hangup, scenario_file, text};
 
 /// The raw value of the first `"key":` in a JSON text (numbers, `null`,
 /// `true`, or a string with its quotes).
@@ -435,5 +433,7 @@ fn expectations_set_the_exit_code() {
 
 #[test]
 fn every_builtin_is_probed_here() {
-    support::assert_every_builtin_in("tests/probe.rs", include_str!("probe.rs"), |name| format!("\"{name}\""));
+    crate::support::assert_every_builtin_in("tests/it/probe.rs", include_str!("probe.rs"), |name| {
+        format!("\"{name}\"")
+    });
 }

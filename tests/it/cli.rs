@@ -1,11 +1,9 @@
 //! The command line: subcommands, messages and exit codes.
 
-mod support;
-
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::process::{Command, Stdio};
 
-use support::{BIN, Server, hangup, scenario_file, text};
+use crate::support::{BIN, Server, hangup, scenario_file, text};
 
 #[test]
 fn list_names_every_builtin_with_a_summary() {
@@ -50,7 +48,7 @@ fn list_into_a_closed_pipe_does_not_panic() {
 fn show_prints_the_source_and_rejects_unknown_names() {
     let out = hangup(&["show", "mid-body-reset"]);
     assert!(out.status.success());
-    assert_eq!(text(&out.stdout), include_str!("../scenarios/mid-body-reset.hup"));
+    assert_eq!(text(&out.stdout), include_str!("../../scenarios/mid-body-reset.hup"));
     let out = hangup(&["show", "nope"]);
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
@@ -164,10 +162,10 @@ fn bad_flags_and_missing_subcommand_are_usage_errors() {
 #[test]
 fn text_log_is_one_readable_line_per_event() {
     let (child, addr) =
-        support::spawn_listening(Command::new(BIN).args(["serve", "empty-reply", "--listen", "127.0.0.1:0"]));
+        crate::support::spawn_listening(Command::new(BIN).args(["serve", "empty-reply", "--listen", "127.0.0.1:0"]));
     let mut stream = std::net::TcpStream::connect(addr).unwrap();
-    std::io::Write::write_all(&mut stream, support::GET).unwrap();
-    let _ = support::read_to_end(&mut stream, std::time::Duration::from_secs(2));
+    std::io::Write::write_all(&mut stream, crate::support::GET).unwrap();
+    let _ = crate::support::read_to_end(&mut stream, std::time::Duration::from_secs(2));
     std::thread::sleep(std::time::Duration::from_millis(50));
     let mut child = child;
     let _ = child.kill();

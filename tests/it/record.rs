@@ -9,8 +9,6 @@
 //! recording, and compares the probe's JSON and the bytes a raw client gets
 //! from both.
 
-mod support;
-
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -19,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use support::{End, Server, Upstream, hangup, node_server, python_upstream, raw_server, read_to_end, text};
+use crate::support::{End, Server, Upstream, hangup, node_server, python_upstream, raw_server, read_to_end, text};
 
 /// The request the raw client sends to the original and to the replay.
 const GET_ROOT: &[u8] = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
@@ -505,7 +503,7 @@ fn record_timing_keeps_the_pauses() {
         let mut stream = TcpStream::connect(addr).expect("connect");
         let start = Instant::now();
         stream.write_all(GET_ROOT).expect("send request");
-        let got = support::read_exact(&mut stream, trip.original.0.len());
+        let got = crate::support::read_exact(&mut stream, trip.original.0.len());
         let took = start.elapsed();
         assert_eq!(got, trip.original.0, "{who}");
         assert!(took >= Duration::from_millis(200), "{who} sent it all in {took:?}");
@@ -620,14 +618,14 @@ struct RecordingProxy {
 
 impl RecordingProxy {
     fn start(scenario: &str, upstream: SocketAddr, dir: &Path) -> RecordingProxy {
-        let mut command = Command::new(support::BIN);
+        let mut command = Command::new(crate::support::BIN);
         command.args(["serve", scenario, "--listen", "127.0.0.1:0", "--log", "json"]);
         command
             .arg("--upstream")
             .arg(upstream.to_string())
             .arg("--record")
             .arg(dir);
-        let (mut child, addr) = support::spawn_listening(&mut command);
+        let (mut child, addr) = crate::support::spawn_listening(&mut command);
         let log = Arc::new(Mutex::new(Vec::new()));
         let sink = Arc::clone(&log);
         let stderr = child.stderr.take().expect("stderr");

@@ -2,13 +2,11 @@
 //! says so once per burst, does not spin while it waits, and serves new
 //! clients as soon as old ones leave.
 
-mod support;
-
 use std::io::Write;
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use support::{End, GET, Server, read_exact, read_to_end, text};
+use crate::support::{End, GET, Server, read_exact, read_to_end, text};
 
 const DESCRIPTORS: u32 = 64;
 const CLIENTS: usize = 200;

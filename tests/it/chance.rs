@@ -4,13 +4,11 @@
 //! pauses and a read's drawn time limit replay too. Seen from real
 //! clients (raw sockets) and from the log.
 
-mod support;
-
 use std::io::{BufRead, BufReader, Write};
 use std::net::Shutdown;
 use std::time::{Duration, Instant};
 
-use support::{End, GET, Server, exchange, read_to_end, scenario_file, text};
+use crate::support::{End, GET, Server, exchange, read_to_end, scenario_file, text};
 
 const SHORT: Duration = Duration::from_secs(2);
 

@@ -11,8 +11,6 @@
 //! closed loopback port, and a `serve` that starts is killed by its PID as
 //! soon as it says `listening on`.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read};
 use std::net::TcpListener;
@@ -20,13 +18,13 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use crate::support::BIN;
 use hangup::http::{BadRequest, NODE_HEADER_LIMIT, RequestInfo, RequestReader, Status};
 use hangup::scenario::catalog::BUILTINS;
 use hangup::scenario::error::Span;
 use hangup::scenario::parser::parse;
 use proptest::prelude::*;
 use proptest::sample::{Index, select};
-use support::BIN;
 
 fn no_overrides() -> BTreeMap<String, String> {
     BTreeMap::new()

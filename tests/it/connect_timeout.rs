@@ -2,11 +2,9 @@
 //! every time, node's `net.connect` hears its own timeout and never
 //! `connect`, and hangup spends no CPU while they wait.
 
-mod support;
-
 use std::process::{Command, Stdio};
 
-use support::{Server, text};
+use crate::support::{Server, text};
 
 /// utime + stime of a process, in clock ticks (/proc/PID/stat fields 14
 /// and 15, counted after the `)` that ends the command name).
@@ -72,8 +70,8 @@ fn node_connect_hears_its_own_timeout() {
 
 #[test]
 fn a_scenario_that_never_accepts_has_no_statements() {
-    let path = support::scenario_file("accept-never-and-write", "accept never\nwrite \"x\"\n");
-    let out = support::hangup(&["check", &path]);
+    let path = crate::support::scenario_file("accept-never-and-write", "accept never\nwrite \"x\"\n");
+    let out = crate::support::hangup(&["check", &path]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
     assert!(
         text(&out.stderr).contains("`accept never` on line 1 leaves no connection"),

@@ -4,8 +4,6 @@
 //! that cannot be written, a FIFO, escaped excerpts, and one value syntax
 //! for files and `--set`. Each test failed before the change it names.
 
-mod support;
-
 use std::ffi::OsStr;
 use std::io::{Read, Write};
 use std::net::TcpListener;
@@ -14,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use support::{BIN, Server, hangup, scenario_file, spawn_listening, text};
+use crate::support::{BIN, Server, hangup, scenario_file, spawn_listening, text};
 
 /// A fresh directory of this test process's own.
 fn temp_dir(name: &str) -> PathBuf {

@@ -5,11 +5,9 @@
 //! The clients must be installed (`.ci/run` installs them): a missing one
 //! fails the test rather than skipping it.
 
-mod support;
-
 use std::process::{Command, Output};
 
-use support::{Server, text};
+use crate::support::{Server, text};
 
 const NODE_CLIENT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/clients/node-client.js");
 const PYTHON_CLIENT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/clients/python-client.py");

@@ -2,9 +2,7 @@
 //! say (issue 16, item 17): a write after `half-close`, a `read request`
 //! in a bad-request handler. Warnings go to stderr; the check still passes.
 
-mod support;
-
-use support::{hangup, scenario_file, text};
+use crate::support::{hangup, scenario_file, text};
 
 #[test]
 fn check_warns_about_a_write_after_half_close_and_still_passes() {

@@ -2,13 +2,11 @@
 //! summary; a reset still sending its bytes may finish first, unless a
 //! second signal comes.
 
-mod support;
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use support::{End, GET, Server, read_exact, read_to_end, scenario_file};
+use crate::support::{End, GET, Server, read_exact, read_to_end, scenario_file};
 
 fn field<'a>(line: &'a str, key: &str) -> &'a str {
     let pattern = format!("\"{key}\":");
@@ -21,7 +19,7 @@ fn field<'a>(line: &'a str, key: &str) -> &'a str {
 fn a_signal_stops_at_once_with_a_summary() {
     for signal in ["TERM", "INT"] {
         let server = Server::start("hello", &[]);
-        let (_, _, _) = support::exchange(
+        let (_, _, _) = crate::support::exchange(
             &server,
             b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
             Duration::from_millis(100),

@@ -3,19 +3,17 @@
 //! scripts whose own steps fail. Each case once crashed, hung or was
 //! misreported (issue 16); each test watches the real binary.
 
-mod support;
-
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::Command;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use support::{BIN, End, Server, hangup, read_to_end, scenario_file, text};
+use crate::support::{BIN, End, Server, hangup, read_to_end, scenario_file, text};
 
 /// A raw server on loopback that runs `serve` on each connection.
 fn raw_server(serve: impl Fn(TcpStream) + Send + Sync + 'static) -> String {
-    support::raw_server(serve).to_string()
+    crate::support::raw_server(serve).to_string()
 }
 
 fn json_field<'a>(json: &'a str, key: &str) -> &'a str {

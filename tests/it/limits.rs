@@ -4,9 +4,7 @@
 //! each, `serve` exits 2 (a bad scenario is a usage error), both naming
 //! the file.
 
-mod support;
-
-use support::{hangup, scenario_file, text};
+use crate::support::{hangup, scenario_file, text};
 
 /// `check` and `serve` on `path`: both fail with `message` on stderr.
 fn both_refuse(path: &str, message: &str) {

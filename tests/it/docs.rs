@@ -23,7 +23,7 @@ fn hup_blocks(markdown: &str) -> Vec<(usize, String)> {
 
 #[test]
 fn every_example_in_the_language_reference_parses() {
-    let reference = include_str!("../scenarios/README.md");
+    let reference = include_str!("../../scenarios/README.md");
     let blocks = hup_blocks(reference);
     assert!(blocks.len() >= 20, "only {} examples found", blocks.len());
     for (line, source) in blocks {
@@ -35,7 +35,7 @@ fn every_example_in_the_language_reference_parses() {
 
 #[test]
 fn every_example_in_the_readme_parses() {
-    let blocks = hup_blocks(include_str!("../README.md"));
+    let blocks = hup_blocks(include_str!("../../README.md"));
     assert!(!blocks.is_empty());
     for (line, source) in blocks {
         if let Err(e) = hangup::scenario::parse_named("README.md", &source, &BTreeMap::new()) {
@@ -46,7 +46,7 @@ fn every_example_in_the_readme_parses() {
 
 #[test]
 fn every_statement_has_an_example() {
-    let reference = include_str!("../scenarios/README.md");
+    let reference = include_str!("../../scenarios/README.md");
     let examples: String = hup_blocks(reference).into_iter().map(|(_, s)| s).collect();
     for statement in [
         "read request",
@@ -106,7 +106,7 @@ fn every_statement_has_an_example() {
 
 #[test]
 fn readme_names_only_real_scenarios() {
-    let readme = include_str!("../README.md");
+    let readme = include_str!("../../README.md");
     for line in readme.lines() {
         let Some(rest) = line.split("hangup serve ").nth(1) else {
             continue;

@@ -4,7 +4,7 @@
 /// messages), which hangup never turns on; Cargo.toml turns them off.
 #[test]
 fn the_lock_file_has_no_log_crate() {
-    let lock = include_str!("../Cargo.lock");
+    let lock = include_str!("../../Cargo.lock");
     let names: Vec<&str> = lock
         .lines()
         .filter_map(|l| l.strip_prefix("name = \""))

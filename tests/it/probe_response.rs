@@ -3,9 +3,7 @@
 //! judged by Node's 16 KiB limit rather than a count of lines, and
 //! problems told in words that fit a response.
 
-mod support;
-
-use support::{Server, hangup, scenario_file, text};
+use crate::support::{Server, hangup, scenario_file, text};
 
 /// A scenario that answers one request with `response` and closes.
 fn serving(name: &str, response: &str) -> Server {

@@ -2,13 +2,11 @@
 //! `Set-Cookie` built with `repeat`), `read body` after `read head`, and the
 //! built-in `early-413`.
 
-mod support;
-
 use std::io::Write;
 use std::process::Command;
 use std::time::Duration;
 
-use support::{End, GET, Server, exchange, read_to_end, scenario_file, text};
+use crate::support::{End, GET, Server, exchange, read_to_end, scenario_file, text};
 
 const NODE_CLIENT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/clients/node-client.js");
 
@@ -49,7 +47,7 @@ fn a_gibibyte_header_is_checked_without_being_built() {
         "i20-huge-header",
         "read request\nrespond 200 header \"X-Big: \" repeat 1GiB \"a\"\n",
     );
-    let out = support::hangup(&["check", &path]);
+    let out = crate::support::hangup(&["check", &path]);
     assert!(out.status.success(), "{}", text(&out.stderr));
 }
 
@@ -182,7 +180,7 @@ fn read_body_max_then_refuse() {
 #[test]
 fn read_body_needs_a_read_head_before_it() {
     let path = scenario_file("i20-nohead", "read request\nread body\n");
-    let out = support::hangup(&["check", &path]);
+    let out = crate::support::hangup(&["check", &path]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     assert!(
         text(&out.stderr).contains("`read body` reads the body of a request whose head was read"),

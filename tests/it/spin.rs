@@ -4,11 +4,9 @@
 //! after a bad request closes the connection instead of refusing the same
 //! bytes for ever. Either way the server goes on serving others.
 
-mod support;
-
 use std::time::Duration;
 
-use support::{End, GET, Server, exchange, scenario_file, text};
+use crate::support::{End, GET, Server, exchange, scenario_file, text};
 
 /// Connection 1 runs `body`; the others get a plain 200.
 fn first_connection_runs(body: &str) -> String {
@@ -36,7 +34,7 @@ fn free_steps_in_a_loop_are_stopped_as_stuck() {
         );
         let server = Server::start(&path, &[]);
         let mut spinning = server.connect();
-        let (_, end) = support::read_to_end(&mut spinning, Duration::from_secs(2));
+        let (_, end) = crate::support::read_to_end(&mut spinning, Duration::from_secs(2));
         assert_ne!(end, End::Open, "{name}: the spinning connection was not ended");
         let stuck = server.wait_for_log(&[r#""event":"stuck""#]);
         assert!(stuck.contains(r#""conn":1"#), "{stuck}");

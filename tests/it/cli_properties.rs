@@ -5,16 +5,14 @@
 //! refuses a number over its bound as a usage error, and names an odd
 //! path as it was given (shown lossily), never as a stand-in.
 
-mod support;
-
 use std::ffi::{OsStr, OsString};
 use std::net::TcpListener;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support::BIN;
 use proptest::prelude::*;
-use support::BIN;
 
 /// Numbers past every bound, and some that are not numbers at all. (A
 /// count in bounds is left out: a million refused probes are slow.)

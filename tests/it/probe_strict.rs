@@ -1,21 +1,19 @@
 //! `hangup probe` judges a response as strict clients do (issue 19): each
 //! fault named with its offset and the clients that refuse it, in the text
 //! report, the JSON and `--strict`'s exit code. The rules themselves are
-//! held to a live Node and Python in tests/node_response_parity.rs; this
+//! held to a live Node and Python in tests/it/node_response_parity.rs; this
 //! file checks that the probe reports them.
-
-mod support;
 
 use std::io::{Read, Write};
 use std::thread;
 use std::time::Duration;
 
-use support::{Server, hangup, text};
+use crate::support::{Server, hangup, text};
 
 /// A raw server answering every connection's request with `response`,
 /// then closing 30 ms later.
 fn raw_server(response: &'static [u8]) -> String {
-    support::raw_server(move |mut stream| {
+    crate::support::raw_server(move |mut stream| {
         let mut buf = [0u8; 4096];
         let _ = stream.read(&mut buf);
         let _ = stream.write_all(response);

@@ -13,14 +13,12 @@
 //! for an HTTP/1.1 request without `Host`, the `100 Continue` for `Expect`,
 //! and dropping a `CONNECT` that has no listener.
 
-mod support;
-
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command};
 use std::time::Duration;
 
-use support::Server;
+use crate::support::Server;
 
 const NODE_SERVER: &str = r#"
 const http = require('http');
@@ -603,7 +601,7 @@ fn extension_cases() -> Vec<(String, Vec<u8>)> {
 fn hangup_answers_every_request_as_node_does() {
     let mut command = Command::new("node");
     command.args(["-e", NODE_SERVER]);
-    let (child, addr) = support::spawn_listening(&mut command);
+    let (child, addr) = crate::support::spawn_listening(&mut command);
     let node = NodeServer { child, addr };
     let hangup = Server::start("bad-request", &[]);
 
@@ -650,6 +648,6 @@ fn on_bad_request_handles_oversized_chunk_extensions() {
         "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2;{}\r\nab\r\n0\r\n\r\n",
         "a".repeat(16_385)
     );
-    let (got, _, _) = support::exchange(&hangup, request.as_bytes(), Duration::from_secs(2));
-    assert_eq!(support::text(&got), "HTTP/1.1 400 Bad Request\r\n\r\n");
+    let (got, _, _) = crate::support::exchange(&hangup, request.as_bytes(), Duration::from_secs(2));
+    assert_eq!(crate::support::text(&got), "HTTP/1.1 400 Bad Request\r\n\r\n");
 }

@@ -3,9 +3,7 @@
 //! sent, the version and the pieces of a head in the diagram, times per
 //! request, and `--expect` with a phase. Each from the real binary.
 
-mod support;
-
-use support::{Server, hangup, scenario_file, text};
+use crate::support::{Server, hangup, scenario_file, text};
 
 fn probe(server: &Server, flags: &[&str]) -> (Option<i32>, String) {
     let target = server.addr.to_string();

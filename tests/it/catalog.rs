@@ -1,13 +1,11 @@
 //! Every built-in scenario, observed from a real TCP client: the exact
 //! bytes received, how the connection ended, and when.
 
-mod support;
-
 use std::io::Write;
 use std::net::TcpStream;
 use std::time::Duration;
 
-use support::{End, GET, Server, exchange, read_exact, read_to_end, text};
+use crate::support::{End, GET, Server, exchange, read_exact, read_to_end, text};
 
 const SEED_002_BYTES: &[u8] = b"HTTP/1.1 200 OK\r\nServer: my-web-server\r\nContent-Length: 13\r\n\r\nHello,";
 const HELLO_RESPONSE: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 6\r\n\r\nhello\n";
@@ -328,7 +326,7 @@ fn end_destroy_sends_a_whole_response_then_rst() {
 
 #[test]
 fn every_builtin_is_covered_here() {
-    support::assert_every_builtin_in("tests/catalog.rs", include_str!("catalog.rs"), |name| {
+    crate::support::assert_every_builtin_in("tests/it/catalog.rs", include_str!("catalog.rs"), |name| {
         format!("Server::start(\"{name}\"")
     });
 }

@@ -3,14 +3,12 @@
 //! signal still stops it at once; lines beyond the queue are dropped,
 //! counted, and said to be dropped when the reader is back.
 
-mod support;
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, ChildStderr, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::{BIN, spawn_listening};
+use crate::support::{BIN, spawn_listening};
 
 /// Requests sent while nobody reads the log: at about 60 bytes a line and
 /// two lines a request, far more than a pipe (64 KiB) and the queue hold.

@@ -1,13 +1,11 @@
 //! `file "…"`: a byte value that is a file's contents, read from beside the
 //! scenario file, sent byte for byte by the real binary.
 
-mod support;
-
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use support::{BIN, End, GET, Server, exchange, text};
+use crate::support::{BIN, End, GET, Server, exchange, text};
 
 /// A fresh directory for one test's scenario and side files.
 fn temp_dir(name: &str) -> PathBuf {

@@ -1,0 +1,38 @@
+//! The integration tests: one binary (each file under `tests/it/` is a
+//! module), so the suite links once. Every test drives the real `hangup`
+//! binary over real sockets from the client side; `support` has the
+//! shared helpers.
+
+mod catalog;
+mod chance;
+mod cli;
+mod cli_edges;
+mod cli_properties;
+mod clients;
+mod connect_timeout;
+mod dependencies;
+mod descriptors;
+mod docs;
+mod engine;
+mod file_value;
+mod hostile_peers;
+mod issue20_bytes;
+mod limits;
+mod lint;
+mod log_stall;
+mod node_parity;
+mod node_response_parity;
+mod packaging;
+mod probe;
+mod probe_response;
+mod probe_story;
+mod probe_strict;
+mod properties;
+mod proxy;
+mod record;
+mod scripts;
+mod serve_catalog;
+mod spin;
+mod static_binary;
+mod stop;
+mod support;
