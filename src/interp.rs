@@ -238,9 +238,9 @@ impl<'s> Interp<'s> {
         self.chance.get_or_insert_with(Box::default)
     }
 
-    /// The scenario's name (a built-in's, or the path it was read from).
-    pub fn scenario_name(&self) -> &str {
-        &self.scenario.name
+    /// The scenario this interpreter runs.
+    pub fn scenario(&self) -> &'s Scenario {
+        self.scenario
     }
 
     /// Whether the scenario talks to an upstream.

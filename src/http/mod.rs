@@ -119,6 +119,16 @@ pub struct RequestReader {
     phase: Phase,
 }
 
+/// Whether a [`RequestReader`] copies the header fields into the
+/// [`RequestInfo`] it gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Headers {
+    /// Copy them: the scenario tests them (`if header …`).
+    Keep,
+    /// Leave them: nothing asks.
+    Skip,
+}
+
 /// What the reader is reading; the request's details exist once its head
 /// is whole (sharing the space the head's scanner took before).
 #[derive(Debug)]
@@ -129,12 +139,21 @@ enum Phase {
 }
 
 impl RequestReader {
-    /// A reader for the next request. `head_only` stops after the head;
-    /// `keep_headers` copies the header fields into its [`RequestInfo`].
-    pub fn new(head_only: bool, keep_headers: bool) -> RequestReader {
+    /// A reader for the next request, head and body.
+    pub fn whole(headers: Headers) -> RequestReader {
+        RequestReader::new(false, headers)
+    }
+
+    /// A reader for the next request's head; [`RequestReader::into_body_reader`]
+    /// then goes on with its body.
+    pub fn head(headers: Headers) -> RequestReader {
+        RequestReader::new(true, headers)
+    }
+
+    fn new(head_only: bool, headers: Headers) -> RequestReader {
         RequestReader {
             head_only,
-            keep_headers,
+            keep_headers: headers == Headers::Keep,
             phase: Phase::Head(HeadScanner::default()),
         }
     }

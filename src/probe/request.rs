@@ -51,7 +51,7 @@ pub fn split_requests(bytes: &[u8]) -> Vec<Pipelined> {
     let mut found = Vec::new();
     let mut at = 0;
     while at < bytes.len() {
-        let mut reader = crate::http::RequestReader::new(false, false);
+        let mut reader = crate::http::RequestReader::whole(crate::http::Headers::Skip);
         let fed = reader.feed(&bytes[at..]);
         match fed.status {
             crate::http::Status::Complete(info) if fed.consumed > 0 => {

@@ -160,15 +160,6 @@ impl Catalog {
         let name = name.strip_suffix(b"/").unwrap_or(name);
         self.entries.iter().find(|e| e.name.as_bytes() == name)
     }
-
-    /// The built-in a later request's target names, when it is not
-    /// `running`: the connection keeps its first choice, which is worth a
-    /// word in the log.
-    pub fn other_builtin(&self, target: &[u8], running: &str) -> Option<&'static str> {
-        let (path, _) = split_target(target);
-        let entry = self.entry(path)?;
-        (entry.name != running).then_some(entry.name)
-    }
 }
 
 impl Default for Catalog {

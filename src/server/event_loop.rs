@@ -29,8 +29,8 @@ use mio::Events;
 use mio::net::TcpListener;
 use mio::unix::SourceFd;
 
-use super::conn::{Conn, Shared, Turn, UpstreamAddr};
-use crate::end::End;
+use super::conn::Conn;
+use super::turn::{Shared, Tally, Turn, UpstreamAddr};
 use crate::interp::Interp;
 use crate::log::{Field, Log};
 use crate::reactor::{Alarm, Dispatched, Fired, Reactor, Side, Source};
@@ -48,48 +48,6 @@ const RETRY_AFTER_ERROR: Duration = Duration::from_millis(10);
 const RETRY_AFTER_EXHAUSTION: Duration = Duration::from_secs(1);
 /// How often errors other than exhaustion are logged while they last.
 const ACCEPT_ERROR_LOG_EVERY: Duration = Duration::from_secs(1);
-
-/// How the connections of one run ended, for the summary at the stop.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Tally {
-    pub accepted: u64,
-    pub fin: u64,
-    pub rst: u64,
-    pub peer_fin: u64,
-    pub peer_rst: u64,
-    pub error: u64,
-    /// Requests read, across all connections (`server request`).
-    pub requests: u64,
-    /// Upstream connections opened, and those refused or not answered.
-    pub upstream_connects: u64,
-    pub upstream_failed: u64,
-    /// Upstream connections the upstream ended: FIN, RST.
-    pub upstream_fin: u64,
-    pub upstream_rst: u64,
-}
-
-impl Tally {
-    /// Count how a connection, and its upstream side if any, ended.
-    fn count_conn(&mut self, conn: &Conn) {
-        self.count(conn.end());
-        match conn.upstream_end() {
-            Some(End::PeerFin) => self.upstream_fin += 1,
-            Some(End::PeerRst) => self.upstream_rst += 1,
-            _ => {}
-        }
-    }
-
-    fn count(&mut self, end: Option<End>) {
-        match end {
-            Some(End::Fin) => self.fin += 1,
-            Some(End::Rst) => self.rst += 1,
-            Some(End::PeerFin) => self.peer_fin += 1,
-            Some(End::PeerRst) => self.peer_rst += 1,
-            // A served connection ends by one side's FIN or RST, or fails.
-            Some(End::Error | End::Open | End::Timeout | End::Refused) | None => self.error += 1,
-        }
-    }
-}
 
 /// Why and how the loop stopped.
 #[derive(Debug)]
@@ -195,7 +153,7 @@ impl<'s> EventLoop<'s> {
                 match self.reactor.dispatch(event, now, &mut turn) {
                     Dispatched::Handled => {}
                     Dispatched::Closed(conn) => {
-                        self.shared.tally.count_conn(&conn);
+                        self.shared.tally.count(conn.end(), conn.upstream_end());
                         freed = true;
                     }
                     Dispatched::Owner(Source::Listener) => self.accept(now, log),
@@ -216,7 +174,7 @@ impl<'s> EventLoop<'s> {
             for fire in fired.drain(..) {
                 match fire {
                     Fired::Closed(conn) => {
-                        self.shared.tally.count_conn(&conn);
+                        self.shared.tally.count(conn.end(), conn.upstream_end());
                         freed = true;
                     }
                     Fired::Owner(Alarm::AcceptRetry) => {
@@ -395,7 +353,7 @@ impl<'s> EventLoop<'s> {
             shared: &mut self.shared,
         };
         if let Some(closed) = self.reactor.insert(key, conn, now, |conn| conn.start(&mut turn)) {
-            self.shared.tally.count_conn(&closed);
+            self.shared.tally.count(closed.end(), closed.upstream_end());
         }
     }
 }

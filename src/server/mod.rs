@@ -17,6 +17,7 @@
 pub mod catalog;
 pub mod conn;
 pub mod event_loop;
+pub mod turn;
 
 use std::fmt;
 use std::io::{self, Write};
@@ -110,7 +111,7 @@ pub fn serve(addr: SocketAddr, serving: Serving, options: Options, log: &mut Log
     } else {
         None
     };
-    let upstream = upstream.map(conn::UpstreamAddr);
+    let upstream = upstream.map(turn::UpstreamAddr);
     let event_loop =
         event_loop::EventLoop::new(listener, scenario, upstream, record_dir).map_err(|error| ServeError::Io {
             doing: "failed to set up the event loop",

@@ -19,7 +19,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::support::BIN;
-use hangup::http::{BadRequest, NODE_HEADER_LIMIT, RequestInfo, RequestReader, Status};
+use hangup::http::{BadRequest, Headers, NODE_HEADER_LIMIT, RequestInfo, RequestReader, Status};
 use hangup::scenario::catalog::BUILTINS;
 use hangup::scenario::error::Span;
 use hangup::scenario::parser::parse;
@@ -323,6 +323,16 @@ enum Outcome {
     Partial(usize),
 }
 
+/// A reader for the case proptest drew.
+fn new_reader(head_only: bool, keep_headers: bool) -> RequestReader {
+    let headers = if keep_headers { Headers::Keep } else { Headers::Skip };
+    if head_only {
+        RequestReader::head(headers)
+    } else {
+        RequestReader::whole(headers)
+    }
+}
+
 /// Read `input` as a stream of requests, delivered in the pieces that
 /// `cuts` mark. Like a connection (`progress_read`): the caller keeps
 /// the unconsumed bytes and appends the next piece; after a request the
@@ -332,7 +342,7 @@ fn read_stream(input: &[u8], cuts: &[usize], head_only: bool, keep_headers: bool
     bounds.push(input.len());
     bounds.sort_unstable();
     let mut outcomes = Vec::new();
-    let mut reader = RequestReader::new(head_only, keep_headers);
+    let mut reader = new_reader(head_only, keep_headers);
     let mut buffer = Vec::new();
     let mut used = 0;
     let mut start = 0;
@@ -348,7 +358,7 @@ fn read_stream(input: &[u8], cuts: &[usize], head_only: bool, keep_headers: bool
                 Status::Complete(info) => {
                     outcomes.push(Outcome::Complete(info, used));
                     used = 0;
-                    reader = RequestReader::new(head_only, keep_headers);
+                    reader = new_reader(head_only, keep_headers);
                 }
                 Status::Bad(bad) => {
                     outcomes.push(Outcome::Bad(bad));

@@ -1,136 +1,168 @@
-//! Ending a connection: reset after the send queue empties, close with or
-//! without draining, a peer that failed, and the final log line.
+//! Ending a connection: a reset that waits for the send queue to empty, a
+//! close with or without draining, a peer that failed or left, and the
+//! connection's last log line.
+//!
+//! An [`Ending`] is what ends the connection; an [`EndNote`] is how it
+//! ended on the wire (a close with unread input is an RST, whatever the
+//! script meant) and what the `end` line says of it. The client side
+//! carries an ending out (`Client::end` in [`super::client`]).
 
 use std::time::{Duration, Instant};
 
-use super::{Conn, End, Progress, State};
-use crate::log::{Field, Log};
-use crate::reactor::Flow;
-use crate::record;
-use crate::stream::Io;
+use super::{Cx, Progress};
+use crate::end::End;
+use crate::log::Field;
+use crate::stream::{Io, Stream};
 
 /// How long a reset waits for written bytes to leave before it discards them.
-pub(super) const RESET_FLUSH_LIMIT: Duration = Duration::from_secs(3);
+const RESET_FLUSH_LIMIT: Duration = Duration::from_secs(3);
 /// A reset re-checks the send queue after 20 µs, then twice as long each
 /// time up to 1 ms: on loopback the ACK is usually back within the first
 /// interval, so the RST follows the last byte by microseconds.
-pub(super) const RESET_FLUSH_FIRST_POLL: Duration = Duration::from_micros(20);
+const RESET_FLUSH_FIRST_POLL: Duration = Duration::from_micros(20);
 const RESET_FLUSH_MAX_POLL: Duration = Duration::from_millis(1);
-/// At most this much unread input is read away before a draining close.
-const DRAIN_LIMIT: u64 = 1024 * 1024;
 
-impl Conn<'_> {
-    pub(super) fn progress_flush(&mut self, now: Instant, log: &mut Log) -> Progress {
-        let State::Flushing {
-            give_up_at,
-            next_check,
-            interval,
-        } = self.state
-        else {
-            return Progress::Closed;
-        };
-        if now < next_check {
-            return Progress::Wait;
+/// Whether a close first reads away what the peer already sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Drain {
+    /// Read it away (up to a limit), so the peer gets FIN.
+    First,
+    /// Leave it: the kernel's rule holds, and unread input makes the close
+    /// an RST.
+    No,
+}
+
+/// What ends a connection.
+#[derive(Debug)]
+pub(super) enum Ending {
+    /// close(2): FIN, or RST when input is left unread.
+    Close(Drain),
+    /// RST now: the written bytes left, or the wait for them gave up with
+    /// this many still queued.
+    Reset { unsent: usize },
+    /// The peer's socket failed: its reset, or another error.
+    Failed(Io),
+    /// The peer's FIN came while a request was awaited: it left, with what
+    /// it sent of one.
+    PeerLeft,
+    /// The peer's FIN ended a `hang`.
+    PeerFin,
+    /// A state found nothing it could go on with (a bug if it happens).
+    Broken(&'static str),
+}
+
+/// `reset`: the RST waits until the peer acknowledged every written byte
+/// (linger 0 would discard what is still queued; see `Stream::reset`).
+pub(super) struct Flushing {
+    give_up_at: Instant,
+    next_check: Instant,
+    interval: Duration,
+}
+
+impl Flushing {
+    pub(super) fn new(now: Instant) -> Flushing {
+        Flushing {
+            give_up_at: now + RESET_FLUSH_LIMIT,
+            next_check: now,
+            interval: RESET_FLUSH_FIRST_POLL,
         }
-        let unsent = self.stream.unsent();
-        if unsent > 0 && now < give_up_at {
-            self.state = State::Flushing {
-                give_up_at,
-                next_check: now + interval,
-                interval: (interval * 2).min(RESET_FLUSH_MAX_POLL),
-            };
-            return Progress::Wait;
-        }
-        if let Err(e) = self.stream.reset() {
-            self.finish(End::Error, log, &[("error", Field::Str(&e.to_string()))]);
-        } else if unsent > 0 {
-            self.finish(End::Rst, log, &[("discarded", Field::Num(unsent as u64))]);
-        } else {
-            self.finish(End::Rst, log, &[]);
-        }
-        Progress::Closed
     }
 
-    /// close(2). With `drain`, first read away what the peer already sent,
-    /// so the peer gets FIN. Without it, the kernel's rule holds: closing
-    /// with unread input sends RST. Input hangup has buffered but the
-    /// script never read counts as unread too, so the end on the wire is
-    /// the same as if it had stayed in the kernel; the log says which.
-    pub(super) fn close(&mut self, drain: bool, log: &mut Log) {
-        let mut drained = 0;
-        if drain {
-            drained += self.inbuf.len() as u64;
-            self.inbuf.clear();
-            let (thrown, io) = self.stream.discard(DRAIN_LIMIT - drained.min(DRAIN_LIMIT));
-            drained += thrown;
-            if let failed @ (Io::Reset(_) | Io::Failed(_)) = io {
-                self.fail(failed, log);
-                return;
-            }
-        }
-        let unread = self.stream.unread() + self.inbuf.len();
-        let mut fields = vec![];
-        if drained > 0 {
-            fields.push(("drained", Field::Num(drained)));
-        }
-        if unread == 0 {
-            self.stream.close();
-            self.finish(End::Fin, log, &fields);
-            return;
-        }
-        // The kernel's rule: close with unread input sends RST.
-        fields.push(("unread", Field::Num(unread as u64)));
-        let _ = self.stream.reset();
-        self.finish(End::Rst, log, &fields);
+    /// When the send queue is looked at next.
+    pub(super) fn next_check(&self) -> Instant {
+        self.next_check
     }
 
-    pub(super) fn fail_progress(&mut self, failed: Io, log: &mut Log) -> Progress {
-        self.fail(failed, log);
-        Progress::Closed
+    pub(super) fn progress<'s>(&mut self, stream: &Stream, now: Instant) -> Progress<'s> {
+        if now < self.next_check {
+            return Progress::Wait;
+        }
+        let unsent = stream.unsent();
+        if unsent > 0 && now < self.give_up_at {
+            self.next_check = now + self.interval;
+            self.interval = (self.interval * 2).min(RESET_FLUSH_MAX_POLL);
+            return Progress::Wait;
+        }
+        Progress::End(Ending::Reset { unsent })
+    }
+}
+
+/// How a connection ended on the wire, and what its `end` line says.
+#[derive(Debug)]
+pub(super) struct EndNote {
+    pub(super) how: End,
+    pub(super) bytes_in: u64,
+    pub(super) bytes_out: u64,
+    /// Bytes of a request that was not whole when the peer left.
+    pub(super) unparsed: u64,
+    /// Input read away before a FIN.
+    pub(super) drained: u64,
+    /// Input left unread, which made a close an RST.
+    pub(super) unread: u64,
+    /// Written bytes a reset discarded (the peer had not taken them).
+    pub(super) discarded: u64,
+    pub(super) error: Option<String>,
+}
+
+impl EndNote {
+    pub(super) fn new(how: End) -> EndNote {
+        EndNote {
+            how,
+            bytes_in: 0,
+            bytes_out: 0,
+            unparsed: 0,
+            drained: 0,
+            unread: 0,
+            discarded: 0,
+            error: None,
+        }
+    }
+
+    pub(super) fn failed(how: End, error: String) -> EndNote {
+        EndNote {
+            error: Some(error),
+            ..EndNote::new(how)
+        }
     }
 
     /// The socket failed: the peer reset it, or something else went wrong
     /// (the stream says which).
-    pub(super) fn fail(&mut self, failed: Io, log: &mut Log) -> Flow {
-        let (how, text) = match failed {
-            Io::Reset(e) => (End::PeerRst, e.to_string()),
-            Io::Failed(e) => (End::Error, e.to_string()),
+    pub(super) fn failure(failed: Io) -> EndNote {
+        match failed {
+            Io::Reset(e) => EndNote::failed(End::PeerRst, e.to_string()),
+            Io::Failed(e) => EndNote::failed(End::Error, e.to_string()),
             // Not failures; a caller that gets here has a bug.
-            Io::Eof | Io::Blocked | Io::Data(_) => (End::Error, format!("unexpected I/O result {failed:?}")),
-        };
-        self.finish(how, log, &[("error", Field::Str(&text))]);
-        Flow::Closed
-    }
-
-    /// Drop the socket (if still held) and log the end.
-    pub(super) fn finish(&mut self, how: End, log: &mut Log, extra: &[(&str, Field)]) {
-        if let Some(tape) = self.stream.take_tape() {
-            // What the client saw of the server: its FIN, its RST, or
-            // nothing (the client left first).
-            let ending = match how {
-                End::Fin => record::Ending::Close,
-                End::Rst => record::Ending::Reset,
-                _ => record::Ending::Hang,
-            };
-            match tape.finish(ending, Instant::now()) {
-                Ok(path) => self.log(log, "recorded", &[("file", Field::Str(&path))]),
-                Err(why) => self.log(log, "record-error", &[("error", Field::Str(&why))]),
+            Io::Eof | Io::Blocked | Io::Data(_) => {
+                EndNote::failed(End::Error, format!("unexpected I/O result {failed:?}"))
             }
         }
-        self.stream.close();
-        self.end_upstream_with(how, log);
-        self.state = State::Closed;
-        self.ended = Some(how);
-        if !log.enabled() {
+    }
+
+    /// The connection's last line: how it ended, its byte counts, its
+    /// requests, and whatever else the ending has to say.
+    pub(super) fn log(&self, requests: u64, cx: &mut Cx) {
+        if !cx.log.enabled() {
             return;
         }
         let mut fields = vec![
-            ("how", Field::Str(how.name())),
-            ("bytes_in", Field::Num(self.stream.bytes_in())),
-            ("bytes_out", Field::Num(self.stream.bytes_out())),
-            ("requests", Field::Num(self.interp.requests())),
+            ("how", Field::Str(self.how.name())),
+            ("bytes_in", Field::Num(self.bytes_in)),
+            ("bytes_out", Field::Num(self.bytes_out)),
+            ("requests", Field::Num(requests)),
         ];
-        fields.extend_from_slice(extra);
-        self.log(log, "end", &fields);
+        for (name, value) in [
+            ("unparsed", self.unparsed),
+            ("drained", self.drained),
+            ("unread", self.unread),
+            ("discarded", self.discarded),
+        ] {
+            if value > 0 {
+                fields.push((name, Field::Num(value)));
+            }
+        }
+        if let Some(error) = &self.error {
+            fields.push(("error", Field::Str(error)));
+        }
+        cx.say("end", &fields);
     }
 }

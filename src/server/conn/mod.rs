@@ -1,206 +1,194 @@
-//! One accepted connection: its stream, its input buffer and its
-//! interpreter.
+//! One accepted connection: its client side, its script, and the state the
+//! script's current step is in.
 //!
-//! The connection carries out the interpreter's [`Step`]s on its
-//! [`Stream`] and reports back what happened. It is driven by the event
-//! loop as a [`Session`]: `on_event` (readiness) and `on_wake` (the time it
-//! asked for came), and returns [`Flow::Closed`] once the socket is gone.
+//! The interpreter ([`Interp`]) answers what to do next as a [`Step`];
+//! [`Conn::apply`] turns each step into a [`State`]: a type that owns what
+//! the step needs (a request reader, the bytes to write, a pacer) and is
+//! lent the rest as arguments — the [`Client`] side, the upstream side, the
+//! turn's time and log ([`Cx`]). A state's `progress` comes to a
+//! [`Progress`]: wait for the socket or a deadline, the step is over (an
+//! [`Event`] for the interpreter), become another state, let the catalog
+//! choose another script, or end the connection ([`ending::Ending`]).
+//! [`Conn::drive`] loops over that until the connection must wait.
 //!
-//! Input is read only while the script reads (or hangs); what it buffered
-//! but the script never read counts as unread when the connection closes,
-//! as it would in the kernel. [`input`] reads, [`ending`] ends connections.
+//! One file per state, so that a step can be followed in one place:
+//! [`writing`] (`write`), [`reading`] (`read request`, `read head`, `read
+//! body`, `read N bytes`, `read eof`), [`route`] (the catalog's choice by
+//! path), [`ending`] (`reset` after the send queue empties, `close`, the
+//! last log line), and [`proxy`] for the upstream side (connect, `forward`,
+//! `relay`, `relay both`). [`client`] is the accepted socket and the input
+//! read ahead of the script.
+//!
+//! The connection is driven by the event loop as a [`Session`]: `on_event`
+//! (readiness on either side) and `on_wake` (the time it asked for came).
+//! It answers [`Flow::Closed`] once its sockets are gone.
 
+mod client;
 mod ending;
-mod input;
 mod proxy;
+mod reading;
+mod request;
 mod route;
+mod writing;
 
-pub use proxy::UpstreamAddr;
+use std::time::Instant;
 
-use std::time::{Duration, Instant};
-
-use mio::Registry;
 use mio::event::Event as Readiness;
 use mio::net::TcpStream;
 
-use super::event_loop::Tally;
+use super::turn::{Shared, Turn};
 use crate::end::End;
-use crate::http::RequestReader;
 use crate::interp::{Event, Finish, Interp, Step};
 use crate::log::{Field, Log};
 use crate::outgoing::Outgoing;
 use crate::reactor::{Flow, PollAt, Session, Side};
-use crate::scenario::ast::ReadGoal;
-use crate::stream::{Io, Stream};
-use ending::{RESET_FLUSH_FIRST_POLL, RESET_FLUSH_LIMIT};
-use proxy::{Both, Forwarding, Pending, ProxySide, Relaying, Retained};
+use crate::scenario::Scenario;
+use crate::stream::Stream;
+use client::Client;
+use ending::{Drain, Ending, Flushing};
+use proxy::{Both, Connecting, Forwarding, ProxySide, Relaying};
+use reading::Reading;
+use route::Routing;
+use writing::Writing;
 
 /// Steps one connection may take per wake-up before it lets the others
 /// run: a client that always has its next request ready must not keep the
 /// loop to itself.
 const STEPS_PER_TURN: usize = 32;
 
-/// What the connection is doing for the current step.
+/// What the connection is doing for the current step. Each variant is
+/// entered by [`Conn::apply`] (or by another state's
+/// [`Progress::Become`]) and left when its progress says so.
 enum State<'s> {
-    /// Sending a payload; `Done` when the kernel has taken all of it.
-    Writing(Outgoing<'s>),
-    /// Waiting for input, until `deadline` if any.
-    Reading {
-        reading: Reading,
-        deadline: Option<Instant>,
-    },
-    /// Doing nothing until `until`.
-    Sleeping {
-        until: Instant,
-    },
-    /// A reset is waiting for the send queue to empty (see `Stream::reset`).
-    Flushing {
-        give_up_at: Instant,
-        next_check: Instant,
-        interval: Duration,
-    },
-    /// The script ended with `hang`: discard input until the peer leaves.
+    /// `write`: until the kernel has taken every byte.
+    Writing(Writing<'s>),
+    /// `read …`: until the goal is read, the peer leaves, or the deadline.
+    Reading(Reading),
+    /// `sleep`, and the instant pause after a step that needs no I/O.
+    Sleeping { until: Instant },
+    /// `reset`: the RST waits for the written bytes to leave.
+    Flushing(Flushing),
+    /// `hang`: input is thrown away until the peer leaves.
     Hanging,
-    /// The upstream connect is under way; `then` waits for it.
-    Connecting {
-        then: Pending,
-        give_up_at: Instant,
-    },
+    /// `serve --catalog`: the first request line chooses the script.
+    Routing(Routing),
+    /// A proxy step waits for the upstream connect.
+    Connecting(Connecting),
     /// `forward`: client bytes to the upstream.
     Forwarding(Box<Forwarding>),
     /// `relay`: upstream bytes to the client.
     Relaying(Relaying),
-    /// `relay both`.
+    /// `relay both`: each direction as it comes.
     Both(Both),
-    /// `serve --catalog`: waiting for the first request line, whose path
-    /// chooses the script (see `route`).
-    Routing {
-        deadline: Instant,
-    },
+    /// The connection is over.
     Closed,
 }
 
 impl State<'_> {
-    /// A reset that waits for the written bytes to leave first.
-    fn flushing(now: Instant) -> Self {
-        State::Flushing {
-            give_up_at: now + RESET_FLUSH_LIMIT,
-            next_check: now,
-            interval: RESET_FLUSH_FIRST_POLL,
+    /// A proxy step: the upstream's readiness is its business.
+    fn is_proxy_step(&self) -> bool {
+        matches!(
+            self,
+            State::Connecting(_) | State::Forwarding(_) | State::Relaying(_) | State::Both(_)
+        )
+    }
+
+    /// Nothing reads or writes the client now, so an event's hint is the
+    /// only way to hear that it reset or left.
+    fn leaves_client_alone(&self) -> bool {
+        matches!(self, State::Sleeping { .. } | State::Flushing(_) | State::Connecting(_))
+    }
+}
+
+/// What a state's progress came to.
+enum Progress<'s> {
+    /// Blocked on a socket or a deadline; the event loop will call again.
+    Wait,
+    /// The step is over: tell the interpreter.
+    Next(Event),
+    /// Go on in another state, without news for the interpreter.
+    Become(State<'s>),
+    /// The catalog chose this script for the request that is next in line:
+    /// it starts from its beginning and reads that request as its first.
+    Route(&'static Scenario),
+    /// The connection ends so.
+    End(Ending),
+}
+
+/// Who speaks in the log: the connection's number, and when it was
+/// accepted (log lines are timed since then).
+#[derive(Debug, Clone, Copy)]
+struct Who {
+    id: u64,
+    accepted: Instant,
+}
+
+/// What a state is lent for one call, besides the sides of the connection.
+struct Cx<'t> {
+    /// When the loop woke for this turn.
+    now: Instant,
+    who: Who,
+    log: &'t mut Log,
+    shared: &'t mut Shared,
+}
+
+impl Cx<'_> {
+    /// One line of this connection's log, with the real time of the action:
+    /// `now` is when the loop woke, and one turn may write, reset and more
+    /// after it.
+    fn say(&mut self, event: &str, fields: &[(&str, Field)]) {
+        if self.log.enabled() {
+            self.log.conn(self.who.id, self.who.accepted.elapsed(), event, fields);
         }
     }
 }
 
-enum Reading {
-    Request {
-        reader: RequestReader,
-        head_only: bool,
-    },
-    /// `read body`: `reader` is `None` when there is no body to read;
-    /// `left` counts down a `max`; `got` counts the body bytes read.
-    Body {
-        reader: Option<Box<RequestReader>>,
-        left: Option<u64>,
-        got: u64,
-    },
-    Bytes {
-        remaining: u64,
-        total: u64,
-    },
-    Eof {
-        got: u64,
-    },
-}
-
-/// What a state's progress came to.
-enum Progress {
-    /// Blocked on the socket or a deadline; the event loop will call again.
-    Wait,
-    /// The step is over; tell the interpreter.
-    Next(Event),
-    /// The state changed without news for the interpreter: go on.
-    Again,
-    /// The connection is gone.
-    Closed,
-}
-
-/// What the event loop lends a connection on every call.
-pub struct Turn<'l> {
-    /// When the loop woke for this turn.
-    pub now: Instant,
-    /// The server's event log.
-    pub log: &'l mut Log,
-    /// What all connections of the server share.
-    pub shared: &'l mut Shared,
-}
-
-/// What the connections of one server share, beyond the log.
-pub struct Shared {
-    /// The poll's registry, to register an upstream socket.
-    pub registry: Registry,
-    /// Where proxy steps connect, with `--upstream`.
-    pub upstream: Option<UpstreamAddr>,
-    /// With `--record DIR`: every connection written there as a scenario.
-    pub record_dir: Option<std::path::PathBuf>,
-    /// With `--catalog`: the built-ins a first request's path chooses from.
-    pub catalog: Option<crate::server::catalog::Catalog>,
-    /// What scenarios' chance draws from (see `crate::chance`).
-    pub seed: u64,
-    /// The server's counts: requests across connections, upstream ends.
-    pub tally: Tally,
-}
-
 /// One accepted connection running its scenario.
 pub struct Conn<'s> {
-    id: u64,
+    who: Who,
     /// The reactor's key, for the upstream socket's token.
     key: usize,
-    stream: Stream,
-    accepted: Instant,
     interp: Interp<'s>,
     state: State<'s>,
-    /// Received bytes the script has not read yet. They outlive a step
-    /// (a pipelined request belongs to the next read), and they count as
-    /// unread when the connection closes.
-    inbuf: Vec<u8>,
+    client: Client,
+    /// The upstream side, for a scenario that proxies (boxed: the others
+    /// pay one word).
+    proxy: Option<Box<ProxySide>>,
     /// The connection gave way to others (see STEPS_PER_TURN) and wants to
     /// go on at the next turn.
     yielded: bool,
-    /// The peer's FIN was seen (and logged).
-    peer_half_closed: bool,
     /// How the connection ended, once it has.
     ended: Option<End>,
-    /// The upstream side, for a scenario that proxies.
-    proxy: Option<Box<ProxySide>>,
-    /// After a `read head`, the reader of that request's body, for a
-    /// scenario with `read body` (boxed: the others pay 8 bytes).
-    body_reader: Option<Box<RequestReader>>,
 }
 
 impl<'s> Conn<'s> {
     /// A connection `accept` gave, about to run `interp`'s script.
     pub fn new(id: u64, key: usize, socket: TcpStream, accepted: Instant, interp: Interp<'s>) -> Conn<'s> {
+        let proxy = interp.proxies().then(Box::default);
         Conn {
-            id,
+            who: Who { id, accepted },
             key,
-            stream: Stream::accepted(socket),
-            accepted,
             interp,
             state: State::Sleeping { until: accepted },
-            inbuf: Vec::new(),
+            client: Client::new(Stream::accepted(socket)),
+            proxy,
             yielded: false,
-            peer_half_closed: false,
             ended: None,
-            proxy: None,
-            body_reader: None,
         }
     }
 
     /// Record what goes through the client side, and write it as a
     /// replayable scenario into `dir` when the connection ends.
     pub fn record_into(&mut self, dir: std::path::PathBuf, upstream: String, now: Instant) {
-        self.stream
-            .record(crate::record::Tape::new(dir, self.id, upstream, now));
+        self.client
+            .stream
+            .record(crate::record::Tape::new(dir, self.who.id, upstream, now));
+    }
+
+    /// Wait for the first request line, whose path chooses the script
+    /// (`serve --catalog`).
+    pub fn await_route(&mut self, now: Instant) {
+        self.state = State::Routing(Routing::new(now));
     }
 
     /// How the connection ended, once it has.
@@ -210,25 +198,35 @@ impl<'s> Conn<'s> {
 
     /// How its upstream side ended, if it had one.
     pub fn upstream_end(&self) -> Option<End> {
-        self.proxy.as_ref().and_then(|p| p.upstream_ended)
+        self.proxy.as_ref().and_then(|p| p.ended)
     }
 
     /// A `reset` is waiting for written bytes to leave: stopping the server
     /// now would turn the scripted RST into a FIN.
     pub fn is_flushing(&self) -> bool {
-        matches!(self.state, State::Flushing { .. })
+        matches!(self.state, State::Flushing(_))
     }
 
     /// Run the script's first steps (or, for the catalog, wait for the
     /// request line that chooses the script).
     pub fn start(&mut self, turn: &mut Turn) -> Flow {
-        if !matches!(self.state, State::Routing { .. }) {
+        if !matches!(self.state, State::Routing(_)) {
             let step = self.interp.next(Event::Start, turn.now);
-            if self.apply(step, turn) == Flow::Closed {
+            let progress = self.apply(step, turn);
+            if self.settle(progress, turn) == Some(Flow::Closed) {
                 return Flow::Closed;
             }
         }
         self.drive(turn)
+    }
+
+    fn cx<'t>(&self, turn: &'t mut Turn) -> Cx<'t> {
+        Cx {
+            now: turn.now,
+            who: self.who,
+            log: turn.log,
+            shared: turn.shared,
+        }
     }
 }
 
@@ -240,11 +238,14 @@ impl Session for Conn<'_> {
             return PollAt::Now;
         }
         let at = match &self.state {
-            State::Reading { deadline, .. } => *deadline,
-            State::Routing { deadline } => Some(*deadline),
+            State::Reading(reading) => reading.deadline(),
+            State::Routing(routing) => Some(routing.deadline()),
             State::Sleeping { until } => Some(*until),
-            State::Flushing { next_check, .. } => Some(*next_check),
-            _ => self.proxy_poll_at(),
+            State::Flushing(flushing) => Some(flushing.next_check()),
+            State::Connecting(connecting) => Some(connecting.give_up_at()),
+            State::Relaying(relaying) => relaying.resume_at(),
+            State::Both(both) => both.resume_at(),
+            State::Writing(_) | State::Hanging | State::Forwarding(_) | State::Closed => None,
         };
         at.map_or(PollAt::Idle, PollAt::At)
     }
@@ -256,203 +257,250 @@ impl Session for Conn<'_> {
 
     fn on_event(&mut self, side: Side, event: &Readiness, turn: &mut Turn) -> Flow {
         match side {
-            Side::Downstream => self.stream.on_event(event),
+            Side::Downstream => self.client.stream.on_event(event),
             Side::Upstream => {
-                self.on_upstream_event(event);
-                if !self.in_proxy_step() {
+                if let Some(proxy) = self.proxy.as_mut() {
+                    proxy.on_event(event);
+                }
+                if !self.state.is_proxy_step() {
                     // Nobody reads the upstream now: watch for its end.
-                    return self.watch_upstream(turn.now, turn.log);
+                    let progress = self.watch_upstream(turn);
+                    return self.settle(progress, turn).unwrap_or(Flow::Open);
                 }
             }
         }
-        let idle = matches!(
-            self.state,
-            State::Sleeping { .. } | State::Flushing { .. } | State::Connecting { .. } | State::Relaying(_)
-        );
-        if idle && self.check_idle_hints(turn.log) == Flow::Closed {
-            return Flow::Closed;
+        if self.state.leaves_client_alone() {
+            let mut cx = self.cx(turn);
+            if let Some(ending) = self.client.check_hints(&mut cx) {
+                self.finish(ending, turn);
+                return Flow::Closed;
+            }
         }
         self.drive(turn)
     }
 }
 
 impl<'s> Conn<'s> {
-    /// While nothing reads or writes, act on what events hinted: an RST
-    /// ends the connection at once (asked of the socket directly), a FIN
-    /// is logged once and the script goes on.
-    fn check_idle_hints(&mut self, log: &mut Log) -> Flow {
-        if let Some(error) = self.stream.take_hinted_error() {
-            return self.fail(Io::Reset(error), log);
-        }
-        if self.stream.fin_hinted() && !self.peer_half_closed {
-            self.peer_half_closed = true;
-            self.log(log, "peer-half-close", &[]);
-        }
-        Flow::Open
-    }
-
     /// Make progress until blocked, carrying out steps as they come.
     fn drive(&mut self, turn: &mut Turn) -> Flow {
-        let now = turn.now;
         for _ in 0..STEPS_PER_TURN {
-            let progress = match self.state {
-                State::Writing(_) => self.progress_write(turn.log),
-                State::Reading { .. } => self.progress_read(turn),
-                State::Routing { .. } => self.progress_route(turn),
-                State::Sleeping { until } if now >= until => Progress::Next(Event::Done),
-                State::Sleeping { .. } => Progress::Wait,
-                State::Flushing { .. } => self.progress_flush(now, turn.log),
-                State::Hanging => self.progress_hang(turn.log),
-                State::Connecting { .. } => self.progress_connect(turn),
-                State::Forwarding(_) => self.progress_forward(turn),
-                State::Relaying(_) => self.progress_relay(now, turn.log),
-                State::Both(_) => self.progress_both(now, turn.log),
-                State::Closed => Progress::Closed,
-            };
-            match progress {
-                Progress::Wait => return Flow::Open,
-                Progress::Closed => return Flow::Closed,
-                Progress::Again => {}
-                Progress::Next(event) => {
-                    let step = self.interp.next(event, now);
-                    if self.apply(step, turn) == Flow::Closed {
-                        return Flow::Closed;
-                    }
-                }
+            let progress = self.progress(turn);
+            if let Some(flow) = self.settle(progress, turn) {
+                return flow;
             }
         }
         // Steps that never touch the socket (`read 0 bytes`, a read
         // `within 0us`) would never see the peer leave: look now.
         self.yielded = true;
-        self.check_idle_hints(turn.log)
+        let mut cx = self.cx(turn);
+        match self.client.check_hints(&mut cx) {
+            Some(ending) => {
+                self.finish(ending, turn);
+                Flow::Closed
+            }
+            None => Flow::Open,
+        }
     }
 
-    /// Enter the state that carries out `step`.
-    fn apply(&mut self, step: Step<'s>, turn: &mut Turn) -> Flow {
-        let (now, log) = (turn.now, &mut *turn.log);
-        if let Some(pending) = Self::proxy_step(&step) {
-            return self.apply_proxy(pending, turn);
-        }
-        self.state = match step {
-            Step::Write(payload) => State::Writing(Outgoing::new(payload)),
-            Step::Read { goal, deadline } => {
-                if matches!(goal, ReadGoal::Request | ReadGoal::Head) {
-                    // A new request: what `forward request` sends is its,
-                    // and so is the body `read body` reads.
-                    self.body_reader = None;
-                    if let Some(proxy) = self.proxy.as_mut() {
-                        proxy.retained = Retained::Nothing;
-                        proxy.body_reader = None;
-                    }
-                }
-                State::Reading {
-                    reading: match goal {
-                        ReadGoal::Request => Reading::Request {
-                            reader: RequestReader::new(false, self.interp.uses_headers()),
-                            head_only: false,
-                        },
-                        ReadGoal::Head => Reading::Request {
-                            reader: RequestReader::new(true, self.interp.uses_headers()),
-                            head_only: true,
-                        },
-                        ReadGoal::Body { max } => Reading::Body {
-                            // A proxying scenario keeps it for `forward request`.
-                            reader: self.body_reader.take().or_else(|| {
-                                let proxy = self.proxy.as_mut()?;
-                                proxy.body_reader.take().map(Box::new)
-                            }),
-                            left: max,
-                            got: 0,
-                        },
-                        ReadGoal::Bytes(n) => Reading::Bytes { remaining: n, total: n },
-                        ReadGoal::Eof => Reading::Eof { got: 0 },
-                    },
-                    deadline,
+    /// Let the current state make progress.
+    fn progress(&mut self, turn: &mut Turn) -> Progress<'s> {
+        let mut cx = Cx {
+            now: turn.now,
+            who: self.who,
+            log: turn.log,
+            shared: turn.shared,
+        };
+        let client = &mut self.client;
+        let proxy = &mut self.proxy;
+        match &mut self.state {
+            State::Writing(writing) => writing.progress(client, &mut cx),
+            State::Reading(reading) => {
+                let retained = proxy.as_deref_mut().map(|p| &mut p.retained);
+                reading.progress(client, &mut self.interp, retained, &mut cx)
+            }
+            State::Routing(routing) => routing.progress(client, &mut cx),
+            State::Sleeping { until } if cx.now >= *until => Progress::Next(Event::Done),
+            State::Sleeping { .. } => Progress::Wait,
+            State::Flushing(flushing) => flushing.progress(&client.stream, cx.now),
+            State::Hanging => client.hang(),
+            State::Connecting(connecting) => {
+                let then = connecting.progress(proxy.as_deref_mut(), &mut cx);
+                match then {
+                    Ok(Some(pending)) => proxy::begin(pending, &self.interp, client, proxy.as_deref_mut(), &mut cx),
+                    Ok(None) => Progress::Wait,
+                    Err(why) => proxy::upstream_failed(&why, proxy.as_deref_mut(), &mut cx),
                 }
             }
+            State::Forwarding(forwarding) => match proxy.as_deref_mut() {
+                Some(side) => forwarding.progress(client, side, &mut self.interp, &mut cx),
+                None => Progress::End(Ending::Broken("a proxy state without an upstream side")),
+            },
+            State::Relaying(relaying) => match proxy.as_deref_mut() {
+                Some(side) => relaying.progress(client, side, &mut cx),
+                None => Progress::End(Ending::Broken("a proxy state without an upstream side")),
+            },
+            State::Both(both) => match proxy.as_deref_mut() {
+                Some(side) => both.progress(client, side, &mut cx),
+                None => Progress::End(Ending::Broken("a proxy state without an upstream side")),
+            },
+            State::Closed => Progress::End(Ending::Broken("the connection is closed")),
+        }
+    }
+
+    /// Carry out what a state's progress came to, and what the steps it
+    /// leads to come to, until the connection must wait (`Some(Open)`), is
+    /// over (`Some(Closed)`) or is in a new state to make progress in
+    /// (`None`).
+    fn settle(&mut self, mut progress: Progress<'s>, turn: &mut Turn) -> Option<Flow> {
+        loop {
+            progress = match progress {
+                Progress::Wait => return Some(Flow::Open),
+                Progress::Become(state) => {
+                    self.state = state;
+                    return None;
+                }
+                Progress::End(ending) => {
+                    self.finish(ending, turn);
+                    return Some(Flow::Closed);
+                }
+                Progress::Next(event) => {
+                    let step = self.interp.next(event, turn.now);
+                    self.apply(step, turn)
+                }
+                Progress::Route(scenario) => {
+                    self.interp = Interp::new(scenario, self.who.id).with_seed(turn.shared.seed);
+                    let step = self.interp.next(Event::Start, turn.now);
+                    self.apply(step, turn)
+                }
+            };
+        }
+    }
+
+    /// The state that carries out `step`, or what it comes to at once.
+    fn apply(&mut self, step: Step<'s>, turn: &mut Turn) -> Progress<'s> {
+        let mut cx = self.cx(turn);
+        let now = cx.now;
+        let due = State::Sleeping { until: now };
+        if !matches!(step, Step::Forward(_) | Step::Relay(_) | Step::Upstream(_))
+            && let Some(mirrored) = self.proxy.as_deref_mut().and_then(|p| p.mirror_if_over(&mut cx))
+        {
+            // The upstream ended during the last step (a forward it cut
+            // short): the client hears of it now, as between any steps.
+            return mirrored;
+        }
+        let state = match step {
+            Step::Write(payload) => State::Writing(Writing::new(Outgoing::new(payload))),
+            Step::Read { goal, deadline } => State::Reading(Reading::start(
+                goal,
+                deadline,
+                &mut self.client,
+                &self.interp,
+                self.proxy.as_deref_mut().map(|p| &mut p.retained),
+                &cx,
+            )),
             Step::Sleep { until } => {
                 let ms = until.saturating_duration_since(now).as_millis() as u64;
-                self.log(log, "sleep", &[("ms", Field::Num(ms))]);
-                self.state = State::Sleeping { until };
-                return self.check_idle_hints(log);
+                cx.say("sleep", &[("ms", Field::Num(ms))]);
+                if let Some(ending) = self.client.check_hints(&mut cx) {
+                    return Progress::End(ending);
+                }
+                State::Sleeping { until }
             }
             Step::HalfClose => {
-                if let Err(error) = self.stream.shutdown_write() {
-                    return self.fail(Io::Failed(error), log);
+                if let Err(error) = self.client.stream.shutdown_write() {
+                    return Progress::End(Ending::Failed(crate::stream::Io::Failed(error)));
                 }
-                self.log(log, "half-close", &[]);
-                // An already-due sleep: the next drive reports `Done`.
-                State::Sleeping { until: now }
+                cx.say("half-close", &[]);
+                due
             }
             Step::Log(message) => {
-                self.log(log, "log", &[("message", Field::Str(message))]);
-                State::Sleeping { until: now }
+                cx.say("log", &[("message", Field::Str(message))]);
+                due
             }
             Step::Chance(choice) => {
                 let odds = format!("{}/{}", choice.hits, choice.of);
                 let result = if choice.yes { "yes" } else { "no" };
-                self.log(
-                    log,
-                    "chance",
-                    &[
-                        ("odds", Field::Str(&odds)),
-                        ("request", Field::Num(choice.request)),
-                        ("result", Field::Str(result)),
-                    ],
-                );
-                State::Sleeping { until: now }
+                let fields = [
+                    ("odds", Field::Str(&odds)),
+                    ("request", Field::Num(choice.request)),
+                    ("result", Field::Str(result)),
+                ];
+                cx.say("chance", &fields);
+                due
             }
-            Step::Finish(Finish::Reset) => State::flushing(now),
+            Step::Finish(Finish::Reset) => State::Flushing(Flushing::new(now)),
             Step::Finish(Finish::Close { drain }) => {
-                self.close(drain, log);
-                return Flow::Closed;
+                return Progress::End(Ending::Close(if drain { Drain::First } else { Drain::No }));
             }
             Step::Finish(Finish::Stuck) => {
-                let why = self.interp.why_stuck();
-                self.log(log, "stuck", &[("why", Field::Str(why))]);
-                self.close(true, log);
-                return Flow::Closed;
+                cx.say("stuck", &[("why", Field::Str(self.interp.why_stuck()))]);
+                return Progress::End(Ending::Close(Drain::First));
             }
             Step::Finish(Finish::Hang) => {
-                self.log(log, "hang", &[]);
+                cx.say("hang", &[]);
                 State::Hanging
             }
-            Step::Forward(_) | Step::Relay(_) | Step::Upstream(_) => unreachable!("proxy steps are applied above"),
+            Step::Forward(forward) => {
+                let pending = proxy::Pending::Forward(forward);
+                return proxy::start(
+                    pending,
+                    self.key,
+                    &self.interp,
+                    &mut self.client,
+                    self.proxy.as_deref_mut(),
+                    &mut cx,
+                );
+            }
+            Step::Relay(relay) => {
+                let pending = proxy::Pending::Relay(relay);
+                return proxy::start(
+                    pending,
+                    self.key,
+                    &self.interp,
+                    &mut self.client,
+                    self.proxy.as_deref_mut(),
+                    &mut cx,
+                );
+            }
+            Step::Upstream(end) => {
+                let pending = proxy::Pending::End(end);
+                return proxy::start(
+                    pending,
+                    self.key,
+                    &self.interp,
+                    &mut self.client,
+                    self.proxy.as_deref_mut(),
+                    &mut cx,
+                );
+            }
         };
-        Flow::Open
+        Progress::Become(state)
     }
 
-    fn progress_write(&mut self, log: &mut Log) -> Progress {
-        let State::Writing(out) = &mut self.state else {
-            return Progress::Closed;
-        };
-        let io = self.stream.send(out);
-        let written = out.written();
-        match io {
-            Io::Blocked => Progress::Wait,
-            Io::Data(_) => {
-                self.log(log, "write", &[("bytes", Field::Num(written))]);
-                Progress::Next(Event::Done)
-            }
-            failed => {
-                self.log(log, "write", &[("bytes", Field::Num(written))]);
-                self.fail_progress(failed, log)
-            }
+    /// Between proxy steps: the upstream's readiness changed. An upstream
+    /// that closes or resets an idle connection is mirrored at once.
+    fn watch_upstream(&mut self, turn: &mut Turn) -> Progress<'s> {
+        let mut cx = self.cx(turn);
+        self.proxy
+            .as_deref_mut()
+            .and_then(|p| p.watch(&mut cx))
+            .unwrap_or(Progress::Wait)
+    }
+
+    /// End the connection as `ending` says: close or reset the client side
+    /// (and the upstream side the same way), and log the end.
+    fn finish(&mut self, ending: Ending, turn: &mut Turn) {
+        if matches!(self.state, State::Closed) {
+            return;
         }
-    }
-
-    /// Log with the real time of the action: `now` is when the loop woke,
-    /// and one turn may write, reset and more after it.
-    fn log(&self, log: &mut Log, event: &str, fields: &[(&str, Field)]) {
-        log_line(self.id, self.accepted, log, event, fields);
-    }
-}
-
-/// One line of connection `id`'s log, timed since it was accepted (for
-/// code that holds parts of the connection borrowed).
-fn log_line(id: u64, accepted: Instant, log: &mut Log, event: &str, fields: &[(&str, Field)]) {
-    if log.enabled() {
-        log.conn(id, accepted.elapsed(), event, fields);
+        let mut cx = self.cx(turn);
+        let note = self.client.end(ending, &mut cx);
+        if let Some(proxy) = self.proxy.as_deref_mut() {
+            proxy.end_with(note.how, &mut cx);
+        }
+        self.state = State::Closed;
+        self.ended = Some(note.how);
+        note.log(self.interp.requests(), &mut cx);
     }
 }
 

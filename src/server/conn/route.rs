@@ -1,23 +1,111 @@
-//! `serve --catalog`: wait for the first request line, let its path choose
-//! the scenario (see [`crate::server::catalog`]), and start it.
+//! `serve --catalog`: a request line's path chooses the script (see
+//! [`crate::server::catalog`]).
 //!
-//! The line is only looked at: it stays in the input buffer, so the
-//! chosen scenario reads the request that chose it as its first, exactly
-//! as if it were served alone. Its own reads read ahead the same way, so
-//! nothing the client sees depends on the catalog having looked first.
+//! A new connection waits in [`Routing`] for its first request line. On a
+//! kept connection, each later request is shown to the catalog before it
+//! is read ([`next_in_line`]): a pooled client that asks `/hello` and then
+//! `/mid-body-reset` on one connection gets the reset, as it would from two
+//! servers, never the first path's answer.
+//!
+//! The line is only looked at: it stays in the input, so the chosen
+//! scenario reads the request that chose it as its first, exactly as if it
+//! were served alone. Its own reads read ahead the same way, so nothing the
+//! client sees depends on the catalog having looked first.
 
 use std::time::{Duration, Instant};
 
-use super::{Conn, Progress, State, Turn};
-use crate::interp::{Event, Interp};
+use super::client::Client;
+use super::ending::{Drain, Ending};
+use super::{Cx, Progress};
 use crate::log::Field;
-use crate::reactor::Flow;
+use crate::scenario::Scenario;
 use crate::server::catalog::MAX_TARGET;
 use crate::stream::{Io, READ_CHUNK};
 
 /// How long a connection may take to send its first request line before
 /// it is closed: Node's `headersTimeout`, for want of any scenario's own.
-pub(super) const ROUTE_WAIT: Duration = Duration::from_secs(60);
+const ROUTE_WAIT: Duration = Duration::from_secs(60);
+
+/// A new catalog connection, waiting for its first request line.
+pub(super) struct Routing {
+    deadline: Instant,
+}
+
+impl Routing {
+    pub(super) fn new(now: Instant) -> Routing {
+        Routing {
+            deadline: now + ROUTE_WAIT,
+        }
+    }
+
+    /// When a client that sends no request line is closed.
+    pub(super) fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    pub(super) fn progress<'s>(&mut self, client: &mut Client, cx: &mut Cx) -> Progress<'s> {
+        loop {
+            if let Some(target) = first_line(&client.input).target() {
+                let Some(catalog) = cx.shared.catalog.as_mut() else {
+                    return Progress::End(Ending::Broken("a catalog connection on a server without a catalog"));
+                };
+                let scenario = catalog.route(target);
+                say_route(target, scenario, cx);
+                return Progress::Route(scenario);
+            }
+            if cx.now >= self.deadline {
+                cx.say("timeout", &[("waiting", Field::Str("the first request line"))]);
+                return Progress::End(Ending::Close(Drain::First));
+            }
+            if !client.stream.is_readable() {
+                return Progress::Wait;
+            }
+            match client.read_more(READ_CHUNK) {
+                Io::Data(_) => {}
+                Io::Blocked => return Progress::Wait,
+                Io::Eof => return Progress::End(Ending::PeerLeft),
+                failed => return Progress::End(Ending::Failed(failed)),
+            }
+        }
+    }
+}
+
+/// What the catalog makes of the request next in line on a kept
+/// connection.
+pub(super) enum NextInLine {
+    /// Its first line is not all in yet.
+    Partial,
+    /// It is the running script's: read it. (A line the catalog cannot use
+    /// is the running script's too: its reader refuses it.)
+    Same,
+    /// Its path names another script, which takes the connection over.
+    Other(&'static Scenario),
+}
+
+/// Show the catalog the request next in `input`, on a connection that
+/// runs `running`.
+pub(super) fn next_in_line(input: &[u8], running: &Scenario, cx: &mut Cx) -> NextInLine {
+    let Some(target) = first_line(input).target() else {
+        return NextInLine::Partial;
+    };
+    let (Some(target), Some(catalog)) = (target, cx.shared.catalog.as_mut()) else {
+        return NextInLine::Same;
+    };
+    let scenario = catalog.route(Some(target));
+    if std::ptr::eq(scenario, running) {
+        return NextInLine::Same;
+    }
+    say_route(Some(target), scenario, cx);
+    NextInLine::Other(scenario)
+}
+
+fn say_route(target: Option<&[u8]>, scenario: &Scenario, cx: &mut Cx) {
+    let path = target.unwrap_or_default();
+    cx.say(
+        "route",
+        &[("path", Field::Bytes(path)), ("scenario", Field::Str(&scenario.name))],
+    );
+}
 
 /// The first request line, as far as it has come.
 enum FirstLine<'b> {
@@ -38,63 +126,6 @@ impl<'b> FirstLine<'b> {
             FirstLine::Partial => None,
             FirstLine::Target(target) => Some(Some(target)),
             FirstLine::Unusable => Some(None),
-        }
-    }
-}
-
-impl Conn<'_> {
-    /// Wait for the first request line before choosing the script.
-    pub fn await_route(&mut self, now: Instant) {
-        self.state = State::Routing {
-            deadline: now + ROUTE_WAIT,
-        };
-    }
-
-    pub(super) fn progress_route(&mut self, turn: &mut Turn) -> Progress {
-        let now = turn.now;
-        loop {
-            if let Some(target) = first_line(&self.inbuf).target() {
-                let Some(catalog) = turn.shared.catalog.as_mut() else {
-                    return Progress::Closed;
-                };
-                let scenario = catalog.route(target);
-                let path = target.unwrap_or_default();
-                self.log(
-                    turn.log,
-                    "route",
-                    &[("path", Field::Bytes(path)), ("scenario", Field::Str(&scenario.name))],
-                );
-                self.interp = Interp::new(scenario, self.id).with_seed(turn.shared.seed);
-                let step = self.interp.next(Event::Start, now);
-                if self.apply(step, turn) == Flow::Closed {
-                    return Progress::Closed;
-                }
-                return Progress::Again;
-            }
-            let State::Routing { deadline } = self.state else {
-                return Progress::Closed;
-            };
-            if now >= deadline {
-                self.log(
-                    turn.log,
-                    "timeout",
-                    &[("waiting", Field::Str("the first request line"))],
-                );
-                self.close(true, turn.log);
-                return Progress::Closed;
-            }
-            if !self.stream.is_readable() {
-                return Progress::Wait;
-            }
-            match self.read_more(READ_CHUNK) {
-                Io::Data(_) => {}
-                Io::Blocked => return Progress::Wait,
-                Io::Eof => {
-                    self.peer_half_closed = true;
-                    return self.peer_left(turn.log);
-                }
-                failed => return self.fail_progress(failed, turn.log),
-            }
         }
     }
 }

@@ -1,0 +1,41 @@
+//! A request read, by a `read request` or `read head` or through a
+//! `forward` that read one of its own: counted across the server, logged,
+//! and told to the interpreter; or refused, and the script's handler runs.
+
+use super::client::Client;
+use super::{Cx, Progress};
+use crate::http::{BadRequest, RequestInfo};
+use crate::interp::{Event, Interp};
+use crate::log::Field;
+
+/// A whole request (or head) was read: count it across the server, log
+/// it, and tell the interpreter. (`forward` reads a request too.)
+pub(super) fn arrived<'s>(
+    info: RequestInfo,
+    head_only: bool,
+    client: &mut Client,
+    interp: &mut Interp,
+    cx: &mut Cx,
+) -> Progress<'s> {
+    cx.shared.tally.requests += 1;
+    interp.note_server_request(cx.shared.tally.requests);
+    if let Some(tape) = client.stream.tape_mut() {
+        tape.request(cx.now);
+    }
+    let event = if head_only { "head" } else { "request" };
+    let fields = [
+        ("method", Field::Bytes(&info.method)),
+        ("path", Field::Bytes(&info.path)),
+        ("bytes", Field::Num(info.bytes)),
+        ("number", Field::Num(interp.requests() + 1)),
+    ];
+    cx.say(event, &fields);
+    Progress::Next(Event::Request(info))
+}
+
+/// A request that cannot be read: logged, and the script's handler runs.
+pub(super) fn refused(bad: BadRequest, cx: &mut Cx) -> Event {
+    let reason = bad.to_string();
+    cx.say("bad-request", &[("why", Field::Str(&reason))]);
+    Event::BadRequest(bad)
+}
