@@ -32,10 +32,9 @@ command -v python3 >/dev/null || missing+=(python3)
 command -v shellcheck >/dev/null || missing+=(shellcheck)
 if ((${#missing[@]})); then
   echo "test.sh: installing ${missing[*]}"
-  sudo=()
-  [[ $(id -u) == 0 ]] || sudo=(sudo)
-  "${sudo[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
+  # shellcheck source=scripts/lib/apt.sh
+  . scripts/lib/apt.sh
+  apt_install "${missing[@]}"
 fi
 
 cargo fmt --check

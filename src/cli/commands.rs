@@ -30,7 +30,10 @@ pub(super) fn serve(serve: Serve, args: &Args) -> Result<(), Failure> {
     };
     let mut log = Log::new(format, serve.quiet);
     crate::sock::raise_fd_limit();
-    crate::server::serve(addr, serving, options, &mut log).map_err(|e| Failure::system(e.to_string()))
+    crate::server::serve(addr, serving, options, &mut log).map_err(|e| match e.is_usage() {
+        true => Failure::usage(e.to_string()),
+        false => Failure::system(e.to_string()),
+    })
 }
 
 /// The scenario SCENARIO names, with its `--set`s, and its `--upstream`
@@ -109,7 +112,18 @@ fn record_dir(dir: &OsStr) -> Result<std::path::PathBuf, Failure> {
 }
 
 /// `HOST:PORT` or `[IPv6]:PORT`; a host name is resolved once, here.
+/// Port 0 is nobody's: a connect to it is refused.
 fn parse_upstream(text: &str) -> Result<SocketAddr, Failure> {
+    let addr = resolve_upstream(text)?;
+    if addr.port() == 0 {
+        return Err(Failure::usage(format!(
+            "--upstream {text}: port 0 names no server; give the port the upstream listens on"
+        )));
+    }
+    Ok(addr)
+}
+
+fn resolve_upstream(text: &str) -> Result<SocketAddr, Failure> {
     if let Ok(addr) = text.parse() {
         return Ok(addr);
     }

@@ -31,15 +31,45 @@ use event_loop::Stopped;
 /// Why serving stopped or could not start.
 #[derive(Debug)]
 pub enum ServeError {
-    Bind { addr: SocketAddr, error: io::Error },
-    Io { doing: &'static str, error: io::Error },
+    Bind {
+        addr: SocketAddr,
+        error: io::Error,
+    },
+    Io {
+        doing: &'static str,
+        error: io::Error,
+    },
+    /// `--upstream` is hangup's own listening address: every request would
+    /// be forwarded to itself until no descriptor is left.
+    UpstreamIsSelf {
+        upstream: SocketAddr,
+        listening: SocketAddr,
+    },
+}
+
+impl ServeError {
+    /// Whether the command line asked for it (a usage error), rather than
+    /// the system refusing.
+    pub fn is_usage(&self) -> bool {
+        matches!(self, ServeError::UpstreamIsSelf { .. })
+    }
 }
 
 impl fmt::Display for ServeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            ServeError::Bind { addr, error } if error.kind() == io::ErrorKind::AddrInUse => write!(
+                f,
+                "failed to listen on {addr}: {error}; another server (an earlier hangup?) has that port: \
+                 stop it, or take any free port with --listen 127.0.0.1:0"
+            ),
             ServeError::Bind { addr, error } => write!(f, "failed to listen on {addr}: {error}"),
             ServeError::Io { doing, error } => write!(f, "{doing}: {error}"),
+            ServeError::UpstreamIsSelf { upstream, listening } => write!(
+                f,
+                "--upstream {upstream} is hangup's own listening address ({listening}): every request \
+                 would be forwarded back to hangup itself; give the address of the server to put hangup in front of"
+            ),
         }
     }
 }
@@ -105,6 +135,12 @@ pub fn serve(addr: SocketAddr, serving: Serving, options: Options, log: &mut Log
         doing: "failed to read the listening address",
         error,
     })?;
+    if let Some(upstream) = upstream.filter(|&upstream| reaches_itself(upstream, local)) {
+        return Err(ServeError::UpstreamIsSelf {
+            upstream,
+            listening: local,
+        });
+    }
     // Held until serving stops: closing it would free the queue's one place.
     let _queued = if scenario.accept_never {
         Some(fill_accept_queue(local)?)
@@ -129,6 +165,26 @@ pub fn serve(addr: SocketAddr, serving: Serving, options: Options, log: &mut Log
     })?;
     summarize(&stopped, scenario.proxies, log);
     Ok(())
+}
+
+/// Whether a connection to `upstream` would reach the listener bound to
+/// `listening`: the same address, or, for a listener on every address
+/// (`0.0.0.0`, `[::]`, which also takes IPv4 on Linux), any address of
+/// this machine on its port. Checked after the bind, so that a port the
+/// system chose (`--listen …:0`) is known.
+fn reaches_itself(upstream: SocketAddr, listening: SocketAddr) -> bool {
+    if upstream.port() != listening.port() {
+        return false;
+    }
+    if upstream.ip() == listening.ip() {
+        return true;
+    }
+    // A connect to 0.0.0.0 or [::] reaches this machine too; an address
+    // hangup can bind is one of its own.
+    let to_this_machine = upstream.ip().is_unspecified()
+        || upstream.ip().is_loopback()
+        || std::net::TcpListener::bind(SocketAddr::new(upstream.ip(), 0)).is_ok();
+    to_this_machine && (listening.ip().is_unspecified() || upstream.ip().is_unspecified())
 }
 
 /// How long our own connect to the listener may take: on loopback the

@@ -111,14 +111,17 @@ fn bad_set_is_a_usage_error() {
 }
 
 #[test]
-fn address_in_use_is_a_system_error_naming_the_address() {
+fn address_in_use_is_a_system_error_naming_the_address_and_what_to_do() {
     let server = Server::start("hang", &[]);
     let addr = server.addr.to_string();
     let out = hangup(&["serve", "hang", "--listen", &addr]);
     assert_eq!(out.status.code(), Some(3));
     assert_eq!(
         text(&out.stderr),
-        format!("hangup: failed to listen on {addr}: Address already in use (os error 98)\n")
+        format!(
+            "hangup: failed to listen on {addr}: Address already in use (os error 98); another server \
+             (an earlier hangup?) has that port: stop it, or take any free port with --listen 127.0.0.1:0\n"
+        )
     );
 }
 

@@ -12,8 +12,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::support::{
-    End, GET, Server, Upstream, exchange, hangup, node_server, python_upstream, raw_server, read_to_end, scenario_file,
-    text,
+    End, GET, Server, Upstream, exchange, hangup, hangup_within, node_server, python_upstream, raw_server, read_to_end,
+    scenario_file, text,
 };
 
 const SHORT: Duration = Duration::from_secs(3);
@@ -432,4 +432,194 @@ fn upstream_half_close_lets_the_answer_through() {
     let server = Server::start_proxy(&path, &[], upstream);
     let (received, end, _) = exchange(&server, b"ABCD", SHORT);
     assert_eq!((text(&received).as_str(), end), ("4 bytes", End::PeerFin));
+}
+
+/// A client that uploads `body_len` bytes through `server` while reading,
+/// in one thread as curl does: what it received, and how the connection
+/// ended. The kernel reports a reset once, to whichever call comes first,
+/// so reads go first and one write at most comes between two reads: a FIN
+/// (which comes before any RST the client's later bytes provoke) is read
+/// as a FIN, and a reset a write met is remembered as the reset.
+fn upload_while_reading(server: &Server, body_len: usize) -> (Vec<u8>, End) {
+    use mio::{Events, Interest, Poll, Token};
+    let mut stream = server.connect();
+    let head = format!("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: {body_len}\r\n\r\n");
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.set_nonblocking(true).unwrap();
+    let mut stream = mio::net::TcpStream::from_std(stream);
+    let mut poll = Poll::new().unwrap();
+    poll.registry()
+        .register(&mut stream, Token(0), Interest::READABLE | Interest::WRITABLE)
+        .unwrap();
+    let mut events = Events::with_capacity(4);
+    let give_up = Instant::now() + Duration::from_secs(5);
+    let chunk = vec![b'u'; 64 * 1024];
+    let (mut received, mut left, mut reset_by_write) = (Vec::new(), body_len, false);
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        loop {
+            match stream.read(&mut buf) {
+                Ok(0) if reset_by_write => return (received, End::PeerRst),
+                Ok(0) => return (received, End::PeerFin),
+                Ok(n) => received.extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return (received, End::PeerRst),
+                Err(e) => panic!("read: {e}"),
+            }
+        }
+        if left > 0 {
+            match stream.write(&chunk[..left.min(chunk.len())]) {
+                Ok(n) => left -= n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(e) => {
+                    reset_by_write = matches!(
+                        e.kind(),
+                        std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::BrokenPipe
+                    );
+                    left = 0;
+                }
+            }
+            if left > 0 {
+                continue;
+            }
+        }
+        let now = Instant::now();
+        if now >= give_up {
+            return (received, End::Open);
+        }
+        poll.poll(&mut events, Some(give_up - now)).unwrap();
+    }
+}
+
+/// An upstream that answers a request's head with `answer` at once, before
+/// reading its body, then resets (as nginx resets an upload it refused).
+fn answers_then_resets(answer: &'static [u8]) -> std::net::SocketAddr {
+    raw_server(move |mut stream| {
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
+            head.push(byte[0]);
+        }
+        let _ = stream.write_all(answer);
+        // Let the answer reach hangup before the RST does.
+        thread::sleep(Duration::from_millis(20));
+        let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+    })
+}
+
+/// Issue 24, item 1: the bytes an upstream sent before its RST reach the
+/// client, then the RST, even while the client is still uploading and the
+/// proxy's write to the upstream is what meets the reset.
+#[test]
+fn an_upstream_that_answers_an_upload_then_resets_loses_none_of_its_answer() {
+    const REFUSED: &[u8] = b"HTTP/1.1 413 Payload Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
+    let upstream = answers_then_resets(REFUSED);
+    for scenario in ["proxy", "tcp-proxy"] {
+        let server = Server::start_proxy(scenario, &[], upstream);
+        for run in 0..5 {
+            let (received, end) = upload_while_reading(&server, 50 << 20);
+            assert_eq!(text(&received), text(REFUSED), "{scenario}, run {run}");
+            assert_eq!(end, End::PeerRst, "{scenario}, run {run}\n{}", server.log().join("\n"));
+        }
+    }
+}
+
+/// The README's promise, "700 bytes, then RST", holds while uploading too.
+#[test]
+fn seven_hundred_bytes_then_rst_while_the_client_uploads() {
+    const ANSWER: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 10000\r\n\r\n";
+    let upstream = raw_server(|mut stream| {
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
+            head.push(byte[0]);
+        }
+        let mut answer = ANSWER.to_vec();
+        answer.resize(700, b'x');
+        let _ = stream.write_all(&answer);
+        thread::sleep(Duration::from_millis(20));
+        let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+    });
+    let server = Server::start_proxy("proxy", &[], upstream);
+    for run in 0..5 {
+        let (received, end) = upload_while_reading(&server, 50 << 20);
+        assert_eq!((received.len(), end), (700, End::PeerRst), "run {run}");
+    }
+}
+
+/// Issue 24, item 2: an upstream that answers an upload early with a `413`
+/// and FIN, and stops reading: the client gets the 413 at once, as it does
+/// directly, instead of nothing for ever.
+#[test]
+fn an_early_answer_and_fin_reach_an_uploading_client_at_once() {
+    const REFUSED: &[u8] = b"HTTP/1.1 413 Payload Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
+    let upstream = raw_server(|mut stream| {
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
+            head.push(byte[0]);
+        }
+        let _ = stream.write_all(REFUSED);
+        let _ = stream.shutdown(Shutdown::Write);
+        // It reads no more, and holds the connection a while.
+        thread::sleep(Duration::from_secs(4));
+    });
+    let server = Server::start_proxy("proxy", &[], upstream);
+    let start = Instant::now();
+    let (received, end) = upload_while_reading(&server, 100 << 20);
+    assert_eq!(text(&received), text(REFUSED));
+    assert!(end == End::PeerFin || end == End::PeerRst, "{end:?}");
+    assert!(start.elapsed() < Duration::from_secs(3), "{:?}", start.elapsed());
+    server.wait_for_log(&[r#""event":"forward""#, "the upstream ended first"]);
+}
+
+/// Issue 24, item 3: a client's FIN while its answer is awaited reaches
+/// the upstream as a half-close, so an upstream that answers at the
+/// client's EOF answers, and one that gives up is not left open.
+#[test]
+fn a_clients_fin_while_the_answer_is_awaited_reaches_the_upstream() {
+    let upstream = raw_server(|mut stream| {
+        // Read the request and then to the client's EOF; answer then.
+        let mut got = Vec::new();
+        let _ = stream.set_read_timeout(Some(SHORT));
+        if stream.read_to_end(&mut got).is_ok() {
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nat eof");
+        }
+    });
+    let server = Server::start_proxy("proxy", &[], upstream);
+    let mut stream = server.connect();
+    stream.write_all(GET).unwrap();
+    stream.shutdown(Shutdown::Write).unwrap();
+    let (received, _) = drain(&mut stream);
+    assert!(text(&received).ends_with("\r\n\r\nat eof"), "{}", text(&received));
+    server.wait_for_log(&[r#""event":"upstream-half-close""#]);
+}
+
+/// Issue 24, item 4: a proxy whose upstream is its own listening address
+/// would forward to itself until every descriptor is used: refused at
+/// start, however the address is spelled.
+#[test]
+fn an_upstream_that_is_hanguos_own_address_is_refused() {
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let own = format!("127.0.0.1:{port}");
+    let by_name = format!("localhost:{port}");
+    for (listen, upstream) in [
+        (own.as_str(), own.as_str()),
+        (own.as_str(), by_name.as_str()),
+        (&*format!("0.0.0.0:{port}"), own.as_str()),
+    ] {
+        let out = hangup_within(&["serve", "proxy", "--listen", listen, "--upstream", upstream], SHORT);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{listen} -> {upstream}: {stderr}");
+        assert!(stderr.contains("is hangup's own listening address"), "{stderr}");
+        assert!(!text(&out.stdout).contains("listening on"), "{}", text(&out.stdout));
+    }
+    let out = hangup_within(&["serve", "proxy", "--upstream", "127.0.0.1:0"], SHORT);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("--upstream 127.0.0.1:0: port 0"),
+        "{}",
+        text(&out.stderr)
+    );
 }

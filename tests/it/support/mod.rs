@@ -239,6 +239,29 @@ pub fn hangup(args: &[&str]) -> Output {
     Command::new(BIN).args(args).output().expect("run hangup")
 }
 
+/// `hangup ARGS` for a command that should exit at once (a refused
+/// `serve`): killed by its PID after `limit` if it did not, so that a test
+/// of a regression fails instead of hanging.
+pub fn hangup_within(args: &[&str], limit: Duration) -> Output {
+    let child = Command::new(BIN)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run hangup");
+    let pid = child.id();
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    let watchdog = std::thread::spawn(move || {
+        if done_rx.recv_timeout(limit).is_err() {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+        }
+    });
+    let out = child.wait_with_output().expect("wait for hangup");
+    let _ = done_tx.send(());
+    let _ = watchdog.join();
+    out
+}
+
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
