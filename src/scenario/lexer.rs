@@ -5,7 +5,7 @@
 //! bytes. Numbers keep their suffix as text (`250ms`, `64KiB`) because only
 //! the parser knows whether a duration or a size is expected.
 
-use super::error::{Diagnostic, Span};
+use super::error::{Diagnostic, ErrorKind, Found, Span};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum TokenKind {
@@ -30,16 +30,16 @@ pub struct Token {
 }
 
 impl TokenKind {
-    /// How the token is named in "expected X, found Y" messages.
-    pub fn describe(&self) -> String {
+    /// The token as "expected X, found Y" messages name it.
+    pub fn found(&self) -> Found {
         match self {
-            TokenKind::Word(w) => format!("`{w}`"),
-            TokenKind::Number(n) => format!("`{n}`"),
-            TokenKind::Str(_) => "a string".to_string(),
-            TokenKind::Var(v) => format!("`${v}`"),
-            TokenKind::Op(op) => format!("`{op}`"),
-            TokenKind::Newline => "end of line".to_string(),
-            TokenKind::Eof => "end of file".to_string(),
+            TokenKind::Word(w) => Found::Word(w.clone()),
+            TokenKind::Number(n) => Found::Number(n.clone()),
+            TokenKind::Str(_) => Found::Str,
+            TokenKind::Var(v) => Found::Var(v.clone()),
+            TokenKind::Op(op) => Found::Op(op),
+            TokenKind::Newline => Found::LineEnd,
+            TokenKind::Eof => Found::FileEnd,
         }
     }
 }
@@ -61,16 +61,6 @@ struct Lexer {
     line: usize,
     col: usize,
     tokens: Vec<Token>,
-}
-
-/// A character as an error message shows it: control characters escaped,
-/// so that a stray byte cannot garble the terminal.
-fn shown(c: char) -> String {
-    if c.is_control() {
-        c.escape_debug().to_string()
-    } else {
-        c.to_string()
-    }
 }
 
 fn is_word_char(c: char) -> bool {
@@ -160,7 +150,7 @@ impl Lexer {
                     self.bump();
                     let name = self.take_while(is_word_char);
                     if name.is_empty() {
-                        return Err(Diagnostic::new(start, "expected a parameter name after `$`"));
+                        return Err(Diagnostic::new(start, ErrorKind::VarWithoutName));
                     }
                     self.push(TokenKind::Var(name), start);
                 }
@@ -174,7 +164,7 @@ impl Lexer {
                         ('=', _) => "=",
                         ('<', _) => "<",
                         ('>', _) => ">",
-                        _ => return Err(Diagnostic::new(start, "unexpected `!`; did you mean `!=`?")),
+                        _ => return Err(Diagnostic::new(start, ErrorKind::LoneBang)),
                     };
                     if op.len() == 2 {
                         self.bump();
@@ -193,7 +183,10 @@ impl Lexer {
                         let bad = self.here(1);
                         return Err(Diagnostic::new(
                             bad,
-                            format!("unexpected `{}` in number `{text}`", shown(self.peek().unwrap_or(' '))),
+                            ErrorKind::CharInNumber {
+                                found: self.peek().unwrap_or(' '),
+                                number: text,
+                            },
                         ));
                     }
                     self.push(TokenKind::Number(text), start);
@@ -203,10 +196,7 @@ impl Lexer {
                     self.push(TokenKind::Word(word), start);
                 }
                 other => {
-                    return Err(Diagnostic::new(
-                        start,
-                        format!("unexpected character `{}`", shown(other)),
-                    ));
+                    return Err(Diagnostic::new(start, ErrorKind::UnexpectedChar(other)));
                 }
             }
         }
@@ -236,7 +226,7 @@ impl Lexer {
         let open = self.here(1);
         self.bump();
         let mut out = Vec::new();
-        let unterminated = || Diagnostic::new(open, "unterminated string: add a closing `\"`");
+        let unterminated = || Diagnostic::new(open, ErrorKind::UnterminatedString);
         loop {
             let at = self.here(1);
             if self.at_line_end() {
@@ -262,20 +252,16 @@ impl Lexer {
                             // and must stay where it is.
                             let hex = |c: Option<char>| c.and_then(|c| c.to_digit(16));
                             let (Some(hi), Some(lo)) = (hex(self.peek()), hex(self.peek_at(1))) else {
-                                return Err(Diagnostic::new(
-                                    Span { width: 2, ..at },
-                                    "`\\x` needs two hex digits, like `\\x0d`",
-                                ));
+                                return Err(Diagnostic::new(Span { width: 2, ..at }, ErrorKind::HexEscape));
                             };
                             self.bump();
                             self.bump();
                             (hi * 16 + lo) as u8
                         }
                         other => {
-                            let shown = other.map(shown).unwrap_or_default();
                             return Err(Diagnostic::new(
                                 Span { width: 2, ..at },
-                                format!("unknown escape `\\{shown}`; use \\r \\n \\t \\0 \\\\ \\\" or \\xHH"),
+                                ErrorKind::UnknownEscape(other.unwrap_or(' ')),
                             ));
                         }
                     };

@@ -71,7 +71,8 @@ impl std::fmt::Display for LoadError {
             }
             LoadError::TooLarge { name } => write!(
                 f,
-                "cannot read scenario file {name}: it is over the limit of 1 MiB ({} bytes) for a scenario",
+                "cannot read scenario file {name}: it is over the limit of {} ({} bytes) for a scenario",
+                crate::units::binary_size(limits::MAX_SOURCE_BYTES as u64),
                 limits::MAX_SOURCE_BYTES
             ),
             LoadError::Invalid(e) => write!(f, "{e}"),
@@ -106,7 +107,8 @@ pub fn parse_in(
     overrides: &BTreeMap<String, String>,
     dir: Option<&Path>,
 ) -> Result<Scenario, ScenarioError> {
-    let mut scenario = parser::parse_in(source, overrides, dir).map_err(|d| ScenarioError::new(name, source, d))?;
+    let mut scenario =
+        parser::parse_in(source, overrides, dir).map_err(|d| ScenarioError::new(name, source, vec![d]))?;
     scenario.name = name.to_string();
     Ok(scenario)
 }
@@ -167,11 +169,12 @@ pub fn load(name_or_path: &OsStr, overrides: &BTreeMap<String, String>) -> Resul
                 .chars()
                 .count()
                 + 1;
-            let diagnostic = error::Diagnostic::new(
-                error::Span { line, col, width: 1 },
-                "not UTF-8 text: a scenario is a text file",
-            );
-            Err(LoadError::Invalid(ScenarioError::new(&shown, &source, diagnostic)))
+            let diagnostic = error::Diagnostic::new(error::Span { line, col, width: 1 }, error::ErrorKind::NotUtf8);
+            Err(LoadError::Invalid(ScenarioError::new(
+                &shown,
+                &source,
+                vec![diagnostic],
+            )))
         }
     }
 }

@@ -63,7 +63,7 @@ fn parses_or_points_inside(text: &str) -> Result<(), TestCaseError> {
                 return Err(TestCaseError::fail(format!("{why}: {:?} for {text:?}", diagnostic)));
             }
             // The display with its caret line must work too.
-            let shown = hangup::scenario::ScenarioError::new("t.hup", text, diagnostic).to_string();
+            let shown = hangup::scenario::ScenarioError::new("t.hup", text, vec![diagnostic]).to_string();
             prop_assert!(shown.starts_with("t.hup:"), "{shown}");
             Ok(())
         }
@@ -297,11 +297,11 @@ proptest! {
             sets.into_iter().map(|(n, v)| (n.to_string(), v)).collect();
         match hangup::scenario::parse_named(name, source, &overrides) {
             Ok(_) => {}
-            Err(e) if e.diagnostic.span.line == 0 => {
-                prop_assert!(e.diagnostic.message.starts_with("--set "), "{e}");
+            Err(e) if e.first().span.line == 0 => {
+                prop_assert!(e.first().message().starts_with("--set "), "{e}");
             }
             Err(e) => {
-                if let Err(why) = span_inside(source, e.diagnostic.span) {
+                if let Err(why) = span_inside(source, e.first().span) {
                     return Err(TestCaseError::fail(format!("{why}: {e}")));
                 }
             }

@@ -4,7 +4,7 @@
 
 use super::Parser;
 use crate::scenario::ast::{Atom, Cmp, Cond, Odds, TextTest};
-use crate::scenario::error::Diagnostic;
+use crate::scenario::error::{Diagnostic, ErrorKind, Expected, OddsForm};
 use crate::scenario::lexer::TokenKind;
 use crate::scenario::limits::MAX_CONDITION_TERMS;
 
@@ -32,10 +32,7 @@ impl Parser<'_> {
     pub(super) fn parse_unary(&mut self) -> Result<Cond, Diagnostic> {
         self.condition_terms += 1;
         if self.condition_terms > MAX_CONDITION_TERMS {
-            return Err(Diagnostic::new(
-                self.peek().span,
-                format!("this condition goes over the limit of {MAX_CONDITION_TERMS} terms (comparisons and `not`s)"),
-            ));
+            return Err(Diagnostic::new(self.peek().span, ErrorKind::TooManyTerms));
         }
         if self.eat_word("not") {
             return Ok(Cond::Not(Box::new(self.parse_unary()?)));
@@ -53,7 +50,11 @@ impl Parser<'_> {
                     other => {
                         return Err(Diagnostic::new(
                             token.span,
-                            format!("expected a method like GET, found {}", other.describe()),
+                            ErrorKind::UnexpectedToken {
+                                expected: Expected::Method,
+                                found: other.found(),
+                                suggestion: None,
+                            },
                         ));
                     }
                 }
@@ -61,11 +62,11 @@ impl Parser<'_> {
             Some("path") => {
                 self.next();
                 let test = if self.eat_word("is") {
-                    TextTest::Is(self.parse_string("a path string like \"/upload\"")?)
+                    TextTest::Is(self.parse_string(Expected::Path)?)
                 } else if self.eat_word("starts-with") {
-                    TextTest::StartsWith(self.parse_string("a path prefix string like \"/api/\"")?)
+                    TextTest::StartsWith(self.parse_string(Expected::PathPrefix)?)
                 } else {
-                    return Err(self.unexpected("`is` or `starts-with`"));
+                    return Err(self.unexpected(Expected::PathTest));
                 };
                 Atom::Path(test)
             }
@@ -78,7 +79,7 @@ impl Parser<'_> {
                 self.next();
                 self.peek_word()
                     .filter(|w| *w == "request")
-                    .ok_or_else(|| self.unexpected("`request`"))?;
+                    .ok_or_else(|| self.unexpected(Expected::Word("request")))?;
                 self.comparison(Atom::ServerRequest)?
             }
             Some("chance") => {
@@ -95,14 +96,11 @@ impl Parser<'_> {
                         let (name, value) = self.header_test()?;
                         Atom::UpstreamHeader(name, value)
                     }
-                    _ => return Err(self.unexpected("`status`, `length` or `header` after `upstream`")),
+                    _ => return Err(self.unexpected(Expected::UpstreamTest)),
                 }
             }
             _ => {
-                return Err(self.unexpected(
-                    "a condition: `request`, `connection`, `server request`, `method`, `path`, `header`, \
-                     `chance`, `upstream status`, `upstream length`, `upstream header` or `not`",
-                ));
+                return Err(self.unexpected(Expected::Condition));
             }
         };
         Ok(Cond::Atom(atom))
@@ -113,18 +111,15 @@ impl Parser<'_> {
     fn parse_odds(&mut self) -> Result<Odds, Diagnostic> {
         let span = self.peek().span;
         let hits = self.parse_number()?;
-        let of = if self.eat_word("in") {
-            self.parse_number()?
+        let (of, form) = if self.eat_word("in") {
+            (self.parse_number()?, OddsForm::In)
         } else if self.eat_word("percent") {
-            100
+            (100, OddsForm::Percent)
         } else {
-            return Err(self.unexpected("`in`, as in `chance 1 in 3`, or `percent`, as in `chance 5 percent`"));
+            return Err(self.unexpected(Expected::Odds));
         };
         if of == 0 || hits > of {
-            return Err(Diagnostic::new(
-                span,
-                format!("`chance {hits} in {of}` is not a chance: it needs 0 <= {hits} <= {of} and {of} > 0"),
-            ));
+            return Err(Diagnostic::new(span, ErrorKind::NotAChance { hits, of, form }));
         }
         Ok(Odds {
             hits,
@@ -136,9 +131,9 @@ impl Parser<'_> {
     /// `header NAME [is VALUE]`, past the word `header`.
     fn header_test(&mut self) -> Result<(Vec<u8>, Option<Vec<u8>>), Diagnostic> {
         self.next();
-        let name = self.parse_string("a header name string")?;
+        let name = self.parse_string(Expected::HeaderName)?;
         let value = if self.eat_word("is") {
-            Some(self.parse_string("a header value string")?)
+            Some(self.parse_string(Expected::HeaderValue)?)
         } else {
             None
         };
@@ -167,9 +162,7 @@ impl Parser<'_> {
             TokenKind::Op(">") => Cmp::Gt,
             TokenKind::Op(">=") => Cmp::Ge,
             _ => {
-                return Err(
-                    self.unexpected("a comparison: `is`, `is not`, `every`, `==`, `!=`, `<`, `<=`, `>` or `>=`")
-                );
+                return Err(self.unexpected(Expected::Comparison));
             }
         };
         self.next();

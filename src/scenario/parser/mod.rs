@@ -16,17 +16,11 @@ use std::path::Path;
 pub use values::{parse_duration, parse_number};
 
 use super::ast::*;
-use super::error::{Diagnostic, Span};
+use super::error::{Diagnostic, ErrorKind, Expected, Span};
 use super::lexer::{Token, TokenKind, tokenize};
-use super::limits::{
-    MAX_HELD_BYTES, MAX_HELD_TEXT, MAX_NESTING, MAX_PAYLOAD_BYTES, MAX_PAYLOAD_TEXT, MAX_SOURCE_BYTES,
-};
+use super::limits::{MAX_HELD_BYTES, MAX_NESTING, MAX_PAYLOAD_BYTES, MAX_SOURCE_BYTES};
 use crate::http::{BadRequest, default_refusal};
 use values::decode_hex;
-
-/// The keywords that may start a statement, for "expected …" messages.
-const STATEMENTS: &str =
-    "read, write, respond, sleep, close, reset, half-close, hang, loop, if, log, forward, relay, upstream";
 
 /// Parse `source`, applying `overrides` (from `--set NAME=VALUE`) to the
 /// parameters. An override that names no parameter is an error too. A
@@ -45,7 +39,7 @@ pub fn parse_in(
     if source.len() > MAX_SOURCE_BYTES {
         return Err(Diagnostic::new(
             span_of_byte(source, MAX_SOURCE_BYTES),
-            format!("the text goes on past the limit of 1 MiB ({MAX_SOURCE_BYTES} bytes) for a scenario, here"),
+            ErrorKind::SourceTooLarge,
         ));
     }
     let tokens = tokenize(source)?;
@@ -67,19 +61,13 @@ pub fn parse_in(
     };
     let scenario = parser.parse_file(source)?;
     if let Some(unknown) = overrides.keys().find(|name| !parser.param_index.contains_key(*name)) {
-        let known: Vec<&str> = scenario.params.iter().map(|p| p.name.as_str()).collect();
-        let known = if known.is_empty() {
-            "this scenario has no parameters".to_string()
-        } else {
-            format!("its parameters are: {}", known.join(", "))
-        };
         return Err(Diagnostic::new(
-            Span {
-                line: 0,
-                col: 0,
-                width: 0,
+            Span::NOWHERE,
+            ErrorKind::UnknownOverride {
+                name: unknown.clone(),
+                known: scenario.params.iter().map(|p| p.name.clone()).collect(),
+                suggestion: None,
             },
-            format!("--set {unknown}: no parameter named `{unknown}`; {known}"),
         ));
     }
     Ok(scenario)
@@ -162,19 +150,23 @@ impl Parser<'_> {
         }
     }
 
-    fn unexpected(&self, expected: &str) -> Diagnostic {
+    fn unexpected(&self, expected: Expected) -> Diagnostic {
         let token = self.peek();
         Diagnostic::new(
             token.span,
-            format!("expected {expected}, found {}", token.kind.describe()),
+            ErrorKind::UnexpectedToken {
+                expected,
+                found: token.kind.found(),
+                suggestion: None,
+            },
         )
     }
 
-    fn expect_word(&mut self, word: &str) -> Result<Span, Diagnostic> {
+    fn expect_word(&mut self, word: &'static str) -> Result<Span, Diagnostic> {
         if self.peek_word() == Some(word) {
             Ok(self.next().span)
         } else {
-            Err(self.unexpected(&format!("`{word}`")))
+            Err(self.unexpected(Expected::Word(word)))
         }
     }
 
@@ -185,20 +177,20 @@ impl Parser<'_> {
                 Ok(())
             }
             TokenKind::Eof => Ok(()),
-            _ => Err(self.unexpected("end of line")),
+            _ => Err(self.unexpected(Expected::LineEnd)),
         }
     }
 
     /// Enter a block opened at `opener`; [`Parser::leave`] when it is done.
-    fn enter(&mut self, opener: Span, keyword: &str) -> Result<(), Diagnostic> {
+    fn enter(&mut self, opener: Span, keyword: &'static str) -> Result<(), Diagnostic> {
         self.depth += 1;
         if self.depth > MAX_NESTING {
             return Err(Diagnostic::new(
                 opener,
-                format!(
-                    "`{keyword}` is nested {} deep, over the limit of {MAX_NESTING}",
-                    self.depth
-                ),
+                ErrorKind::NestedTooDeep {
+                    keyword,
+                    depth: self.depth,
+                },
             ));
         }
         Ok(())
@@ -212,13 +204,7 @@ impl Parser<'_> {
     fn hold(&mut self, bytes: usize, at: Span) -> Result<(), Diagnostic> {
         self.held = self.held.saturating_add(bytes);
         if self.held > MAX_HELD_BYTES {
-            return Err(Diagnostic::new(
-                at,
-                format!(
-                    "the scenario's strings come to over the limit of {MAX_HELD_TEXT} here \
-                     (a `$name` counts each time it is used)"
-                ),
-            ));
+            return Err(Diagnostic::new(at, ErrorKind::HeldTooMuch));
         }
         Ok(())
     }
@@ -247,7 +233,7 @@ impl Parser<'_> {
                     self.expect_word("never")?;
                     self.expect_line_end()?;
                     if accept_never.is_some() {
-                        return Err(Diagnostic::new(span, "`accept never` is already said above"));
+                        return Err(Diagnostic::new(span, ErrorKind::AcceptNeverTwice));
                     }
                     accept_never = Some(span);
                 }
@@ -257,37 +243,29 @@ impl Parser<'_> {
                         Some("bad-request") => (&mut on_bad_request, self.next().span),
                         Some("headers-too-large") => (&mut on_headers_too_large, self.next().span),
                         Some("upstream-error") => (&mut on_upstream_error, self.next().span),
-                        _ => return Err(self.unexpected("`bad-request`, `headers-too-large` or `upstream-error`")),
+                        _ => return Err(self.unexpected(Expected::Handler)),
                     };
                     if which.is_some() {
-                        return Err(Diagnostic::new(span, "this handler is already defined above"));
+                        return Err(Diagnostic::new(span, ErrorKind::HandlerTwice));
                     }
                     self.expect_line_end()?;
                     let (body, end) = self.parse_block(on, "on")?;
                     if let BlockEnd::Else(span) = end {
-                        return Err(Diagnostic::new(
-                            span,
-                            "`else` belongs to an `if`; close this `on` with `end`",
-                        ));
+                        return Err(Diagnostic::new(span, ErrorKind::ElseOutsideIf { block: "on" }));
                     }
                     *which = Some(body);
                 }
                 Some("end") => {
-                    return Err(Diagnostic::new(
-                        self.peek().span,
-                        "`end` without a `loop`, `if` or `on` to close",
-                    ));
+                    return Err(Diagnostic::new(self.peek().span, ErrorKind::EndWithoutBlock));
                 }
-                Some("else") => return Err(Diagnostic::new(self.peek().span, "`else` without an `if`")),
+                Some("else") => return Err(Diagnostic::new(self.peek().span, ErrorKind::ElseWithoutIf)),
                 _ => {
                     if let Some(accept) = accept_never {
                         return Err(Diagnostic::new(
                             self.peek().span,
-                            format!(
-                                "`accept never` on line {} leaves no connection for statements to run on: \
-                                 remove this statement or `accept never`",
-                                accept.line
-                            ),
+                            ErrorKind::StatementAfterAcceptNever {
+                                accept_line: accept.line,
+                            },
                         ));
                     }
                     let stmt = self.parse_stmt()?;
@@ -296,10 +274,7 @@ impl Parser<'_> {
             }
         }
         if let (Some(accept), false) = (accept_never, body.is_empty()) {
-            return Err(Diagnostic::new(
-                accept,
-                "`accept never` leaves no connection for the statements above to run on: remove them or this line",
-            ));
+            return Err(Diagnostic::new(accept, ErrorKind::AcceptNeverAfterStatements));
         }
         Ok(Scenario {
             name: String::new(),
@@ -321,7 +296,7 @@ impl Parser<'_> {
     }
 
     /// Statements until `end` (or `else`, which the caller may accept).
-    fn parse_block(&mut self, opener: Span, keyword: &str) -> Result<(Vec<Stmt>, BlockEnd), Diagnostic> {
+    fn parse_block(&mut self, opener: Span, keyword: &'static str) -> Result<(Vec<Stmt>, BlockEnd), Diagnostic> {
         self.enter(opener, keyword)?;
         let mut body = Vec::new();
         loop {
@@ -337,19 +312,27 @@ impl Parser<'_> {
                     self.leave();
                     return Ok((body, BlockEnd::Else(self.next().span)));
                 }
-                Some("param") | Some("on") | Some("accept") => {
+                Some(word @ ("param" | "on" | "accept")) => {
+                    let keyword_found = match word {
+                        "param" => "param",
+                        "on" => "on",
+                        _ => "accept",
+                    };
                     return Err(Diagnostic::new(
                         self.peek().span,
-                        format!(
-                            "`{}` is allowed only at the top level, not inside `{keyword}`",
-                            self.peek_word().unwrap_or("")
-                        ),
+                        ErrorKind::TopLevelOnly {
+                            keyword: keyword_found,
+                            block: keyword,
+                        },
                     ));
                 }
                 _ if self.peek().kind == TokenKind::Eof => {
                     return Err(Diagnostic::new(
                         opener,
-                        format!("`{keyword}` on line {} is never closed: add `end`", opener.line),
+                        ErrorKind::NeverClosed {
+                            keyword,
+                            line: opener.line,
+                        },
                     ));
                 }
                 _ => body.push(self.parse_stmt()?),
@@ -372,13 +355,13 @@ impl Parser<'_> {
     /// A one-line statement (the kinds allowed after a read's `else`).
     fn parse_simple(&mut self) -> Result<Stmt, Diagnostic> {
         let Some(word) = self.peek_word().map(str::to_string) else {
-            return Err(self.unexpected(&format!("a statement ({STATEMENTS})")));
+            return Err(self.unexpected(Expected::Statement));
         };
         let span = self.next().span;
         Ok(match word.as_str() {
             "read" => self.parse_read()?,
             "write" => {
-                let payload = self.parse_payload("bytes to write: a string, `hex \"…\"`, `repeat N \"…\"`")?;
+                let payload = self.parse_payload(Expected::WriteBytes)?;
                 let every = if self.eat_word("every") {
                     Some(self.parse_interval()?)
                 } else {
@@ -394,7 +377,7 @@ impl Parser<'_> {
             "reset" => Stmt::Reset,
             "half-close" => Stmt::HalfClose,
             "hang" => Stmt::Hang,
-            "log" => Stmt::Log(String::from_utf8_lossy(&self.parse_string("a message string")?).into_owned()),
+            "log" => Stmt::Log(String::from_utf8_lossy(&self.parse_string(Expected::LogMessage)?).into_owned()),
             "forward" => {
                 self.proxies = true;
                 Stmt::Forward(self.parse_forward()?)
@@ -409,21 +392,17 @@ impl Parser<'_> {
                     Some("reset") => UpstreamEnd::Reset,
                     Some("close") => UpstreamEnd::Close,
                     Some("half-close") => UpstreamEnd::HalfClose,
-                    _ => return Err(self.unexpected("how to end the upstream side: `reset`, `close` or `half-close`")),
+                    _ => return Err(self.unexpected(Expected::UpstreamEnd)),
                 };
                 self.next();
                 Stmt::Upstream(end)
             }
-            "loop" | "if" => {
-                return Err(Diagnostic::new(
-                    span,
-                    format!("`{word}` needs its own lines; after `else` use a one-line statement"),
-                ));
-            }
+            "loop" => return Err(Diagnostic::new(span, ErrorKind::BlockAfterElse { keyword: "loop" })),
+            "if" => return Err(Diagnostic::new(span, ErrorKind::BlockAfterElse { keyword: "if" })),
             _ => {
                 return Err(Diagnostic::new(
                     span,
-                    format!("unknown statement `{word}`; expected one of {STATEMENTS}"),
+                    ErrorKind::UnknownStatement { word, suggestion: None },
                 ));
             }
         })
@@ -446,10 +425,7 @@ impl Parser<'_> {
                 let span = self.next().span;
                 if !self.reads_head {
                     // Whatever the path, no head could have been read yet.
-                    return Err(Diagnostic::new(
-                        span,
-                        "`read body` reads the body of a request whose head was read: put a `read head` before it",
-                    ));
+                    return Err(Diagnostic::new(span, ErrorKind::ReadBodyWithoutHead));
                 }
                 self.reads_body = true;
                 let max = if self.eat_word("max") {
@@ -470,7 +446,7 @@ impl Parser<'_> {
                 ReadGoal::Bytes(n)
             }
             _ => {
-                return Err(self.unexpected("what to read: `request`, `head`, `body`, a byte count, or `until eof`"));
+                return Err(self.unexpected(Expected::ReadGoal));
             }
         };
         let mut within = None;
@@ -485,10 +461,7 @@ impl Parser<'_> {
                 self.leave();
             }
         } else if self.peek_word() == Some("else") {
-            return Err(Diagnostic::new(
-                self.peek().span,
-                "`else` after `read` needs a time limit first: `within DURATION else …`",
-            ));
+            return Err(Diagnostic::new(self.peek().span, ErrorKind::ElseWithoutWithin));
         }
         Ok(Stmt::Read {
             what,
@@ -507,7 +480,7 @@ impl Parser<'_> {
             self.eat_word("bytes");
             return Ok(Forward::Bytes(n));
         }
-        Err(self.unexpected("what to forward: `request` or a byte count"))
+        Err(self.unexpected(Expected::ForwardGoal))
     }
 
     /// `relay (response | head | body | SIZE [bytes] | until eof | both)
@@ -529,9 +502,7 @@ impl Parser<'_> {
                 RelayWhat::Bytes(n)
             }
             _ => {
-                return Err(
-                    self.unexpected("what to relay: `response`, `head`, `body`, a byte count, `until eof` or `both`")
-                );
+                return Err(self.unexpected(Expected::RelayGoal));
             }
         };
         if matches!(
@@ -554,17 +525,14 @@ impl Parser<'_> {
                     self.eat_word("bytes");
                 }
                 Some("rate") | Some("every") if relay.pace.is_some() => {
-                    return Err(Diagnostic::new(
-                        span,
-                        "a relay has one pace: `rate` or `every`, not both",
-                    ));
+                    return Err(Diagnostic::new(span, ErrorKind::TwoPaces));
                 }
                 Some("rate") => {
                     self.next();
                     let span = self.peek().span;
                     let rate = self.parse_number()?;
                     if rate == 0 {
-                        return Err(Diagnostic::new(span, "a rate of 0 bytes per second would never relay"));
+                        return Err(Diagnostic::new(span, ErrorKind::ZeroRate));
                     }
                     relay.pace = Some(Pace::Rate(rate));
                 }
@@ -584,10 +552,7 @@ impl Parser<'_> {
         let status_span = self.peek().span;
         let status = self.parse_number()?;
         if !(100..=999).contains(&status) {
-            return Err(Diagnostic::new(
-                status_span,
-                format!("status {status} is not a three-digit HTTP status"),
-            ));
+            return Err(Diagnostic::new(status_span, ErrorKind::NotAStatus(status)));
         }
         let mut response = Response {
             status: status as u16,
@@ -602,23 +567,20 @@ impl Parser<'_> {
             match self.peek_word() {
                 Some("reason") => {
                     self.next();
-                    response.reason = Some(self.parse_string("a reason phrase string")?);
+                    response.reason = Some(self.parse_string(Expected::Reason)?);
                 }
                 Some("header") => {
                     self.next();
                     let span = self.peek().span;
-                    let header = self.parse_payload(
-                        "a header: a string like \"Content-Type: text/plain\", then any of `hex \"…\"`, \
-                         `repeat N \"…\"`, `file \"…\"` or more strings",
-                    )?;
+                    let header = self.parse_payload(Expected::HeaderBytes)?;
                     if !header.pieces.iter().any(|piece| piece.contains(b':')) {
-                        return Err(Diagnostic::new(span, "a header needs a `:` between name and value"));
+                        return Err(Diagnostic::new(span, ErrorKind::HeaderWithoutColon));
                     }
                     response.headers.push(header);
                 }
                 Some("body") => {
                     self.next();
-                    response.body = self.parse_payload("the body: a string, `hex \"…\"` or `repeat N \"…\"`")?;
+                    response.body = self.parse_payload(Expected::BodyBytes)?;
                 }
                 Some("chunked") => {
                     self.next();
@@ -638,7 +600,7 @@ impl Parser<'_> {
 
     /// One or more byte pieces: `"…"`, `hex "…"`, `repeat N "…"`, `file "…"`,
     /// `$string`.
-    fn parse_payload(&mut self, expected: &str) -> Result<Payload, Diagnostic> {
+    fn parse_payload(&mut self, expected: Expected) -> Result<Payload, Diagnostic> {
         let mut payload = Payload::default();
         let mut total: u64 = 0;
         // A `$name` emptied by `--set name=`: the blame is the flag's.
@@ -657,16 +619,16 @@ impl Parser<'_> {
                 TokenKind::Word(w) if w == "hex" => {
                     self.next();
                     let span = self.peek().span;
-                    let text = self.parse_string("a string of hex digits, like \"0d0a\"")?;
-                    Piece::Bytes(decode_hex(&text).map_err(|m| Diagnostic::new(span, m))?)
+                    let text = self.parse_string(Expected::HexDigits)?;
+                    Piece::Bytes(decode_hex(&text).map_err(|kind| Diagnostic::new(span, kind))?)
                 }
                 TokenKind::Word(w) if w == "repeat" => {
                     self.next();
                     let count = self.parse_number()?;
                     let span = self.peek().span;
-                    let pattern = self.parse_string("the string to repeat")?;
+                    let pattern = self.parse_string(Expected::RepeatPattern)?;
                     if pattern.is_empty() {
-                        return Err(Diagnostic::new(span, "cannot repeat an empty string"));
+                        return Err(Diagnostic::new(span, ErrorKind::RepeatEmpty));
                     }
                     if count
                         .checked_mul(pattern.len() as u64)
@@ -674,11 +636,10 @@ impl Parser<'_> {
                     {
                         return Err(Diagnostic::new(
                             token.span,
-                            format!(
-                                "`repeat` of {count} × {} bytes is over the limit of {MAX_PAYLOAD_TEXT} \
-                                 for one write or body",
-                                pattern.len()
-                            ),
+                            ErrorKind::RepeatOverLimit {
+                                count,
+                                pattern: pattern.len(),
+                            },
                         ));
                     }
                     Piece::Repeat { pattern, count }
@@ -691,22 +652,15 @@ impl Parser<'_> {
             };
             total += piece.len();
             if total > MAX_PAYLOAD_BYTES {
-                return Err(Diagnostic::new(
-                    token.span,
-                    format!("the bytes come to over the limit of {MAX_PAYLOAD_TEXT} for one write or body here"),
-                ));
+                return Err(Diagnostic::new(token.span, ErrorKind::PayloadOverLimit));
             }
             payload.push(piece);
         }
         if payload.pieces.is_empty() {
             if let Some((name, line)) = emptied_by_set {
                 return Err(Diagnostic::new(
-                    Span {
-                        line: 0,
-                        col: 0,
-                        width: 0,
-                    },
-                    format!("--set {name}=: an empty string leaves line {line} with no bytes; expected {expected}"),
+                    Span::NOWHERE,
+                    ErrorKind::EmptiedBySet { name, line, expected },
                 ));
             }
             return Err(self.unexpected(expected));
@@ -726,15 +680,12 @@ impl Parser<'_> {
             None
         };
         if !matches!(self.peek().kind, TokenKind::Newline | TokenKind::Eof) {
-            return Err(self.unexpected("`N times`, `forever` or end of line after `loop`"));
+            return Err(self.unexpected(Expected::LoopCount));
         }
         self.expect_line_end()?;
         let (body, end) = self.parse_block(opener, "loop")?;
         if let BlockEnd::Else(span) = end {
-            return Err(Diagnostic::new(
-                span,
-                "`else` belongs to an `if`; close this `loop` with `end`",
-            ));
+            return Err(Diagnostic::new(span, ErrorKind::ElseOutsideIf { block: "loop" }));
         }
         Ok(Stmt::Loop { times, body })
     }
@@ -762,7 +713,7 @@ impl Parser<'_> {
                     self.expect_line_end()?;
                     let (otherwise, end) = self.parse_block(span, "else")?;
                     if let BlockEnd::Else(span) = end {
-                        return Err(Diagnostic::new(span, "a second `else` in the same `if`"));
+                        return Err(Diagnostic::new(span, ErrorKind::SecondElse));
                     }
                     return Ok(Stmt::If { branches, otherwise });
                 }
