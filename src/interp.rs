@@ -11,6 +11,7 @@
 //! it is and how many more times it repeats.
 
 use std::borrow::Cow;
+use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
 use crate::chance::Draw;
@@ -31,8 +32,18 @@ const SPIN_LIMIT: usize = 10_000;
 /// (one `sleep 0us` between real steps never comes near it).
 const FREE_STEP_LIMIT: usize = 100;
 
-/// Logged before a script that spins on free steps ends as stuck.
-pub const FREE_SPIN_WHY: &str = "100 steps in a row did nothing (sleep 0, read 0 bytes, a read within 0 that timed out, a half-close after a half-close): stuck";
+/// Logged before a script that spins on free steps ends as stuck. Made
+/// from [`FREE_STEP_LIMIT`] once, so that the words follow the number.
+pub static FREE_SPIN_WHY: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "{FREE_STEP_LIMIT} steps in a row did nothing (sleep 0, read 0 bytes, a read within 0 that timed out, \
+         a half-close after a half-close): stuck"
+    )
+});
+
+/// Why a script that ran [`SPIN_LIMIT`] statements without I/O ended.
+static SPIN_WHY: LazyLock<String> =
+    LazyLock::new(|| format!("the script ran {SPIN_LIMIT} statements without I/O; closing"));
 
 /// Logged before a `read request` or `read head` after a bad request ends
 /// the connection.
@@ -262,9 +273,9 @@ impl<'s> Interp<'s> {
     /// Why the script ended as [`Finish::Stuck`], for the `stuck` event.
     pub fn why_stuck(&self) -> &'static str {
         if self.free_in_a_row > FREE_STEP_LIMIT {
-            FREE_SPIN_WHY
+            &FREE_SPIN_WHY
         } else {
-            "the script ran 10000 statements without I/O; closing"
+            &SPIN_WHY
         }
     }
 
@@ -446,7 +457,7 @@ impl<'s> Interp<'s> {
                     self.free_in_a_row += 1;
                     if self.free_in_a_row > FREE_STEP_LIMIT {
                         self.pending_end = Some(Finish::Stuck);
-                        return Step::Log(FREE_SPIN_WHY);
+                        return Step::Log(&FREE_SPIN_WHY);
                     }
                 } else if !matches!(step, Step::Log(_) | Step::Chance(_)) {
                     self.since_io = 0;
@@ -810,6 +821,12 @@ mod tests {
     }
 
     #[test]
+    fn the_reasons_for_stuck_say_the_limits() {
+        assert!(SPIN_WHY.starts_with("the script ran 10000 statements"), "{}", *SPIN_WHY);
+        assert!(FREE_SPIN_WHY.starts_with("100 steps in a row"), "{}", *FREE_SPIN_WHY);
+    }
+
+    #[test]
     fn a_loop_without_io_is_stuck_not_frozen() {
         let s = scenario("loop\n log \"x\"\nend\n");
         let now = Instant::now();
@@ -862,7 +879,7 @@ mod tests {
             let s = scenario(&format!("loop\n {body}\nend\n"));
             let (ending, last_log) = run_to_end(&mut Interp::new(&s, 1), now, 1_000);
             assert_eq!(ending, Finish::Stuck, "{body}");
-            assert_eq!(last_log, Some(FREE_SPIN_WHY), "{body}");
+            assert_eq!(last_log, Some(FREE_SPIN_WHY.as_str()), "{body}");
         }
     }
 
@@ -914,7 +931,7 @@ mod tests {
                 break step;
             }
         };
-        assert_eq!((step, empty), (Step::Log(FREE_SPIN_WHY), FREE_STEP_LIMIT));
+        assert_eq!((step, empty), (Step::Log(&FREE_SPIN_WHY), FREE_STEP_LIMIT));
     }
 
     #[test]
