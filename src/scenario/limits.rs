@@ -44,11 +44,21 @@ mod tests {
     use crate::scenario::error::Diagnostic;
     use crate::scenario::parser::parse;
 
+    /// The one error of `source`: a limit ends the parse (nesting, bytes
+    /// held) or costs one line (a condition), so no other error follows.
     fn error(source: &str) -> Diagnostic {
         match parse(source, &BTreeMap::new()) {
             // Not the scenario: it may hold megabytes.
             Ok(_) => panic!("no error for {} bytes of text", source.len()),
-            Err(e) => e,
+            Err(mut errors) => {
+                assert_eq!(
+                    errors.len(),
+                    1,
+                    "{:?}",
+                    errors.iter().map(|e| e.message()).collect::<Vec<_>>()
+                );
+                errors.remove(0)
+            }
         }
     }
 

@@ -45,9 +45,11 @@ pub fn check(name_or_path: &std::ffi::OsStr) -> Vec<String> {
 /// The warnings for `source`, in source order. A source that does not
 /// tokenize has none (the parser reports it).
 pub fn lint(source: &str) -> Vec<Warning> {
-    let Ok(tokens) = tokenize(source) else {
+    let lexed = tokenize(source);
+    if !lexed.errors.is_empty() {
         return Vec::new();
-    };
+    }
+    let tokens = lexed.tokens;
     let lines: Vec<&[Token]> = tokens
         .split(|t| matches!(t.kind, TokenKind::Newline | TokenKind::Eof))
         .filter(|line| !line.is_empty())

@@ -107,8 +107,7 @@ pub fn parse_in(
     overrides: &BTreeMap<String, String>,
     dir: Option<&Path>,
 ) -> Result<Scenario, ScenarioError> {
-    let mut scenario =
-        parser::parse_in(source, overrides, dir).map_err(|d| ScenarioError::new(name, source, vec![d]))?;
+    let mut scenario = parser::parse_in(source, overrides, dir).map_err(|d| ScenarioError::new(name, source, d))?;
     scenario.name = name.to_string();
     Ok(scenario)
 }

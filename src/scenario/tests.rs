@@ -11,7 +11,7 @@ use crate::units::ValueError;
 
 fn body(src: &str) -> Vec<Stmt> {
     parse(src, &BTreeMap::new())
-        .unwrap_or_else(|d| panic!("{src:?}: {}:{}: {}", d.span.line, d.span.col, d.message()))
+        .unwrap_or_else(|d| panic!("{src:?}: {}:{}: {}", d[0].span.line, d[0].span.col, d[0].message()))
         .body
 }
 
@@ -59,7 +59,7 @@ fn read_forms() {
         "read head\nread body\nread body max 64KiB within 1s\n",
         &BTreeMap::new(),
     )
-    .unwrap_or_else(|d| panic!("{}", d.message()));
+    .unwrap_or_else(|d| panic!("{}", d[0].message()));
     assert!(parsed.reads_body);
     assert_eq!(parsed.body[1], read(ReadGoal::Body { max: None }, None, None));
     assert_eq!(
@@ -173,6 +173,7 @@ fn header_values_take_every_byte_value() {
         &BTreeMap::new(),
     )
     .unwrap_err()
+    .remove(0)
     .message();
     assert!(
         message.starts_with("the scenario's strings come to over the limit"),
@@ -564,7 +565,9 @@ fn side_dir(test: &str) -> std::path::PathBuf {
 fn file_values_that_cannot_be_held() {
     let dir = side_dir("file-errors");
     let error = |source: &str| {
-        let e = super::parser::parse_in(source, &BTreeMap::new(), Some(&dir)).unwrap_err();
+        let e = super::parser::parse_in(source, &BTreeMap::new(), Some(&dir))
+            .unwrap_err()
+            .remove(0);
         (e.span.line, e.span.col, e.message())
     };
     let shown = dir.display();
@@ -623,7 +626,7 @@ fn file_values_that_cannot_be_held() {
 #[test]
 fn every_error_has_its_kind_line_column_and_width() {
     for (src, line, col, width, kind) in errors() {
-        let error = parse(src, &BTreeMap::new()).expect_err(src);
+        let error = parse(src, &BTreeMap::new()).expect_err(src).remove(0);
         assert_eq!(
             (error.span.line, error.span.col, error.span.width, &error.kind),
             (line, col, width, &kind),
@@ -635,7 +638,7 @@ fn every_error_has_its_kind_line_column_and_width() {
 #[test]
 fn some_errors_word_for_word() {
     for (src, message) in DISPLAYED {
-        let error = parse(src, &BTreeMap::new()).expect_err(src);
+        let error = parse(src, &BTreeMap::new()).expect_err(src).remove(0);
         assert_eq!(error.message(), *message, "source: {src:?}");
     }
 }
@@ -652,25 +655,29 @@ fn spans_end_where_the_display_ends_a_line() {
         ("reset\r\n", 1, 6),
         ("a\n\n", 2, 1),
     ] {
-        let tokens = tokenize(text).unwrap_or_else(|d| panic!("{text:?}: {d:?}"));
+        let lexed = tokenize(text);
+        assert_eq!(lexed.errors, [], "{text:?}");
+        let tokens = lexed.tokens;
         let eof = tokens.last().unwrap();
         assert_eq!(eof.kind, TokenKind::Eof);
         assert_eq!((eof.span.line, eof.span.col), (line, col), "{text:?}");
     }
     // The caret of a bad `\x` covers `\x`, not the line end after it.
-    let error = parse("write \"\\x\n", &BTreeMap::new()).unwrap_err();
+    let error = parse("write \"\\x\n", &BTreeMap::new()).unwrap_err().remove(0);
     assert_eq!((error.span.col, error.span.width), (8, 2));
 }
 
 #[test]
 fn override_errors() {
     let set = |k: &str, v: &str| -> BTreeMap<String, String> { [(k.to_string(), v.to_string())].into() };
-    let err = parse("param after = 1s\n", &set("after", "soon")).unwrap_err();
+    let err = parse("param after = 1s\n", &set("after", "soon"))
+        .unwrap_err()
+        .remove(0);
     assert_eq!(
         err.message(),
         "--set after=soon: `soon` is not a duration like 250ms or 2s"
     );
-    let err = parse("param after = 1s\n", &set("before", "2s")).unwrap_err();
+    let err = parse("param after = 1s\n", &set("before", "2s")).unwrap_err().remove(0);
     assert_eq!(
         err.message(),
         "--set before: no parameter named `before`; its parameters are: after"
@@ -687,10 +694,10 @@ fn override_errors() {
             "--set after=99999999999999999999h: `99999999999999999999h` is over the limit of 8760h (365 days) for a duration",
         ),
     ] {
-        let err = parse("param after = 1s\n", &set("after", value)).unwrap_err();
+        let err = parse("param after = 1s\n", &set("after", value)).unwrap_err().remove(0);
         assert_eq!(err.message(), message);
     }
-    let err = parse("reset\n", &set("x", "1")).unwrap_err();
+    let err = parse("reset\n", &set("x", "1")).unwrap_err().remove(0);
     assert_eq!(
         err.message(),
         "--set x: no parameter named `x`; this scenario has no parameters"
@@ -732,8 +739,72 @@ fn accept_never_is_a_top_level_line_with_no_statements() {
         ("accept\n", 1, 7, "expected `never`"),
         ("loop\n  accept never\nend\n", 2, 3, "only at the top level"),
     ] {
-        let d = parse(src, &BTreeMap::new()).unwrap_err();
+        let d = parse(src, &BTreeMap::new()).unwrap_err().remove(0);
         assert_eq!((d.span.line, d.span.col), (line, col), "{src:?}: {}", d.message());
         assert!(d.message().contains(message), "{src:?}: {}", d.message());
     }
+}
+
+/// The `(line, column)` of every error of `src`, in order.
+fn positions(src: &str) -> Vec<(usize, usize)> {
+    match parse(src, &BTreeMap::new()) {
+        Ok(_) => Vec::new(),
+        Err(errors) => errors.iter().map(|d| (d.span.line, d.span.col)).collect(),
+    }
+}
+
+#[test]
+fn the_parse_goes_on_after_an_error_at_the_next_line() {
+    for (src, expected) in [
+        // Statements: each bad one is dropped, the next line parsed.
+        (
+            "jump\nreset\nsleep\nwrite \"x\" ?\nhang\n",
+            vec![(1, 1), (3, 6), (4, 11)],
+        ),
+        // A block's first line: noted, and its `end` still closes it.
+        ("loop 3 tims\n  jump\nend\nend\n", vec![(1, 8), (2, 3), (4, 1)]),
+        (
+            "if reqest is 1\n  reset\nelse if\n  jmp\nelse foo\nend\nhang\n",
+            vec![(1, 4), (3, 8), (4, 3), (5, 6)],
+        ),
+        ("on bad-requst\n  jump\nend\nreset\n", vec![(1, 4), (2, 3)]),
+        // An `else` out of place, and a second one, keep their block open.
+        ("loop\n  else\n  jump\nend\n", vec![(2, 3), (3, 3)]),
+        ("if request is 1\nelse\nelse\n  jump\nend\n", vec![(3, 1), (4, 3)]),
+        // `on` inside a block is parsed all the same: its `end` is its own.
+        ("loop\n  on bad-request\n    jump\n  end\nend\n", vec![(2, 3), (3, 5)]),
+        // A line the lexer refused has one error, its first.
+        ("write \"abc\nwrite 1 @ \"x\nreset\n", vec![(1, 7), (2, 9)]),
+        // A `param` line with an error: its uses are not errors again.
+        ("param p = \nsleep $p\nwrite $p\nsleep $q\n", vec![(1, 11), (4, 7)]),
+        // Blocks left open at the end are each said.
+        ("loop\n  if request is 1\n    reset\n", vec![(1, 1), (2, 3)]),
+        // `accept never`: statements after it are said once.
+        ("accept never\nhang\nreset\n", vec![(2, 1)]),
+        ("reset\naccept never\naccept never\n", vec![(2, 1), (3, 1)]),
+        (
+            "on bad-request\nend\non bad-request\n  jump\nend\n",
+            vec![(3, 4), (4, 3)],
+        ),
+    ] {
+        assert_eq!(positions(src), expected, "{src:?}");
+    }
+}
+
+#[test]
+fn after_twenty_errors_the_parse_says_it_stopped() {
+    let src = "jump\n".repeat(30);
+    let errors = parse(&src, &BTreeMap::new()).unwrap_err();
+    assert_eq!(errors.len(), super::limits::MAX_ERRORS + 1);
+    assert_eq!(errors[19].span.line, 20);
+    assert_eq!(errors[20].kind, ErrorKind::TooManyErrors);
+    assert_eq!(errors[20].span.line, 0);
+    // Lexer errors count the same; a million of them cost no more.
+    let src = "reset @\n".repeat(100_000);
+    let errors = parse(&src, &BTreeMap::new()).unwrap_err();
+    assert_eq!(errors.len(), super::limits::MAX_ERRORS + 1);
+    assert_eq!(errors.last().map(|e| &e.kind), Some(&ErrorKind::TooManyErrors));
+    // Exactly twenty is not "more".
+    let src = "jump\n".repeat(20);
+    assert_eq!(parse(&src, &BTreeMap::new()).unwrap_err().len(), 20);
 }

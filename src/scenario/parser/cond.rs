@@ -2,15 +2,15 @@
 //!
 //! Precedence, loosest first: `or`, `and`, `not`.
 
-use super::Parser;
+use super::{Parsed, Parser, fail};
 use crate::scenario::ast::{Atom, Cmp, Cond, Odds, TextTest};
-use crate::scenario::error::{Diagnostic, ErrorKind, Expected, OddsForm};
+use crate::scenario::error::{ErrorKind, Expected, OddsForm};
 use crate::scenario::lexer::TokenKind;
 use crate::scenario::limits::MAX_CONDITION_TERMS;
 
 impl Parser<'_> {
     /// `cond := and { or and }`, `and := unary { and unary }`.
-    pub(super) fn parse_cond(&mut self) -> Result<Cond, Diagnostic> {
+    pub(super) fn parse_cond(&mut self) -> Parsed<Cond> {
         self.condition_terms = 0;
         let mut left = self.parse_and()?;
         while self.eat_word("or") {
@@ -20,7 +20,7 @@ impl Parser<'_> {
         Ok(left)
     }
 
-    pub(super) fn parse_and(&mut self) -> Result<Cond, Diagnostic> {
+    pub(super) fn parse_and(&mut self) -> Parsed<Cond> {
         let mut left = self.parse_unary()?;
         while self.eat_word("and") {
             let right = self.parse_unary()?;
@@ -29,10 +29,10 @@ impl Parser<'_> {
         Ok(left)
     }
 
-    pub(super) fn parse_unary(&mut self) -> Result<Cond, Diagnostic> {
+    pub(super) fn parse_unary(&mut self) -> Parsed<Cond> {
         self.condition_terms += 1;
         if self.condition_terms > MAX_CONDITION_TERMS {
-            return Err(Diagnostic::new(self.peek().span, ErrorKind::TooManyTerms));
+            return fail(self.peek().span, ErrorKind::TooManyTerms);
         }
         if self.eat_word("not") {
             return Ok(Cond::Not(Box::new(self.parse_unary()?)));
@@ -48,14 +48,14 @@ impl Parser<'_> {
                     TokenKind::Word(w) => Atom::Method(w.into_bytes()),
                     TokenKind::Str(s) => Atom::Method(s),
                     other => {
-                        return Err(Diagnostic::new(
+                        return fail(
                             token.span,
                             ErrorKind::UnexpectedToken {
                                 expected: Expected::Method,
                                 found: other.found(),
                                 suggestion: None,
                             },
-                        ));
+                        );
                     }
                 }
             }
@@ -108,7 +108,7 @@ impl Parser<'_> {
 
     /// `HITS in OF` or `P percent`, past the word `chance`. (A word, not
     /// `%`: the lexer has no `%`, and a word reads as well.)
-    fn parse_odds(&mut self) -> Result<Odds, Diagnostic> {
+    fn parse_odds(&mut self) -> Parsed<Odds> {
         let span = self.peek().span;
         let hits = self.parse_number()?;
         let (of, form) = if self.eat_word("in") {
@@ -119,7 +119,7 @@ impl Parser<'_> {
             return Err(self.unexpected(Expected::Odds));
         };
         if of == 0 || hits > of {
-            return Err(Diagnostic::new(span, ErrorKind::NotAChance { hits, of, form }));
+            return fail(span, ErrorKind::NotAChance { hits, of, form });
         }
         Ok(Odds {
             hits,
@@ -129,7 +129,7 @@ impl Parser<'_> {
     }
 
     /// `header NAME [is VALUE]`, past the word `header`.
-    fn header_test(&mut self) -> Result<(Vec<u8>, Option<Vec<u8>>), Diagnostic> {
+    fn header_test(&mut self) -> Parsed<(Vec<u8>, Option<Vec<u8>>)> {
         self.next();
         let name = self.parse_string(Expected::HeaderName)?;
         let value = if self.eat_word("is") {
@@ -141,13 +141,13 @@ impl Parser<'_> {
     }
 
     /// `WORD COMPARE NUMBER`, past the word that named what is compared.
-    fn comparison(&mut self, atom: fn(Cmp, u64) -> Atom) -> Result<Atom, Diagnostic> {
+    fn comparison(&mut self, atom: fn(Cmp, u64) -> Atom) -> Parsed<Atom> {
         self.next();
         let cmp = self.parse_cmp()?;
         Ok(atom(cmp, self.parse_number()?))
     }
 
-    pub(super) fn parse_cmp(&mut self) -> Result<Cmp, Diagnostic> {
+    pub(super) fn parse_cmp(&mut self) -> Parsed<Cmp> {
         let token = self.peek().clone();
         let cmp = match &token.kind {
             TokenKind::Word(w) if w == "is" => {

@@ -12,7 +12,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::Parser;
+use super::{Failure, Parsed, Parser, fail};
 use crate::scenario::ast::{Between, Interval, Param, Value};
 use crate::scenario::error::{Diagnostic, ErrorKind, Expected, FileProblem, Span};
 use crate::scenario::lexer::{Token, TokenKind};
@@ -99,7 +99,7 @@ impl Parser<'_> {
 
     /// `file STRING` (after `file`): the file's bytes, counted as held.
     /// Errors point at the name.
-    pub(super) fn parse_file_value(&mut self) -> Result<Vec<u8>, Diagnostic> {
+    pub(super) fn parse_file_value(&mut self) -> Parsed<Vec<u8>> {
         let span = self.peek().span;
         let name = self.parse_string(Expected::FileName)?;
         let path = self.side_file_path(&name);
@@ -117,53 +117,25 @@ impl Parser<'_> {
         Ok(bytes)
     }
 
-    /// `param NAME = VALUE`
-    pub(super) fn parse_param(&mut self) -> Result<(), Diagnostic> {
+    /// `param NAME = VALUE`. A line with an error after the name marks the
+    /// name broken, so that its uses are not errors too; a `--set` that
+    /// does not fit is an error, and the default stands in for it.
+    pub(super) fn parse_param(&mut self) -> Parsed<()> {
         self.next();
         let name_token = self.next();
         let TokenKind::Word(name) = name_token.kind else {
-            return Err(Diagnostic::new(name_token.span, ErrorKind::ParamWithoutName));
+            return fail(name_token.span, ErrorKind::ParamWithoutName);
         };
         if self.param_index.contains_key(&name) {
-            return Err(Diagnostic::new(name_token.span, ErrorKind::ParamTwice(name)));
+            return fail(name_token.span, ErrorKind::ParamTwice(name));
         }
-        match self.next() {
-            Token {
-                kind: TokenKind::Op("="),
-                ..
-            } => {}
-            other => {
-                return Err(Diagnostic::new(
-                    other.span,
-                    ErrorKind::UnexpectedToken {
-                        expected: Expected::Word("="),
-                        found: other.kind.found(),
-                        suggestion: None,
-                    },
-                ));
-            }
-        }
-        let value_token = self.next();
-        let default = match &value_token.kind {
-            TokenKind::Str(bytes) => Value::Bytes(bytes.clone()),
-            TokenKind::Number(text) => match parse_duration(text) {
-                Ok(d) => Value::Duration(d),
-                Err(_) => Value::Number(
-                    parse_number(text).map_err(|e| Diagnostic::new(value_token.span, ErrorKind::Value(e)))?,
-                ),
-            },
-            other => {
-                return Err(Diagnostic::new(
-                    value_token.span,
-                    ErrorKind::UnexpectedToken {
-                        expected: Expected::ParamValue,
-                        found: other.found(),
-                        suggestion: None,
-                    },
-                ));
+        let default = match self.param_default() {
+            Ok(default) => default,
+            Err(failure) => {
+                self.broken_params.insert(name);
+                return Err(failure);
             }
         };
-        self.expect_line_end()?;
         let value = match self.overrides.get(&name) {
             None => default,
             Some(text) => {
@@ -172,37 +144,74 @@ impl Parser<'_> {
                     Value::Number(_) => parse_number(text).map(Value::Number),
                     Value::Bytes(_) => Ok(Value::Bytes(text.as_bytes().to_vec())),
                 };
-                parsed.map_err(|error| {
-                    Diagnostic::new(
-                        Span::NOWHERE,
-                        ErrorKind::SetValue {
+                match parsed {
+                    Ok(value) => value,
+                    Err(error) => {
+                        let kind = ErrorKind::SetValue {
                             name: name.clone(),
                             text: text.clone(),
                             error,
-                        },
-                    )
-                })?
+                        };
+                        self.tell(Span::NOWHERE, kind)?;
+                        default
+                    }
+                }
             }
         };
         self.param_index.insert(name.clone(), self.params.len());
         self.params.push(Param { name, value });
-        Ok(())
+        self.expect_line_end()
+    }
+
+    /// `= VALUE`, after `param NAME`: the default, whose kind is the
+    /// parameter's.
+    fn param_default(&mut self) -> Parsed<Value> {
+        let equals = self.next();
+        if equals.kind != TokenKind::Op("=") {
+            return fail(
+                equals.span,
+                ErrorKind::UnexpectedToken {
+                    expected: Expected::Word("="),
+                    found: equals.kind.found(),
+                    suggestion: None,
+                },
+            );
+        }
+        let value_token = self.next();
+        Ok(match &value_token.kind {
+            TokenKind::Str(bytes) => Value::Bytes(bytes.clone()),
+            TokenKind::Number(text) => match parse_duration(text) {
+                Ok(d) => Value::Duration(d),
+                Err(_) => Value::Number(parse_number(text).or_else(|e| fail(value_token.span, ErrorKind::Value(e)))?),
+            },
+            other => {
+                return fail(
+                    value_token.span,
+                    ErrorKind::UnexpectedToken {
+                        expected: Expected::ParamValue,
+                        found: other.found(),
+                        suggestion: None,
+                    },
+                );
+            }
+        })
     }
 
     /// The value of `$name`, or an error pointing at its token.
-    pub(super) fn lookup(&self, token: &Token, name: &str) -> Result<&Value, Diagnostic> {
-        self.param_index
-            .get(name)
-            .map(|&i| &self.params[i].value)
-            .ok_or_else(|| {
-                Diagnostic::new(
-                    token.span,
-                    ErrorKind::UnknownParam {
-                        name: name.to_string(),
-                        suggestion: None,
-                    },
-                )
-            })
+    pub(super) fn lookup(&self, token: &Token, name: &str) -> Parsed<&Value> {
+        if let Some(&i) = self.param_index.get(name) {
+            return Ok(&self.params[i].value);
+        }
+        if self.broken_params.contains(name) {
+            return Err(Failure::Told);
+        }
+        fail(
+            token.span,
+            ErrorKind::UnknownParam {
+                name: name.to_string(),
+                suggestion: None,
+            },
+        )
     }
 
     /// The value of `$name` (at `token`) when `pick` accepts its kind.
@@ -212,44 +221,43 @@ impl Parser<'_> {
         name: &str,
         kind: &'static str,
         pick: impl Fn(&Value) -> Option<T>,
-    ) -> Result<T, Diagnostic> {
+    ) -> Parsed<T> {
         let value = self.lookup(token, name)?;
-        pick(value).ok_or_else(|| {
-            Diagnostic::new(
+        match pick(value) {
+            Some(picked) => Ok(picked),
+            None => fail(
                 token.span,
                 ErrorKind::ParamKind {
                     name: name.to_string(),
                     is: value.kind(),
                     expected: kind,
                 },
-            )
-        })
+            ),
+        }
     }
 
-    pub(super) fn parse_duration(&mut self) -> Result<Duration, Diagnostic> {
+    pub(super) fn parse_duration(&mut self) -> Parsed<Duration> {
         let token = self.next();
         match &token.kind {
-            TokenKind::Number(text) => {
-                parse_duration(text).map_err(|e| Diagnostic::new(token.span, ErrorKind::Value(e)))
-            }
+            TokenKind::Number(text) => parse_duration(text).or_else(|e| fail(token.span, ErrorKind::Value(e))),
             TokenKind::Var(name) => self.param_of(&token, name, "duration", |v| match v {
                 Value::Duration(d) => Some(*d),
                 _ => None,
             }),
-            other => Err(Diagnostic::new(
+            other => fail(
                 token.span,
                 ErrorKind::UnexpectedToken {
                     expected: Expected::Duration,
                     found: other.found(),
                     suggestion: None,
                 },
-            )),
+            ),
         }
     }
 
     /// A duration, or `between LOW and HIGH`: what `sleep`, `every` and
     /// `within` take.
-    pub(super) fn parse_interval(&mut self) -> Result<Interval, Diagnostic> {
+    pub(super) fn parse_interval(&mut self) -> Parsed<Interval> {
         if self.eat_word("between") {
             Ok(Interval::Drawn(self.parse_between()?))
         } else {
@@ -258,13 +266,13 @@ impl Parser<'_> {
     }
 
     /// `LOW and HIGH`, past `between`: a duration drawn by chance.
-    fn parse_between(&mut self) -> Result<Between, Diagnostic> {
+    fn parse_between(&mut self) -> Parsed<Between> {
         let span = self.peek().span;
         let low = self.parse_duration()?;
         self.expect_word("and")?;
         let high = self.parse_duration()?;
         if high < low {
-            return Err(Diagnostic::new(span, ErrorKind::BetweenReversed { low, high }));
+            return fail(span, ErrorKind::BetweenReversed { low, high });
         }
         Ok(Between {
             low,
@@ -279,27 +287,27 @@ impl Parser<'_> {
         self.chance_sites - 1
     }
 
-    pub(super) fn parse_number(&mut self) -> Result<u64, Diagnostic> {
+    pub(super) fn parse_number(&mut self) -> Parsed<u64> {
         let token = self.next();
         match &token.kind {
-            TokenKind::Number(text) => parse_number(text).map_err(|e| Diagnostic::new(token.span, ErrorKind::Value(e))),
+            TokenKind::Number(text) => parse_number(text).or_else(|e| fail(token.span, ErrorKind::Value(e))),
             TokenKind::Var(name) => self.param_of(&token, name, "number", |v| match v {
                 Value::Number(n) => Some(*n),
                 _ => None,
             }),
-            other => Err(Diagnostic::new(
+            other => fail(
                 token.span,
                 ErrorKind::UnexpectedToken {
                     expected: Expected::Number,
                     found: other.found(),
                     suggestion: None,
                 },
-            )),
+            ),
         }
     }
 
     /// A string or a string `$name`; its bytes count as held.
-    pub(super) fn parse_string(&mut self, expected: Expected) -> Result<Vec<u8>, Diagnostic> {
+    pub(super) fn parse_string(&mut self, expected: Expected) -> Parsed<Vec<u8>> {
         let token = self.next();
         let bytes = match &token.kind {
             TokenKind::Str(bytes) => bytes.clone(),
@@ -308,14 +316,14 @@ impl Parser<'_> {
                 _ => None,
             })?,
             other => {
-                return Err(Diagnostic::new(
+                return fail(
                     token.span,
                     ErrorKind::UnexpectedToken {
                         expected,
                         found: other.found(),
                         suggestion: None,
                     },
-                ));
+                );
             }
         };
         self.hold(bytes.len(), token.span)?;
