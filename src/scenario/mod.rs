@@ -14,6 +14,7 @@ pub(crate) mod limits;
 pub(crate) mod lint;
 pub mod parser;
 pub(crate) mod respond;
+pub(crate) mod suggest;
 
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
@@ -58,10 +59,16 @@ pub enum LoadError {
 impl std::fmt::Display for LoadError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            LoadError::NotFound { name, io: None } => write!(
-                f,
-                "unknown scenario `{name}`: not a built-in (see `hangup list`) and no such file"
-            ),
+            LoadError::NotFound { name, io: None } => {
+                write!(
+                    f,
+                    "unknown scenario `{name}`: not a built-in (see `hangup list`) and no such file"
+                )?;
+                match catalog::nearest(name) {
+                    Some(near) => write!(f, "; did you mean `{near}`?"),
+                    None => Ok(()),
+                }
+            }
             LoadError::NotFound { name, io: Some(e) } => write!(f, "cannot read scenario file {name}: {e}"),
             LoadError::Directory { name } => {
                 write!(f, "cannot read scenario file {name}: it is a directory, not a file")

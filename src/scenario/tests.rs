@@ -808,3 +808,115 @@ fn after_twenty_errors_the_parse_says_it_stopped() {
     let src = "jump\n".repeat(20);
     assert_eq!(parse(&src, &BTreeMap::new()).unwrap_err().len(), 20);
 }
+
+#[test]
+fn a_mistyped_word_gets_the_nearest_keyword_allowed_there() {
+    let suggested = |expected, found: &str, suggestion| ErrorKind::UnexpectedToken {
+        expected,
+        found: word(found),
+        suggestion: Some(suggestion),
+    };
+    for (src, line, col, kind) in [
+        (
+            "wrte \"x\"",
+            1,
+            1,
+            ErrorKind::UnknownStatement {
+                word: "wrte".into(),
+                suggestion: Some("write"),
+            },
+        ),
+        (
+            "reste",
+            1,
+            1,
+            ErrorKind::UnknownStatement {
+                word: "reste".into(),
+                suggestion: Some("reset"),
+            },
+        ),
+        (
+            "loop\nned\nend",
+            2,
+            1,
+            ErrorKind::UnknownStatement {
+                word: "ned".into(),
+                suggestion: Some("end"),
+            },
+        ),
+        ("read reqest", 1, 6, suggested(Expected::ReadGoal, "reqest", "request")),
+        ("close nwo", 1, 7, suggested(Expected::LineEnd, "nwo", "now")),
+        (
+            "read head withn 1s",
+            1,
+            11,
+            suggested(Expected::LineEnd, "withn", "within"),
+        ),
+        (
+            "write \"x\" evry 1s",
+            1,
+            11,
+            suggested(Expected::LineEnd, "evry", "every"),
+        ),
+        ("write hx \"0d\"", 1, 7, suggested(Expected::WriteBytes, "hx", "hex")),
+        (
+            "respond 200 bdy \"x\"",
+            1,
+            13,
+            suggested(Expected::LineEnd, "bdy", "body"),
+        ),
+        (
+            "relay response limt 5",
+            1,
+            16,
+            suggested(Expected::LineEnd, "limt", "limit"),
+        ),
+        (
+            "loop 3 tims\nend",
+            1,
+            8,
+            suggested(Expected::Word("times"), "tims", "times"),
+        ),
+        (
+            "if request is 1 adn path is \"/\"\nend",
+            1,
+            17,
+            suggested(Expected::LineEnd, "adn", "and"),
+        ),
+        (
+            "if conection is 1\nend",
+            1,
+            4,
+            suggested(Expected::Condition, "conection", "connection"),
+        ),
+        (
+            "on bad-requst\nend",
+            1,
+            4,
+            suggested(Expected::Handler, "bad-requst", "bad-request"),
+        ),
+        (
+            "param after = 1s\nsleep $aftr",
+            2,
+            7,
+            ErrorKind::UnknownParam {
+                name: "aftr".into(),
+                suggestion: Some("after".into()),
+            },
+        ),
+    ] {
+        let error = parse(src, &BTreeMap::new()).expect_err(src).remove(0);
+        assert_eq!(
+            (error.span.line, error.span.col, &error.kind),
+            (line, col, &kind),
+            "{src:?}"
+        );
+    }
+    // `--set` names are compared with the scenario's parameters.
+    let set: BTreeMap<String, String> = [("aftr".to_string(), "2s".to_string())].into();
+    let error = parse("param after = 1s\nsleep $after\n", &set).unwrap_err().remove(0);
+    assert_eq!(
+        error.message(),
+        "--set aftr: no parameter named `aftr` (did you mean `after`?); its parameters are: after"
+    );
+}

@@ -135,7 +135,7 @@ pub enum Expected {
 
 impl Expected {
     /// The keywords this set holds, for "did you mean": a mistyped word is
-    /// compared with them.
+    /// compared with them (and with the one of [`Expected::Word`]).
     pub fn words(self) -> &'static [&'static str] {
         match self {
             Expected::Word(_) => &[],

@@ -27,9 +27,13 @@ use std::path::Path;
 pub use values::{parse_duration, parse_number};
 
 use super::ast::*;
-use super::error::{Diagnostic, ErrorKind, Expected, Span};
+use super::error::{Diagnostic, ErrorKind, Expected, STATEMENT_WORDS, Span};
 use super::lexer::{Token, TokenKind, tokenize};
 use super::limits::{MAX_ERRORS, MAX_HELD_BYTES, MAX_NESTING, MAX_SOURCE_BYTES};
+use super::suggest::nearest;
+
+/// Words that start a line and are no statement, for "did you mean".
+const DECLARATION_WORDS: &[&str] = &["param", "accept", "on", "end", "else"];
 
 /// Parse `source`, applying `overrides` (from `--set NAME=VALUE`) to the
 /// parameters. An override that names no parameter is an error too. A
@@ -65,6 +69,8 @@ pub fn parse_in(
     let mut parser = Parser {
         tokens: lexed.tokens,
         pos: 0,
+        tried: Vec::new(),
+        tried_at: 0,
         errors: Vec::new(),
         invalid_lines,
         params: Vec::new(),
@@ -84,12 +90,13 @@ pub fn parse_in(
     let scenario = parser.parse_file(source);
     for unknown in overrides.keys().filter(|name| !parser.param_index.contains_key(*name)) {
         let known: Vec<String> = scenario.params.iter().map(|p| p.name.clone()).collect();
+        let suggestion = nearest(unknown, known.iter().map(String::as_str)).map(str::to_string);
         parser.errors.push(Diagnostic::new(
             Span::NOWHERE,
             ErrorKind::UnknownOverride {
                 name: unknown.clone(),
                 known,
-                suggestion: None,
+                suggestion,
             },
         ));
     }
@@ -154,6 +161,11 @@ fn fail<T>(span: Span, kind: ErrorKind) -> Parsed<T> {
 struct Parser<'a> {
     tokens: Vec<Token>,
     pos: usize,
+    /// Keywords looked for at token `tried_at` and not found there: with
+    /// the expected set, the candidates for "did you mean" (just keeps
+    /// its expected tokens so).
+    tried: Vec<&'static str>,
+    tried_at: usize,
     /// The errors found so far, in the order they were found.
     errors: Vec<Diagnostic>,
     /// Lines the lexer refused: it reported them, and the parser does not
@@ -213,20 +225,50 @@ impl Parser<'_> {
             self.pos += 1;
             true
         } else {
+            self.tried(&[word]);
             false
         }
     }
 
+    /// Remember that `words` could have been here, for "did you mean".
+    fn tried(&mut self, words: &[&'static str]) {
+        if self.tried_at != self.pos {
+            self.tried.clear();
+            self.tried_at = self.pos;
+        }
+        self.tried.extend_from_slice(words);
+    }
+
     fn unexpected(&self, expected: Expected) -> Failure {
         let token = self.peek();
+        let tried: &[&str] = if self.tried_at == self.pos { &self.tried } else { &[] };
+        let suggestion = match &token.kind {
+            TokenKind::Word(word) => {
+                let keyword = match expected {
+                    Expected::Word(keyword) => Some(keyword),
+                    _ => None,
+                };
+                nearest(
+                    word,
+                    keyword.into_iter().chain(expected.words().iter().chain(tried).copied()),
+                )
+            }
+            _ => None,
+        };
         Failure::Error(Diagnostic::new(
             token.span,
             ErrorKind::UnexpectedToken {
                 expected,
                 found: token.kind.found(),
-                suggestion: None,
+                suggestion,
             },
         ))
+    }
+
+    /// A line that starts with `word`, which is no statement's.
+    fn unknown_statement(&self, word: String, at: Span) -> Failure {
+        let suggestion = nearest(&word, STATEMENT_WORDS.iter().chain(DECLARATION_WORDS).copied());
+        Failure::Error(Diagnostic::new(at, ErrorKind::UnknownStatement { word, suggestion }))
     }
 
     fn expect_word(&mut self, word: &'static str) -> Parsed<Span> {

@@ -57,9 +57,7 @@ impl Parser<'_> {
             }
             "loop" => return fail(span, ErrorKind::BlockAfterElse { keyword: "loop" }),
             "if" => return fail(span, ErrorKind::BlockAfterElse { keyword: "if" }),
-            _ => {
-                return fail(span, ErrorKind::UnknownStatement { word, suggestion: None });
-            }
+            _ => return Err(self.unknown_statement(word, span)),
         })
     }
 
@@ -195,7 +193,10 @@ impl Parser<'_> {
                     self.next();
                     relay.pace = Some(Pace::Every(self.parse_duration()?));
                 }
-                _ => break,
+                _ => {
+                    self.tried(&["limit", "rate", "every"]);
+                    break;
+                }
             }
         }
         Ok(relay)
@@ -241,7 +242,10 @@ impl Parser<'_> {
                     self.next();
                     response.chunked = true;
                 }
-                _ => break,
+                _ => {
+                    self.tried(&["reason", "header", "body", "chunked"]);
+                    break;
+                }
             }
         }
         response.wire = crate::scenario::respond::wire(&response, false);
@@ -303,7 +307,10 @@ impl Parser<'_> {
                     self.next();
                     Piece::Bytes(self.parse_file_value()?)
                 }
-                _ => break,
+                _ => {
+                    self.tried(&["hex", "repeat", "file"]);
+                    break;
+                }
             };
             total += piece.len();
             if total > MAX_PAYLOAD_BYTES {

@@ -205,11 +205,13 @@ impl Parser<'_> {
         if self.broken_params.contains(name) {
             return Err(Failure::Told);
         }
+        let declared = self.params.iter().map(|p| p.name.as_str());
+        let suggestion = super::nearest(name, declared).map(str::to_string);
         fail(
             token.span,
             ErrorKind::UnknownParam {
                 name: name.to_string(),
-                suggestion: None,
+                suggestion,
             },
         )
     }
