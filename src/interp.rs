@@ -18,7 +18,7 @@ use crate::chance::Draw;
 use crate::http::response::{Framing, Head};
 use crate::http::{BadRequest, RequestInfo};
 use crate::scenario::ast::{
-    Atom, Cond, Forward, Interval, Odds, Payload, Piece, ReadGoal, Relay, RelayWhat, Scenario, Stmt, UpstreamEnd,
+    Atom, Cond, Drip, Forward, Interval, Odds, Payload, ReadGoal, Relay, RelayWhat, Scenario, Stmt, UpstreamEnd,
 };
 
 /// Statements run without any I/O before the script is judged stuck (for
@@ -145,15 +145,17 @@ struct Frame<'s> {
     repeats_left: Option<u64>,
 }
 
-/// A `write … every` in progress: one byte per interval.
+/// A `write … every` in progress: one piece per interval.
 #[derive(Debug)]
-struct Drip<'s> {
+struct Dripping<'s> {
     payload: &'s Payload,
+    /// Bytes sent so far.
     offset: u64,
-    /// Drawn anew for each pause when it is a `between`; borrowed, as a
-    /// copy would make every connection larger (see `Conn`'s size test).
-    every: &'s Interval,
-    /// Whether the next step is the pause (after a byte) or a byte.
+    /// The piece size and the pause, drawn anew for each pause when it is
+    /// a `between`; borrowed, as a copy would make every connection larger
+    /// (see `Conn`'s size test).
+    drip: &'s Drip,
+    /// Whether the next step is the pause (after a piece) or a piece.
     pause_next: bool,
 }
 
@@ -173,7 +175,7 @@ pub struct Interp<'s> {
     last_response: Option<Box<Head>>,
     /// The `else` of the read in progress.
     on_timeout: Option<&'s Stmt>,
-    drip: Option<Drip<'s>>,
+    drip: Option<Dripping<'s>>,
     /// Statements run since the last step that did I/O; `log` does not
     /// count as I/O, so this spans calls to `next`.
     since_io: usize,
@@ -412,20 +414,19 @@ impl<'s> Interp<'s> {
         let drip = self.drip.as_mut()?;
         if drip.pause_next {
             drip.pause_next = false;
-            let every = drip.every;
+            let every = &drip.drip.every;
             return Some(Step::Sleep {
                 until: now + self.length(every),
             });
         }
-        let Some(byte) = drip.payload.byte_at(drip.offset) else {
+        let piece = drip.payload.slice(drip.offset, drip.drip.piece);
+        if piece.is_empty() {
             self.drip = None;
             return None;
-        };
-        drip.offset += 1;
+        }
+        drip.offset += piece.len();
         drip.pause_next = drip.offset < drip.payload.len();
-        Some(Step::Write(Cow::Owned(Payload {
-            pieces: vec![Piece::Bytes(vec![byte])],
-        })))
+        Some(Step::Write(Cow::Owned(piece)))
     }
 
     /// Run statements until one needs the connection.
@@ -496,12 +497,12 @@ impl<'s> Interp<'s> {
             Stmt::Write { payload, every: None } => Step::Write(Cow::Borrowed(payload)),
             Stmt::Write {
                 payload,
-                every: Some(every),
+                every: Some(drip),
             } => {
-                self.drip = Some(Drip {
+                self.drip = Some(Dripping {
                     payload,
                     offset: 0,
-                    every,
+                    drip,
                     pause_next: false,
                 });
                 return self.next_drip(now);
@@ -800,6 +801,38 @@ mod tests {
             })
             .collect();
         assert_eq!(shape, ["a", "_", "b", "_", "c", "end"]);
+    }
+
+    #[test]
+    fn a_drip_with_a_size_sends_pieces_of_it() {
+        let shape = |src: &str| {
+            let s = scenario(src);
+            let now = Instant::now();
+            let mut i = Interp::new(&s, 1);
+            let mut steps = vec![i.next(Event::Start, now)];
+            while !matches!(steps.last(), Some(Step::Finish(_))) {
+                steps.push(i.next(Event::Done, now));
+            }
+            steps
+                .iter()
+                .map(|s| match s {
+                    Step::Write(p) => String::from_utf8(p.to_vec()).unwrap(),
+                    Step::Sleep { .. } => "_".into(),
+                    Step::Finish(_) => "end".into(),
+                    other => format!("{other:?}"),
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            shape("write \"abcdefg\" 3 bytes every 10ms\n"),
+            ["abc", "_", "def", "_", "g", "end"]
+        );
+        assert_eq!(shape("write \"ab\" 64KiB every 10ms\n"), ["ab", "end"]);
+        // Pieces cut across values and through a repeat.
+        assert_eq!(
+            shape("param n = 4\nwrite \"x\" repeat 3 \"ab\" hex \"21\" $n every 1ms\n"),
+            ["xaba", "_", "bab!", "end"]
+        );
     }
 
     #[test]

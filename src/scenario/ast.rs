@@ -92,12 +92,12 @@ pub enum Stmt {
         /// The `else` statement, run when `within` expires.
         on_timeout: Option<Box<Stmt>>,
     },
-    /// Send exact bytes; with `every`, one byte per interval.
+    /// Send exact bytes; with `every`, a piece at a time.
     Write {
         /// The bytes to send.
         payload: Payload,
-        /// The pause before each next byte; `None` sends them all at once.
-        every: Option<Interval>,
+        /// How to drip them; `None` sends them all at once.
+        every: Option<Drip>,
     },
     /// Send a well-formed response built from its parts.
     Respond(Response),
@@ -138,6 +138,17 @@ pub enum Stmt {
     Relay(Relay),
     /// End the upstream side on its own.
     Upstream(UpstreamEnd),
+}
+
+/// `write BYTES [SIZE [bytes]] every INTERVAL`: the bytes go in pieces of
+/// `piece` bytes (the last may be shorter), `every` apart. Without a size
+/// a piece is one byte, as `every` always meant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Drip {
+    /// Bytes per piece; never zero.
+    pub piece: u64,
+    /// The pause after each piece but the last.
+    pub every: Interval,
 }
 
 /// How long a `sleep`, a `write … every` pause or a `read … within`
@@ -310,6 +321,52 @@ impl Payload {
     /// True when there is no byte to send.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// The `len` bytes from `offset` on (fewer at the end), for writes
+    /// that drip a piece at a time. A repeat stays a repeat in the middle,
+    /// so a large piece of a large repeat is not materialised.
+    pub fn slice(&self, mut offset: u64, mut len: u64) -> Payload {
+        let mut out = Payload::default();
+        for piece in &self.pieces {
+            if len == 0 {
+                break;
+            }
+            let piece_len = piece.len();
+            if offset >= piece_len {
+                offset -= piece_len;
+                continue;
+            }
+            let take = len.min(piece_len - offset);
+            match piece {
+                Piece::Bytes(bytes) => {
+                    out.push(Piece::Bytes(bytes[offset as usize..(offset + take) as usize].to_vec()));
+                }
+                Piece::Repeat { pattern, .. } => {
+                    let p = pattern.len() as u64;
+                    let (mut at, end) = (offset, offset + take);
+                    // The pattern's tail, from mid-pattern to its end.
+                    if !at.is_multiple_of(p) {
+                        let upto = end.min(at.next_multiple_of(p));
+                        out.push(Piece::Bytes(
+                            pattern[(at % p) as usize..(upto - (at - at % p)) as usize].to_vec(),
+                        ));
+                        at = upto;
+                    }
+                    let whole = (end - at) / p;
+                    out.push(Piece::Repeat {
+                        pattern: pattern.clone(),
+                        count: whole,
+                    });
+                    at += whole * p;
+                    // The pattern's head, up to the end of the slice.
+                    out.push(Piece::Bytes(pattern[..(end - at) as usize].to_vec()));
+                }
+            }
+            len -= take;
+            offset = 0;
+        }
+        out
     }
 
     /// The byte at `offset`, for writes that drip one byte at a time.

@@ -99,9 +99,60 @@ fn write_forms() {
         one(r#"write "\x00\t\"\\" every 250ms"#),
         Stmt::Write {
             payload: bytes(b"\x00\t\"\\"),
-            every: Some(fixed(Duration::from_millis(250)))
+            every: Some(Drip {
+                piece: 1,
+                every: fixed(Duration::from_millis(250))
+            })
         }
     );
+}
+
+#[test]
+fn a_drip_takes_a_piece_size() {
+    let drip = |piece, ms| {
+        Some(Drip {
+            piece,
+            every: fixed(Duration::from_millis(ms)),
+        })
+    };
+    let every = |src: &str| {
+        let Stmt::Write { every, .. } = one(src) else {
+            panic!("{src}")
+        };
+        every
+    };
+    assert_eq!(every(r#"write "abc" every 1s"#), drip(1, 1000));
+    assert_eq!(every(r#"write "abcdef" 2 bytes every 1s"#), drip(2, 1000));
+    assert_eq!(every(r#"write repeat 1MiB "x" 64KiB every 10ms"#), drip(65536, 10));
+    // A number `$name` after the bytes is the size; a string one is bytes.
+    let scenario = parse(
+        "param n = 3\nparam s = \"yz\"\nwrite \"x\" $s $n every 5ms\n",
+        &BTreeMap::new(),
+    )
+    .unwrap();
+    assert_eq!(
+        scenario.body,
+        [Stmt::Write {
+            payload: bytes(b"xyz"),
+            every: drip(3, 5)
+        }]
+    );
+    for (src, line, col, kind) in [
+        (r#"write "abc" 0 bytes every 1s"#, 1, 13, ErrorKind::ZeroPiece),
+        (
+            r#"write "abc" 2 bytes"#,
+            1,
+            20,
+            unexpected(Expected::Word("every"), Found::LineEnd),
+        ),
+    ] {
+        let error = parse(src, &BTreeMap::new()).unwrap_err().remove(0);
+        assert_eq!(
+            (error.span.line, error.span.col, error.kind),
+            (line, col, kind),
+            "{src}"
+        );
+    }
 }
 
 #[test]
@@ -316,12 +367,15 @@ fn every_and_within_take_between_each_its_own_chance_site() {
             },
             Stmt::Write {
                 payload: bytes(b"hi"),
-                every: drawn(1, 30, 1),
+                every: drawn(1, 30, 1).map(|every| Drip { piece: 1, every }),
             },
             Stmt::Sleep(drawn(0, 1000, 2).unwrap()),
             Stmt::Write {
                 payload: bytes(b"x"),
-                every: Some(fixed(Duration::from_millis(1))),
+                every: Some(Drip {
+                    piece: 1,
+                    every: fixed(Duration::from_millis(1))
+                }),
             },
         ]
     );
@@ -919,4 +973,42 @@ fn a_mistyped_word_gets_the_nearest_keyword_allowed_there() {
         error.message(),
         "--set aftr: no parameter named `aftr` (did you mean `after`?); its parameters are: after"
     );
+}
+
+#[test]
+fn slices_of_a_payload_put_together_are_the_payload() {
+    let payload = Payload {
+        pieces: vec![
+            Piece::Bytes(b"head".to_vec()),
+            Piece::Repeat {
+                pattern: b"abc".to_vec(),
+                count: 5,
+            },
+            Piece::Bytes(b"!".to_vec()),
+            Piece::Repeat {
+                pattern: b"z".to_vec(),
+                count: 3,
+            },
+        ],
+    };
+    let whole = payload.to_vec();
+    for size in 1..=whole.len() as u64 + 1 {
+        let mut joined = Vec::new();
+        let mut offset = 0;
+        while offset < payload.len() {
+            let slice = payload.slice(offset, size);
+            assert_eq!(slice.len(), size.min(payload.len() - offset), "size {size} at {offset}");
+            joined.extend(slice.to_vec());
+            offset += size;
+        }
+        assert_eq!(joined, whole, "size {size}");
+    }
+    // The middle of a large repeat stays a repeat.
+    let big = Payload {
+        pieces: vec![Piece::Repeat {
+            pattern: b"ab".to_vec(),
+            count: 1 << 30,
+        }],
+    };
+    assert!(big.slice(1, 1 << 20).held_bytes() < 10);
 }

@@ -20,11 +20,7 @@ impl Parser<'_> {
             "read" => self.parse_read()?,
             "write" => {
                 let payload = self.parse_payload(Expected::WriteBytes)?;
-                let every = if self.eat_word("every") {
-                    Some(self.parse_interval()?)
-                } else {
-                    None
-                };
+                let every = self.parse_drip()?;
                 Stmt::Write { payload, every }
             }
             "respond" => Stmt::Respond(self.parse_respond()?),
@@ -59,6 +55,28 @@ impl Parser<'_> {
             "if" => return fail(span, ErrorKind::BlockAfterElse { keyword: "if" }),
             _ => return Err(self.unknown_statement(word, span)),
         })
+    }
+
+    /// `[SIZE [bytes]] every INTERVAL` after a write's bytes: how to drip
+    /// them, a byte at a time unless a size is given; `None` without
+    /// `every`, which sends them all at once.
+    fn parse_drip(&mut self) -> Parsed<Option<Drip>> {
+        let piece = if matches!(self.peek().kind, TokenKind::Number(_) | TokenKind::Var(_)) {
+            let span = self.peek().span;
+            let piece = self.parse_number()?;
+            if piece == 0 {
+                return fail(span, ErrorKind::ZeroPiece);
+            }
+            self.eat_word("bytes");
+            self.expect_word("every")?;
+            piece
+        } else if self.eat_word("every") {
+            1
+        } else {
+            return Ok(None);
+        };
+        let every = self.parse_interval()?;
+        Ok(Some(Drip { piece, every }))
     }
 
     /// `read (request | head | body [max SIZE] | SIZE [bytes] | until eof)
@@ -268,6 +286,11 @@ impl Parser<'_> {
             let token = self.peek().clone();
             let piece = match &token.kind {
                 TokenKind::Str(_) => Piece::Bytes(self.parse_string(expected)?),
+                // A number after the bytes is a drip's piece size.
+                TokenKind::Var(name) if !payload.pieces.is_empty() && self.names_a_number(name) => {
+                    self.tried(&["hex", "repeat", "file"]);
+                    break;
+                }
                 TokenKind::Var(name) => {
                     let bytes = self.parse_string(expected)?;
                     if bytes.is_empty() && self.overrides.contains_key(name) {

@@ -216,6 +216,12 @@ impl Parser<'_> {
         )
     }
 
+    /// Whether `$name` is a number parameter.
+    pub(super) fn names_a_number(&self, name: &str) -> bool {
+        let value = self.param_index.get(name).map(|&i| &self.params[i].value);
+        matches!(value, Some(Value::Number(_)))
+    }
+
     /// The value of `$name` (at `token`) when `pick` accepts its kind.
     fn param_of<T>(
         &self,
