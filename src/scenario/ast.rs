@@ -424,7 +424,7 @@ impl Piece {
     }
 }
 
-/// `respond STATUS [reason R] [header H]... [body B...] [chunked]`.
+/// `respond STATUS [reason R] [header H]... [body B... [anyway]] [chunked]`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Response {
     /// The status code, any three digits (100 to 999).
@@ -439,10 +439,24 @@ pub struct Response {
     /// Send the body as one chunk with `Transfer-Encoding: chunked`
     /// instead of a `Content-Length`.
     pub chunked: bool,
+    /// Whether the body goes where HTTP says there is none.
+    pub send_body: SendBody,
     /// The bytes to send, built at parse time (see `respond.rs`).
     pub wire: Payload,
     /// The same for a HEAD request: no body.
     pub wire_for_head: Payload,
+}
+
+/// When a `respond` sends its body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendBody {
+    /// As HTTP says (RFC 9110): not for a HEAD request, nor with a 1xx,
+    /// 204 or 304 status.
+    WhenAllowed,
+    /// `body … anyway`: always, after the head as HTTP frames it (a 204
+    /// with no `Content-Length`, a HEAD request's answer with the body's):
+    /// the broken server a client has to survive.
+    Anyway,
 }
 
 /// A condition of `if`.

@@ -177,6 +177,29 @@ fn respond_forms() {
     assert!(r.wire_for_head.to_vec().ends_with(b"chunked\r\n\r\n"));
     let Stmt::Respond(r) = one("respond 204") else { panic!() };
     assert_eq!(r.wire.to_vec(), b"HTTP/1.1 204 No Content\r\n\r\n");
+    // `anyway`: the body where HTTP says none, after the head HTTP frames.
+    let Stmt::Respond(r) = one(r#"respond 204 body "oops" anyway"#) else {
+        panic!()
+    };
+    assert_eq!(r.send_body, SendBody::Anyway);
+    assert_eq!(r.wire.to_vec(), b"HTTP/1.1 204 No Content\r\n\r\noops");
+    assert_eq!(r.wire_for_head, r.wire);
+    let Stmt::Respond(r) = one(r#"respond 200 body "hello" anyway chunked"#) else {
+        panic!()
+    };
+    let chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n";
+    assert_eq!(
+        (r.wire.to_vec(), r.wire_for_head.to_vec()),
+        (chunked.to_vec(), chunked.to_vec())
+    );
+    let Stmt::Respond(r) = one(r#"respond 200 body "hello""#) else {
+        panic!()
+    };
+    assert_eq!(r.send_body, SendBody::WhenAllowed);
+    assert_eq!(
+        r.wire_for_head.to_vec(),
+        b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"
+    );
 }
 
 #[test]

@@ -220,7 +220,7 @@ impl Parser<'_> {
         Ok(relay)
     }
 
-    /// `respond STATUS [reason "…"] [header …]... [body …] [chunked]`; a
+    /// `respond STATUS [reason "…"] [header …]... [body … [anyway]] [chunked]`; a
     /// header takes the same byte values as a body, one line in all.
     fn parse_respond(&mut self) -> Parsed<Response> {
         let status_span = self.peek().span;
@@ -234,6 +234,7 @@ impl Parser<'_> {
             headers: Vec::new(),
             body: Payload::default(),
             chunked: false,
+            send_body: SendBody::WhenAllowed,
             wire: Payload::default(),
             wire_for_head: Payload::default(),
         };
@@ -255,6 +256,9 @@ impl Parser<'_> {
                 Some("body") => {
                     self.next();
                     response.body = self.parse_payload(Expected::BodyBytes)?;
+                    if self.eat_word("anyway") {
+                        response.send_body = SendBody::Anyway;
+                    }
                 }
                 Some("chunked") => {
                     self.next();
