@@ -162,6 +162,45 @@ mod tests {
     }
 
     #[test]
+    fn the_reference_states_each_limit_from_its_constant() {
+        use crate::units::{binary_size, max_duration_text};
+        let reference = include_str!("../../scenarios/README.md");
+        let limit = |what: &str| -> String {
+            let row = reference
+                .lines()
+                .find(|line| line.starts_with(&format!("| {what}")))
+                .unwrap_or_else(|| panic!("no row `{what}` in the Limits table"));
+            row.split('|').nth(2).unwrap_or("").trim().to_string()
+        };
+        let grouped = |n: usize| {
+            let digits = n.to_string();
+            let mut out = String::new();
+            for (i, c) in digits.chars().enumerate() {
+                if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                    out.push(',');
+                }
+                out.push(c);
+            }
+            out
+        };
+        assert_eq!(
+            limit("a scenario file"),
+            format!(
+                "{} ({} bytes)",
+                binary_size(MAX_SOURCE_BYTES as u64),
+                grouped(MAX_SOURCE_BYTES)
+            )
+        );
+        assert_eq!(limit("blocks inside blocks"), format!("{MAX_NESTING} deep"));
+        assert_eq!(limit("terms in one condition"), MAX_CONDITION_TERMS.to_string());
+        assert_eq!(limit("a duration"), max_duration_text());
+        assert_eq!(limit("one `write`"), binary_size(MAX_PAYLOAD_BYTES));
+        assert_eq!(limit("a number"), u64::MAX.to_string());
+        assert_eq!(limit("errors reported"), MAX_ERRORS.to_string());
+        assert_eq!(limit("the bytes a scenario holds"), binary_size(MAX_HELD_BYTES as u64));
+    }
+
+    #[test]
     fn a_megabyte_of_declarations_parses_in_linear_time() {
         // Looking parameters up by scanning a list took 20 s for this in a
         // debug build (quadratic); by name it takes a fraction of a second.
