@@ -11,13 +11,14 @@
 //! it is and how many more times it repeats.
 
 use std::borrow::Cow;
+use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
 use crate::chance::Draw;
 use crate::http::response::{Framing, Head};
 use crate::http::{BadRequest, RequestInfo};
 use crate::scenario::ast::{
-    Atom, Cond, Forward, Interval, Odds, Payload, Piece, ReadGoal, Relay, RelayWhat, Scenario, Stmt, UpstreamEnd,
+    Atom, Cond, Drip, Forward, Interval, Odds, Payload, ReadGoal, Relay, RelayWhat, Scenario, Stmt, UpstreamEnd,
 };
 
 /// Statements run without any I/O before the script is judged stuck (for
@@ -31,8 +32,18 @@ const SPIN_LIMIT: usize = 10_000;
 /// (one `sleep 0us` between real steps never comes near it).
 const FREE_STEP_LIMIT: usize = 100;
 
-/// Logged before a script that spins on free steps ends as stuck.
-pub const FREE_SPIN_WHY: &str = "100 steps in a row did nothing (sleep 0, read 0 bytes, a read within 0 that timed out, a half-close after a half-close): stuck";
+/// Logged before a script that spins on free steps ends as stuck. Made
+/// from [`FREE_STEP_LIMIT`] once, so that the words follow the number.
+pub static FREE_SPIN_WHY: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "{FREE_STEP_LIMIT} steps in a row did nothing (sleep 0, read 0 bytes, a read within 0 that timed out, \
+         a half-close after a half-close): stuck"
+    )
+});
+
+/// Why a script that ran [`SPIN_LIMIT`] statements without I/O ended.
+static SPIN_WHY: LazyLock<String> =
+    LazyLock::new(|| format!("the script ran {SPIN_LIMIT} statements without I/O; closing"));
 
 /// Logged before a `read request` or `read head` after a bad request ends
 /// the connection.
@@ -134,15 +145,17 @@ struct Frame<'s> {
     repeats_left: Option<u64>,
 }
 
-/// A `write … every` in progress: one byte per interval.
+/// A `write … every` in progress: one piece per interval.
 #[derive(Debug)]
-struct Drip<'s> {
+struct Dripping<'s> {
     payload: &'s Payload,
+    /// Bytes sent so far.
     offset: u64,
-    /// Drawn anew for each pause when it is a `between`; borrowed, as a
-    /// copy would make every connection larger (see `Conn`'s size test).
-    every: &'s Interval,
-    /// Whether the next step is the pause (after a byte) or a byte.
+    /// The piece size and the pause, drawn anew for each pause when it is
+    /// a `between`; borrowed, as a copy would make every connection larger
+    /// (see `Conn`'s size test).
+    drip: &'s Drip,
+    /// Whether the next step is the pause (after a piece) or a piece.
     pause_next: bool,
 }
 
@@ -162,7 +175,7 @@ pub struct Interp<'s> {
     last_response: Option<Box<Head>>,
     /// The `else` of the read in progress.
     on_timeout: Option<&'s Stmt>,
-    drip: Option<Drip<'s>>,
+    drip: Option<Dripping<'s>>,
     /// Statements run since the last step that did I/O; `log` does not
     /// count as I/O, so this spans calls to `next`.
     since_io: usize,
@@ -262,9 +275,9 @@ impl<'s> Interp<'s> {
     /// Why the script ended as [`Finish::Stuck`], for the `stuck` event.
     pub fn why_stuck(&self) -> &'static str {
         if self.free_in_a_row > FREE_STEP_LIMIT {
-            FREE_SPIN_WHY
+            &FREE_SPIN_WHY
         } else {
-            "the script ran 10000 statements without I/O; closing"
+            &SPIN_WHY
         }
     }
 
@@ -401,20 +414,19 @@ impl<'s> Interp<'s> {
         let drip = self.drip.as_mut()?;
         if drip.pause_next {
             drip.pause_next = false;
-            let every = drip.every;
+            let every = &drip.drip.every;
             return Some(Step::Sleep {
                 until: now + self.length(every),
             });
         }
-        let Some(byte) = drip.payload.byte_at(drip.offset) else {
+        let piece = drip.payload.slice(drip.offset, drip.drip.piece);
+        if piece.is_empty() {
             self.drip = None;
             return None;
-        };
-        drip.offset += 1;
+        }
+        drip.offset += piece.len();
         drip.pause_next = drip.offset < drip.payload.len();
-        Some(Step::Write(Cow::Owned(Payload {
-            pieces: vec![Piece::Bytes(vec![byte])],
-        })))
+        Some(Step::Write(Cow::Owned(piece)))
     }
 
     /// Run statements until one needs the connection.
@@ -446,7 +458,7 @@ impl<'s> Interp<'s> {
                     self.free_in_a_row += 1;
                     if self.free_in_a_row > FREE_STEP_LIMIT {
                         self.pending_end = Some(Finish::Stuck);
-                        return Step::Log(FREE_SPIN_WHY);
+                        return Step::Log(&FREE_SPIN_WHY);
                     }
                 } else if !matches!(step, Step::Log(_) | Step::Chance(_)) {
                     self.since_io = 0;
@@ -485,12 +497,12 @@ impl<'s> Interp<'s> {
             Stmt::Write { payload, every: None } => Step::Write(Cow::Borrowed(payload)),
             Stmt::Write {
                 payload,
-                every: Some(every),
+                every: Some(drip),
             } => {
-                self.drip = Some(Drip {
+                self.drip = Some(Dripping {
                     payload,
                     offset: 0,
-                    every,
+                    drip,
                     pause_next: false,
                 });
                 return self.next_drip(now);
@@ -792,6 +804,38 @@ mod tests {
     }
 
     #[test]
+    fn a_drip_with_a_size_sends_pieces_of_it() {
+        let shape = |src: &str| {
+            let s = scenario(src);
+            let now = Instant::now();
+            let mut i = Interp::new(&s, 1);
+            let mut steps = vec![i.next(Event::Start, now)];
+            while !matches!(steps.last(), Some(Step::Finish(_))) {
+                steps.push(i.next(Event::Done, now));
+            }
+            steps
+                .iter()
+                .map(|s| match s {
+                    Step::Write(p) => String::from_utf8(p.to_vec()).unwrap(),
+                    Step::Sleep { .. } => "_".into(),
+                    Step::Finish(_) => "end".into(),
+                    other => format!("{other:?}"),
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            shape("write \"abcdefg\" 3 bytes every 10ms\n"),
+            ["abc", "_", "def", "_", "g", "end"]
+        );
+        assert_eq!(shape("write \"ab\" 64KiB every 10ms\n"), ["ab", "end"]);
+        // Pieces cut across values and through a repeat.
+        assert_eq!(
+            shape("param n = 4\nwrite \"x\" repeat 3 \"ab\" hex \"21\" $n every 1ms\n"),
+            ["xaba", "_", "bab!", "end"]
+        );
+    }
+
+    #[test]
     fn respond_chunked_and_head() {
         let s = scenario("read request\nrespond 200 header \"X: y\" body \"hello\" chunked\n");
         let now = Instant::now();
@@ -807,6 +851,12 @@ mod tests {
         i.next(Event::Start, now);
         let reply = written(i.next(request("HEAD", "/"), now));
         assert_eq!(reply, b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n");
+    }
+
+    #[test]
+    fn the_reasons_for_stuck_say_the_limits() {
+        assert!(SPIN_WHY.starts_with("the script ran 10000 statements"), "{}", *SPIN_WHY);
+        assert!(FREE_SPIN_WHY.starts_with("100 steps in a row"), "{}", *FREE_SPIN_WHY);
     }
 
     #[test]
@@ -862,7 +912,7 @@ mod tests {
             let s = scenario(&format!("loop\n {body}\nend\n"));
             let (ending, last_log) = run_to_end(&mut Interp::new(&s, 1), now, 1_000);
             assert_eq!(ending, Finish::Stuck, "{body}");
-            assert_eq!(last_log, Some(FREE_SPIN_WHY), "{body}");
+            assert_eq!(last_log, Some(FREE_SPIN_WHY.as_str()), "{body}");
         }
     }
 
@@ -914,7 +964,7 @@ mod tests {
                 break step;
             }
         };
-        assert_eq!((step, empty), (Step::Log(FREE_SPIN_WHY), FREE_STEP_LIMIT));
+        assert_eq!((step, empty), (Step::Log(&FREE_SPIN_WHY), FREE_STEP_LIMIT));
     }
 
     #[test]

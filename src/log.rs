@@ -4,7 +4,7 @@
 //! prints one JSON object per line with the same fields, for scripts:
 //! `{"conn":3,"t_ms":12.345,"event":"write","bytes":68}`. Server-wide
 //! events (accept errors) have no `conn` and no `t_ms`. The fields of each
-//! event are listed in `scenarios/README.md`.
+//! event are listed in `docs/event-log.md`.
 //!
 //! # A log reader that stops reading must not stop the server
 //!

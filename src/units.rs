@@ -6,9 +6,82 @@
 //! scenario lexer's: digits, optionally `.` and more digits, then a unit
 //! (`.5s`, `1.s`, `1e3s` and `-1s` are refused in both).
 
+use std::fmt;
 use std::time::Duration;
 
-use crate::scenario::limits::{MAX_DURATION, MAX_DURATION_TEXT};
+/// The longest duration a value may say (`sleep`, `within`, `every`,
+/// `--set`, `--timeout`): 365 days. Far beyond it a deadline
+/// (`now + duration`) no longer fits the clock. Here, below the scenario
+/// language, because this module is what refuses a longer one.
+pub const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// [`MAX_DURATION`] as the errors say it: `8760h (365 days)`.
+pub fn max_duration_text() -> String {
+    let hours = MAX_DURATION.as_secs() / 3600;
+    format!("{hours}h ({} days)", hours / 24)
+}
+
+/// A size as the limits say it: in the largest binary unit that divides
+/// it (`16 MiB`, `1 TiB`), else in bytes.
+pub fn binary_size(bytes: u64) -> String {
+    let unit = [(40, "TiB"), (30, "GiB"), (20, "MiB"), (10, "KiB")]
+        .into_iter()
+        .find(|(shift, _)| bytes >= 1 << shift && bytes.is_multiple_of(1 << shift));
+    match unit {
+        Some((shift, name)) => format!("{} {name}", bytes >> shift),
+        None => format!("{bytes} bytes"),
+    }
+}
+
+/// Why a text is not a duration or a size; `Display` says it to the user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ValueError {
+    /// Not digits with at most one `.` between digits, then a unit.
+    NotADuration(String),
+    /// A duration without its unit (`5`).
+    DurationWithoutUnit(String),
+    /// A suffix that is no time unit (`5x`: `x`).
+    NotATimeUnit(String),
+    /// Over [`MAX_DURATION`].
+    DurationOverLimit(String),
+    /// Not digits with an optional unit.
+    NotANumber(String),
+    /// A duration (`5s`) where a number or size is expected.
+    DurationForNumber(String),
+    /// A suffix that is no size unit (`1PB`: `PB`).
+    NotASizeUnit(String),
+    /// A fraction (`1.5KiB`) where a whole number is expected.
+    NotWhole(String),
+    /// Over `u64::MAX`.
+    OverLargestNumber(String),
+}
+
+impl fmt::Display for ValueError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ValueError::NotADuration(text) => write!(f, "`{text}` is not a duration like 250ms or 2s"),
+            ValueError::DurationWithoutUnit(text) => write!(f, "`{text}` needs a unit: 250ms, 2s, 2m, 1h or 500us"),
+            ValueError::NotATimeUnit(unit) => write!(f, "`{unit}` is not a time unit; use {DURATION_UNITS}"),
+            ValueError::DurationOverLimit(text) => write!(
+                f,
+                "`{text}` is over the limit of {} for a duration",
+                max_duration_text()
+            ),
+            ValueError::NotANumber(text) => write!(f, "`{text}` is not a number like 3 or 64KiB"),
+            ValueError::DurationForNumber(text) => {
+                write!(f, "`{text}` is a duration, but a number is expected here")
+            }
+            ValueError::NotASizeUnit(unit) => {
+                let names: Vec<&str> = SIZE_UNITS.iter().map(|(name, _)| *name).collect();
+                write!(f, "`{unit}` is not a size unit; use {} or none", names.join(", "))
+            }
+            ValueError::NotWhole(text) => write!(f, "`{text}` is not a whole number"),
+            ValueError::OverLargestNumber(text) => write!(f, "`{text}` is over the largest number, {}", u64::MAX),
+        }
+    }
+}
+
+impl std::error::Error for ValueError {}
 
 /// Every size unit and its multiplier, in the order the errors list them.
 /// Binary units (KiB = 1024) and decimal ones (KB = 1000); `k`, `M`, `G`
@@ -47,9 +120,9 @@ fn split(text: &str) -> Option<(&str, &str)> {
 }
 
 /// Parse a duration such as `250ms`, `2s`, `1.5m`, `1h`, `500us`.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
+pub fn parse_duration(text: &str) -> Result<Duration, ValueError> {
     let Some((number, unit)) = split(text) else {
-        return Err(format!("`{text}` is not a duration like 250ms or 2s"));
+        return Err(ValueError::NotADuration(text.to_string()));
     };
     let nanos_per_unit: u128 = match unit {
         "us" => 1_000,
@@ -57,13 +130,13 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         "s" => 1_000_000_000,
         "m" => 60_000_000_000,
         "h" => 3_600_000_000_000,
-        "" => return Err(format!("`{text}` needs a unit: 250ms, 2s, 2m, 1h or 500us")),
-        _ => return Err(format!("`{unit}` is not a time unit; use {DURATION_UNITS}")),
+        "" => return Err(ValueError::DurationWithoutUnit(text.to_string())),
+        _ => return Err(ValueError::NotATimeUnit(unit.to_string())),
     };
     // In integers, not f64: exact, and the static binary then carries no
     // float parsing or formatting code (about 30 KiB).
     let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
-    let over = || format!("`{text}` is over the limit of {MAX_DURATION_TEXT} for a duration");
+    let over = || ValueError::DurationOverLimit(text.to_string());
     let whole: u128 = whole.parse().map_err(|_| over())?;
     let mut nanos = whole.checked_mul(nanos_per_unit).ok_or_else(over)?;
     // Each fraction digit is a tenth of the one before; digits below a
@@ -131,29 +204,26 @@ impl std::fmt::Display for Fixed {
 }
 
 /// Parse a count or a size: `3`, `13`, `64KiB`, `1MiB`, `10KB`, `1TiB`.
-pub fn parse_size(text: &str) -> Result<u64, String> {
+pub fn parse_size(text: &str) -> Result<u64, ValueError> {
     let Some((number, unit)) = split(text) else {
-        return Err(format!("`{text}` is not a number like 3 or 64KiB"));
+        return Err(ValueError::NotANumber(text.to_string()));
     };
     let scale = match SIZE_UNITS.iter().find(|(name, _)| *name == unit) {
         Some((_, scale)) => *scale,
         None if unit.is_empty() => 1,
         None if ["us", "ms", "s", "m", "h"].contains(&unit) => {
-            return Err(format!("`{text}` is a duration, but a number is expected here"));
+            return Err(ValueError::DurationForNumber(text.to_string()));
         }
-        None => {
-            let names: Vec<&str> = SIZE_UNITS.iter().map(|(name, _)| *name).collect();
-            return Err(format!("`{unit}` is not a size unit; use {} or none", names.join(", ")));
-        }
+        None => return Err(ValueError::NotASizeUnit(unit.to_string())),
     };
     if number.contains('.') {
-        return Err(format!("`{text}` is not a whole number"));
+        return Err(ValueError::NotWhole(text.to_string()));
     }
     number
         .parse::<u64>()
         .ok()
         .and_then(|value| value.checked_mul(scale))
-        .ok_or_else(|| format!("`{text}` is over the largest number, {}", u64::MAX))
+        .ok_or_else(|| ValueError::OverLargestNumber(text.to_string()))
 }
 
 #[cfg(test)]
@@ -167,14 +237,34 @@ mod tests {
         for bad in [".5s", "1.s", "1..5s", "1.2.3s", "-1s", "+1s", "inf", "s", "", "1 s"] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
-        assert!(parse_duration("1e3s").unwrap_err().contains("not a time unit"));
-        assert!(parse_duration("8761h").unwrap_err().contains("over the limit"));
+        assert!(
+            parse_duration("1e3s")
+                .unwrap_err()
+                .to_string()
+                .contains("not a time unit")
+        );
+        assert!(
+            parse_duration("8761h")
+                .unwrap_err()
+                .to_string()
+                .contains("over the limit")
+        );
         assert_eq!(parse_duration("8760h"), Ok(MAX_DURATION));
         assert_eq!(parse_duration("0.000000001s"), Ok(Duration::from_nanos(1)));
         assert_eq!(parse_duration("1.0000000009s"), Ok(Duration::from_nanos(1_000_000_000)));
         assert_eq!(parse_duration("0.25m"), Ok(Duration::from_secs(15)));
         assert_eq!(parse_duration("2.5us"), Ok(Duration::from_nanos(2_500)));
         assert!(parse_duration("99999999999999999999999999999999999999999h").is_err());
+    }
+
+    #[test]
+    fn limits_are_said_from_their_constants() {
+        assert_eq!(max_duration_text(), "8760h (365 days)");
+        assert_eq!(binary_size(1 << 40), "1 TiB");
+        assert_eq!(binary_size(16 << 20), "16 MiB");
+        assert_eq!(binary_size(1 << 20), "1 MiB");
+        assert_eq!(binary_size(1536), "1536 bytes");
+        assert_eq!(binary_size(0), "0 bytes");
     }
 
     #[test]
@@ -211,17 +301,18 @@ mod tests {
             assert_eq!(parse_size(&format!("2{name}")), Ok(2 * scale), "{name}");
         }
         assert_eq!(parse_size("1TiB"), Ok(1 << 40));
-        let error = parse_size("1PB").unwrap_err();
+        let error = parse_size("1PB").unwrap_err().to_string();
         assert_eq!(
             error,
             "`PB` is not a size unit; use B, KiB, MiB, GiB, TiB, KB, kB, MB, GB, TB, k, M, G or none"
         );
-        assert!(parse_size("1.5KiB").unwrap_err().contains("whole number"));
+        assert!(parse_size("1.5KiB").unwrap_err().to_string().contains("whole number"));
         assert!(parse_size(".5").is_err());
-        assert!(parse_size("2s").unwrap_err().contains("is a duration"));
+        assert!(parse_size("2s").unwrap_err().to_string().contains("is a duration"));
         assert!(
             parse_size("18446744073709551616")
                 .unwrap_err()
+                .to_string()
                 .contains("largest number")
         );
     }

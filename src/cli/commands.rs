@@ -155,10 +155,16 @@ pub(super) fn show(show: Show, args: &Args) -> Result<(), Failure> {
     let name = args.os(&show.name);
     match name.to_str().and_then(catalog::source) {
         Some(source) => output::print(source),
-        None => Err(Failure::usage(format!(
-            "no built-in scenario named `{}`; `hangup list` shows them all",
-            name.to_string_lossy()
-        ))),
+        None => {
+            let name = name.to_string_lossy();
+            let guess = match catalog::nearest(&name) {
+                Some(near) => format!("did you mean `{near}`? "),
+                None => String::new(),
+            };
+            Err(Failure::usage(format!(
+                "no built-in scenario named `{name}`; {guess}`hangup list` shows them all"
+            )))
+        }
     }
 }
 

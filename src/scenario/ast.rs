@@ -92,12 +92,12 @@ pub enum Stmt {
         /// The `else` statement, run when `within` expires.
         on_timeout: Option<Box<Stmt>>,
     },
-    /// Send exact bytes; with `every`, one byte per interval.
+    /// Send exact bytes; with `every`, a piece at a time.
     Write {
         /// The bytes to send.
         payload: Payload,
-        /// The pause before each next byte; `None` sends them all at once.
-        every: Option<Interval>,
+        /// How to drip them; `None` sends them all at once.
+        every: Option<Drip>,
     },
     /// Send a well-formed response built from its parts.
     Respond(Response),
@@ -138,6 +138,17 @@ pub enum Stmt {
     Relay(Relay),
     /// End the upstream side on its own.
     Upstream(UpstreamEnd),
+}
+
+/// `write BYTES [SIZE [bytes]] every INTERVAL`: the bytes go in pieces of
+/// `piece` bytes (the last may be shorter), `every` apart. Without a size
+/// a piece is one byte, as `every` always meant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Drip {
+    /// Bytes per piece; never zero.
+    pub piece: u64,
+    /// The pause after each piece but the last.
+    pub every: Interval,
 }
 
 /// How long a `sleep`, a `write … every` pause or a `read … within`
@@ -312,6 +323,52 @@ impl Payload {
         self.len() == 0
     }
 
+    /// The `len` bytes from `offset` on (fewer at the end), for writes
+    /// that drip a piece at a time. A repeat stays a repeat in the middle,
+    /// so a large piece of a large repeat is not materialised.
+    pub fn slice(&self, mut offset: u64, mut len: u64) -> Payload {
+        let mut out = Payload::default();
+        for piece in &self.pieces {
+            if len == 0 {
+                break;
+            }
+            let piece_len = piece.len();
+            if offset >= piece_len {
+                offset -= piece_len;
+                continue;
+            }
+            let take = len.min(piece_len - offset);
+            match piece {
+                Piece::Bytes(bytes) => {
+                    out.push(Piece::Bytes(bytes[offset as usize..(offset + take) as usize].to_vec()));
+                }
+                Piece::Repeat { pattern, .. } => {
+                    let p = pattern.len() as u64;
+                    let (mut at, end) = (offset, offset + take);
+                    // The pattern's tail, from mid-pattern to its end.
+                    if !at.is_multiple_of(p) {
+                        let upto = end.min(at.next_multiple_of(p));
+                        out.push(Piece::Bytes(
+                            pattern[(at % p) as usize..(upto - (at - at % p)) as usize].to_vec(),
+                        ));
+                        at = upto;
+                    }
+                    let whole = (end - at) / p;
+                    out.push(Piece::Repeat {
+                        pattern: pattern.clone(),
+                        count: whole,
+                    });
+                    at += whole * p;
+                    // The pattern's head, up to the end of the slice.
+                    out.push(Piece::Bytes(pattern[..(end - at) as usize].to_vec()));
+                }
+            }
+            len -= take;
+            offset = 0;
+        }
+        out
+    }
+
     /// The byte at `offset`, for writes that drip one byte at a time.
     pub fn byte_at(&self, mut offset: u64) -> Option<u8> {
         for piece in &self.pieces {
@@ -367,7 +424,7 @@ impl Piece {
     }
 }
 
-/// `respond STATUS [reason R] [header H]... [body B...] [chunked]`.
+/// `respond STATUS [reason R] [header H]... [body B... [anyway]] [chunked]`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Response {
     /// The status code, any three digits (100 to 999).
@@ -382,10 +439,24 @@ pub struct Response {
     /// Send the body as one chunk with `Transfer-Encoding: chunked`
     /// instead of a `Content-Length`.
     pub chunked: bool,
+    /// Whether the body goes where HTTP says there is none.
+    pub send_body: SendBody,
     /// The bytes to send, built at parse time (see `respond.rs`).
     pub wire: Payload,
     /// The same for a HEAD request: no body.
     pub wire_for_head: Payload,
+}
+
+/// When a `respond` sends its body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendBody {
+    /// As HTTP says (RFC 9110): not for a HEAD request, nor with a 1xx,
+    /// 204 or 304 status.
+    WhenAllowed,
+    /// `body … anyway`: always, after the head as HTTP frames it (a 204
+    /// with no `Content-Length`, a HEAD request's answer with the body's):
+    /// the broken server a client has to survive.
+    Anyway,
 }
 
 /// A condition of `if`.

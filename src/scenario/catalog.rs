@@ -60,3 +60,9 @@ pub const BUILTINS: &[(&str, &str)] = &[
 pub fn source(name: &str) -> Option<&'static str> {
     BUILTINS.iter().find(|(n, _)| *n == name).map(|(_, s)| *s)
 }
+
+/// The built-in whose name is nearest to `name`, when it is close: a
+/// likely typo (`mid-body-rest`).
+pub fn nearest(name: &str) -> Option<&'static str> {
+    super::suggest::nearest(name, BUILTINS.iter().map(|(n, _)| *n))
+}

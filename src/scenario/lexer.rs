@@ -4,8 +4,13 @@
 //! carries its [`Span`]; strings are unescaped here, so the parser sees
 //! bytes. Numbers keep their suffix as text (`250ms`, `64KiB`) because only
 //! the parser knows whether a duration or a size is expected.
+//!
+//! An error does not end the lexing: it is reported, the rest of its line
+//! becomes one [`TokenKind::Invalid`] token, and lexing goes on at the next
+//! line, so that a file's errors are all found in one run.
 
-use super::error::{Diagnostic, Span};
+use super::error::{Diagnostic, ErrorKind, Found, Span};
+use super::limits::MAX_ERRORS;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum TokenKind {
@@ -19,6 +24,8 @@ pub enum TokenKind {
     Var(String),
     /// `=`, `==`, `!=`, `<`, `<=`, `>`, `>=`.
     Op(&'static str),
+    /// Where the lexer found an error (reported already), to the line's end.
+    Invalid,
     Newline,
     Eof,
 }
@@ -30,47 +37,49 @@ pub struct Token {
 }
 
 impl TokenKind {
-    /// How the token is named in "expected X, found Y" messages.
-    pub fn describe(&self) -> String {
+    /// The token as "expected X, found Y" messages name it.
+    pub fn found(&self) -> Found {
         match self {
-            TokenKind::Word(w) => format!("`{w}`"),
-            TokenKind::Number(n) => format!("`{n}`"),
-            TokenKind::Str(_) => "a string".to_string(),
-            TokenKind::Var(v) => format!("`${v}`"),
-            TokenKind::Op(op) => format!("`{op}`"),
-            TokenKind::Newline => "end of line".to_string(),
-            TokenKind::Eof => "end of file".to_string(),
+            TokenKind::Word(w) => Found::Word(w.clone()),
+            TokenKind::Number(n) => Found::Number(n.clone()),
+            TokenKind::Str(_) => Found::Str,
+            TokenKind::Var(v) => Found::Var(v.clone()),
+            TokenKind::Op(op) => Found::Op(op),
+            TokenKind::Invalid => Found::Invalid,
+            TokenKind::Newline => Found::LineEnd,
+            TokenKind::Eof => Found::FileEnd,
         }
     }
 }
 
-pub fn tokenize(source: &str) -> Result<Vec<Token>, Diagnostic> {
+/// The tokens of a text, and its errors.
+pub struct Lexed {
+    /// Every token, a line with an error ending in [`TokenKind::Invalid`].
+    pub tokens: Vec<Token>,
+    /// The errors, in the order of the text; one more than [`MAX_ERRORS`]
+    /// at most, enough to know that there were more.
+    pub errors: Vec<Diagnostic>,
+}
+
+pub fn tokenize(source: &str) -> Lexed {
     Lexer {
         chars: source.chars().collect(),
         pos: 0,
         line: 1,
         col: 1,
         tokens: Vec::new(),
+        errors: Vec::new(),
     }
     .run()
 }
 
 struct Lexer {
+    errors: Vec<Diagnostic>,
     chars: Vec<char>,
     pos: usize,
     line: usize,
     col: usize,
     tokens: Vec<Token>,
-}
-
-/// A character as an error message shows it: control characters escaped,
-/// so that a stray byte cannot garble the terminal.
-fn shown(c: char) -> String {
-    if c.is_control() {
-        c.escape_debug().to_string()
-    } else {
-        c.to_string()
-    }
 }
 
 fn is_word_char(c: char) -> bool {
@@ -128,86 +137,22 @@ impl Lexer {
         }
     }
 
-    fn run(mut self) -> Result<Vec<Token>, Diagnostic> {
+    fn run(mut self) -> Lexed {
         // Where the text ends as the display shows it: after a trailing
         // newline that is the end of the last line, not a line of its own.
         let mut end_of_last_line = None;
         while let Some(c) = self.peek() {
             let start = self.here(1);
             end_of_last_line = None;
-            match c {
-                _ if self.at_line_end() => {
-                    if c == '\r' {
-                        self.bump();
-                    }
-                    self.bump();
-                    self.push(TokenKind::Newline, start);
-                    end_of_last_line = Some(start);
-                }
-                ' ' | '\t' | '\r' => {
+            if self.at_line_end() {
+                if c == '\r' {
                     self.bump();
                 }
-                '#' => {
-                    while self.peek().is_some() && !self.at_line_end() {
-                        self.bump();
-                    }
-                }
-                '"' => {
-                    let bytes = self.string()?;
-                    self.push(TokenKind::Str(bytes), start);
-                }
-                '$' => {
-                    self.bump();
-                    let name = self.take_while(is_word_char);
-                    if name.is_empty() {
-                        return Err(Diagnostic::new(start, "expected a parameter name after `$`"));
-                    }
-                    self.push(TokenKind::Var(name), start);
-                }
-                '=' | '!' | '<' | '>' => {
-                    self.bump();
-                    let op = match (c, self.peek()) {
-                        ('=', Some('=')) => "==",
-                        ('!', Some('=')) => "!=",
-                        ('<', Some('=')) => "<=",
-                        ('>', Some('=')) => ">=",
-                        ('=', _) => "=",
-                        ('<', _) => "<",
-                        ('>', _) => ">",
-                        _ => return Err(Diagnostic::new(start, "unexpected `!`; did you mean `!=`?")),
-                    };
-                    if op.len() == 2 {
-                        self.bump();
-                    }
-                    self.push(TokenKind::Op(op), start);
-                }
-                c if c.is_ascii_digit() => {
-                    let mut text = self.take_while(|c| c.is_ascii_digit());
-                    if self.peek() == Some('.') && self.peek_at(1).is_some_and(|c| c.is_ascii_digit()) {
-                        self.bump();
-                        text.push('.');
-                        text.push_str(&self.take_while(|c| c.is_ascii_digit()));
-                    }
-                    text.push_str(&self.take_while(|c| c.is_ascii_alphabetic()));
-                    if self.peek().is_some_and(is_word_char) {
-                        let bad = self.here(1);
-                        return Err(Diagnostic::new(
-                            bad,
-                            format!("unexpected `{}` in number `{text}`", shown(self.peek().unwrap_or(' '))),
-                        ));
-                    }
-                    self.push(TokenKind::Number(text), start);
-                }
-                c if c.is_ascii_alphabetic() || c == '_' => {
-                    let word = self.take_while(is_word_char);
-                    self.push(TokenKind::Word(word), start);
-                }
-                other => {
-                    return Err(Diagnostic::new(
-                        start,
-                        format!("unexpected character `{}`", shown(other)),
-                    ));
-                }
+                self.bump();
+                self.push(TokenKind::Newline, start);
+                end_of_last_line = Some(start);
+            } else if let Err(error) = self.token(c, start) {
+                self.refuse(error);
             }
         }
         let end = end_of_last_line.unwrap_or_else(|| self.here(1));
@@ -219,7 +164,96 @@ impl Lexer {
             kind: TokenKind::Eof,
             span: end,
         });
-        Ok(self.tokens)
+        Lexed {
+            tokens: self.tokens,
+            errors: self.errors,
+        }
+    }
+
+    /// Report `error`, and pass over the rest of its line as one
+    /// [`TokenKind::Invalid`] token.
+    fn refuse(&mut self, error: Diagnostic) {
+        self.tokens.push(Token {
+            kind: TokenKind::Invalid,
+            span: error.span,
+        });
+        if self.errors.len() <= MAX_ERRORS {
+            self.errors.push(error);
+        }
+        while self.peek().is_some() && !self.at_line_end() {
+            self.bump();
+        }
+    }
+
+    /// The token that starts with `c`, at `start` (not a line end).
+    fn token(&mut self, c: char, start: Span) -> Result<(), Diagnostic> {
+        match c {
+            ' ' | '\t' | '\r' => {
+                self.bump();
+            }
+            '#' => {
+                while self.peek().is_some() && !self.at_line_end() {
+                    self.bump();
+                }
+            }
+            '"' => {
+                let bytes = self.string()?;
+                self.push(TokenKind::Str(bytes), start);
+            }
+            '$' => {
+                self.bump();
+                let name = self.take_while(is_word_char);
+                if name.is_empty() {
+                    return Err(Diagnostic::new(start, ErrorKind::VarWithoutName));
+                }
+                self.push(TokenKind::Var(name), start);
+            }
+            '=' | '!' | '<' | '>' => {
+                self.bump();
+                let op = match (c, self.peek()) {
+                    ('=', Some('=')) => "==",
+                    ('!', Some('=')) => "!=",
+                    ('<', Some('=')) => "<=",
+                    ('>', Some('=')) => ">=",
+                    ('=', _) => "=",
+                    ('<', _) => "<",
+                    ('>', _) => ">",
+                    _ => return Err(Diagnostic::new(start, ErrorKind::LoneBang)),
+                };
+                if op.len() == 2 {
+                    self.bump();
+                }
+                self.push(TokenKind::Op(op), start);
+            }
+            c if c.is_ascii_digit() => {
+                let mut text = self.take_while(|c| c.is_ascii_digit());
+                if self.peek() == Some('.') && self.peek_at(1).is_some_and(|c| c.is_ascii_digit()) {
+                    self.bump();
+                    text.push('.');
+                    text.push_str(&self.take_while(|c| c.is_ascii_digit()));
+                }
+                text.push_str(&self.take_while(|c| c.is_ascii_alphabetic()));
+                if self.peek().is_some_and(is_word_char) {
+                    let bad = self.here(1);
+                    return Err(Diagnostic::new(
+                        bad,
+                        ErrorKind::CharInNumber {
+                            found: self.peek().unwrap_or(' '),
+                            number: text,
+                        },
+                    ));
+                }
+                self.push(TokenKind::Number(text), start);
+            }
+            c if c.is_ascii_alphabetic() || c == '_' => {
+                let word = self.take_while(is_word_char);
+                self.push(TokenKind::Word(word), start);
+            }
+            other => {
+                return Err(Diagnostic::new(start, ErrorKind::UnexpectedChar(other)));
+            }
+        }
+        Ok(())
     }
 
     fn take_while(&mut self, keep: impl Fn(char) -> bool) -> String {
@@ -236,7 +270,7 @@ impl Lexer {
         let open = self.here(1);
         self.bump();
         let mut out = Vec::new();
-        let unterminated = || Diagnostic::new(open, "unterminated string: add a closing `\"`");
+        let unterminated = || Diagnostic::new(open, ErrorKind::UnterminatedString);
         loop {
             let at = self.here(1);
             if self.at_line_end() {
@@ -262,20 +296,16 @@ impl Lexer {
                             // and must stay where it is.
                             let hex = |c: Option<char>| c.and_then(|c| c.to_digit(16));
                             let (Some(hi), Some(lo)) = (hex(self.peek()), hex(self.peek_at(1))) else {
-                                return Err(Diagnostic::new(
-                                    Span { width: 2, ..at },
-                                    "`\\x` needs two hex digits, like `\\x0d`",
-                                ));
+                                return Err(Diagnostic::new(Span { width: 2, ..at }, ErrorKind::HexEscape));
                             };
                             self.bump();
                             self.bump();
                             (hi * 16 + lo) as u8
                         }
                         other => {
-                            let shown = other.map(shown).unwrap_or_default();
                             return Err(Diagnostic::new(
                                 Span { width: 2, ..at },
-                                format!("unknown escape `\\{shown}`; use \\r \\n \\t \\0 \\\\ \\\" or \\xHH"),
+                                ErrorKind::UnknownEscape(other.unwrap_or(' ')),
                             ));
                         }
                     };
@@ -295,7 +325,9 @@ mod tests {
     use super::*;
 
     fn kinds(src: &str) -> Vec<TokenKind> {
-        tokenize(src).unwrap().into_iter().map(|t| t.kind).collect()
+        let lexed = tokenize(src);
+        assert_eq!(lexed.errors, [], "{src:?}");
+        lexed.tokens.into_iter().map(|t| t.kind).collect()
     }
 
     #[test]
@@ -317,7 +349,7 @@ mod tests {
 
     #[test]
     fn comments_are_skipped_and_spans_count_columns() {
-        let tokens = tokenize("# hi\n  reset # bye").unwrap();
+        let tokens = tokenize("# hi\n  reset # bye").tokens;
         assert_eq!(tokens[0].kind, TokenKind::Newline);
         assert_eq!(tokens[1].kind, TokenKind::Word("reset".into()));
         assert_eq!(

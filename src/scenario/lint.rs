@@ -5,7 +5,8 @@
 //!   half-close already shut down writing, so the write fails with EPIPE;
 //! - a `read request` or `read head` inside `on bad-request` or
 //!   `on headers-too-large`: the refused bytes are still first in line, so
-//!   hangup ends the connection there (see `scenarios/README.md`).
+//!   hangup ends the connection there (see `scenarios/README.md`);
+//! - a `param` that no `$name` uses: its `--set` would change nothing.
 //!
 //! The AST keeps no positions, so the lints work on the tokens of a source
 //! that has already parsed: a line-by-line outline of blocks ([`Node`]),
@@ -45,9 +46,12 @@ pub fn check(name_or_path: &std::ffi::OsStr) -> Vec<String> {
 /// The warnings for `source`, in source order. A source that does not
 /// tokenize has none (the parser reports it).
 pub fn lint(source: &str) -> Vec<Warning> {
-    let Ok(tokens) = tokenize(source) else {
+    let lexed = tokenize(source);
+    if !lexed.errors.is_empty() {
         return Vec::new();
-    };
+    }
+    let tokens = lexed.tokens;
+    let unused = unused_params(&tokens);
     let lines: Vec<&[Token]> = tokens
         .split(|t| matches!(t.kind, TokenKind::Newline | TokenKind::Eof))
         .filter(|line| !line.is_empty())
@@ -70,11 +74,44 @@ pub fn lint(source: &str) -> Vec<Warning> {
         walk.handler = name;
         walk.block(handler, Path::Live(at_reads), true);
     }
+    for (span, message) in unused {
+        walk.warn(span, message);
+    }
     walk.warnings
         .into_iter()
         .map(|((line, col), (width, message))| Warning {
             span: Span { line, col, width },
             message,
+        })
+        .collect()
+}
+
+/// Each `param` whose name no `$name` uses: where its name is, and the
+/// warning.
+fn unused_params(tokens: &[Token]) -> Vec<(Span, String)> {
+    let used: std::collections::BTreeSet<&str> = tokens
+        .iter()
+        .filter_map(|t| match &t.kind {
+            TokenKind::Var(name) => Some(name.as_str()),
+            _ => None,
+        })
+        .collect();
+    // A declaration is `param NAME` at the start of a line.
+    let starts = tokens
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i == 0 || tokens[i - 1].kind == TokenKind::Newline);
+    starts
+        .filter(|(_, t)| t.kind == TokenKind::Word("param".into()))
+        .filter_map(|(i, _)| match tokens.get(i + 1) {
+            Some(Token {
+                kind: TokenKind::Word(name),
+                span,
+            }) if !used.contains(name.as_str()) => Some((
+                *span,
+                format!("parameter `{name}` is never used: no `${name}` in the scenario, so `--set {name}=…` changes nothing"),
+            )),
+            _ => None,
         })
         .collect()
 }
@@ -393,6 +430,25 @@ mod tests {
             warnings("on bad-request\n read 10 bytes\n reset\nend\nread request\n"),
             []
         );
+    }
+
+    #[test]
+    fn a_param_that_nothing_uses() {
+        let w = lint("param after = 2s\nparam n = 3\nloop $n times\n  write \"x\"\nend\n");
+        assert_eq!(
+            w,
+            [Warning {
+                span: Span {
+                    line: 1,
+                    col: 7,
+                    width: 5
+                },
+                message:
+                    "parameter `after` is never used: no `$after` in the scenario, so `--set after=…` changes nothing"
+                        .to_string(),
+            }]
+        );
+        assert_eq!(warnings("param p = 1\non bad-request\n  read $p bytes\nend\n"), []);
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub(crate) mod limits;
 pub(crate) mod lint;
 pub mod parser;
 pub(crate) mod respond;
+pub(crate) mod suggest;
 
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
@@ -58,10 +59,16 @@ pub enum LoadError {
 impl std::fmt::Display for LoadError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            LoadError::NotFound { name, io: None } => write!(
-                f,
-                "unknown scenario `{name}`: not a built-in (see `hangup list`) and no such file"
-            ),
+            LoadError::NotFound { name, io: None } => {
+                write!(
+                    f,
+                    "unknown scenario `{name}`: not a built-in (see `hangup list`) and no such file"
+                )?;
+                match catalog::nearest(name) {
+                    Some(near) => write!(f, "; did you mean `{near}`?"),
+                    None => Ok(()),
+                }
+            }
             LoadError::NotFound { name, io: Some(e) } => write!(f, "cannot read scenario file {name}: {e}"),
             LoadError::Directory { name } => {
                 write!(f, "cannot read scenario file {name}: it is a directory, not a file")
@@ -71,7 +78,8 @@ impl std::fmt::Display for LoadError {
             }
             LoadError::TooLarge { name } => write!(
                 f,
-                "cannot read scenario file {name}: it is over the limit of 1 MiB ({} bytes) for a scenario",
+                "cannot read scenario file {name}: it is over the limit of {} ({} bytes) for a scenario",
+                crate::units::binary_size(limits::MAX_SOURCE_BYTES as u64),
                 limits::MAX_SOURCE_BYTES
             ),
             LoadError::Invalid(e) => write!(f, "{e}"),
@@ -167,11 +175,12 @@ pub fn load(name_or_path: &OsStr, overrides: &BTreeMap<String, String>) -> Resul
                 .chars()
                 .count()
                 + 1;
-            let diagnostic = error::Diagnostic::new(
-                error::Span { line, col, width: 1 },
-                "not UTF-8 text: a scenario is a text file",
-            );
-            Err(LoadError::Invalid(ScenarioError::new(&shown, &source, diagnostic)))
+            let diagnostic = error::Diagnostic::new(error::Span { line, col, width: 1 }, error::ErrorKind::NotUtf8);
+            Err(LoadError::Invalid(ScenarioError::new(
+                &shown,
+                &source,
+                vec![diagnostic],
+            )))
         }
     }
 }

@@ -2,12 +2,13 @@
 //! parsed: they depend only on the statement and on whether the request
 //! was HEAD, so no request pays for formatting them.
 
-use super::ast::{Payload, Piece, Response};
+use super::ast::{Payload, Piece, Response, SendBody};
 use crate::http::reason_phrase;
 
 /// Status line, headers, framing header, then the body (none for HEAD
-/// requests and for 1xx, 204 and 304 responses, RFC 9110; the framing
-/// header still says how long the body would have been).
+/// requests and for 1xx, 204 and 304 responses, RFC 9110, unless the
+/// script says `anyway`; the framing header is the same either way, and
+/// for a HEAD request says how long the body would have been).
 pub fn wire(response: &Response, head_request: bool) -> Payload {
     let has_header = |name: &[u8]| response.headers.iter().any(|h| header_is(h, name));
     let bodiless_status = response.status < 200 || response.status == 204 || response.status == 304;
@@ -42,7 +43,11 @@ pub fn wire(response: &Response, head_request: bool) -> Payload {
     head.extend_from_slice(b"\r\n");
 
     payload.push(Piece::Bytes(head));
-    if !(bodiless_status || head_request) {
+    let sends_body = match response.send_body {
+        SendBody::WhenAllowed => !(bodiless_status || head_request),
+        SendBody::Anyway => true,
+    };
+    if sends_body {
         if response.chunked && body_len > 0 {
             payload.push(Piece::Bytes(format!("{body_len:x}\r\n").into_bytes()));
         }

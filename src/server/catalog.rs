@@ -241,11 +241,10 @@ fn variant(name: &str, source: &str, query: &[u8]) -> Result<Scenario, String> {
     let shown = String::from_utf8_lossy(query);
     let overrides = parse_query(query).map_err(|why| format!("/{name}?{shown}: {why}"))?;
     scenario::parse_in(name, source, &overrides, None).map_err(|e| {
-        // The parser names the scenario and speaks of `--set NAME=VALUE`;
-        // the 400 names the request and its query.
-        let message = e.to_string();
-        let message = message.strip_prefix(&format!("{name}: ")).unwrap_or(&message);
-        format!("/{name}?{shown}: {}", message.replacen("--set ", "", 1))
+        // The parser speaks of `--set NAME=VALUE`; the 400 names the
+        // request and its query, and each of its problems.
+        let problems: Vec<String> = e.diagnostics().map(|d| d.message().replacen("--set ", "", 1)).collect();
+        format!("/{name}?{shown}: {}", problems.join("; "))
     })
 }
 

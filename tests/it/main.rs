@@ -17,6 +17,7 @@ mod engine;
 mod file_value;
 mod hostile_peers;
 mod issue20_bytes;
+mod language;
 mod limits;
 mod lint;
 mod log_stall;

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use crate::support::BIN;
 use hangup::http::{BadRequest, Headers, NODE_HEADER_LIMIT, RequestInfo, RequestReader, Status};
 use hangup::scenario::catalog::BUILTINS;
-use hangup::scenario::error::Span;
+use hangup::scenario::error::{ErrorKind, Span};
 use hangup::scenario::parser::parse;
 use proptest::prelude::*;
 use proptest::sample::{Index, select};
@@ -54,17 +54,35 @@ fn span_inside(text: &str, span: Span) -> Result<(), String> {
     Ok(())
 }
 
-/// The property every scenario text must have.
+/// The property every scenario text must have: it parses, or each of its
+/// errors points inside it, in the order of the text, at most 20 and a
+/// last line that says so.
 fn parses_or_points_inside(text: &str) -> Result<(), TestCaseError> {
     match parse(text, &no_overrides()) {
         Ok(_) => Ok(()),
-        Err(diagnostic) => {
-            if let Err(why) = span_inside(text, diagnostic.span) {
-                return Err(TestCaseError::fail(format!("{why}: {:?} for {text:?}", diagnostic)));
+        Err(diagnostics) => {
+            prop_assert!(!diagnostics.is_empty());
+            let (last, located) = match diagnostics.split_last() {
+                Some((last, rest)) if last.kind == ErrorKind::TooManyErrors => {
+                    prop_assert_eq!(rest.len(), 20, "{:?}", diagnostics);
+                    (Some(last), rest)
+                }
+                _ => (None, diagnostics.as_slice()),
+            };
+            for diagnostic in located {
+                if let Err(why) = span_inside(text, diagnostic.span) {
+                    return Err(TestCaseError::fail(format!("{why}: {:?} for {text:?}", diagnostic)));
+                }
             }
-            // The display with its caret line must work too.
-            let shown = hangup::scenario::ScenarioError::new("t.hup", text, diagnostic).to_string();
+            let positions: Vec<(usize, usize)> = located.iter().map(|d| (d.span.line, d.span.col)).collect();
+            prop_assert!(positions.is_sorted(), "{positions:?} for {text:?}");
+            // The display with its caret lines must work too.
+            let shown = hangup::scenario::ScenarioError::new("t.hup", text, diagnostics.clone()).to_string();
             prop_assert!(shown.starts_with("t.hup:"), "{shown}");
+            prop_assert_eq!(
+                shown.matches("\nt.hup:").count() + 1,
+                located.len() + usize::from(last.is_some())
+            );
             Ok(())
         }
     }
@@ -113,6 +131,12 @@ const TOKENS: &[&str] = &[
     "path",
     "hex",
     "repeat",
+    "anyway",
+    "max",
+    "accept",
+    "never",
+    "reqest",
+    "wrte",
     "GET",
     "=",
     "==",
@@ -297,11 +321,11 @@ proptest! {
             sets.into_iter().map(|(n, v)| (n.to_string(), v)).collect();
         match hangup::scenario::parse_named(name, source, &overrides) {
             Ok(_) => {}
-            Err(e) if e.diagnostic.span.line == 0 => {
-                prop_assert!(e.diagnostic.message.starts_with("--set "), "{e}");
+            Err(e) if e.first().span.line == 0 => {
+                prop_assert!(e.first().message().starts_with("--set "), "{e}");
             }
             Err(e) => {
-                if let Err(why) = span_inside(source, e.diagnostic.span) {
+                if let Err(why) = span_inside(source, e.first().span) {
                     return Err(TestCaseError::fail(format!("{why}: {e}")));
                 }
             }

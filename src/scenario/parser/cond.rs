@@ -2,15 +2,15 @@
 //!
 //! Precedence, loosest first: `or`, `and`, `not`.
 
-use super::Parser;
+use super::{Parsed, Parser, fail};
 use crate::scenario::ast::{Atom, Cmp, Cond, Odds, TextTest};
-use crate::scenario::error::Diagnostic;
+use crate::scenario::error::{ErrorKind, Expected, OddsForm};
 use crate::scenario::lexer::TokenKind;
 use crate::scenario::limits::MAX_CONDITION_TERMS;
 
 impl Parser<'_> {
     /// `cond := and { or and }`, `and := unary { and unary }`.
-    pub(super) fn parse_cond(&mut self) -> Result<Cond, Diagnostic> {
+    pub(super) fn parse_cond(&mut self) -> Parsed<Cond> {
         self.condition_terms = 0;
         let mut left = self.parse_and()?;
         while self.eat_word("or") {
@@ -20,7 +20,7 @@ impl Parser<'_> {
         Ok(left)
     }
 
-    pub(super) fn parse_and(&mut self) -> Result<Cond, Diagnostic> {
+    pub(super) fn parse_and(&mut self) -> Parsed<Cond> {
         let mut left = self.parse_unary()?;
         while self.eat_word("and") {
             let right = self.parse_unary()?;
@@ -29,13 +29,10 @@ impl Parser<'_> {
         Ok(left)
     }
 
-    pub(super) fn parse_unary(&mut self) -> Result<Cond, Diagnostic> {
+    pub(super) fn parse_unary(&mut self) -> Parsed<Cond> {
         self.condition_terms += 1;
         if self.condition_terms > MAX_CONDITION_TERMS {
-            return Err(Diagnostic::new(
-                self.peek().span,
-                format!("this condition goes over the limit of {MAX_CONDITION_TERMS} terms (comparisons and `not`s)"),
-            ));
+            return fail(self.peek().span, ErrorKind::TooManyTerms);
         }
         if self.eat_word("not") {
             return Ok(Cond::Not(Box::new(self.parse_unary()?)));
@@ -51,21 +48,25 @@ impl Parser<'_> {
                     TokenKind::Word(w) => Atom::Method(w.into_bytes()),
                     TokenKind::Str(s) => Atom::Method(s),
                     other => {
-                        return Err(Diagnostic::new(
+                        return fail(
                             token.span,
-                            format!("expected a method like GET, found {}", other.describe()),
-                        ));
+                            ErrorKind::UnexpectedToken {
+                                expected: Expected::Method,
+                                found: other.found(),
+                                suggestion: None,
+                            },
+                        );
                     }
                 }
             }
             Some("path") => {
                 self.next();
                 let test = if self.eat_word("is") {
-                    TextTest::Is(self.parse_string("a path string like \"/upload\"")?)
+                    TextTest::Is(self.parse_string(Expected::Path)?)
                 } else if self.eat_word("starts-with") {
-                    TextTest::StartsWith(self.parse_string("a path prefix string like \"/api/\"")?)
+                    TextTest::StartsWith(self.parse_string(Expected::PathPrefix)?)
                 } else {
-                    return Err(self.unexpected("`is` or `starts-with`"));
+                    return Err(self.unexpected(Expected::PathTest));
                 };
                 Atom::Path(test)
             }
@@ -78,7 +79,7 @@ impl Parser<'_> {
                 self.next();
                 self.peek_word()
                     .filter(|w| *w == "request")
-                    .ok_or_else(|| self.unexpected("`request`"))?;
+                    .ok_or_else(|| self.unexpected(Expected::Word("request")))?;
                 self.comparison(Atom::ServerRequest)?
             }
             Some("chance") => {
@@ -95,14 +96,11 @@ impl Parser<'_> {
                         let (name, value) = self.header_test()?;
                         Atom::UpstreamHeader(name, value)
                     }
-                    _ => return Err(self.unexpected("`status`, `length` or `header` after `upstream`")),
+                    _ => return Err(self.unexpected(Expected::UpstreamTest)),
                 }
             }
             _ => {
-                return Err(self.unexpected(
-                    "a condition: `request`, `connection`, `server request`, `method`, `path`, `header`, \
-                     `chance`, `upstream status`, `upstream length`, `upstream header` or `not`",
-                ));
+                return Err(self.unexpected(Expected::Condition));
             }
         };
         Ok(Cond::Atom(atom))
@@ -110,21 +108,18 @@ impl Parser<'_> {
 
     /// `HITS in OF` or `P percent`, past the word `chance`. (A word, not
     /// `%`: the lexer has no `%`, and a word reads as well.)
-    fn parse_odds(&mut self) -> Result<Odds, Diagnostic> {
+    fn parse_odds(&mut self) -> Parsed<Odds> {
         let span = self.peek().span;
         let hits = self.parse_number()?;
-        let of = if self.eat_word("in") {
-            self.parse_number()?
+        let (of, form) = if self.eat_word("in") {
+            (self.parse_number()?, OddsForm::In)
         } else if self.eat_word("percent") {
-            100
+            (100, OddsForm::Percent)
         } else {
-            return Err(self.unexpected("`in`, as in `chance 1 in 3`, or `percent`, as in `chance 5 percent`"));
+            return Err(self.unexpected(Expected::Odds));
         };
         if of == 0 || hits > of {
-            return Err(Diagnostic::new(
-                span,
-                format!("`chance {hits} in {of}` is not a chance: it needs 0 <= {hits} <= {of} and {of} > 0"),
-            ));
+            return fail(span, ErrorKind::NotAChance { hits, of, form });
         }
         Ok(Odds {
             hits,
@@ -134,11 +129,11 @@ impl Parser<'_> {
     }
 
     /// `header NAME [is VALUE]`, past the word `header`.
-    fn header_test(&mut self) -> Result<(Vec<u8>, Option<Vec<u8>>), Diagnostic> {
+    fn header_test(&mut self) -> Parsed<(Vec<u8>, Option<Vec<u8>>)> {
         self.next();
-        let name = self.parse_string("a header name string")?;
+        let name = self.parse_string(Expected::HeaderName)?;
         let value = if self.eat_word("is") {
-            Some(self.parse_string("a header value string")?)
+            Some(self.parse_string(Expected::HeaderValue)?)
         } else {
             None
         };
@@ -146,13 +141,13 @@ impl Parser<'_> {
     }
 
     /// `WORD COMPARE NUMBER`, past the word that named what is compared.
-    fn comparison(&mut self, atom: fn(Cmp, u64) -> Atom) -> Result<Atom, Diagnostic> {
+    fn comparison(&mut self, atom: fn(Cmp, u64) -> Atom) -> Parsed<Atom> {
         self.next();
         let cmp = self.parse_cmp()?;
         Ok(atom(cmp, self.parse_number()?))
     }
 
-    pub(super) fn parse_cmp(&mut self) -> Result<Cmp, Diagnostic> {
+    pub(super) fn parse_cmp(&mut self) -> Parsed<Cmp> {
         let token = self.peek().clone();
         let cmp = match &token.kind {
             TokenKind::Word(w) if w == "is" => {
@@ -167,9 +162,7 @@ impl Parser<'_> {
             TokenKind::Op(">") => Cmp::Gt,
             TokenKind::Op(">=") => Cmp::Ge,
             _ => {
-                return Err(
-                    self.unexpected("a comparison: `is`, `is not`, `every`, `==`, `!=`, `<`, `<=`, `>` or `>=`")
-                );
+                return Err(self.unexpected(Expected::Comparison));
             }
         };
         self.next();

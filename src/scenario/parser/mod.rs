@@ -1,58 +1,80 @@
 //! Tokens to a [`Scenario`].
 //!
 //! A hand-written recursive-descent parser over the lexer's tokens. The
-//! grammar is in `scenarios/README.md`; each `parse_*` method below handles
-//! one of its rules; conditions are in [`cond`], values and parameters in
+//! grammar is in `scenarios/README.md`; each `parse_*` method handles one
+//! of its rules: the file and its blocks in [`blocks`], one-line statements
+//! in [`stmt`], conditions in [`cond`], values and parameters in
 //! [`values`]. Parameters are declared before use and substituted on the
 //! spot, with `--set` overrides applied at the declaration, so the AST holds
 //! only literal values and the interpreter never resolves a name.
+//!
+//! An error does not end the parse: the statement it is in is dropped and
+//! parsing goes on at the next line (a block's first line is dropped, its
+//! block still parsed, so that its `end` still closes it), as just's and
+//! rustc's parsers recover, so that `check` reports every error of a file
+//! at once. A line the lexer refused is passed over without a second
+//! error. Only the limits that bound the parser's own work (nesting, the
+//! bytes held) and [`MAX_ERRORS`] end it early.
 
+mod blocks;
 mod cond;
+mod stmt;
 mod values;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 pub use values::{parse_duration, parse_number};
 
 use super::ast::*;
-use super::error::{Diagnostic, Span};
+use super::error::{Diagnostic, ErrorKind, Expected, STATEMENT_WORDS, Span};
 use super::lexer::{Token, TokenKind, tokenize};
-use super::limits::{
-    MAX_HELD_BYTES, MAX_HELD_TEXT, MAX_NESTING, MAX_PAYLOAD_BYTES, MAX_PAYLOAD_TEXT, MAX_SOURCE_BYTES,
-};
-use crate::http::{BadRequest, default_refusal};
-use values::decode_hex;
+use super::limits::{MAX_ERRORS, MAX_HELD_BYTES, MAX_NESTING, MAX_SOURCE_BYTES};
+use super::suggest::nearest;
 
-/// The keywords that may start a statement, for "expected …" messages.
-const STATEMENTS: &str =
-    "read, write, respond, sleep, close, reset, half-close, hang, loop, if, log, forward, relay, upstream";
+/// Words that start a line and are no statement, for "did you mean".
+const DECLARATION_WORDS: &[&str] = &["param", "accept", "on", "end", "else"];
 
 /// Parse `source`, applying `overrides` (from `--set NAME=VALUE`) to the
 /// parameters. An override that names no parameter is an error too. A
 /// `file "…"` value is read relative to the current directory.
-pub fn parse(source: &str, overrides: &BTreeMap<String, String>) -> Result<Scenario, Diagnostic> {
+pub fn parse(source: &str, overrides: &BTreeMap<String, String>) -> Result<Scenario, Vec<Diagnostic>> {
     parse_in(source, overrides, None)
 }
 
 /// [`parse`], with a relative `file "…"` value read from `base` (the
 /// directory of the scenario file); `None` is the current directory.
+///
+/// The errors come in the order of the text (those about a `--set` last),
+/// at most [`MAX_ERRORS`] of them; when there were more, an
+/// [`ErrorKind::TooManyErrors`] ends the list.
 pub fn parse_in(
     source: &str,
     overrides: &BTreeMap<String, String>,
     base: Option<&Path>,
-) -> Result<Scenario, Diagnostic> {
+) -> Result<Scenario, Vec<Diagnostic>> {
     if source.len() > MAX_SOURCE_BYTES {
-        return Err(Diagnostic::new(
+        return Err(vec![Diagnostic::new(
             span_of_byte(source, MAX_SOURCE_BYTES),
-            format!("the text goes on past the limit of 1 MiB ({MAX_SOURCE_BYTES} bytes) for a scenario, here"),
-        ));
+            ErrorKind::SourceTooLarge,
+        )]);
     }
-    let tokens = tokenize(source)?;
+    let lexed = tokenize(source);
+    let invalid_lines = lexed
+        .tokens
+        .iter()
+        .filter(|t| t.kind == TokenKind::Invalid)
+        .map(|t| t.span.line)
+        .collect();
     let mut parser = Parser {
-        tokens,
+        tokens: lexed.tokens,
         pos: 0,
+        tried: Vec::new(),
+        tried_at: 0,
+        errors: Vec::new(),
+        invalid_lines,
         params: Vec::new(),
+        broken_params: BTreeSet::new(),
         param_index: BTreeMap::new(),
         overrides,
         base,
@@ -65,24 +87,31 @@ pub fn parse_in(
         held: 0,
         chance_sites: 0,
     };
-    let scenario = parser.parse_file(source)?;
-    if let Some(unknown) = overrides.keys().find(|name| !parser.param_index.contains_key(*name)) {
-        let known: Vec<&str> = scenario.params.iter().map(|p| p.name.as_str()).collect();
-        let known = if known.is_empty() {
-            "this scenario has no parameters".to_string()
-        } else {
-            format!("its parameters are: {}", known.join(", "))
-        };
-        return Err(Diagnostic::new(
-            Span {
-                line: 0,
-                col: 0,
-                width: 0,
+    let scenario = parser.parse_file(source);
+    for unknown in overrides.keys().filter(|name| !parser.param_index.contains_key(*name)) {
+        let known: Vec<String> = scenario.params.iter().map(|p| p.name.clone()).collect();
+        let suggestion = nearest(unknown, known.iter().map(String::as_str)).map(str::to_string);
+        parser.errors.push(Diagnostic::new(
+            Span::NOWHERE,
+            ErrorKind::UnknownOverride {
+                name: unknown.clone(),
+                known,
+                suggestion,
             },
-            format!("--set {unknown}: no parameter named `{unknown}`; {known}"),
         ));
     }
-    Ok(scenario)
+    let mut errors = lexed.errors;
+    errors.append(&mut parser.errors);
+    if errors.is_empty() {
+        return Ok(scenario);
+    }
+    // Stable: two errors at one place keep the order they were found in.
+    errors.sort_by_key(|d| (d.span.line == 0, d.span.line, d.span.col));
+    if errors.len() > MAX_ERRORS {
+        errors.truncate(MAX_ERRORS);
+        errors.push(Diagnostic::new(Span::NOWHERE, ErrorKind::TooManyErrors));
+    }
+    Err(errors)
 }
 
 /// Where the byte at `offset` of `source` is (the char that holds it).
@@ -100,11 +129,53 @@ fn span_of_byte(source: &str, offset: usize) -> Span {
     }
 }
 
+/// Why a `parse_*` method gave up.
+#[derive(Debug)]
+enum Failure {
+    /// This problem. The statement it is in is dropped; whoever parses
+    /// statements notes it and goes on at the next line.
+    Error(Diagnostic),
+    /// A problem already told (a `$name` whose `param` line had an
+    /// error): the statement is dropped, and nothing more is said.
+    Told,
+    /// The parse is over: a limit on the parser's own work was passed, or
+    /// more than [`MAX_ERRORS`] errors were found. What stopped it is
+    /// noted already.
+    Stop,
+}
+
+impl From<Diagnostic> for Failure {
+    fn from(diagnostic: Diagnostic) -> Failure {
+        Failure::Error(diagnostic)
+    }
+}
+
+/// What a `parse_*` method gives.
+type Parsed<T> = Result<T, Failure>;
+
+/// An error of `kind` at `span`.
+fn fail<T>(span: Span, kind: ErrorKind) -> Parsed<T> {
+    Err(Failure::Error(Diagnostic::new(span, kind)))
+}
+
 struct Parser<'a> {
     tokens: Vec<Token>,
     pos: usize,
+    /// Keywords looked for at token `tried_at` and not found there: with
+    /// the expected set, the candidates for "did you mean" (just keeps
+    /// its expected tokens so).
+    tried: Vec<&'static str>,
+    tried_at: usize,
+    /// The errors found so far, in the order they were found.
+    errors: Vec<Diagnostic>,
+    /// Lines the lexer refused: it reported them, and the parser does not
+    /// again.
+    invalid_lines: BTreeSet<usize>,
     /// Declared so far, in order; `param_index` finds them by name.
     params: Vec<Param>,
+    /// Names whose `param` line had an error: a `$name` of one drops its
+    /// statement without another error.
+    broken_params: BTreeSet<String>,
     param_index: BTreeMap<String, usize>,
     overrides: &'a BTreeMap<String, String>,
     /// Where a relative `file "…"` is read from; `None`: the current directory.
@@ -119,7 +190,7 @@ struct Parser<'a> {
     proxies: bool,
     /// Blocks open around the statement being parsed (see [`MAX_NESTING`]).
     depth: usize,
-    /// Terms of the condition being parsed (see [`MAX_CONDITION_TERMS`]).
+    /// Terms of the condition being parsed (see `MAX_CONDITION_TERMS`).
     condition_terms: usize,
     /// Bytes of strings held so far (see [`MAX_HELD_BYTES`]).
     held: usize,
@@ -127,20 +198,16 @@ struct Parser<'a> {
     chance_sites: u32,
 }
 
-/// What stopped a block: its `end`, or an `else` of an `if`.
-enum BlockEnd {
-    End,
-    Else(Span),
-}
-
 impl Parser<'_> {
     fn peek(&self) -> &Token {
         &self.tokens[self.pos]
     }
 
+    /// Take the token ahead, unless it ends the line: a value missing at
+    /// the end of a line must leave the line's end for recovery to find.
     fn next(&mut self) -> Token {
         let token = self.tokens[self.pos].clone();
-        if token.kind != TokenKind::Eof {
+        if !matches!(token.kind, TokenKind::Newline | TokenKind::Eof) {
             self.pos += 1;
         }
         token
@@ -153,53 +220,122 @@ impl Parser<'_> {
         }
     }
 
-    fn eat_word(&mut self, word: &str) -> bool {
+    fn eat_word(&mut self, word: &'static str) -> bool {
         if self.peek_word() == Some(word) {
             self.pos += 1;
             true
         } else {
+            self.tried(&[word]);
             false
         }
     }
 
-    fn unexpected(&self, expected: &str) -> Diagnostic {
-        let token = self.peek();
-        Diagnostic::new(
-            token.span,
-            format!("expected {expected}, found {}", token.kind.describe()),
-        )
+    /// Remember that `words` could have been here, for "did you mean".
+    fn tried(&mut self, words: &[&'static str]) {
+        if self.tried_at != self.pos {
+            self.tried.clear();
+            self.tried_at = self.pos;
+        }
+        self.tried.extend_from_slice(words);
     }
 
-    fn expect_word(&mut self, word: &str) -> Result<Span, Diagnostic> {
+    fn unexpected(&self, expected: Expected) -> Failure {
+        let token = self.peek();
+        let tried: &[&str] = if self.tried_at == self.pos { &self.tried } else { &[] };
+        let suggestion = match &token.kind {
+            TokenKind::Word(word) => {
+                let keyword = match expected {
+                    Expected::Word(keyword) => Some(keyword),
+                    _ => None,
+                };
+                nearest(
+                    word,
+                    keyword.into_iter().chain(expected.words().iter().chain(tried).copied()),
+                )
+            }
+            _ => None,
+        };
+        Failure::Error(Diagnostic::new(
+            token.span,
+            ErrorKind::UnexpectedToken {
+                expected,
+                found: token.kind.found(),
+                suggestion,
+            },
+        ))
+    }
+
+    /// A line that starts with `word`, which is no statement's.
+    fn unknown_statement(&self, word: String, at: Span) -> Failure {
+        let suggestion = nearest(&word, STATEMENT_WORDS.iter().chain(DECLARATION_WORDS).copied());
+        Failure::Error(Diagnostic::new(at, ErrorKind::UnknownStatement { word, suggestion }))
+    }
+
+    fn expect_word(&mut self, word: &'static str) -> Parsed<Span> {
         if self.peek_word() == Some(word) {
             Ok(self.next().span)
         } else {
-            Err(self.unexpected(&format!("`{word}`")))
+            Err(self.unexpected(Expected::Word(word)))
         }
     }
 
-    fn expect_line_end(&mut self) -> Result<(), Diagnostic> {
+    fn expect_line_end(&mut self) -> Parsed<()> {
         match self.peek().kind {
             TokenKind::Newline => {
                 self.pos += 1;
                 Ok(())
             }
             TokenKind::Eof => Ok(()),
-            _ => Err(self.unexpected("end of line")),
+            _ => Err(self.unexpected(Expected::LineEnd)),
         }
     }
 
+    /// Note `failure` and go on where the parser is: the error's statement
+    /// is over, or was dropped. [`Failure::Stop`] when the parse must end.
+    fn note(&mut self, failure: Failure) -> Parsed<()> {
+        let diagnostic = match failure {
+            Failure::Error(diagnostic) => diagnostic,
+            Failure::Told => return Ok(()),
+            Failure::Stop => return Err(Failure::Stop),
+        };
+        let stops = diagnostic.kind.stops_parsing();
+        if !stops && self.invalid_lines.contains(&diagnostic.span.line) {
+            // The lexer told about this line already.
+            return Ok(());
+        }
+        self.errors.push(diagnostic);
+        if stops || self.errors.len() > MAX_ERRORS {
+            return Err(Failure::Stop);
+        }
+        Ok(())
+    }
+
+    /// Note an error of `kind` at `span` found after its line was read:
+    /// the parse goes on where it is.
+    fn tell(&mut self, span: Span, kind: ErrorKind) -> Parsed<()> {
+        self.note(Failure::Error(Diagnostic::new(span, kind)))
+    }
+
+    /// Note `failure` and go on at the next line.
+    fn recover(&mut self, failure: Failure) -> Parsed<()> {
+        self.note(failure)?;
+        while !matches!(self.peek().kind, TokenKind::Newline | TokenKind::Eof) {
+            self.pos += 1;
+        }
+        self.expect_line_end()
+    }
+
     /// Enter a block opened at `opener`; [`Parser::leave`] when it is done.
-    fn enter(&mut self, opener: Span, keyword: &str) -> Result<(), Diagnostic> {
+    fn enter(&mut self, opener: Span, keyword: &'static str) -> Parsed<()> {
         self.depth += 1;
         if self.depth > MAX_NESTING {
-            return Err(Diagnostic::new(
+            return fail(
                 opener,
-                format!(
-                    "`{keyword}` is nested {} deep, over the limit of {MAX_NESTING}",
-                    self.depth
-                ),
-            ));
+                ErrorKind::NestedTooDeep {
+                    keyword,
+                    depth: self.depth,
+                },
+            );
         }
         Ok(())
     }
@@ -209,16 +345,10 @@ impl Parser<'_> {
     }
 
     /// Count `bytes` more as held in memory, or say where the limit is hit.
-    fn hold(&mut self, bytes: usize, at: Span) -> Result<(), Diagnostic> {
+    fn hold(&mut self, bytes: usize, at: Span) -> Parsed<()> {
         self.held = self.held.saturating_add(bytes);
         if self.held > MAX_HELD_BYTES {
-            return Err(Diagnostic::new(
-                at,
-                format!(
-                    "the scenario's strings come to over the limit of {MAX_HELD_TEXT} here \
-                     (a `$name` counts each time it is used)"
-                ),
-            ));
+            return fail(at, ErrorKind::HeldTooMuch);
         }
         Ok(())
     }
@@ -228,578 +358,4 @@ impl Parser<'_> {
             self.pos += 1;
         }
     }
-
-    fn parse_file(&mut self, source: &str) -> Result<Scenario, Diagnostic> {
-        let mut body = Vec::new();
-        let mut on_bad_request = None;
-        let mut on_headers_too_large = None;
-        let mut on_upstream_error = None;
-        let mut accept_never: Option<Span> = None;
-        loop {
-            self.skip_blank_lines();
-            if self.peek().kind == TokenKind::Eof {
-                break;
-            }
-            match self.peek_word() {
-                Some("param") => self.parse_param()?,
-                Some("accept") => {
-                    let span = self.next().span;
-                    self.expect_word("never")?;
-                    self.expect_line_end()?;
-                    if accept_never.is_some() {
-                        return Err(Diagnostic::new(span, "`accept never` is already said above"));
-                    }
-                    accept_never = Some(span);
-                }
-                Some("on") => {
-                    let on = self.next().span;
-                    let (which, span) = match self.peek_word() {
-                        Some("bad-request") => (&mut on_bad_request, self.next().span),
-                        Some("headers-too-large") => (&mut on_headers_too_large, self.next().span),
-                        Some("upstream-error") => (&mut on_upstream_error, self.next().span),
-                        _ => return Err(self.unexpected("`bad-request`, `headers-too-large` or `upstream-error`")),
-                    };
-                    if which.is_some() {
-                        return Err(Diagnostic::new(span, "this handler is already defined above"));
-                    }
-                    self.expect_line_end()?;
-                    let (body, end) = self.parse_block(on, "on")?;
-                    if let BlockEnd::Else(span) = end {
-                        return Err(Diagnostic::new(
-                            span,
-                            "`else` belongs to an `if`; close this `on` with `end`",
-                        ));
-                    }
-                    *which = Some(body);
-                }
-                Some("end") => {
-                    return Err(Diagnostic::new(
-                        self.peek().span,
-                        "`end` without a `loop`, `if` or `on` to close",
-                    ));
-                }
-                Some("else") => return Err(Diagnostic::new(self.peek().span, "`else` without an `if`")),
-                _ => {
-                    if let Some(accept) = accept_never {
-                        return Err(Diagnostic::new(
-                            self.peek().span,
-                            format!(
-                                "`accept never` on line {} leaves no connection for statements to run on: \
-                                 remove this statement or `accept never`",
-                                accept.line
-                            ),
-                        ));
-                    }
-                    let stmt = self.parse_stmt()?;
-                    body.push(stmt);
-                }
-            }
-        }
-        if let (Some(accept), false) = (accept_never, body.is_empty()) {
-            return Err(Diagnostic::new(
-                accept,
-                "`accept never` leaves no connection for the statements above to run on: remove them or this line",
-            ));
-        }
-        Ok(Scenario {
-            name: String::new(),
-            summary: super::summary_of(source).to_string(),
-            params: std::mem::take(&mut self.params),
-            body,
-            on_chunk_extensions_too_large: on_bad_request
-                .clone()
-                .unwrap_or_else(|| node_refusal(&BadRequest::ChunkExtensionsTooLarge)),
-            on_bad_request: on_bad_request.unwrap_or_else(|| node_refusal(&BadRequest::Malformed(String::new()))),
-            on_headers_too_large: on_headers_too_large.unwrap_or_else(|| node_refusal(&BadRequest::HeadersTooLarge)),
-            on_upstream_error: on_upstream_error.unwrap_or_else(nginx_bad_gateway),
-            uses_headers: self.uses_headers,
-            reads_body: self.reads_body,
-            proxies: self.proxies,
-            chance_sites: self.chance_sites,
-            accept_never: accept_never.is_some(),
-        })
-    }
-
-    /// Statements until `end` (or `else`, which the caller may accept).
-    fn parse_block(&mut self, opener: Span, keyword: &str) -> Result<(Vec<Stmt>, BlockEnd), Diagnostic> {
-        self.enter(opener, keyword)?;
-        let mut body = Vec::new();
-        loop {
-            self.skip_blank_lines();
-            match self.peek_word() {
-                Some("end") => {
-                    self.next();
-                    self.expect_line_end()?;
-                    self.leave();
-                    return Ok((body, BlockEnd::End));
-                }
-                Some("else") => {
-                    self.leave();
-                    return Ok((body, BlockEnd::Else(self.next().span)));
-                }
-                Some("param") | Some("on") | Some("accept") => {
-                    return Err(Diagnostic::new(
-                        self.peek().span,
-                        format!(
-                            "`{}` is allowed only at the top level, not inside `{keyword}`",
-                            self.peek_word().unwrap_or("")
-                        ),
-                    ));
-                }
-                _ if self.peek().kind == TokenKind::Eof => {
-                    return Err(Diagnostic::new(
-                        opener,
-                        format!("`{keyword}` on line {} is never closed: add `end`", opener.line),
-                    ));
-                }
-                _ => body.push(self.parse_stmt()?),
-            }
-        }
-    }
-
-    fn parse_stmt(&mut self) -> Result<Stmt, Diagnostic> {
-        match self.peek_word() {
-            Some("loop") => self.parse_loop(),
-            Some("if") => self.parse_if(),
-            _ => {
-                let stmt = self.parse_simple()?;
-                self.expect_line_end()?;
-                Ok(stmt)
-            }
-        }
-    }
-
-    /// A one-line statement (the kinds allowed after a read's `else`).
-    fn parse_simple(&mut self) -> Result<Stmt, Diagnostic> {
-        let Some(word) = self.peek_word().map(str::to_string) else {
-            return Err(self.unexpected(&format!("a statement ({STATEMENTS})")));
-        };
-        let span = self.next().span;
-        Ok(match word.as_str() {
-            "read" => self.parse_read()?,
-            "write" => {
-                let payload = self.parse_payload("bytes to write: a string, `hex \"…\"`, `repeat N \"…\"`")?;
-                let every = if self.eat_word("every") {
-                    Some(self.parse_interval()?)
-                } else {
-                    None
-                };
-                Stmt::Write { payload, every }
-            }
-            "respond" => Stmt::Respond(self.parse_respond()?),
-            "sleep" => Stmt::Sleep(self.parse_interval()?),
-            "close" => Stmt::Close {
-                drain: !self.eat_word("now"),
-            },
-            "reset" => Stmt::Reset,
-            "half-close" => Stmt::HalfClose,
-            "hang" => Stmt::Hang,
-            "log" => Stmt::Log(String::from_utf8_lossy(&self.parse_string("a message string")?).into_owned()),
-            "forward" => {
-                self.proxies = true;
-                Stmt::Forward(self.parse_forward()?)
-            }
-            "relay" => {
-                self.proxies = true;
-                Stmt::Relay(self.parse_relay()?)
-            }
-            "upstream" => {
-                self.proxies = true;
-                let end = match self.peek_word() {
-                    Some("reset") => UpstreamEnd::Reset,
-                    Some("close") => UpstreamEnd::Close,
-                    Some("half-close") => UpstreamEnd::HalfClose,
-                    _ => return Err(self.unexpected("how to end the upstream side: `reset`, `close` or `half-close`")),
-                };
-                self.next();
-                Stmt::Upstream(end)
-            }
-            "loop" | "if" => {
-                return Err(Diagnostic::new(
-                    span,
-                    format!("`{word}` needs its own lines; after `else` use a one-line statement"),
-                ));
-            }
-            _ => {
-                return Err(Diagnostic::new(
-                    span,
-                    format!("unknown statement `{word}`; expected one of {STATEMENTS}"),
-                ));
-            }
-        })
-    }
-
-    /// `read (request | head | body [max SIZE] | SIZE [bytes] | until eof)
-    /// [within (DUR | between DUR and DUR) [else STMT]]`
-    fn parse_read(&mut self) -> Result<Stmt, Diagnostic> {
-        let what = match self.peek_word() {
-            Some("request") => {
-                self.next();
-                ReadGoal::Request
-            }
-            Some("head") => {
-                self.next();
-                self.reads_head = true;
-                ReadGoal::Head
-            }
-            Some("body") => {
-                let span = self.next().span;
-                if !self.reads_head {
-                    // Whatever the path, no head could have been read yet.
-                    return Err(Diagnostic::new(
-                        span,
-                        "`read body` reads the body of a request whose head was read: put a `read head` before it",
-                    ));
-                }
-                self.reads_body = true;
-                let max = if self.eat_word("max") {
-                    Some(self.parse_number()?)
-                } else {
-                    None
-                };
-                ReadGoal::Body { max }
-            }
-            Some("until") => {
-                self.next();
-                self.expect_word("eof")?;
-                ReadGoal::Eof
-            }
-            _ if matches!(self.peek().kind, TokenKind::Number(_) | TokenKind::Var(_)) => {
-                let n = self.parse_number()?;
-                self.eat_word("bytes");
-                ReadGoal::Bytes(n)
-            }
-            _ => {
-                return Err(self.unexpected("what to read: `request`, `head`, `body`, a byte count, or `until eof`"));
-            }
-        };
-        let mut within = None;
-        let mut on_timeout = None;
-        if self.eat_word("within") {
-            within = Some(self.parse_interval()?);
-            let else_span = self.peek().span;
-            if self.eat_word("else") {
-                // `read … else read … else …` nests like a block.
-                self.enter(else_span, "else")?;
-                on_timeout = Some(Box::new(self.parse_simple()?));
-                self.leave();
-            }
-        } else if self.peek_word() == Some("else") {
-            return Err(Diagnostic::new(
-                self.peek().span,
-                "`else` after `read` needs a time limit first: `within DURATION else …`",
-            ));
-        }
-        Ok(Stmt::Read {
-            what,
-            within,
-            on_timeout,
-        })
-    }
-
-    /// `forward (request | SIZE [bytes])`
-    fn parse_forward(&mut self) -> Result<Forward, Diagnostic> {
-        if self.eat_word("request") {
-            return Ok(Forward::Request);
-        }
-        if matches!(self.peek().kind, TokenKind::Number(_) | TokenKind::Var(_)) {
-            let n = self.parse_number()?;
-            self.eat_word("bytes");
-            return Ok(Forward::Bytes(n));
-        }
-        Err(self.unexpected("what to forward: `request` or a byte count"))
-    }
-
-    /// `relay (response | head | body | SIZE [bytes] | until eof | both)
-    /// [limit SIZE] [rate SIZE | every DURATION]`
-    fn parse_relay(&mut self) -> Result<Relay, Diagnostic> {
-        let what = match self.peek_word() {
-            Some("response") => RelayWhat::Response,
-            Some("head") => RelayWhat::Head,
-            Some("body") => RelayWhat::Body,
-            Some("both") => RelayWhat::Both,
-            Some("until") => {
-                self.next();
-                self.expect_word("eof")?;
-                RelayWhat::Eof
-            }
-            _ if matches!(self.peek().kind, TokenKind::Number(_) | TokenKind::Var(_)) => {
-                let n = self.parse_number()?;
-                self.eat_word("bytes");
-                RelayWhat::Bytes(n)
-            }
-            _ => {
-                return Err(
-                    self.unexpected("what to relay: `response`, `head`, `body`, a byte count, `until eof` or `both`")
-                );
-            }
-        };
-        if matches!(
-            what,
-            RelayWhat::Response | RelayWhat::Head | RelayWhat::Body | RelayWhat::Both
-        ) {
-            self.next();
-        }
-        let mut relay = Relay {
-            what,
-            limit: None,
-            pace: None,
-        };
-        loop {
-            let span = self.peek().span;
-            match self.peek_word() {
-                Some("limit") if relay.limit.is_none() => {
-                    self.next();
-                    relay.limit = Some(self.parse_number()?);
-                    self.eat_word("bytes");
-                }
-                Some("rate") | Some("every") if relay.pace.is_some() => {
-                    return Err(Diagnostic::new(
-                        span,
-                        "a relay has one pace: `rate` or `every`, not both",
-                    ));
-                }
-                Some("rate") => {
-                    self.next();
-                    let span = self.peek().span;
-                    let rate = self.parse_number()?;
-                    if rate == 0 {
-                        return Err(Diagnostic::new(span, "a rate of 0 bytes per second would never relay"));
-                    }
-                    relay.pace = Some(Pace::Rate(rate));
-                }
-                Some("every") => {
-                    self.next();
-                    relay.pace = Some(Pace::Every(self.parse_duration()?));
-                }
-                _ => break,
-            }
-        }
-        Ok(relay)
-    }
-
-    /// `respond STATUS [reason "…"] [header …]... [body …] [chunked]`; a
-    /// header takes the same byte values as a body, one line in all.
-    fn parse_respond(&mut self) -> Result<Response, Diagnostic> {
-        let status_span = self.peek().span;
-        let status = self.parse_number()?;
-        if !(100..=999).contains(&status) {
-            return Err(Diagnostic::new(
-                status_span,
-                format!("status {status} is not a three-digit HTTP status"),
-            ));
-        }
-        let mut response = Response {
-            status: status as u16,
-            reason: None,
-            headers: Vec::new(),
-            body: Payload::default(),
-            chunked: false,
-            wire: Payload::default(),
-            wire_for_head: Payload::default(),
-        };
-        loop {
-            match self.peek_word() {
-                Some("reason") => {
-                    self.next();
-                    response.reason = Some(self.parse_string("a reason phrase string")?);
-                }
-                Some("header") => {
-                    self.next();
-                    let span = self.peek().span;
-                    let header = self.parse_payload(
-                        "a header: a string like \"Content-Type: text/plain\", then any of `hex \"…\"`, \
-                         `repeat N \"…\"`, `file \"…\"` or more strings",
-                    )?;
-                    if !header.pieces.iter().any(|piece| piece.contains(b':')) {
-                        return Err(Diagnostic::new(span, "a header needs a `:` between name and value"));
-                    }
-                    response.headers.push(header);
-                }
-                Some("body") => {
-                    self.next();
-                    response.body = self.parse_payload("the body: a string, `hex \"…\"` or `repeat N \"…\"`")?;
-                }
-                Some("chunked") => {
-                    self.next();
-                    response.chunked = true;
-                }
-                _ => break,
-            }
-        }
-        response.wire = super::respond::wire(&response, false);
-        response.wire_for_head = super::respond::wire(&response, true);
-        self.hold(
-            (response.wire.held_bytes() + response.wire_for_head.held_bytes()) as usize,
-            status_span,
-        )?;
-        Ok(response)
-    }
-
-    /// One or more byte pieces: `"…"`, `hex "…"`, `repeat N "…"`, `file "…"`,
-    /// `$string`.
-    fn parse_payload(&mut self, expected: &str) -> Result<Payload, Diagnostic> {
-        let mut payload = Payload::default();
-        let mut total: u64 = 0;
-        // A `$name` emptied by `--set name=`: the blame is the flag's.
-        let mut emptied_by_set = None;
-        loop {
-            let token = self.peek().clone();
-            let piece = match &token.kind {
-                TokenKind::Str(_) => Piece::Bytes(self.parse_string(expected)?),
-                TokenKind::Var(name) => {
-                    let bytes = self.parse_string(expected)?;
-                    if bytes.is_empty() && self.overrides.contains_key(name) {
-                        emptied_by_set = Some((name.clone(), token.span.line));
-                    }
-                    Piece::Bytes(bytes)
-                }
-                TokenKind::Word(w) if w == "hex" => {
-                    self.next();
-                    let span = self.peek().span;
-                    let text = self.parse_string("a string of hex digits, like \"0d0a\"")?;
-                    Piece::Bytes(decode_hex(&text).map_err(|m| Diagnostic::new(span, m))?)
-                }
-                TokenKind::Word(w) if w == "repeat" => {
-                    self.next();
-                    let count = self.parse_number()?;
-                    let span = self.peek().span;
-                    let pattern = self.parse_string("the string to repeat")?;
-                    if pattern.is_empty() {
-                        return Err(Diagnostic::new(span, "cannot repeat an empty string"));
-                    }
-                    if count
-                        .checked_mul(pattern.len() as u64)
-                        .is_none_or(|n| n > MAX_PAYLOAD_BYTES)
-                    {
-                        return Err(Diagnostic::new(
-                            token.span,
-                            format!(
-                                "`repeat` of {count} × {} bytes is over the limit of {MAX_PAYLOAD_TEXT} \
-                                 for one write or body",
-                                pattern.len()
-                            ),
-                        ));
-                    }
-                    Piece::Repeat { pattern, count }
-                }
-                TokenKind::Word(w) if w == "file" => {
-                    self.next();
-                    Piece::Bytes(self.parse_file_value()?)
-                }
-                _ => break,
-            };
-            total += piece.len();
-            if total > MAX_PAYLOAD_BYTES {
-                return Err(Diagnostic::new(
-                    token.span,
-                    format!("the bytes come to over the limit of {MAX_PAYLOAD_TEXT} for one write or body here"),
-                ));
-            }
-            payload.push(piece);
-        }
-        if payload.pieces.is_empty() {
-            if let Some((name, line)) = emptied_by_set {
-                return Err(Diagnostic::new(
-                    Span {
-                        line: 0,
-                        col: 0,
-                        width: 0,
-                    },
-                    format!("--set {name}=: an empty string leaves line {line} with no bytes; expected {expected}"),
-                ));
-            }
-            return Err(self.unexpected(expected));
-        }
-        Ok(payload)
-    }
-
-    fn parse_loop(&mut self) -> Result<Stmt, Diagnostic> {
-        let opener = self.next().span;
-        let times = if self.eat_word("forever") {
-            None
-        } else if matches!(self.peek().kind, TokenKind::Number(_) | TokenKind::Var(_)) {
-            let n = self.parse_number()?;
-            self.expect_word("times")?;
-            Some(n)
-        } else {
-            None
-        };
-        if !matches!(self.peek().kind, TokenKind::Newline | TokenKind::Eof) {
-            return Err(self.unexpected("`N times`, `forever` or end of line after `loop`"));
-        }
-        self.expect_line_end()?;
-        let (body, end) = self.parse_block(opener, "loop")?;
-        if let BlockEnd::Else(span) = end {
-            return Err(Diagnostic::new(
-                span,
-                "`else` belongs to an `if`; close this `loop` with `end`",
-            ));
-        }
-        Ok(Stmt::Loop { times, body })
-    }
-
-    fn parse_if(&mut self) -> Result<Stmt, Diagnostic> {
-        let mut opener = self.next().span;
-        let mut branches = Vec::new();
-        loop {
-            let cond = self.parse_cond()?;
-            self.expect_line_end()?;
-            let (body, end) = self.parse_block(opener, "if")?;
-            branches.push((cond, body));
-            match end {
-                BlockEnd::End => {
-                    return Ok(Stmt::If {
-                        branches,
-                        otherwise: Vec::new(),
-                    });
-                }
-                BlockEnd::Else(span) => {
-                    if self.eat_word("if") {
-                        opener = span;
-                        continue;
-                    }
-                    self.expect_line_end()?;
-                    let (otherwise, end) = self.parse_block(span, "else")?;
-                    if let BlockEnd::Else(span) = end {
-                        return Err(Diagnostic::new(span, "a second `else` in the same `if`"));
-                    }
-                    return Ok(Stmt::If { branches, otherwise });
-                }
-            }
-        }
-    }
-}
-
-/// nginx's answer when it cannot reach the upstream: 502, then close.
-fn nginx_bad_gateway() -> Vec<Stmt> {
-    let body = b"502 Bad Gateway: the upstream refused or did not answer the connection\n";
-    let mut head = format!(
-        "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    )
-    .into_bytes();
-    head.extend_from_slice(body);
-    vec![
-        Stmt::Write {
-            payload: Payload {
-                pieces: vec![Piece::Bytes(head)],
-            },
-            every: None,
-        },
-        Stmt::Close { drain: true },
-    ]
-}
-
-/// Node's default `clientError` behaviour: the refusal, then close.
-fn node_refusal(bad: &BadRequest) -> Vec<Stmt> {
-    vec![
-        Stmt::Write {
-            payload: Payload {
-                pieces: vec![Piece::Bytes(default_refusal(bad).to_vec())],
-            },
-            every: None,
-        },
-        Stmt::Close { drain: true },
-    ]
 }

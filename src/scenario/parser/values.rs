@@ -12,34 +12,34 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::Parser;
+use super::{Failure, Parsed, Parser, fail};
 use crate::scenario::ast::{Between, Interval, Param, Value};
-use crate::scenario::error::{Diagnostic, Span};
+use crate::scenario::error::{Diagnostic, ErrorKind, Expected, FileProblem, Span};
 use crate::scenario::lexer::{Token, TokenKind};
-use crate::scenario::limits::{MAX_HELD_BYTES, MAX_HELD_TEXT};
+use crate::scenario::limits::MAX_HELD_BYTES;
 
 pub use crate::units::{parse_duration, parse_size as parse_number};
 
-pub(super) fn decode_hex(text: &[u8]) -> Result<Vec<u8>, String> {
+pub(super) fn decode_hex(text: &[u8]) -> Result<Vec<u8>, ErrorKind> {
     let digits: Vec<u8> = text.iter().copied().filter(|c| !c.is_ascii_whitespace()).collect();
     if !digits.len().is_multiple_of(2) {
-        return Err("hex needs an even number of digits".to_string());
+        return Err(ErrorKind::OddHexDigits);
     }
     digits
         .chunks(2)
         .map(|pair| {
-            let s = std::str::from_utf8(pair).map_err(|_| "hex digits must be ASCII".to_string())?;
-            u8::from_str_radix(s, 16).map_err(|_| format!("`{s}` is not a hex byte"))
+            let s = std::str::from_utf8(pair).map_err(|_| ErrorKind::HexNotAscii)?;
+            u8::from_str_radix(s, 16).map_err(|_| ErrorKind::NotAHexByte(s.to_string()))
         })
         .collect()
 }
 
 /// The bytes of the regular file at `path`, at most [`MAX_HELD_BYTES`]; or
-/// why not, in words that follow "cannot read …: ". Opened without
+/// why not. Opened without
 /// blocking and checked with `fstat` before reading, so that a FIFO, a
 /// socket or a device (`/dev/zero`) is refused at once, and reads one byte
 /// past the limit at most.
-fn read_side_file(path: &Path) -> Result<Vec<u8>, String> {
+fn read_side_file(path: &Path) -> Result<Vec<u8>, FileProblem> {
     use std::io::Read;
     use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
     let file = std::fs::OpenOptions::new()
@@ -64,28 +64,26 @@ fn read_side_file(path: &Path) -> Result<Vec<u8>, String> {
         Some("an unknown kind of file")
     };
     if let Some(what) = what {
-        return Err(format!("it is {what}, not a regular file"));
+        return Err(FileProblem::NotRegular(what));
     }
     let mut bytes = Vec::new();
     file.take(MAX_HELD_BYTES as u64 + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| io_reason(&e))?;
     if bytes.len() > MAX_HELD_BYTES {
-        return Err(format!(
-            "it is over the limit of {MAX_HELD_TEXT} for the bytes a scenario holds"
-        ));
+        return Err(FileProblem::OverLimit);
     }
     Ok(bytes)
 }
 
 /// An I/O error as a user reads it: "No such file or directory", without
 /// the "(os error 2)" that only a programmer wants.
-fn io_reason(e: &std::io::Error) -> String {
+fn io_reason(e: &std::io::Error) -> FileProblem {
     let text = e.to_string();
-    match text.rfind(" (os error ") {
+    FileProblem::Io(match text.rfind(" (os error ") {
         Some(i) if text.ends_with(')') => text[..i].to_string(),
         _ => text,
-    }
+    })
 }
 
 impl Parser<'_> {
@@ -101,70 +99,43 @@ impl Parser<'_> {
 
     /// `file STRING` (after `file`): the file's bytes, counted as held.
     /// Errors point at the name.
-    pub(super) fn parse_file_value(&mut self) -> Result<Vec<u8>, Diagnostic> {
+    pub(super) fn parse_file_value(&mut self) -> Parsed<Vec<u8>> {
         let span = self.peek().span;
-        let name = self.parse_string("a file name string, like \"body.bin\"")?;
+        let name = self.parse_string(Expected::FileName)?;
         let path = self.side_file_path(&name);
-        let bytes = read_side_file(&path).map_err(|reason| {
+        let bytes = read_side_file(&path).map_err(|problem| {
             Diagnostic::new(
                 span,
-                format!(
-                    "cannot read `{}` ({}): {reason}",
-                    String::from_utf8_lossy(&name),
-                    path.display()
-                ),
+                ErrorKind::FileUnreadable {
+                    name: String::from_utf8_lossy(&name).into_owned(),
+                    path: path.display().to_string(),
+                    problem,
+                },
             )
         })?;
         self.hold(bytes.len(), span)?;
         Ok(bytes)
     }
 
-    /// `param NAME = VALUE`
-    pub(super) fn parse_param(&mut self) -> Result<(), Diagnostic> {
+    /// `param NAME = VALUE`. A line with an error after the name marks the
+    /// name broken, so that its uses are not errors too; a `--set` that
+    /// does not fit is an error, and the default stands in for it.
+    pub(super) fn parse_param(&mut self) -> Parsed<()> {
         self.next();
         let name_token = self.next();
         let TokenKind::Word(name) = name_token.kind else {
-            return Err(Diagnostic::new(
-                name_token.span,
-                "expected a parameter name after `param`",
-            ));
+            return fail(name_token.span, ErrorKind::ParamWithoutName);
         };
         if self.param_index.contains_key(&name) {
-            return Err(Diagnostic::new(
-                name_token.span,
-                format!("parameter `{name}` is already declared"),
-            ));
+            return fail(name_token.span, ErrorKind::ParamTwice(name));
         }
-        match self.next() {
-            Token {
-                kind: TokenKind::Op("="),
-                ..
-            } => {}
-            other => {
-                return Err(Diagnostic::new(
-                    other.span,
-                    format!("expected `=`, found {}", other.kind.describe()),
-                ));
-            }
-        }
-        let value_token = self.next();
-        let default = match &value_token.kind {
-            TokenKind::Str(bytes) => Value::Bytes(bytes.clone()),
-            TokenKind::Number(text) => match parse_duration(text) {
-                Ok(d) => Value::Duration(d),
-                Err(_) => Value::Number(parse_number(text).map_err(|m| Diagnostic::new(value_token.span, m))?),
-            },
-            other => {
-                return Err(Diagnostic::new(
-                    value_token.span,
-                    format!(
-                        "expected a value (a duration, a number or a string), found {}",
-                        other.describe()
-                    ),
-                ));
+        let default = match self.param_default() {
+            Ok(default) => default,
+            Err(failure) => {
+                self.broken_params.insert(name);
+                return Err(failure);
             }
         };
-        self.expect_line_end()?;
         let value = match self.overrides.get(&name) {
             None => default,
             Some(text) => {
@@ -173,34 +144,82 @@ impl Parser<'_> {
                     Value::Number(_) => parse_number(text).map(Value::Number),
                     Value::Bytes(_) => Ok(Value::Bytes(text.as_bytes().to_vec())),
                 };
-                parsed.map_err(|m| {
-                    Diagnostic::new(
-                        Span {
-                            line: 0,
-                            col: 0,
-                            width: 0,
-                        },
-                        format!("--set {name}={text}: {m}"),
-                    )
-                })?
+                match parsed {
+                    Ok(value) => value,
+                    Err(error) => {
+                        let kind = ErrorKind::SetValue {
+                            name: name.clone(),
+                            text: text.clone(),
+                            error,
+                        };
+                        self.tell(Span::NOWHERE, kind)?;
+                        default
+                    }
+                }
             }
         };
         self.param_index.insert(name.clone(), self.params.len());
         self.params.push(Param { name, value });
-        Ok(())
+        self.expect_line_end()
+    }
+
+    /// `= VALUE`, after `param NAME`: the default, whose kind is the
+    /// parameter's.
+    fn param_default(&mut self) -> Parsed<Value> {
+        let equals = self.next();
+        if equals.kind != TokenKind::Op("=") {
+            return fail(
+                equals.span,
+                ErrorKind::UnexpectedToken {
+                    expected: Expected::Word("="),
+                    found: equals.kind.found(),
+                    suggestion: None,
+                },
+            );
+        }
+        let value_token = self.next();
+        Ok(match &value_token.kind {
+            TokenKind::Str(bytes) => Value::Bytes(bytes.clone()),
+            TokenKind::Number(text) => match parse_duration(text) {
+                Ok(d) => Value::Duration(d),
+                Err(_) => Value::Number(parse_number(text).or_else(|e| fail(value_token.span, ErrorKind::Value(e)))?),
+            },
+            other => {
+                return fail(
+                    value_token.span,
+                    ErrorKind::UnexpectedToken {
+                        expected: Expected::ParamValue,
+                        found: other.found(),
+                        suggestion: None,
+                    },
+                );
+            }
+        })
     }
 
     /// The value of `$name`, or an error pointing at its token.
-    pub(super) fn lookup(&self, token: &Token, name: &str) -> Result<&Value, Diagnostic> {
-        self.param_index
-            .get(name)
-            .map(|&i| &self.params[i].value)
-            .ok_or_else(|| {
-                Diagnostic::new(
-                    token.span,
-                    format!("unknown parameter `${name}`; declare it first with `param {name} = …`"),
-                )
-            })
+    pub(super) fn lookup(&self, token: &Token, name: &str) -> Parsed<&Value> {
+        if let Some(&i) = self.param_index.get(name) {
+            return Ok(&self.params[i].value);
+        }
+        if self.broken_params.contains(name) {
+            return Err(Failure::Told);
+        }
+        let declared = self.params.iter().map(|p| p.name.as_str());
+        let suggestion = super::nearest(name, declared).map(str::to_string);
+        fail(
+            token.span,
+            ErrorKind::UnknownParam {
+                name: name.to_string(),
+                suggestion,
+            },
+        )
+    }
+
+    /// Whether `$name` is a number parameter.
+    pub(super) fn names_a_number(&self, name: &str) -> bool {
+        let value = self.param_index.get(name).map(|&i| &self.params[i].value);
+        matches!(value, Some(Value::Number(_)))
     }
 
     /// The value of `$name` (at `token`) when `pick` accepts its kind.
@@ -208,36 +227,45 @@ impl Parser<'_> {
         &self,
         token: &Token,
         name: &str,
-        kind: &str,
+        kind: &'static str,
         pick: impl Fn(&Value) -> Option<T>,
-    ) -> Result<T, Diagnostic> {
+    ) -> Parsed<T> {
         let value = self.lookup(token, name)?;
-        pick(value).ok_or_else(|| {
-            Diagnostic::new(
+        match pick(value) {
+            Some(picked) => Ok(picked),
+            None => fail(
                 token.span,
-                format!("`${name}` is a {}, but a {kind} is expected here", value.kind()),
-            )
-        })
+                ErrorKind::ParamKind {
+                    name: name.to_string(),
+                    is: value.kind(),
+                    expected: kind,
+                },
+            ),
+        }
     }
 
-    pub(super) fn parse_duration(&mut self) -> Result<Duration, Diagnostic> {
+    pub(super) fn parse_duration(&mut self) -> Parsed<Duration> {
         let token = self.next();
         match &token.kind {
-            TokenKind::Number(text) => parse_duration(text).map_err(|m| Diagnostic::new(token.span, m)),
+            TokenKind::Number(text) => parse_duration(text).or_else(|e| fail(token.span, ErrorKind::Value(e))),
             TokenKind::Var(name) => self.param_of(&token, name, "duration", |v| match v {
                 Value::Duration(d) => Some(*d),
                 _ => None,
             }),
-            other => Err(Diagnostic::new(
+            other => fail(
                 token.span,
-                format!("expected a duration like 250ms or 2s, found {}", other.describe()),
-            )),
+                ErrorKind::UnexpectedToken {
+                    expected: Expected::Duration,
+                    found: other.found(),
+                    suggestion: None,
+                },
+            ),
         }
     }
 
     /// A duration, or `between LOW and HIGH`: what `sleep`, `every` and
     /// `within` take.
-    pub(super) fn parse_interval(&mut self) -> Result<Interval, Diagnostic> {
+    pub(super) fn parse_interval(&mut self) -> Parsed<Interval> {
         if self.eat_word("between") {
             Ok(Interval::Drawn(self.parse_between()?))
         } else {
@@ -246,16 +274,13 @@ impl Parser<'_> {
     }
 
     /// `LOW and HIGH`, past `between`: a duration drawn by chance.
-    fn parse_between(&mut self) -> Result<Between, Diagnostic> {
+    fn parse_between(&mut self) -> Parsed<Between> {
         let span = self.peek().span;
         let low = self.parse_duration()?;
         self.expect_word("and")?;
         let high = self.parse_duration()?;
         if high < low {
-            return Err(Diagnostic::new(
-                span,
-                format!("`between {low:?} and {high:?}`: the first duration must not be longer than the second"),
-            ));
+            return fail(span, ErrorKind::BetweenReversed { low, high });
         }
         Ok(Between {
             low,
@@ -270,23 +295,27 @@ impl Parser<'_> {
         self.chance_sites - 1
     }
 
-    pub(super) fn parse_number(&mut self) -> Result<u64, Diagnostic> {
+    pub(super) fn parse_number(&mut self) -> Parsed<u64> {
         let token = self.next();
         match &token.kind {
-            TokenKind::Number(text) => parse_number(text).map_err(|m| Diagnostic::new(token.span, m)),
+            TokenKind::Number(text) => parse_number(text).or_else(|e| fail(token.span, ErrorKind::Value(e))),
             TokenKind::Var(name) => self.param_of(&token, name, "number", |v| match v {
                 Value::Number(n) => Some(*n),
                 _ => None,
             }),
-            other => Err(Diagnostic::new(
+            other => fail(
                 token.span,
-                format!("expected a number, found {}", other.describe()),
-            )),
+                ErrorKind::UnexpectedToken {
+                    expected: Expected::Number,
+                    found: other.found(),
+                    suggestion: None,
+                },
+            ),
         }
     }
 
     /// A string or a string `$name`; its bytes count as held.
-    pub(super) fn parse_string(&mut self, expected: &str) -> Result<Vec<u8>, Diagnostic> {
+    pub(super) fn parse_string(&mut self, expected: Expected) -> Parsed<Vec<u8>> {
         let token = self.next();
         let bytes = match &token.kind {
             TokenKind::Str(bytes) => bytes.clone(),
@@ -295,10 +324,14 @@ impl Parser<'_> {
                 _ => None,
             })?,
             other => {
-                return Err(Diagnostic::new(
+                return fail(
                     token.span,
-                    format!("expected {expected}, found {}", other.describe()),
-                ));
+                    ErrorKind::UnexpectedToken {
+                        expected,
+                        found: other.found(),
+                        suggestion: None,
+                    },
+                );
             }
         };
         self.hold(bytes.len(), token.span)?;

@@ -1,10 +1,16 @@
-//! Scenario errors: a message with the line and column it is about.
+//! Scenario errors: what is wrong ([`ErrorKind`]) and where ([`Span`]).
 //!
-//! The lexer and parser produce a [`Diagnostic`] that knows only positions;
-//! [`ScenarioError`] adds the file name and source so that it can print the
-//! offending line with a caret under the column, the way rustc does.
+//! The lexer and parser produce [`Diagnostic`]s that know only positions;
+//! [`ScenarioError`] adds the file name and source so that it can print
+//! each offending line with a caret under the column, the way rustc does.
+//! A file's errors are all reported at once, up to
+//! [`MAX_ERRORS`](super::limits::MAX_ERRORS).
+
+mod kind;
 
 use std::fmt;
+
+pub use kind::{ErrorKind, Expected, FileProblem, Found, OddsForm, STATEMENT_WORDS};
 
 /// Where in the source something is: 1-based line and column (in
 /// characters), and its width in characters for the caret.
@@ -18,69 +24,103 @@ pub struct Span {
     pub width: usize,
 }
 
+impl Span {
+    /// No place in the text: the problem is a `--set`'s, or the file's.
+    pub const NOWHERE: Span = Span {
+        line: 0,
+        col: 0,
+        width: 0,
+    };
+}
+
 /// A problem found in a scenario, before the file name is known.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
     /// Where the problem is.
     pub span: Span,
-    /// What is wrong, in words for the user.
-    pub message: String,
+    /// What is wrong.
+    pub kind: ErrorKind,
 }
 
 impl Diagnostic {
-    /// A problem at `span`, told by `message`.
-    pub fn new(span: Span, message: impl Into<String>) -> Diagnostic {
-        Diagnostic {
-            span,
-            message: message.into(),
-        }
+    /// A problem of `kind` at `span`.
+    pub fn new(span: Span, kind: ErrorKind) -> Diagnostic {
+        Diagnostic { span, kind }
+    }
+
+    /// What is wrong, in words for the user.
+    pub fn message(&self) -> String {
+        self.kind.to_string()
     }
 }
 
-/// A problem found in a scenario, ready to show a user.
+/// One problem with the text of the line it is on.
 #[derive(Debug, Clone)]
-pub struct ScenarioError {
-    /// The scenario's name or path as the user gave it, for the headline.
-    pub file: String,
+pub struct Located {
     /// What is wrong and where.
     pub diagnostic: Diagnostic,
     /// The text of the offending line, for the caret display.
     pub source_line: String,
 }
 
+/// The problems found in a scenario, ready to show a user.
+#[derive(Debug, Clone)]
+pub struct ScenarioError {
+    /// The scenario's name or path as the user gave it, for the headlines.
+    pub file: String,
+    /// Every problem, in the order of the text; never empty.
+    pub problems: Vec<Located>,
+}
+
 impl ScenarioError {
-    /// Name the file, and keep the offending line of `source` to show.
-    pub fn new(file: &str, source: &str, diagnostic: Diagnostic) -> ScenarioError {
-        let source_line = source
-            .lines()
-            .nth(diagnostic.span.line.saturating_sub(1))
-            .unwrap_or("")
-            .to_string();
+    /// Name the file, and keep the offending lines of `source` to show.
+    pub fn new(file: &str, source: &str, diagnostics: Vec<Diagnostic>) -> ScenarioError {
+        let problems = diagnostics
+            .into_iter()
+            .map(|diagnostic| Located {
+                source_line: source
+                    .lines()
+                    .nth(diagnostic.span.line.saturating_sub(1))
+                    .unwrap_or("")
+                    .to_string(),
+                diagnostic,
+            })
+            .collect();
         ScenarioError {
             file: file.to_string(),
-            diagnostic,
-            source_line,
+            problems,
         }
     }
 
-    /// `FILE:LINE:COL: message`, the first line of the display.
-    pub fn headline(&self) -> String {
-        let span = self.diagnostic.span;
-        // A message quoting a character of the source (a BOM) shows it
-        // escaped too.
-        let message: String = self.diagnostic.message.chars().map(printed).collect();
-        if span.line == 0 {
-            // Not about the text (a `--set` that does not fit): no position.
-            return format!("{}: {message}", self.file);
-        }
-        format!("{}:{}:{}: {message}", self.file, span.line, span.col)
+    /// The first problem in the text.
+    pub fn first(&self) -> &Diagnostic {
+        &self.problems[0].diagnostic
+    }
+
+    /// Every problem, in the order of the text.
+    pub fn diagnostics(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.problems.iter().map(|p| &p.diagnostic)
     }
 }
 
-impl fmt::Display for ScenarioError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Located {
+    /// `FILE:LINE:COL: message`, the first line of the display.
+    fn headline(&self, file: &str) -> String {
         let span = self.diagnostic.span;
-        write!(f, "{}", self.headline())?;
+        // A message quoting a character of the source (a BOM) shows it
+        // escaped too.
+        let message: String = self.diagnostic.message().chars().map(printed).collect();
+        if span.line == 0 {
+            // Not about the text (a `--set` that does not fit): no position.
+            return format!("{file}: {message}");
+        }
+        format!("{file}:{}:{}: {message}", span.line, span.col)
+    }
+
+    /// The headline, then the line with a caret under the column.
+    fn show(&self, file: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let span = self.diagnostic.span;
+        write!(f, "{}", self.headline(file))?;
         if span.line == 0 {
             return Ok(());
         }
@@ -96,6 +136,19 @@ impl fmt::Display for ScenarioError {
             " ".repeat(col.saturating_sub(1)),
             "^".repeat(width.max(1))
         )
+    }
+}
+
+impl fmt::Display for ScenarioError {
+    /// Each problem as rustc shows one, a blank line between them.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (index, problem) in self.problems.iter().enumerate() {
+            if index > 0 {
+                write!(f, "\n\n")?;
+            }
+            problem.show(&self.file, f)?;
+        }
+        Ok(())
     }
 }
 
@@ -170,14 +223,14 @@ mod tests {
         let error = ScenarioError::new(
             "long.hup",
             &line,
-            Diagnostic::new(
+            vec![Diagnostic::new(
                 Span {
                     line: 1,
                     col: 310,
                     width: 1,
                 },
-                "unexpected character `@`",
-            ),
+                ErrorKind::UnexpectedChar('@'),
+            )],
         );
         let shown = error.to_string();
         let lines: Vec<&str> = shown.lines().collect();
@@ -187,27 +240,31 @@ mod tests {
         let short = ScenarioError::new(
             "s.hup",
             "reset @",
-            Diagnostic::new(
+            vec![Diagnostic::new(
                 Span {
                     line: 1,
                     col: 7,
                     width: 1,
                 },
-                "x",
-            ),
+                ErrorKind::UnexpectedChar('@'),
+            )],
         );
-        assert_eq!(short.to_string(), "s.hup:1:7: x\n  |\n1 | reset @\n  |       ^");
+        assert_eq!(
+            short.to_string(),
+            "s.hup:1:7: unexpected character `@`\n  |\n1 | reset @\n  |       ^"
+        );
     }
 
     #[test]
     fn control_and_invisible_characters_are_escaped_and_the_caret_follows() {
         let error = |line: &str, col| {
-            ScenarioError::new("e.hup", line, Diagnostic::new(Span { line: 1, col, width: 1 }, "m")).to_string()
+            let m = ErrorKind::ElseWithoutIf;
+            ScenarioError::new("e.hup", line, vec![Diagnostic::new(Span { line: 1, col, width: 1 }, m)]).to_string()
         };
         // A tab before the column: the caret still sits under the `@`.
         assert_eq!(
             error("\treset @", 8),
-            "e.hup:1:8: m\n  |\n1 | \\treset @\n  |         ^"
+            "e.hup:1:8: `else` without an `if`\n  |\n1 | \\treset @\n  |         ^"
         );
         // An escape sequence never reaches the terminal.
         let shown = error("write \u{1b}]0;pwned\u{7} @", 18);
@@ -215,7 +272,13 @@ mod tests {
         let lines: Vec<&str> = shown.lines().collect();
         assert_eq!(lines[3].find('^'), lines[2].find('@'));
         // A CR and a BOM are shown, and so is the caret under them.
-        assert_eq!(error("a\rb", 2), "e.hup:1:2: m\n  |\n1 | a\\rb\n  |  ^^");
-        assert_eq!(error("\u{feff}x", 1), "e.hup:1:1: m\n  |\n1 | \\u{feff}x\n  | ^^^^^^^^");
+        assert_eq!(
+            error("a\rb", 2),
+            "e.hup:1:2: `else` without an `if`\n  |\n1 | a\\rb\n  |  ^^"
+        );
+        assert_eq!(
+            error("\u{feff}x", 1),
+            "e.hup:1:1: `else` without an `if`\n  |\n1 | \\u{feff}x\n  | ^^^^^^^^"
+        );
     }
 }

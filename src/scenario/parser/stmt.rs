@@ -1,0 +1,356 @@
+//! One-line statements: `read`, `write`, `respond`, `sleep`, `close`,
+//! `reset`, `half-close`, `hang`, `log`, `forward`, `relay`, `upstream`,
+//! and the byte values they send.
+
+use super::values::decode_hex;
+use super::{Parsed, Parser, fail};
+use crate::scenario::ast::*;
+use crate::scenario::error::{Diagnostic, ErrorKind, Expected, Span};
+use crate::scenario::lexer::TokenKind;
+use crate::scenario::limits::MAX_PAYLOAD_BYTES;
+
+impl Parser<'_> {
+    /// A one-line statement (the kinds allowed after a read's `else`).
+    pub(super) fn parse_simple(&mut self) -> Parsed<Stmt> {
+        let Some(word) = self.peek_word().map(str::to_string) else {
+            return Err(self.unexpected(Expected::Statement));
+        };
+        let span = self.next().span;
+        Ok(match word.as_str() {
+            "read" => self.parse_read()?,
+            "write" => {
+                let payload = self.parse_payload(Expected::WriteBytes)?;
+                let every = self.parse_drip()?;
+                Stmt::Write { payload, every }
+            }
+            "respond" => Stmt::Respond(self.parse_respond()?),
+            "sleep" => Stmt::Sleep(self.parse_interval()?),
+            "close" => Stmt::Close {
+                drain: !self.eat_word("now"),
+            },
+            "reset" => Stmt::Reset,
+            "half-close" => Stmt::HalfClose,
+            "hang" => Stmt::Hang,
+            "log" => Stmt::Log(String::from_utf8_lossy(&self.parse_string(Expected::LogMessage)?).into_owned()),
+            "forward" => {
+                self.proxies = true;
+                Stmt::Forward(self.parse_forward()?)
+            }
+            "relay" => {
+                self.proxies = true;
+                Stmt::Relay(self.parse_relay()?)
+            }
+            "upstream" => {
+                self.proxies = true;
+                let end = match self.peek_word() {
+                    Some("reset") => UpstreamEnd::Reset,
+                    Some("close") => UpstreamEnd::Close,
+                    Some("half-close") => UpstreamEnd::HalfClose,
+                    _ => return Err(self.unexpected(Expected::UpstreamEnd)),
+                };
+                self.next();
+                Stmt::Upstream(end)
+            }
+            "loop" => return fail(span, ErrorKind::BlockAfterElse { keyword: "loop" }),
+            "if" => return fail(span, ErrorKind::BlockAfterElse { keyword: "if" }),
+            _ => return Err(self.unknown_statement(word, span)),
+        })
+    }
+
+    /// `[SIZE [bytes]] every INTERVAL` after a write's bytes: how to drip
+    /// them, a byte at a time unless a size is given; `None` without
+    /// `every`, which sends them all at once.
+    fn parse_drip(&mut self) -> Parsed<Option<Drip>> {
+        let piece = if matches!(self.peek().kind, TokenKind::Number(_) | TokenKind::Var(_)) {
+            let span = self.peek().span;
+            let piece = self.parse_number()?;
+            if piece == 0 {
+                return fail(span, ErrorKind::ZeroPiece);
+            }
+            self.eat_word("bytes");
+            self.expect_word("every")?;
+            piece
+        } else if self.eat_word("every") {
+            1
+        } else {
+            return Ok(None);
+        };
+        let every = self.parse_interval()?;
+        Ok(Some(Drip { piece, every }))
+    }
+
+    /// `read (request | head | body [max SIZE] | SIZE [bytes] | until eof)
+    /// [within (DUR | between DUR and DUR) [else STMT]]`
+    fn parse_read(&mut self) -> Parsed<Stmt> {
+        let what = match self.peek_word() {
+            Some("request") => {
+                self.next();
+                ReadGoal::Request
+            }
+            Some("head") => {
+                self.next();
+                self.reads_head = true;
+                ReadGoal::Head
+            }
+            Some("body") => {
+                let span = self.next().span;
+                if !self.reads_head {
+                    // Whatever the path, no head could have been read yet.
+                    return fail(span, ErrorKind::ReadBodyWithoutHead);
+                }
+                self.reads_body = true;
+                let max = if self.eat_word("max") {
+                    Some(self.parse_number()?)
+                } else {
+                    None
+                };
+                ReadGoal::Body { max }
+            }
+            Some("until") => {
+                self.next();
+                self.expect_word("eof")?;
+                ReadGoal::Eof
+            }
+            _ if matches!(self.peek().kind, TokenKind::Number(_) | TokenKind::Var(_)) => {
+                let n = self.parse_number()?;
+                self.eat_word("bytes");
+                ReadGoal::Bytes(n)
+            }
+            _ => {
+                return Err(self.unexpected(Expected::ReadGoal));
+            }
+        };
+        let mut within = None;
+        let mut on_timeout = None;
+        if self.eat_word("within") {
+            within = Some(self.parse_interval()?);
+            let else_span = self.peek().span;
+            if self.eat_word("else") {
+                // `read … else read … else …` nests like a block.
+                self.enter(else_span, "else")?;
+                on_timeout = Some(Box::new(self.parse_simple()?));
+                self.leave();
+            }
+        } else if self.peek_word() == Some("else") {
+            return fail(self.peek().span, ErrorKind::ElseWithoutWithin);
+        }
+        Ok(Stmt::Read {
+            what,
+            within,
+            on_timeout,
+        })
+    }
+
+    /// `forward (request | SIZE [bytes])`
+    fn parse_forward(&mut self) -> Parsed<Forward> {
+        if self.eat_word("request") {
+            return Ok(Forward::Request);
+        }
+        if matches!(self.peek().kind, TokenKind::Number(_) | TokenKind::Var(_)) {
+            let n = self.parse_number()?;
+            self.eat_word("bytes");
+            return Ok(Forward::Bytes(n));
+        }
+        Err(self.unexpected(Expected::ForwardGoal))
+    }
+
+    /// `relay (response | head | body | SIZE [bytes] | until eof | both)
+    /// [limit SIZE] [rate SIZE | every DURATION]`
+    fn parse_relay(&mut self) -> Parsed<Relay> {
+        let what = match self.peek_word() {
+            Some("response") => RelayWhat::Response,
+            Some("head") => RelayWhat::Head,
+            Some("body") => RelayWhat::Body,
+            Some("both") => RelayWhat::Both,
+            Some("until") => {
+                self.next();
+                self.expect_word("eof")?;
+                RelayWhat::Eof
+            }
+            _ if matches!(self.peek().kind, TokenKind::Number(_) | TokenKind::Var(_)) => {
+                let n = self.parse_number()?;
+                self.eat_word("bytes");
+                RelayWhat::Bytes(n)
+            }
+            _ => {
+                return Err(self.unexpected(Expected::RelayGoal));
+            }
+        };
+        if matches!(
+            what,
+            RelayWhat::Response | RelayWhat::Head | RelayWhat::Body | RelayWhat::Both
+        ) {
+            self.next();
+        }
+        let mut relay = Relay {
+            what,
+            limit: None,
+            pace: None,
+        };
+        loop {
+            let span = self.peek().span;
+            match self.peek_word() {
+                Some("limit") if relay.limit.is_none() => {
+                    self.next();
+                    relay.limit = Some(self.parse_number()?);
+                    self.eat_word("bytes");
+                }
+                Some("rate") | Some("every") if relay.pace.is_some() => {
+                    return fail(span, ErrorKind::TwoPaces);
+                }
+                Some("rate") => {
+                    self.next();
+                    let span = self.peek().span;
+                    let rate = self.parse_number()?;
+                    if rate == 0 {
+                        return fail(span, ErrorKind::ZeroRate);
+                    }
+                    relay.pace = Some(Pace::Rate(rate));
+                }
+                Some("every") => {
+                    self.next();
+                    relay.pace = Some(Pace::Every(self.parse_duration()?));
+                }
+                _ => {
+                    self.tried(&["limit", "rate", "every"]);
+                    break;
+                }
+            }
+        }
+        Ok(relay)
+    }
+
+    /// `respond STATUS [reason "…"] [header …]... [body … [anyway]] [chunked]`; a
+    /// header takes the same byte values as a body, one line in all.
+    fn parse_respond(&mut self) -> Parsed<Response> {
+        let status_span = self.peek().span;
+        let status = self.parse_number()?;
+        if !(100..=999).contains(&status) {
+            return fail(status_span, ErrorKind::NotAStatus(status));
+        }
+        let mut response = Response {
+            status: status as u16,
+            reason: None,
+            headers: Vec::new(),
+            body: Payload::default(),
+            chunked: false,
+            send_body: SendBody::WhenAllowed,
+            wire: Payload::default(),
+            wire_for_head: Payload::default(),
+        };
+        loop {
+            match self.peek_word() {
+                Some("reason") => {
+                    self.next();
+                    response.reason = Some(self.parse_string(Expected::Reason)?);
+                }
+                Some("header") => {
+                    self.next();
+                    let span = self.peek().span;
+                    let header = self.parse_payload(Expected::HeaderBytes)?;
+                    if !header.pieces.iter().any(|piece| piece.contains(b':')) {
+                        return fail(span, ErrorKind::HeaderWithoutColon);
+                    }
+                    response.headers.push(header);
+                }
+                Some("body") => {
+                    self.next();
+                    response.body = self.parse_payload(Expected::BodyBytes)?;
+                    if self.eat_word("anyway") {
+                        response.send_body = SendBody::Anyway;
+                    }
+                }
+                Some("chunked") => {
+                    self.next();
+                    response.chunked = true;
+                }
+                _ => {
+                    self.tried(&["reason", "header", "body", "chunked"]);
+                    break;
+                }
+            }
+        }
+        response.wire = crate::scenario::respond::wire(&response, false);
+        response.wire_for_head = crate::scenario::respond::wire(&response, true);
+        self.hold(
+            (response.wire.held_bytes() + response.wire_for_head.held_bytes()) as usize,
+            status_span,
+        )?;
+        Ok(response)
+    }
+
+    /// One or more byte pieces: `"…"`, `hex "…"`, `repeat N "…"`, `file "…"`,
+    /// `$string`.
+    fn parse_payload(&mut self, expected: Expected) -> Parsed<Payload> {
+        let mut payload = Payload::default();
+        let mut total: u64 = 0;
+        // A `$name` emptied by `--set name=`: the blame is the flag's.
+        let mut emptied_by_set = None;
+        loop {
+            let token = self.peek().clone();
+            let piece = match &token.kind {
+                TokenKind::Str(_) => Piece::Bytes(self.parse_string(expected)?),
+                // A number after the bytes is a drip's piece size.
+                TokenKind::Var(name) if !payload.pieces.is_empty() && self.names_a_number(name) => {
+                    self.tried(&["hex", "repeat", "file"]);
+                    break;
+                }
+                TokenKind::Var(name) => {
+                    let bytes = self.parse_string(expected)?;
+                    if bytes.is_empty() && self.overrides.contains_key(name) {
+                        emptied_by_set = Some((name.clone(), token.span.line));
+                    }
+                    Piece::Bytes(bytes)
+                }
+                TokenKind::Word(w) if w == "hex" => {
+                    self.next();
+                    let span = self.peek().span;
+                    let text = self.parse_string(Expected::HexDigits)?;
+                    Piece::Bytes(decode_hex(&text).map_err(|kind| Diagnostic::new(span, kind))?)
+                }
+                TokenKind::Word(w) if w == "repeat" => {
+                    self.next();
+                    let count = self.parse_number()?;
+                    let span = self.peek().span;
+                    let pattern = self.parse_string(Expected::RepeatPattern)?;
+                    if pattern.is_empty() {
+                        return fail(span, ErrorKind::RepeatEmpty);
+                    }
+                    if count
+                        .checked_mul(pattern.len() as u64)
+                        .is_none_or(|n| n > MAX_PAYLOAD_BYTES)
+                    {
+                        return fail(
+                            token.span,
+                            ErrorKind::RepeatOverLimit {
+                                count,
+                                pattern: pattern.len(),
+                            },
+                        );
+                    }
+                    Piece::Repeat { pattern, count }
+                }
+                TokenKind::Word(w) if w == "file" => {
+                    self.next();
+                    Piece::Bytes(self.parse_file_value()?)
+                }
+                _ => {
+                    self.tried(&["hex", "repeat", "file"]);
+                    break;
+                }
+            };
+            total += piece.len();
+            if total > MAX_PAYLOAD_BYTES {
+                return fail(token.span, ErrorKind::PayloadOverLimit);
+            }
+            payload.push(piece);
+        }
+        if payload.pieces.is_empty() {
+            if let Some((name, line)) = emptied_by_set {
+                return fail(Span::NOWHERE, ErrorKind::EmptiedBySet { name, line, expected });
+            }
+            return Err(self.unexpected(expected));
+        }
+        Ok(payload)
+    }
+}
