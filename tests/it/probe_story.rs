@@ -3,14 +3,17 @@
 //! sent, the version and the pieces of a head in the diagram, times per
 //! request, and `--expect` with a phase. Each from the real binary.
 
-use crate::support::{Server, hangup, scenario_file, text};
+use crate::support::{Report, Server, probe as probe_target, scenario_file};
 
+/// `hangup probe ADDR FLAGS…`: its exit code and stdout.
 fn probe(server: &Server, flags: &[&str]) -> (Option<i32>, String) {
-    let target = server.addr.to_string();
-    let mut args = vec!["probe", target.as_str()];
-    args.extend_from_slice(flags);
-    let out = hangup(&args);
-    (out.status.code(), text(&out.stdout))
+    let probed = probe_target(&server.addr.to_string(), flags);
+    (probed.code, probed.stdout)
+}
+
+/// `hangup probe ADDR --json FLAGS…`: its report.
+fn probe_json(server: &Server, flags: &[&str]) -> Report {
+    crate::support::probe_json(&server.addr.to_string(), flags)
 }
 
 #[test]
@@ -26,10 +29,9 @@ fn a_server_that_closes_the_idle_connection_is_named_and_the_next_request_meets_
         "{report}"
     );
     assert!(report.contains("outcome   empty (after-close)"), "{report}");
-    let (_, json) = probe(&server, &["--requests", "2", "--gap", "200ms", "--json"]);
-    let requests: Vec<&str> = json.split("{\"number\":").skip(1).collect();
-    assert!(requests[0].contains("\"ended\":\"fin\""), "{json}");
-    assert!(requests[1].contains("\"phase\":\"after-close\""), "{json}");
+    let json = probe_json(&server, &["--requests", "2", "--gap", "200ms"]);
+    assert_eq!(json.request(1)["ended"], "fin", "{json}");
+    assert_eq!(json.request(2)["phase"], "after-close", "{json}");
 }
 
 #[test]
@@ -40,8 +42,12 @@ fn requests_a_closing_server_never_got_are_said() {
         report.ends_with("not sent  2 more request(s): the server answered request 1 with Connection: close\n"),
         "{report}"
     );
-    let (_, json) = probe(&server, &["--requests", "3", "--json"]);
-    assert!(json.contains("\"not_sent\":{\"count\":2,\"why\":"), "{json}");
+    let json = probe_json(&server, &["--requests", "3"]);
+    assert_eq!(json["not_sent"]["count"], 2, "{json}");
+    assert_eq!(
+        json["not_sent"]["why"], "the server answered request 1 with Connection: close",
+        "{json}"
+    );
 }
 
 #[test]
@@ -70,14 +76,10 @@ fn each_request_has_its_own_times() {
         "loop\n  read request\n  sleep 30ms\n  respond 200 body \"ok\"\nend\n",
     );
     let server = Server::start(&path, &[]);
-    let (_, json) = probe(&server, &["--requests", "2", "--json"]);
-    let requests: Vec<&str> = json.split("{\"number\":").skip(1).collect();
-    for request in &requests {
-        let ms: f64 = request
-            .split("\"ms_to_end\":")
-            .nth(1)
-            .and_then(|rest| rest.split([',', '}']).next())
-            .and_then(|n| n.parse().ok())
+    let json = probe_json(&server, &["--requests", "2"]);
+    for number in [1, 2] {
+        let ms = json.request(number)["ms_to_end"]
+            .as_f64()
             .unwrap_or_else(|| panic!("{json}"));
         assert!(ms >= 25.0, "each request waited 30 ms: {json}");
     }
@@ -95,13 +97,12 @@ fn expect_takes_a_phase() {
 #[test]
 fn pipelined_requests_get_a_report_each_in_order() {
     let server = Server::start("hello", &[]);
-    let (code, json) = probe(&server, &["--pipeline", "3", "--json"]);
-    assert_eq!(code, Some(0));
-    let requests: Vec<&str> = json.split("{\"number\":").skip(1).collect();
-    assert_eq!(requests.len(), 3, "{json}");
-    for request in &requests {
-        assert!(request.contains("\"outcome\":\"complete\""), "{json}");
-        assert!(request.contains("\"received_bytes\":70"), "{json}");
+    let json = probe_json(&server, &["--pipeline", "3"]);
+    assert_eq!(json.requests().len(), 3, "{json}");
+    for number in [1, 2, 3] {
+        let request = json.request(number);
+        assert_eq!(request["outcome"], "complete", "{json}");
+        assert_eq!(request["received_bytes"], 70, "{json}");
     }
     // A --raw file of several requests is pipelined as it is.
     let raw = std::env::temp_dir().join(format!("hangup-two-{}.raw", std::process::id()));

@@ -8,7 +8,9 @@ use std::io::{Read, Write};
 use std::thread;
 use std::time::Duration;
 
-use crate::support::{Server, hangup, text};
+use serde_json::json;
+
+use crate::support::{Server, hangup, probe as probe_target, text};
 
 /// A raw server answering every connection's request with `response`,
 /// then closing 30 ms later.
@@ -22,11 +24,10 @@ fn raw_server(response: &'static [u8]) -> String {
     .to_string()
 }
 
+/// `hangup probe TARGET FLAGS…`: its exit code and stdout.
 fn probe(target: &str, flags: &[&str]) -> (Option<i32>, String) {
-    let mut args = vec!["probe", target];
-    args.extend_from_slice(flags);
-    let out = hangup(&args);
-    (out.status.code(), text(&out.stdout))
+    let probed = probe_target(target, flags);
+    (probed.code, probed.stdout)
 }
 
 #[test]
@@ -39,13 +40,11 @@ fn data_after_the_body_is_named_with_its_offset_and_who_refuses_it() {
         report.contains("warning   node refuses: 31 bytes after the 5-byte body (at byte 43)"),
         "{report}"
     );
-    let (code, json) = probe(&target, &["--json"]);
-    assert_eq!(code, Some(0));
-    assert!(
-        json.contains(
-            "\"violations\":[{\"offset\":43,\"what\":\"31 bytes after the 5-byte body\",\"refused_by\":[\"node\"]}]"
-        ),
-        "{json}"
+    let report = crate::support::probe_json(&target, &[]);
+    assert_eq!(
+        report.request(1)["violations"],
+        json!([{"offset": 43, "what": "31 bytes after the 5-byte body", "refused_by": ["node"]}]),
+        "{report}"
     );
     assert_eq!(probe(&target, &["--strict"]).0, Some(1));
 }
