@@ -6,7 +6,6 @@
 //! frames what comes back, [`outcome`] names what happened, and [`report`]
 //! and [`diagram`] show it. [`run`] drives one probe, or many at a time.
 
-pub mod args;
 pub mod diagram;
 pub mod outcome;
 pub mod report;
