@@ -19,7 +19,8 @@ use super::{Args, Failure};
 use crate::probe::Load;
 use crate::probe::outcome::{Outcome, Phase};
 use crate::probe::report::Expect;
-use crate::probe::request::{self, Body, Plan, Target};
+use crate::probe::request::{self, Body, Plan};
+use crate::probe::target::Target;
 use crate::units;
 
 /// The most probes one `--count` runs.
@@ -41,10 +42,11 @@ pub const MAX_FILE_BYTES: u64 = 16 << 20;
     example = "hangup probe 127.0.0.1:9000 --expect reset --expect-body-bytes 6",
     example = "hangup probe 9000 --requests 2 --gap 100ms --diagram",
     example = "hangup probe 127.0.0.1:9000 --count 200 --concurrency 50",
-    note = "Outcomes: complete, truncated, reset (with a phase: at-connect, while-sending,\nbefore-response, mid-head, mid-body), empty, timeout, refused, error. Without --expect the exit code is 0;\nwith it, 0 when every probe matched, 1 when one did not. 2 is a usage error: among them --gap without\n--requests, --concurrency or --interval without --count, --count or --requests over 1000000,\n--concurrency over 10000, a --raw or --body-file over 16 MiB. A bare port is 127.0.0.1:PORT."
+    note = "Outcomes: complete, truncated, reset (with a phase: at-connect, while-sending,\nbefore-response, mid-head, mid-body), empty, timeout, refused, error. Without --expect the exit code is 0;\nwith it, 0 when every probe matched, 1 when one did not. 2 is a usage error: among them --gap without\n--requests, --concurrency or --interval without --count, --count or --requests over 1000000,\n--concurrency over 10000, a --raw or --body-file over 16 MiB, and a target some resolver would read as
+another address (http://9000 is 0.0.35.40; 127.1; 0.x.x.x). A bare PORT or PORT/PATH is 127.0.0.1:PORT."
 )]
 pub struct ProbeArgs {
-    /// http://HOST:PORT/PATH, HOST:PORT, or a bare PORT (on 127.0.0.1)
+    /// http://HOST:PORT/PATH, HOST:PORT/PATH, or PORT/PATH (on 127.0.0.1; the path is optional)
     #[argh(positional)]
     pub target: String,
     /// request method (default GET, or POST with a body)
@@ -156,7 +158,6 @@ impl Probe {
         let target_text = args.utf8("probe", &flags.target)?;
         let target = Target::parse(target_text).map_err(Failure::usage)?;
         let addr = target.resolve().map_err(Failure::usage)?;
-        let spelled = target.host.parse::<std::net::IpAddr>().is_ok();
         let (mut request, request_line) = build(flags, args, &target)?;
         let pipeline = pipeline(flags, args, &mut request, &request_line)?;
         let plan = Plan {
@@ -190,7 +191,7 @@ impl Probe {
             plan,
             load,
             expect: expect(flags)?,
-            resolved: (!spelled || target.bare_port).then_some(addr),
+            resolved: (!target.is_address() || target.bare_port).then_some(addr),
         })
     }
 }

@@ -11,6 +11,7 @@ pub mod outcome;
 pub mod report;
 pub mod request;
 pub mod session;
+pub mod target;
 
 use std::io;
 use std::time::{Duration, Instant};
