@@ -31,9 +31,10 @@ use std::borrow::Cow;
 use std::io;
 use std::time::Instant;
 
-use super::outcome::{Mark, MarkKind, Outcome, Phase, ProbeReport, RequestReport, SHOWN_REQUESTS, Violation};
+use super::outcome::{MarkKind, Outcome, Phase, ProbeReport, RequestReport, SHOWN_REQUESTS, Violation};
 use super::recorder::Recorder;
 use super::request::Plan;
+use super::timeline::Timeline;
 use crate::end::End;
 use crate::http::response::ResponseReader;
 use crate::outgoing::Outgoing;
@@ -84,13 +85,12 @@ pub enum Stage {
 /// One probe connection's story, fed what happened on its socket.
 pub struct Exchange<'p> {
     plan: &'p Plan,
-    started: Instant,
     state: State,
     out: Outgoing<'p>,
     reader: ResponseReader,
     current: RequestReport,
     reports: Vec<RequestReport>,
-    timeline: Vec<Mark>,
+    timeline: Timeline,
     /// Outcomes of the requests between the first shown and the last.
     not_shown: Vec<(Outcome, u64)>,
     /// When the current request or connect gives up.
@@ -121,13 +121,12 @@ impl<'p> Exchange<'p> {
     pub fn new(plan: &'p Plan, now: Instant) -> Exchange<'p> {
         Exchange {
             plan,
-            started: now,
             state: State::Connecting,
             out: Outgoing::new(Cow::Borrowed(&plan.request)),
             reader: ResponseReader::new(plan.head_request),
             current: new_report(plan, 1, 0.0),
             reports: Vec::new(),
-            timeline: Vec::new(),
+            timeline: Timeline::new(now),
             not_shown: Vec::new(),
             give_up_at: now + plan.timeout,
             server_end: None,
@@ -226,7 +225,8 @@ impl<'p> Exchange<'p> {
                 n => format!("{n} requests at once"),
             };
             let (number, bytes) = (self.current.number, self.out.written());
-            self.mark(now, MarkKind::Sent { number, bytes, line });
+            self.timeline
+                .request_mark(number, now, MarkKind::Sent { number, bytes, line });
         }
     }
 
@@ -376,7 +376,7 @@ impl<'p> Exchange<'p> {
         ProbeReport {
             target: self.plan.target.clone(),
             requests: self.reports,
-            timeline: self.timeline,
+            timeline: self.timeline.into_marks(),
             not_shown: self.not_shown,
             not_sent: self.not_sent,
             recording: self.recording.map(|r| r.recording),
@@ -416,21 +416,12 @@ impl<'p> Exchange<'p> {
     }
 
     fn ms(&self, now: Instant) -> f64 {
-        now.saturating_duration_since(self.started).as_secs_f64() * 1000.0
+        self.timeline.ms(now)
     }
 
+    /// Draw what happened to the connection.
     fn mark(&mut self, now: Instant, what: MarkKind) {
-        // Past the requests a report shows, only how the connection ended
-        // is drawn: the timeline must not grow with every request.
-        let per_request = matches!(
-            what,
-            MarkKind::Sent { .. } | MarkKind::Head { .. } | MarkKind::Body { .. }
-        );
-        if per_request && self.current.number > SHOWN_REQUESTS {
-            return;
-        }
-        let ms = self.ms(now);
-        self.timeline.push(Mark { ms, what });
+        self.timeline.mark(now, what);
     }
 
     /// Keep `report`: the first [`SHOWN_REQUESTS`] in full, then only the
@@ -518,58 +509,38 @@ impl<'p> Exchange<'p> {
         self.current.sent_ms = sent_ms;
         self.current.start_ms = sent_ms.unwrap_or(self.current.start_ms);
         self.reader = ResponseReader::new(next.head);
+        self.timeline.next_response();
     }
 
-    /// Feed the current response's reader and draw what it learned;
+    /// Feed the current response's reader one piece (what one read
+    /// brought) and draw what it made of the response, at its time;
     /// returns the bytes that belong to this response.
     fn feed_response(&mut self, bytes: &[u8], now: Instant) -> usize {
         let had_head = self.reader.head.is_some();
         let body_before = self.reader.body_bytes;
         let used = self.reader.feed(bytes);
-        if self.reader.head.is_none() && self.reader.malformed.is_none() {
-            // Bytes of a head that is not whole: drawn as they come.
-            let ms = self.ms(now);
-            let bytes = self.reader.received;
-            match self.timeline.last_mut() {
-                Some(last) if matches!(last.what, MarkKind::Partial { .. }) => {
-                    *last = Mark {
-                        ms,
-                        what: MarkKind::Partial { bytes },
-                    }
-                }
-                _ => self.mark(now, MarkKind::Partial { bytes }),
-            }
+        let mut drawn = Vec::with_capacity(2);
+        if self.reader.head.is_none() && self.reader.malformed.is_none() && used > 0 {
+            // Bytes of a head that is not whole yet.
+            drawn.push(MarkKind::Partial {
+                bytes: self.reader.received,
+            });
         }
         if !had_head && let Some(head) = &self.reader.head {
-            // The head is whole now: its pieces are drawn as the head.
-            if self
-                .timeline
-                .last()
-                .is_some_and(|m| matches!(m.what, MarkKind::Partial { .. }))
-            {
-                self.timeline.pop();
-            }
-            let what = MarkKind::Head {
+            drawn.push(MarkKind::Head {
                 version: head.version,
                 status: head.status,
                 reason: head.reason.clone(),
                 bytes: head.bytes as u64,
-            };
-            self.mark(now, what);
+            });
         }
         if self.reader.body_bytes > body_before {
-            let expected = self.reader.expected_body();
-            let body = MarkKind::Body {
+            drawn.push(MarkKind::Body {
                 bytes: self.reader.body_bytes,
-                expected,
-            };
-            let ms = self.ms(now);
-            // Consecutive body reads are one arrow on the diagram.
-            match self.timeline.last_mut() {
-                Some(last) if matches!(last.what, MarkKind::Body { .. }) => *last = Mark { ms, what: body },
-                _ => self.mark(now, body),
-            }
+                expected: self.reader.expected_body(),
+            });
         }
+        self.timeline.piece(self.current.number, now, &drawn);
         used
     }
 
@@ -613,6 +584,7 @@ impl<'p> Exchange<'p> {
         self.out = Outgoing::new(Cow::Borrowed(&self.plan.request));
         self.request_sent = false;
         self.reader = ResponseReader::new(self.plan.head_request);
+        self.timeline.next_response();
         self.give_up_at = now + self.plan.timeout;
         self.closed_before_send = self.server_end.is_some();
         if let Some(recorder) = self.recording.as_mut() {

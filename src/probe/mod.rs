@@ -16,6 +16,7 @@ pub mod report;
 pub mod request;
 pub mod session;
 pub mod target;
+pub mod timeline;
 
 use std::io;
 use std::time::{Duration, Instant};

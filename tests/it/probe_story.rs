@@ -126,3 +126,63 @@ fn pipelined_requests_get_a_report_each_in_order() {
     assert_eq!(probe(&server, &["--pipeline", "2", "--requests", "2"]).0, Some(2));
     assert_eq!(probe(&server, &["--pipeline", "0"]).0, Some(2));
 }
+
+#[test]
+fn a_dripped_body_is_drawn_piece_by_piece_each_at_its_time() {
+    let server = Server::start("slow-body", &["every=20ms"]);
+    let json = probe_json(&server, &[]);
+    let bodies = json.marks("body");
+    let bytes: Vec<u64> = bodies.iter().map(|m| m["bytes"].as_u64().unwrap()).collect();
+    let ms: Vec<f64> = bodies.iter().map(|m| m["ms"].as_f64().unwrap()).collect();
+    // 13 bytes 20 ms apart: however the reads fell, several pieces, growing.
+    assert!(bytes.len() >= 2, "one mark for the whole drip: {json}");
+    assert!(
+        bytes.windows(2).all(|w| w[0] < w[1]) && bytes.last() == Some(&13),
+        "{json}"
+    );
+    assert!(ms.windows(2).all(|w| w[0] <= w[1]), "{json}");
+    assert!(ms[ms.len() - 1] - ms[0] >= 100.0, "each piece at its own time: {json}");
+    let (_, diagram) = probe(&server, &["--diagram"]);
+    let arrows = diagram.lines().filter(|l| l.contains("<-- body ")).count();
+    assert!(arrows >= 2 && diagram.contains("<-- body 13 of 13 B "), "{diagram}");
+}
+
+#[test]
+fn a_long_drip_draws_its_first_pieces_and_counts_the_rest() {
+    let target = crate::support::raw_server(|mut stream| {
+        use std::io::{Read, Write};
+        let mut buf = [0u8; 4096];
+        let _ = stream.read(&mut buf);
+        let _ = stream.set_nodelay(true);
+        let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 200\r\n\r\n");
+        for _ in 0..200 {
+            if stream.write_all(b"x").is_err() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(5)));
+        while matches!(stream.read(&mut buf), Ok(n) if n > 0) {}
+    })
+    .to_string();
+    let json = crate::support::probe_json(&target, &[]);
+    let drawn = json.marks("body").len();
+    assert!(drawn <= 20, "{drawn} pieces drawn: {json}");
+    // The last piece is told either way: drawn, or counted with the rest.
+    let last = json
+        .timeline()
+        .iter()
+        .rev()
+        .find(|m| m["event"] == "body" || m["event"] == "more-pieces")
+        .unwrap_or_else(|| panic!("{json}"));
+    assert_eq!(
+        (&last["bytes"], &last["expected"]),
+        (&200.into(), &200.into()),
+        "{json}"
+    );
+    if last["event"] == "more-pieces" {
+        assert_eq!(last["of"], "body");
+        assert!(last["pieces"].as_u64().unwrap() >= 1 && last["since_ms"].as_f64() <= last["ms"].as_f64());
+    }
+    assert!(json.timeline().len() <= 26, "{json}");
+}

@@ -298,3 +298,38 @@ fn bytes_after_the_response_count_on_it_and_an_rst_while_lingering_is_its_end() 
     assert_eq!((report.last().received_bytes, report.last().ended), (46, End::PeerRst));
     assert_eq!(report.last().violations[0].what, "3 bytes after the 5-byte body");
 }
+
+#[test]
+fn a_drip_is_drawn_piece_by_piece_then_counted() {
+    let clock = Clock::new();
+    let plan = plan(1, Duration::ZERO);
+    let mut exchange = started(&plan, &clock, clock.ms(1));
+    // The head in two pieces, then 30 body bytes one a millisecond.
+    receive(&mut exchange, b"HTTP/1.1 200 OK\r\n", clock.ms(2));
+    receive(&mut exchange, b"Content-Length: 30\r\n\r\n", clock.ms(3));
+    for n in 0..30 {
+        receive(&mut exchange, b"x", clock.ms(10 + n));
+    }
+    end(&mut exchange, Ended::Fin, clock.ms(50));
+    let report = exchange.into_report();
+    let marks: Vec<(f64, &MarkKind)> = report.timeline.iter().map(|m| (m.ms, &m.what)).collect();
+    let body = |bytes| MarkKind::Body {
+        bytes,
+        expected: Some(30),
+    };
+    // Connected, sent, a partial head, the head: then 18 pieces drawn...
+    assert_eq!(marks[2], (2.0, &MarkKind::Partial { bytes: 17 }));
+    assert!(matches!(marks[3], (3.0, MarkKind::Head { bytes: 39, .. })), "{marks:?}");
+    for n in 0..18 {
+        assert_eq!(marks[4 + n as usize], (10.0 + n as f64, &body(n + 1)));
+    }
+    // ...and the other 12 counted, from the first of them to the last.
+    let more = MarkKind::MorePieces {
+        pieces: 12,
+        since_ms: 28.0,
+        bytes: 30,
+        expected: Some(30),
+        head: false,
+    };
+    assert_eq!(marks[22..], [(39.0, &more), (50.0, &MarkKind::ServerFin)]);
+}
