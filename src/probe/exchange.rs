@@ -103,7 +103,8 @@ pub struct Exchange<'p> {
     send_failed: bool,
     /// What the server did, step by step, with `--record`.
     recording: Option<Recorder>,
-    /// Requests never sent, and why (the server said it would close).
+    /// Requests never sent, and why (the server said it would close, or
+    /// the connection ended before their turn).
     not_sent: Option<(usize, String)>,
     /// The server ended the connection before the current request was sent.
     closed_before_send: bool,
@@ -612,7 +613,33 @@ impl<'p> Exchange<'p> {
             let report = self.classify(ended, now);
             self.keep(report);
         }
+        let number = self.current.number;
+        if self.not_sent.is_none() && number < self.plan.requests {
+            self.not_sent = Some((self.plan.requests - number, self.why_ended(ended)));
+        }
         self.state = State::Done;
+    }
+
+    /// Why no request followed the current one: how its connection ended.
+    fn why_ended(&self, ended: End) -> String {
+        let number = self.current.number;
+        let connecting = self.state == State::Connecting;
+        match ended {
+            End::Refused => "the connection was refused".into(),
+            End::PeerFin | End::PeerRst if self.closed_before_send => {
+                format!("the server had closed the connection before request {number} was sent")
+            }
+            End::PeerRst if connecting => "the server reset the connection as it was set up".into(),
+            End::PeerRst => format!("the server reset the connection during request {number}"),
+            End::PeerFin => format!("the server closed the connection during request {number}"),
+            End::Timeout if connecting => "the connect timed out".into(),
+            End::Timeout => format!("request {number} timed out"),
+            End::Open if self.reader.malformed.is_some() => {
+                format!("the response to request {number} is not HTTP; the probe closed the connection")
+            }
+            End::Open | End::Fin | End::Rst => format!("the probe closed the connection after request {number}"),
+            End::Error => format!("the connection failed during request {number}"),
+        }
     }
 
     /// The current request's report, its story ended by `ended` at `now`.

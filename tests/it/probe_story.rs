@@ -186,3 +186,30 @@ fn a_long_drip_draws_its_first_pieces_and_counts_the_rest() {
     }
     assert!(json.timeline().len() <= 26, "{json}");
 }
+
+#[test]
+fn requests_never_sent_after_a_reset_are_said_and_why() {
+    let server = Server::start("mid-body-reset", &[]);
+    let (code, report) = probe(&server, &["--requests", "4"]);
+    assert_eq!(code, Some(0));
+    assert!(report.contains("outcome   reset (mid-body)\n"), "{report}");
+    assert!(
+        report.ends_with("not sent  3 more request(s): the server reset the connection during request 1\n"),
+        "{report}"
+    );
+    let json = probe_json(&server, &["--requests", "4"]);
+    assert_eq!(json["not_sent"]["count"], 3, "{json}");
+    assert_eq!(
+        json["not_sent"]["why"], "the server reset the connection during request 1",
+        "{json}"
+    );
+    // Refused at once: nothing was sent, and the report says so.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let refused = crate::support::probe_json(&format!("127.0.0.1:{port}"), &["--requests", "2"]);
+    assert_eq!(refused["not_sent"]["count"], 1, "{refused}");
+    assert_eq!(refused["not_sent"]["why"], "the connection was refused", "{refused}");
+}

@@ -333,3 +333,65 @@ fn a_drip_is_drawn_piece_by_piece_then_counted() {
     };
     assert_eq!(marks[22..], [(39.0, &more), (50.0, &MarkKind::ServerFin)]);
 }
+
+#[test]
+fn requests_never_sent_are_counted_with_why_the_connection_ended() {
+    let clock = Clock::new();
+    let four = plan(4, Duration::from_millis(100));
+    let not_sent = |exchange: Exchange| exchange.into_report().not_sent;
+    let told = |n: usize, why: &str| Some((n, why.to_string()));
+
+    let mut exchange = started(&four, &clock, clock.ms(1));
+    receive(&mut exchange, &OK[..40], clock.ms(2));
+    end(&mut exchange, Ended::Rst, clock.ms(3));
+    assert_eq!(
+        not_sent(exchange),
+        told(3, "the server reset the connection during request 1")
+    );
+
+    let mut exchange = started(&four, &clock, clock.ms(1));
+    end(&mut exchange, Ended::Fin, clock.ms(3));
+    assert_eq!(
+        not_sent(exchange),
+        told(3, "the server closed the connection during request 1")
+    );
+
+    let mut exchange = started(&four, &clock, clock.ms(1));
+    exchange.advance(clock.ms(1) + TIMEOUT);
+    assert_eq!(not_sent(exchange), told(3, "request 1 timed out"));
+
+    let mut exchange = started(&four, &clock, clock.ms(1));
+    receive(&mut exchange, b"SSH-2.0-OpenSSH_9.6\r\n", clock.ms(2));
+    assert_eq!(
+        not_sent(exchange),
+        told(
+            3,
+            "the response to request 1 is not HTTP; the probe closed the connection"
+        )
+    );
+
+    let mut exchange = Exchange::new(&four, clock.0);
+    exchange.advance(clock.0 + TIMEOUT);
+    assert_eq!(not_sent(exchange), told(3, "the connect timed out"));
+
+    let mut exchange = Exchange::new(&four, clock.0);
+    exchange.connect_failed(&io::ErrorKind::ConnectionRefused.into(), clock.ms(1));
+    assert_eq!(not_sent(exchange), told(3, "the connection was refused"));
+
+    // Request 1 answered, the idle connection closed, request 2 sent into it.
+    let mut exchange = started(&four, &clock, clock.ms(1));
+    receive(&mut exchange, OK, clock.ms(2));
+    end(&mut exchange, Ended::Fin, clock.ms(50));
+    exchange.advance(clock.ms(102));
+    send_all(&mut exchange, clock.ms(102));
+    assert_eq!(
+        not_sent(exchange),
+        told(2, "the server had closed the connection before request 2 was sent")
+    );
+
+    // The last request's end leaves none unsent.
+    let one = plan(1, Duration::ZERO);
+    let mut exchange = started(&one, &clock, clock.ms(1));
+    end(&mut exchange, Ended::Rst, clock.ms(3));
+    assert_eq!(not_sent(exchange), None);
+}
