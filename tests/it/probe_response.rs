@@ -119,3 +119,30 @@ fn chunk_extensions_over_16_kib_are_an_error() {
         }
     }
 }
+
+/// A reason phrase with bytes past ASCII (obs-text, which Node and curl
+/// take) is shown, read as UTF-8 as the rest of the report reads bytes.
+#[test]
+fn a_reason_phrase_past_ascii_is_shown() {
+    for (reason, shown) in [(&b"Tr\xc3\xa8s bien"[..], "Très bien"), (b"Tr\xe8s", "Tr\u{fffd}s")] {
+        let response = [b"HTTP/1.1 200 ", reason, b"\r\nContent-Length: 2\r\n\r\nok"].concat();
+        let target = crate::support::raw_server(move |mut stream| {
+            use std::io::{Read, Write};
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let _ = stream.write_all(&response);
+            let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(5)));
+            while matches!(stream.read(&mut buf), Ok(n) if n > 0) {}
+        })
+        .to_string();
+        let report = probe(&target, &[]).stdout;
+        assert!(
+            report.contains(&format!("HTTP/1.1 200 {shown}, Content-Length: 2, body 2 of 2 B")),
+            "{report}"
+        );
+        let json = probe(&target, &["--json"]).json();
+        assert_eq!(json.request(1)["reason"], shown, "{json}");
+        let diagram = probe(&target, &["--diagram"]).stdout;
+        assert!(diagram.contains(&format!("HTTP/1.1 200 {shown} (")), "{diagram}");
+    }
+}
