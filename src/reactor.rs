@@ -19,8 +19,8 @@
 //! Time is passed in, never read here: `now` is the instant the owner took
 //! after the poll, so a test can drive the reactor through hours in
 //! microseconds. What a session needs besides its socket (the server's log
-//! and the turn's time; nothing for the probe, which reads the clock itself
-//! because it measures) is its [`Session::Context`], lent by the owner.
+//! and the turn's time; for the probe, which measures, the time its owner
+//! read for this very event) is its [`Session::Context`], lent by the owner.
 //!
 //! A session has at most one deadline queued that is still its own: one
 //! that moves later (each request on a keep-alive connection) is queued

@@ -1,5 +1,5 @@
 //! `serve`, `list`, `show` and `check`: flags to a call into the library.
-//! (`probe` has its own module, [`crate::probe::args`].)
+//! (`probe` has its own modules, [`super::probe`] and [`super::probe_flags`].)
 
 use std::collections::BTreeMap;
 use std::ffi::OsStr;

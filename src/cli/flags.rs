@@ -1,9 +1,9 @@
 //! The flags of `hangup` and of each subcommand, as argh parses them.
-//! `probe`'s flags are in [`crate::probe::args`], next to what they do.
+//! `probe`'s flags are in [`super::probe_flags`], next to their checks.
 
 use argh::FromArgs;
 
-use crate::probe::args::ProbeArgs;
+use super::probe_flags::ProbeArgs;
 
 #[derive(FromArgs)]
 /// An HTTP server that fails on purpose, exactly and repeatably.

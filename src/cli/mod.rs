@@ -12,6 +12,8 @@ pub mod args;
 mod commands;
 pub(crate) mod flags;
 pub(crate) mod output;
+mod probe;
+mod probe_flags;
 
 use std::process::ExitCode;
 
@@ -133,7 +135,7 @@ pub fn run(invocation: Invocation, args: &Args) -> Result<(), Failure> {
         Invocation::Run(Command::List(_)) => commands::list(),
         Invocation::Run(Command::Show(show)) => commands::show(show, args),
         Invocation::Run(Command::Check(check)) => commands::check(check, args),
-        Invocation::Run(Command::Probe(probe)) => crate::probe::args::run(probe, args),
+        Invocation::Run(Command::Probe(probe)) => probe::run(probe, args),
     }
 }
 

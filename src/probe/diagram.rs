@@ -11,6 +11,10 @@
 //!           reset (mid-body)
 //! ```
 //!
+//! A server that drips is drawn piece by piece, each at its time, up to
+//! [`super::timeline::SHOWN_PIECES`] pieces of a response; the rest are
+//! one line that counts them.
+//!
 //! Plain ASCII, 72 columns. On a terminal the arrows are coloured (green
 //! for the client, cyan for the server, yellow for FIN, red for RST)
 //! unless `NO_COLOR` is set.
@@ -83,6 +87,22 @@ pub fn render(report: &ProbeReport, color: bool) -> String {
                     Some(n) => format!("body {bytes} of {n} B"),
                     None => format!("body {bytes} B"),
                 };
+                (to_client(&label, '-', false), Paint::Server)
+            }
+            MarkKind::MorePieces {
+                pieces,
+                since_ms,
+                bytes,
+                expected,
+                head,
+            } => {
+                let stood = match (head, expected) {
+                    (true, _) => format!("{bytes} B of head"),
+                    (false, Some(n)) => format!("body {bytes} of {n} B"),
+                    (false, None) => format!("body {bytes} B"),
+                };
+                let since = crate::units::Fixed::new(*since_ms, 1);
+                let label = format!("{pieces} more pieces since {since} ms, {stood}");
                 (to_client(&label, '-', false), Paint::Server)
             }
             MarkKind::ServerFin => (to_client("FIN", '-', true), Paint::Fin),

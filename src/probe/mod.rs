@@ -1,17 +1,22 @@
 //! `hangup probe`: send a request to any HTTP server and report exactly
 //! what came back and how the connection ended.
 //!
-//! [`request`] builds what is sent, [`session`] runs one client connection
-//! on the shared [`crate::reactor`] (the same loop as `serve`), [`response`]
-//! frames what comes back, [`outcome`] names what happened, and [`report`]
-//! and [`diagram`] show it. [`run`] drives one probe, or many at a time.
+//! [`target`] reads what the user typed, [`request`] builds what is sent,
+//! [`session`] runs one client connection on the shared [`crate::reactor`]
+//! (the same loop as `serve`) for its [`exchange`], which keeps the story
+//! without touching the socket, [`outcome`] names what happened, and
+//! [`report`] and [`diagram`] show it. [`run`] drives one probe, or many
+//! at a time, and is the only place that reads the clock.
 
-pub mod args;
 pub mod diagram;
+pub mod exchange;
 pub mod outcome;
+mod recorder;
 pub mod report;
 pub mod request;
 pub mod session;
+pub mod target;
+pub mod timeline;
 
 use std::io;
 use std::time::{Duration, Instant};
@@ -72,13 +77,16 @@ pub fn run(plan: &Plan, load: Load) -> io::Result<Vec<ProbeReport>> {
             break;
         }
         reactor.poll(&mut events)?;
-        let now = Instant::now();
         for event in events.iter() {
-            if let Dispatched::Closed(done) = reactor.dispatch(event, now, &mut ()) {
+            // The clock is read for each event, not once per turn: a turn
+            // may handle hundreds of probes, and a probe measures.
+            let mut now = Instant::now();
+            if let Dispatched::Closed(done) = reactor.dispatch(event, now, &mut now) {
                 reports.push(done.into_report());
             }
         }
-        reactor.fire_timers(Instant::now(), &mut (), &mut fired);
+        let mut now = Instant::now();
+        reactor.fire_timers(now, &mut now, &mut fired);
         for fire in fired.drain(..) {
             match fire {
                 Fired::Closed(done) => reports.push(done.into_report()),

@@ -191,14 +191,25 @@ pub enum MarkKind {
         reason: String,
         bytes: u64,
     },
-    /// Bytes of a head that is not whole (yet).
+    /// Bytes of a head that is not whole (yet), after one read's piece.
     Partial {
         bytes: u64,
     },
-    /// Body bytes so far (consecutive reads are merged).
+    /// Body bytes so far, after one read's piece.
     Body {
         bytes: u64,
         expected: Option<u64>,
+    },
+    /// Pieces of a response past the first [`super::timeline::SHOWN_PIECES`],
+    /// merged: `pieces` of them, from `since_ms` to this mark's time.
+    /// `bytes` is where the body stood after the last (of `expected`), or,
+    /// for pieces of a head (`head`), the head's bytes so far.
+    MorePieces {
+        pieces: u64,
+        since_ms: f64,
+        bytes: u64,
+        expected: Option<u64>,
+        head: bool,
     },
     ServerFin,
     ServerRst,

@@ -302,6 +302,21 @@ pub fn json(report: &ProbeReport) -> String {
                 let _ = write!(out, "\"body\",\"bytes\":{bytes},\"expected\":");
                 push_opt_num(&mut out, *expected);
             }
+            MarkKind::MorePieces {
+                pieces,
+                since_ms,
+                bytes,
+                expected,
+                head,
+            } => {
+                let of = if *head { "head" } else { "body" };
+                let _ = write!(
+                    out,
+                    "\"more-pieces\",\"of\":\"{of}\",\"pieces\":{pieces},\"since_ms\":{},\"bytes\":{bytes},\"expected\":",
+                    Fixed::new(*since_ms, 3)
+                );
+                push_opt_num(&mut out, *expected);
+            }
             MarkKind::ServerFin => out.push_str("\"server-fin\""),
             MarkKind::ServerRst => out.push_str("\"server-rst\""),
             MarkKind::ClientClose => out.push_str("\"client-close\""),

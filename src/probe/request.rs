@@ -1,8 +1,9 @@
-//! What the probe sends: the target, the request bytes, and the plan.
+//! What the probe sends: the request bytes, and the plan.
 
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::time::Duration;
 
+use super::target::Target;
 use crate::scenario::ast::{Payload, Piece};
 
 /// Everything a probe connection needs to know; shared by all of them.
@@ -70,90 +71,6 @@ pub fn split_requests(bytes: &[u8]) -> Vec<Pipelined> {
         last.bytes += (bytes.len() - at) as u64;
     }
     found
-}
-
-/// `http://host:port/path`, `http://[::1]:9000/`, or `host:port`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
-    pub host: String,
-    pub port: u16,
-    pub path: String,
-    /// The target was a bare port, taken as `127.0.0.1:PORT`.
-    pub bare_port: bool,
-}
-
-impl Target {
-    /// `text` as a target; a bare port (`9000`) is `127.0.0.1:9000`, as
-    /// for `serve --listen`.
-    pub fn parse(text: &str) -> Result<Target, String> {
-        if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
-            let port = text
-                .parse::<u16>()
-                .map_err(|_| format!("{text}: a bare port must be 1 to 65535"))?;
-            return Ok(Target {
-                host: "127.0.0.1".to_string(),
-                port,
-                path: "/".to_string(),
-                bare_port: true,
-            });
-        }
-        if text.starts_with("https://") {
-            return Err(format!("{text}: https is not supported; hangup speaks plain HTTP/1.1"));
-        }
-        let rest = text.strip_prefix("http://").unwrap_or(text);
-        let (authority, path) = match rest.find('/') {
-            Some(i) => (&rest[..i], &rest[i..]),
-            None => (rest, "/"),
-        };
-        let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-            let (host, after) = v6
-                .split_once(']')
-                .ok_or_else(|| format!("{text}: missing `]` after an IPv6 address"))?;
-            (host, after.strip_prefix(':'))
-        } else {
-            match authority.rsplit_once(':') {
-                Some((host, port)) => (host, Some(port)),
-                None => (authority, None),
-            }
-        };
-        let port = match port {
-            Some(p) => p
-                .parse::<u16>()
-                .map_err(|_| format!("{text}: `{p}` is not a port number"))?,
-            None => 80,
-        };
-        if host.is_empty() {
-            return Err(format!("{text}: expected http://HOST:PORT/PATH or HOST:PORT"));
-        }
-        Ok(Target {
-            host: host.to_string(),
-            port,
-            path: path.to_string(),
-            bare_port: false,
-        })
-    }
-
-    pub fn resolve(&self) -> Result<SocketAddr, String> {
-        (self.host.as_str(), self.port)
-            .to_socket_addrs()
-            .map_err(|e| format!("cannot resolve {}: {e}", self.host))?
-            .next()
-            .ok_or_else(|| format!("cannot resolve {}: no address", self.host))
-    }
-
-    /// The Host header: the host, with the port unless it is 80.
-    pub fn host_header(&self) -> String {
-        let host = if self.host.contains(':') {
-            format!("[{}]", self.host)
-        } else {
-            self.host.clone()
-        };
-        if self.port == 80 {
-            host
-        } else {
-            format!("{host}:{}", self.port)
-        }
-    }
 }
 
 /// The request body.
@@ -228,24 +145,6 @@ pub fn raw_request(bytes: Vec<u8>) -> (Payload, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn targets() {
-        let t = Target::parse("http://127.0.0.1:9000/a/b?c").unwrap();
-        assert_eq!(
-            (t.host.as_str(), t.port, t.path.as_str()),
-            ("127.0.0.1", 9000, "/a/b?c")
-        );
-        let t = Target::parse("[::1]:8080").unwrap();
-        assert_eq!((t.host.as_str(), t.port, t.path.as_str()), ("::1", 8080, "/"));
-        assert_eq!(t.host_header(), "[::1]:8080");
-        assert_eq!(Target::parse("http://example").unwrap().port, 80);
-        assert!(Target::parse("https://x/").is_err());
-        assert!(Target::parse("host:port").is_err());
-        let t = Target::parse("46593").unwrap();
-        assert_eq!((t.host.as_str(), t.port, t.bare_port), ("127.0.0.1", 46593, true));
-        assert!(Target::parse("99999").is_err());
-    }
 
     #[test]
     fn request_bytes() {

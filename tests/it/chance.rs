@@ -8,6 +8,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::Shutdown;
 use std::time::{Duration, Instant};
 
+use crate::support::json::{field, number};
 use crate::support::{End, GET, Server, exchange, read_to_end, scenario_file, text};
 
 const SHORT: Duration = Duration::from_secs(2);
@@ -21,7 +22,7 @@ fn choices(run: &Server, n: usize) -> Vec<String> {
             .log()
             .iter()
             .filter(|line| line.contains(r#""event":"chance""#))
-            .map(|line| (field(line, "conn"), choice(line)))
+            .map(|line| (number(line, "conn"), choice(line)))
             .collect();
         if choices.len() >= n {
             choices.sort();
@@ -36,25 +37,9 @@ fn choices(run: &Server, n: usize) -> Vec<String> {
     }
 }
 
-/// The number after `"NAME":` in a JSON log line.
-fn field(line: &str, name: &str) -> u64 {
-    let key = format!("\"{name}\":");
-    let at = line.find(&key).unwrap_or_else(|| panic!("no {name} in {line}")) + key.len();
-    line[at..]
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect::<String>()
-        .parse()
-        .expect("a number")
-}
-
 fn choice(line: &str) -> String {
-    let result = if line.contains(r#""result":"yes""#) {
-        "yes"
-    } else {
-        "no"
-    };
-    format!("#{} request={} {result}", field(line, "conn"), field(line, "request"))
+    let result = if field(line, "result") == "yes" { "yes" } else { "no" };
+    format!("#{} request={} {result}", number(line, "conn"), number(line, "request"))
 }
 
 /// One request on a connection of its own, then the client's FIN: whether
@@ -112,7 +97,7 @@ fn without_a_seed_the_first_log_line_names_the_one_that_replays_the_run() {
     let (resets, choices, run) = flaky_run(&[], 30);
     let first = run.log().into_iter().next().expect("a first log line");
     assert!(first.contains(r#""event":"seed""#), "{first}");
-    let seed = field(&first, "seed").to_string();
+    let seed = number(&first, "seed").to_string();
     assert!(first.contains(&format!(r#""replay":"--seed {seed}""#)), "{first}");
     let (replayed, replayed_choices, _run) = flaky_run(&["--seed", &seed], 30);
     assert_eq!(replayed_choices, choices);
@@ -150,7 +135,7 @@ fn the_timing_of_requests_changes_no_choice() {
             .log()
             .iter()
             .filter(|l| l.contains(r#""event":"sleep""#))
-            .map(|l| field(l, "ms"))
+            .map(|l| number(l, "ms"))
             .collect();
         (bodies, sleeps)
     };
@@ -192,7 +177,7 @@ fn a_drip_with_drawn_pauses_replays_by_its_seed() {
             .log()
             .iter()
             .filter(|l| l.contains(r#""event":"sleep""#))
-            .map(|l| (field(l, "conn"), field(l, "ms")))
+            .map(|l| (number(l, "conn"), number(l, "ms")))
             .collect();
         // Connection by connection, each one's pauses in the order drawn.
         pauses.sort_by_key(|(conn, _)| *conn);

@@ -9,19 +9,13 @@ use std::process::Command;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::support::{BIN, End, Server, hangup, read_to_end, scenario_file, text};
+use serde_json::json;
+
+use crate::support::{BIN, End, Server, hangup, json, probe, read_to_end, scenario_file, text};
 
 /// A raw server on loopback that runs `serve` on each connection.
 fn raw_server(serve: impl Fn(TcpStream) + Send + Sync + 'static) -> String {
     crate::support::raw_server(serve).to_string()
-}
-
-fn json_field<'a>(json: &'a str, key: &str) -> &'a str {
-    let pattern = format!("\"{key}\":");
-    let start = json.find(&pattern).unwrap_or_else(|| panic!("no {key} in {json}")) + pattern.len();
-    let rest = &json[start..];
-    let end = rest.find([',', '}']).unwrap_or(rest.len());
-    &rest[..end]
 }
 
 #[test]
@@ -34,10 +28,9 @@ fn a_server_flooding_interim_heads_does_not_outlast_the_timeout() {
         while Instant::now() < give_up && stream.write_all(&head).is_ok() {}
     });
     let start = Instant::now();
-    let out = hangup(&["probe", &addr, "--timeout", "300ms", "--json"]);
+    let report = probe(&addr, &["--timeout", "300ms", "--json"]).json();
     let took = start.elapsed();
-    let json = text(&out.stdout);
-    assert_eq!(json_field(&json, "outcome"), "\"timeout\"", "{json}");
+    assert_eq!(report.request(1)["outcome"], "timeout", "{report}");
     // It once ran 15-40 s at 100% CPU; a loaded machine still takes well
     // under 5 s to notice 300 ms.
     assert!(took < Duration::from_secs(5), "took {took:?}");
@@ -67,9 +60,8 @@ fn a_refused_connect_is_refused_even_with_a_zero_timeout() {
     // A port that was just free: nothing listens there.
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let target = format!("127.0.0.1:{port}");
-    let out = hangup(&["probe", &target, "--timeout", "0s", "--json"]);
-    let json = text(&out.stdout);
-    assert_eq!(json_field(&json, "outcome"), "\"refused\"", "{json}");
+    let report = probe(&target, &["--timeout", "0s", "--json"]).json();
+    assert_eq!(report.request(1)["outcome"], "refused", "{report}");
 }
 
 #[test]
@@ -81,9 +73,9 @@ fn a_probe_short_of_descriptors_waits_for_one_instead_of_failing() {
         server.addr
     );
     let out = Command::new("sh").args(["-c", &script]).output().expect("run sh");
-    let json = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert!(json.contains("\"complete\":300"), "{json}");
+    let summary = json::parse(&text(&out.stdout));
+    assert_eq!(summary["outcomes"], json!({"complete": 300}), "{summary}");
 }
 
 #[test]
@@ -106,7 +98,7 @@ fn a_write_after_the_scripts_own_half_close_is_the_scripts_error_not_a_peer_rese
         .iter()
         .find(|l| l.contains(r#""event":"stopped""#))
         .expect("summary");
-    assert!(summary.contains(r#""peer_rst":0"#), "{summary}");
+    assert_eq!(json::number(summary, "peer_rst"), 0, "{summary}");
 }
 
 #[test]
@@ -133,14 +125,18 @@ fn a_client_reset_ends_a_script_whose_reads_never_touch_the_socket() {
 fn a_long_keep_alive_run_keeps_a_bounded_report() {
     let server = Server::start("hello", &[]);
     let target = server.addr.to_string();
-    let out = hangup(&["probe", &target, "--requests", "2000", "--json"]);
-    let json = text(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let report = crate::support::probe_json(&target, &["--requests", "2000"]);
     // The first 100 requests and the last are kept; the rest are counted.
-    assert_eq!(json.matches("{\"number\":").count(), 101, "{json}");
-    assert!(json.contains("\"not_shown\":{\"complete\":1899}"), "{json}");
+    let numbers: Vec<u64> = report
+        .requests()
+        .iter()
+        .map(|r| r["number"].as_u64().unwrap())
+        .collect();
+    let kept: Vec<u64> = (1..=100).chain([2000]).collect();
+    assert_eq!(numbers, kept);
+    assert_eq!(report["not_shown"], json!({"complete": 1899}), "{report}");
     // The timeline draws the first 100 exchanges and the ending only.
-    let marks = json.matches("{\"ms\":").count();
+    let marks = report.timeline().len();
     assert!(marks < 500, "{marks} timeline marks");
     let plain = text(&hangup(&["probe", &target, "--requests", "150"]).stdout);
     assert!(

@@ -28,6 +28,7 @@ mod probe;
 mod probe_response;
 mod probe_story;
 mod probe_strict;
+mod probe_target;
 mod properties;
 mod proxy;
 mod record;

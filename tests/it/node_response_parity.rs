@@ -9,23 +9,25 @@
 //! Node refuses exactly when Node failed, naming the fault Node named, and
 //! one that Python refuses exactly when Python failed. Python is left out
 //! of pipelined cases: `http.client` cannot read a second response that
-//! arrived with the first.
+//! arrived with the first. A case Node neither answers nor refuses (it
+//! waits on) is given a short wait, and must be refused by Python alone.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-/// Fetches every case at once; prints `ID<TAB>ok` or `ID<TAB>error CODE MESSAGE`.
+/// Fetches every case at once; prints `ID<TAB>ok`, `ID<TAB>error CODE
+/// MESSAGE`, or `ID<TAB>timeout` when the case's wait (ms) passed first.
 const NODE_CLIENT: &str = r#"
 const http = require('http');
 const [port, ...cases] = process.argv.slice(1);
 function one(spec) { return new Promise(resolve => {
-  const [id, method, requests] = spec.split(':');
+  const [id, method, requests, wait] = spec.split(':');
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   let done = 0, finished = false;
   const finish = (r) => { if (!finished) { finished = true; clearTimeout(t); agent.destroy(); resolve(r); } };
-  const t = setTimeout(() => finish('timeout'), 3000);
+  const t = setTimeout(() => finish('timeout'), Number(wait));
   const fail = (e) => finish('error ' + (e.code || '') + ' ' + e.message);
   for (let i = 0; i < Number(requests); i++) {
     const req = http.request({ host: '127.0.0.1', port, path: '/' + id, method, agent }, res => {
@@ -67,6 +69,8 @@ struct Case {
     keep_open: bool,
     /// The kind of the first violation Node refuses, if Node refuses.
     fault: Option<&'static str>,
+    /// Node neither answers nor refuses: it waits for more.
+    node_waits: bool,
 }
 
 fn case(name: &'static str, bytes: &[u8], fault: Option<&'static str>) -> Case {
@@ -77,6 +81,7 @@ fn case(name: &'static str, bytes: &[u8], fault: Option<&'static str>) -> Case {
         requests: 1,
         keep_open: false,
         fault,
+        node_waits: false,
     }
 }
 
@@ -93,6 +98,36 @@ impl Case {
         self.requests = n;
         self
     }
+    fn node_waits(mut self) -> Case {
+        self.node_waits = true;
+        self
+    }
+}
+
+/// How long Node is given for a case it waits on (others get 3 s).
+const NODE_WAIT_MS: u64 = 500;
+
+/// A chunked response whose trailer counts `counted` bytes of names and
+/// values ("X-T" and the value), in `lines` lines.
+fn trailer(counted: usize, lines: usize) -> Vec<u8> {
+    let mut trailer = Vec::new();
+    for i in 0..lines {
+        let name = format!("X-{i:03}");
+        let share = counted / lines - name.len() + usize::from(i < counted % lines);
+        trailer.extend_from_slice(format!("{name}: {}\r\n", "t".repeat(share)).as_bytes());
+    }
+    chunked(&[b"5\r\nhello\r\n0\r\n".as_slice(), &trailer, b"\r\n"].concat())
+}
+
+/// A chunked response whose first chunk's extensions count `counted`
+/// bytes: `;a=VALUE`, or `;a="VALUE"` (the quotes count).
+fn extension(counted: usize, quoted: bool) -> Vec<u8> {
+    let value = if quoted {
+        format!("\"{}\"", "v".repeat(counted - 3))
+    } else {
+        "v".repeat(counted - 1)
+    };
+    chunked(format!("5;a={value}\r\nhello\r\n0\r\n\r\n").as_bytes())
 }
 
 const OK: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
@@ -227,6 +262,30 @@ fn cases() -> Vec<Case> {
             None,
         ),
         case("reason-nul", &status(b"HTTP/1.1 200 O\x00K"), None),
+        case("trailer-16383", &trailer(16_383, 1), None),
+        case("trailer-16383-in-160-lines", &trailer(16_383, 160), None),
+        // Counted afresh after the head: 10 KiB of each is fine.
+        case(
+            "head-10k-trailer-10k",
+            &[
+                format!(
+                    "HTTP/1.1 200 OK\r\nX-Big: {}\r\nTransfer-Encoding: chunked\r\n\r\n",
+                    "a".repeat(10_000)
+                )
+                .as_bytes(),
+                &trailer(10_000, 1)[CHUNKED.len()..],
+            ]
+            .concat(),
+            None,
+        ),
+        case("chunk-ext-16384", &extension(16_384, false), None),
+        case("chunk-ext-quoted-16384", &extension(16_384, true), None),
+        // Counted afresh for every chunk.
+        case(
+            "chunk-ext-two-10k",
+            &chunked(format!("5;a={0}\r\nhello\r\n5;a={0}\r\nhello\r\n0\r\n\r\n", "v".repeat(10_000)).as_bytes()),
+            None,
+        ),
         // Data after the body.
         case("after-body-31", &x31, Some("data-after-body")),
         case("after-body-31-open", &x31, Some("data-after-body")).open(),
@@ -429,6 +488,36 @@ fn cases() -> Vec<Case> {
         case("head-16384", &sized(16_384), Some("head-too-large")),
         case("head-70000", &sized(70_000), Some("head-too-large")),
         case("line-70k", &with_header(long.as_bytes()), Some("head-too-large")),
+        case("trailer-16384", &trailer(16_384, 1), Some("trailer-too-large")),
+        case(
+            "trailer-20k-in-200-lines",
+            &trailer(20_000, 200),
+            Some("trailer-too-large"),
+        ),
+        case(
+            "chunk-ext-16385",
+            &extension(16_385, false),
+            Some("chunk-extensions-too-large"),
+        ),
+        case(
+            "chunk-ext-quoted-16385",
+            &extension(16_385, true),
+            Some("chunk-extensions-too-large"),
+        ),
+        case(
+            "chunk-ext-20k",
+            &extension(20_000, false),
+            Some("chunk-extensions-too-large"),
+        ),
+        case(
+            "chunk-ext-20k-last-chunk",
+            &chunked(format!("5\r\nhello\r\n0;a={}\r\n\r\n", "v".repeat(20_000)).as_bytes()),
+            Some("chunk-extensions-too-large"),
+        ),
+        // Empty lines before the status line, and nothing else: Node waits
+        // on (it skips them without a limit), Python refuses the first.
+        case("crlf-run-open", &b"\r\n".repeat(50_000), None).open().node_waits(),
+        case("crlf-run-then-fin", &b"\r\n".repeat(50_000), Some("truncated")),
         // Header names and values.
         case(
             "name-space",
@@ -495,7 +584,8 @@ fn kinds_for(node_error: &str) -> &'static [&'static str] {
         ("HPE_INVALID_CONTENT_LENGTH", &["invalid-content-length"]),
         ("HPE_INVALID_CHUNK_SIZE", &["chunk-size"]),
         ("HPE_INVALID_EXTENSION", &["chunk-extension"]),
-        ("HPE_HEADER_OVERFLOW", &["head-too-large"]),
+        ("HPE_HEADER_OVERFLOW", &["head-too-large", "trailer-too-large"]),
+        ("HPE_CHUNK_EXTENSIONS_OVERFLOW", &["chunk-extensions-too-large"]),
         ("Invalid header value char", &["header-value"]),
         ("Unexpected whitespace after header value", &["obs-fold"]),
         ("HPE_UNEXPECTED_SPACE", &["obs-fold"]),
@@ -594,7 +684,11 @@ fn the_check_refuses_what_node_and_python_refuse() {
     let cases = cases();
     assert!(cases.len() >= 60, "{} cases", cases.len());
     let port = serve(&cases);
-    let spec = |(i, c): (usize, &Case)| format!("{i}:{}:{}", if c.head { "HEAD" } else { "GET" }, c.requests);
+    let spec = |(i, c): (usize, &Case)| {
+        let method = if c.head { "HEAD" } else { "GET" };
+        let wait = if c.node_waits { NODE_WAIT_MS } else { 3000 };
+        format!("{i}:{method}:{}:{wait}", c.requests)
+    };
     let all: Vec<String> = cases.iter().enumerate().map(spec).collect();
     let single: Vec<String> = cases
         .iter()
@@ -624,7 +718,13 @@ fn the_check_refuses_what_node_and_python_refuse() {
             })
         };
         let node = answer(&from_node, i).unwrap_or_else(|| "no answer".into());
-        let node_fails = node != "ok";
+        if c.node_waits {
+            // Neither an answer nor a refusal: the check must not say Node refuses.
+            if node != "timeout" || refuses("node").is_some() || c.fault.is_some() {
+                differ.push(format!("{}: node {node}, expected it to wait; check {found:?}", c.name));
+            }
+        }
+        let node_fails = node != "ok" && !c.node_waits;
         node_refused += usize::from(node_fails);
         match (node_fails, refuses("node")) {
             (false, None) => {}

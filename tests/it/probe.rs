@@ -2,34 +2,13 @@
 //! outcome classes, JSON byte counts, keep-alive reuse, the diagram, many
 //! probes at once, and `--expect` exit codes.
 
-use crate::support::{Server, hangup, scenario_file, text};
+use serde_json::json;
 
-/// The raw value of the first `"key":` in a JSON text (numbers, `null`,
-/// `true`, or a string with its quotes).
-fn field<'a>(json: &'a str, key: &str) -> &'a str {
-    let pattern = format!("\"{key}\":");
-    let start = json.find(&pattern).unwrap_or_else(|| panic!("no {key} in {json}")) + pattern.len();
-    let rest = &json[start..];
-    let end = if let Some(quoted) = rest.strip_prefix('"') {
-        quoted.find('"').map(|i| i + 2).unwrap_or(rest.len())
-    } else {
-        rest.find([',', '}', ']']).unwrap_or(rest.len())
-    };
-    &rest[..end]
-}
+use crate::support::{Report, Server, hangup, probe_json, scenario_file, text};
 
-/// The JSON objects of each request in a probe's JSON.
-fn requests(json: &str) -> Vec<&str> {
-    json.split("{\"number\":").skip(1).collect()
-}
-
-fn probe_json(server: &Server, extra: &[&str]) -> String {
-    let target = format!("http://{}/", server.addr);
-    let mut args = vec!["probe", target.as_str(), "--json"];
-    args.extend_from_slice(extra);
-    let out = hangup(&args);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    text(&out.stdout)
+/// The probe's JSON report of `server`, asked at `http://ADDR/`.
+fn report(server: &Server, flags: &[&str]) -> Report {
+    probe_json(&format!("http://{}/", server.addr), flags)
 }
 
 /// `(scenario, --set, probe flags, outcome, phase, status, received, body, ended)`
@@ -38,8 +17,8 @@ type Case = (
     &'static [&'static str],
     &'static [&'static str],
     &'static str,
-    &'static str,
-    &'static str,
+    Option<&'static str>,
+    Option<u16>,
     u64,
     u64,
     &'static str,
@@ -48,171 +27,142 @@ type Case = (
 #[test]
 fn every_builtin_is_classified() {
     let cases: &[Case] = &[
-        ("hello", &[], &[], "\"complete\"", "null", "200", 70, 6, "\"open\""),
+        ("hello", &[], &[], "complete", None, Some(200), 70, 6, "open"),
         (
             "mid-body-reset",
             &[],
             &[],
-            "\"reset\"",
-            "\"mid-body\"",
-            "200",
+            "reset",
+            Some("mid-body"),
+            Some(200),
             68,
             6,
-            "\"rst\"",
+            "rst",
         ),
-        (
-            "truncated-body",
-            &[],
-            &[],
-            "\"truncated\"",
-            "null",
-            "200",
-            68,
-            6,
-            "\"fin\"",
-        ),
+        ("truncated-body", &[], &[], "truncated", None, Some(200), 68, 6, "fin"),
         (
             "truncated-chunked",
             &[],
             &[],
-            "\"truncated\"",
-            "null",
-            "200",
+            "truncated",
+            None,
+            Some(200),
             57,
             5,
-            "\"fin\"",
+            "fin",
         ),
-        ("empty-reply", &[], &[], "\"empty\"", "null", "null", 0, 0, "\"fin\""),
+        ("empty-reply", &[], &[], "empty", None, None, 0, 0, "fin"),
         (
             "reset-on-first-byte",
             &[],
             &[],
-            "\"reset\"",
-            "\"before-response\"",
-            "null",
+            "reset",
+            Some("before-response"),
+            None,
             0,
             0,
-            "\"rst\"",
+            "rst",
         ),
         // 1 in 1: every request is chosen, whatever the seed.
         (
             "flaky",
             &["chance=1"],
             &[],
-            "\"reset\"",
-            "\"before-response\"",
-            "null",
+            "reset",
+            Some("before-response"),
+            None,
             0,
             0,
-            "\"rst\"",
+            "rst",
         ),
-        (
-            "server-timeout",
-            &["after=30ms"],
-            &[],
-            "\"empty\"",
-            "null",
-            "null",
-            0,
-            0,
-            "\"fin\"",
-        ),
+        ("server-timeout", &["after=30ms"], &[], "empty", None, None, 0, 0, "fin"),
         (
             "server-timeout-reset",
             &["after=30ms"],
             &[],
-            "\"reset\"",
-            "\"before-response\"",
-            "null",
+            "reset",
+            Some("before-response"),
+            None,
             0,
             0,
-            "\"rst\"",
+            "rst",
         ),
         (
             "slow-body",
             &["every=2ms"],
             &[],
-            "\"complete\"",
-            "null",
-            "200",
+            "complete",
+            None,
+            Some(200),
             78,
             13,
-            "\"open\"",
+            "open",
         ),
         (
             "hang",
             &[],
             &["--timeout", "150ms"],
-            "\"timeout\"",
-            "null",
-            "null",
+            "timeout",
+            None,
+            None,
             0,
             0,
-            "\"timeout\"",
+            "timeout",
         ),
-        (
-            "end-keepalive",
-            &[],
-            &[],
-            "\"complete\"",
-            "null",
-            "200",
-            69,
-            5,
-            "\"open\"",
-        ),
-        ("end-close", &[], &[], "\"complete\"", "null", "200", 88, 5, "\"fin\""),
+        ("end-keepalive", &[], &[], "complete", None, Some(200), 69, 5, "open"),
+        ("end-close", &[], &[], "complete", None, Some(200), 88, 5, "fin"),
         (
             "early-413",
             &[],
             &["--body-bytes", "2MiB"],
-            "\"complete\"",
-            "null",
-            "413",
+            "complete",
+            None,
+            Some(413),
             72,
             0,
-            "\"rst\"",
+            "rst",
         ),
-        ("end-destroy", &[], &[], "\"complete\"", "null", "200", 69, 5, "\"rst\""),
+        ("end-destroy", &[], &[], "complete", None, Some(200), 69, 5, "rst"),
         (
             "bad-request",
             &[],
             &["-X", "BAD METHOD"],
-            "\"complete\"",
-            "null",
-            "400",
+            "complete",
+            None,
+            Some(400),
             47,
             0,
-            "\"fin\"",
+            "fin",
         ),
         (
             "bad-request-custom",
             &[],
             &["-X", "BAD METHOD"],
-            "\"complete\"",
-            "null",
-            "400",
+            "complete",
+            None,
+            Some(400),
             28,
             0,
-            "\"fin\"",
+            "fin",
         ),
     ];
     for (scenario, sets, flags, outcome, phase, status, received, body, ended) in cases {
         let server = Server::start(scenario, sets);
-        let json = probe_json(&server, flags);
-        let got = (
-            field(&json, "outcome"),
-            field(&json, "phase"),
-            field(&json, "status"),
-            field(&json, "received_bytes").parse::<u64>().unwrap(),
-            field(&json, "body_bytes").parse::<u64>().unwrap(),
-            field(&json, "ended"),
-        );
-        assert_eq!(
-            got,
-            (*outcome, *phase, *status, *received, *body, *ended),
-            "{scenario}: {json}"
-        );
+        let report = report(&server, flags);
+        // One request: the probe's outcome and phase are its own.
+        let request = report.request(1);
+        let got = json!([
+            report["outcome"],
+            report["phase"],
+            request["outcome"],
+            request["phase"],
+            request["status"],
+            request["received_bytes"],
+            request["body_bytes"],
+            request["ended"],
+        ]);
+        let want = json!([outcome, phase, outcome, phase, status, received, body, ended]);
+        assert_eq!(got, want, "{scenario}: {report}");
     }
 }
 
@@ -223,71 +173,64 @@ fn reset_on_accept_is_a_reset_before_any_response_byte() {
     // first read does.
     let server = Server::start("reset-on-accept", &[]);
     for _ in 0..5 {
-        let json = probe_json(&server, &[]);
-        assert_eq!(field(&json, "outcome"), "\"reset\"", "{json}");
-        assert_eq!(field(&json, "ended"), "\"rst\"", "{json}");
-        match field(&json, "phase") {
-            "\"at-connect\"" | "\"while-sending\"" => assert_eq!(field(&json, "sent_bytes"), "0", "{json}"),
-            "\"before-response\"" => {}
-            other => panic!("phase {other}: {json}"),
+        let report = report(&server, &[]);
+        let request = report.request(1);
+        assert_eq!(request["outcome"], "reset", "{report}");
+        assert_eq!(request["ended"], "rst", "{report}");
+        match request["phase"].as_str() {
+            Some("at-connect" | "while-sending") => assert_eq!(request["sent_bytes"], 0, "{report}"),
+            Some("before-response") => {}
+            other => panic!("phase {other:?}: {report}"),
         }
-        assert_eq!(field(&json, "received_bytes"), "0", "{json}");
+        assert_eq!(request["received_bytes"], 0, "{report}");
     }
 }
 
 #[test]
 fn connect_timeout_is_a_timeout_with_nothing_sent() {
     let server = Server::start("connect-timeout", &[]);
-    let json = probe_json(&server, &["--timeout", "200ms"]);
-    assert_eq!(field(&json, "outcome"), "\"timeout\"", "{json}");
-    assert_eq!(field(&json, "received_bytes"), "0", "{json}");
+    let report = report(&server, &["--timeout", "200ms"]);
+    let request = report.request(1);
+    assert_eq!(request["outcome"], "timeout", "{report}");
+    assert_eq!(request["received_bytes"], 0, "{report}");
 }
 
 #[test]
 fn keepalive_reuse_shows_the_second_request_reset() {
     let server = Server::start("keepalive-reset", &[]);
-    let json = probe_json(&server, &["--requests", "2", "--gap", "20ms"]);
-    let reqs = requests(&json);
-    assert_eq!(reqs.len(), 2, "{json}");
+    let report = report(&server, &["--requests", "2", "--gap", "20ms"]);
+    assert_eq!(report.requests().len(), 2, "{report}");
+    let (first, second) = (report.request(1), report.request(2));
+    assert_eq!(json!([first["outcome"], first["reused"]]), json!(["complete", false]));
     assert_eq!(
-        (field(reqs[0], "outcome"), field(reqs[0], "reused")),
-        ("\"complete\"", "false")
+        json!([second["outcome"], second["phase"], second["reused"]]),
+        json!(["reset", "before-response", true]),
+        "{report}"
     );
-    assert_eq!(
-        (
-            field(reqs[1], "outcome"),
-            field(reqs[1], "phase"),
-            field(reqs[1], "reused")
-        ),
-        ("\"reset\"", "\"before-response\"", "true")
-    );
-    assert_eq!(
-        field(&json, "outcome"),
-        "\"reset\"",
-        "the probe's outcome is the last request's"
-    );
+    assert_eq!(report["outcome"], "reset", "the probe's outcome is the last request's");
 }
 
 #[test]
 fn keepalive_idle_close_seen_during_the_gap() {
     let server = Server::start("keepalive-idle-close", &["idle=30ms"]);
-    let json = probe_json(&server, &["--requests", "2", "--gap", "100ms"]);
-    let reqs = requests(&json);
-    assert_eq!(field(reqs[0], "outcome"), "\"complete\"");
-    assert_eq!(field(reqs[1], "outcome"), "\"empty\"");
-    assert!(json.contains("\"event\":\"server-fin\""), "{json}");
+    let report = report(&server, &["--requests", "2", "--gap", "100ms"]);
+    assert_eq!(report.request(1)["outcome"], "complete", "{report}");
+    assert_eq!(report.request(2)["outcome"], "empty", "{report}");
+    assert_eq!(report.marks("server-fin").len(), 1, "{report}");
 }
 
 #[test]
 fn upload_reset_is_a_reset_while_sending_with_the_bytes_sent() {
     let server = Server::start("upload-reset", &["limit=64KiB"]);
-    let json = probe_json(&server, &["--body-bytes", "10MiB"]);
+    let report = report(&server, &["--body-bytes", "10MiB"]);
+    let request = report.request(1);
     assert_eq!(
-        (field(&json, "outcome"), field(&json, "phase")),
-        ("\"reset\"", "\"while-sending\"")
+        json!([request["outcome"], request["phase"]]),
+        json!(["reset", "while-sending"]),
+        "{report}"
     );
-    let sent: u64 = field(&json, "sent_bytes").parse().unwrap();
-    let total: u64 = field(&json, "request_bytes").parse().unwrap();
+    let sent = request["sent_bytes"].as_u64().unwrap();
+    let total = request["request_bytes"].as_u64().unwrap();
     assert!(sent >= 64 * 1024 && sent < total, "sent {sent} of {total}");
     server.wait_for_log(&[r#""event":"read""#, r#""bytes":65536"#]);
 }
@@ -296,12 +239,13 @@ fn upload_reset_is_a_reset_while_sending_with_the_bytes_sent() {
 fn raw_bytes_are_sent_exactly() {
     let server = Server::start("bad-request", &[]);
     let raw = scenario_file("raw-request", "NOT HTTP\r\n\r\n");
-    let json = probe_json(&server, &["--raw", &raw]);
+    let report = report(&server, &["--raw", &raw]);
+    let request = report.request(1);
     assert_eq!(
-        (field(&json, "status"), field(&json, "request_line")),
-        ("400", "\"NOT HTTP\"")
+        json!([request["status"], request["request_line"], request["request_bytes"]]),
+        json!([400, "NOT HTTP", 12]),
+        "{report}"
     );
-    assert_eq!(field(&json, "request_bytes"), "12");
 }
 
 #[test]
@@ -372,18 +316,19 @@ fn diagram_matches_the_golden_file() {
 fn many_probes_count_outcomes_and_percentiles() {
     let server = Server::start("server-timeout-reset", &["after=50ms"]);
     let target = server.addr.to_string();
-    let out = hangup(&["probe", &target, "--count", "200", "--concurrency", "50", "--json"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let json = text(&out.stdout);
-    assert_eq!(field(&json, "probes"), "200");
+    let summary = probe_json(&target, &["--count", "200", "--concurrency", "50"]);
+    assert_eq!(summary["probes"], 200, "{summary}");
     assert_eq!(
-        field(&json, "\"reset (before-response)\"".trim_matches('"')),
-        "200",
-        "{json}"
+        summary["outcomes"],
+        json!({"reset (before-response)": 200}),
+        "{summary}"
     );
-    let p50: f64 = field(&json, "p50").parse().unwrap();
-    let max: f64 = field(&json, "max").parse().unwrap();
-    assert!(p50 >= 50.0 && max < 2000.0, "{json}");
+    let ms = |name: &str| {
+        summary["ms_to_end"][name]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{summary}"))
+    };
+    assert!(ms("p50") >= 50.0 && ms("max") < 2000.0, "{summary}");
     let out = hangup(&["probe", &target, "--count", "20", "--concurrency", "5"]);
     let summary = text(&out.stdout);
     assert!(summary.starts_with("probes    20 (5 at a time) in "), "{summary}");

@@ -3,14 +3,17 @@
 //! sent, the version and the pieces of a head in the diagram, times per
 //! request, and `--expect` with a phase. Each from the real binary.
 
-use crate::support::{Server, hangup, scenario_file, text};
+use crate::support::{Report, Server, probe as probe_target, scenario_file};
 
+/// `hangup probe ADDR FLAGS…`: its exit code and stdout.
 fn probe(server: &Server, flags: &[&str]) -> (Option<i32>, String) {
-    let target = server.addr.to_string();
-    let mut args = vec!["probe", target.as_str()];
-    args.extend_from_slice(flags);
-    let out = hangup(&args);
-    (out.status.code(), text(&out.stdout))
+    let probed = probe_target(&server.addr.to_string(), flags);
+    (probed.code, probed.stdout)
+}
+
+/// `hangup probe ADDR --json FLAGS…`: its report.
+fn probe_json(server: &Server, flags: &[&str]) -> Report {
+    crate::support::probe_json(&server.addr.to_string(), flags)
 }
 
 #[test]
@@ -26,10 +29,9 @@ fn a_server_that_closes_the_idle_connection_is_named_and_the_next_request_meets_
         "{report}"
     );
     assert!(report.contains("outcome   empty (after-close)"), "{report}");
-    let (_, json) = probe(&server, &["--requests", "2", "--gap", "200ms", "--json"]);
-    let requests: Vec<&str> = json.split("{\"number\":").skip(1).collect();
-    assert!(requests[0].contains("\"ended\":\"fin\""), "{json}");
-    assert!(requests[1].contains("\"phase\":\"after-close\""), "{json}");
+    let json = probe_json(&server, &["--requests", "2", "--gap", "200ms"]);
+    assert_eq!(json.request(1)["ended"], "fin", "{json}");
+    assert_eq!(json.request(2)["phase"], "after-close", "{json}");
 }
 
 #[test]
@@ -40,8 +42,12 @@ fn requests_a_closing_server_never_got_are_said() {
         report.ends_with("not sent  2 more request(s): the server answered request 1 with Connection: close\n"),
         "{report}"
     );
-    let (_, json) = probe(&server, &["--requests", "3", "--json"]);
-    assert!(json.contains("\"not_sent\":{\"count\":2,\"why\":"), "{json}");
+    let json = probe_json(&server, &["--requests", "3"]);
+    assert_eq!(json["not_sent"]["count"], 2, "{json}");
+    assert_eq!(
+        json["not_sent"]["why"], "the server answered request 1 with Connection: close",
+        "{json}"
+    );
 }
 
 #[test]
@@ -70,14 +76,10 @@ fn each_request_has_its_own_times() {
         "loop\n  read request\n  sleep 30ms\n  respond 200 body \"ok\"\nend\n",
     );
     let server = Server::start(&path, &[]);
-    let (_, json) = probe(&server, &["--requests", "2", "--json"]);
-    let requests: Vec<&str> = json.split("{\"number\":").skip(1).collect();
-    for request in &requests {
-        let ms: f64 = request
-            .split("\"ms_to_end\":")
-            .nth(1)
-            .and_then(|rest| rest.split([',', '}']).next())
-            .and_then(|n| n.parse().ok())
+    let json = probe_json(&server, &["--requests", "2"]);
+    for number in [1, 2] {
+        let ms = json.request(number)["ms_to_end"]
+            .as_f64()
             .unwrap_or_else(|| panic!("{json}"));
         assert!(ms >= 25.0, "each request waited 30 ms: {json}");
     }
@@ -95,13 +97,12 @@ fn expect_takes_a_phase() {
 #[test]
 fn pipelined_requests_get_a_report_each_in_order() {
     let server = Server::start("hello", &[]);
-    let (code, json) = probe(&server, &["--pipeline", "3", "--json"]);
-    assert_eq!(code, Some(0));
-    let requests: Vec<&str> = json.split("{\"number\":").skip(1).collect();
-    assert_eq!(requests.len(), 3, "{json}");
-    for request in &requests {
-        assert!(request.contains("\"outcome\":\"complete\""), "{json}");
-        assert!(request.contains("\"received_bytes\":70"), "{json}");
+    let json = probe_json(&server, &["--pipeline", "3"]);
+    assert_eq!(json.requests().len(), 3, "{json}");
+    for number in [1, 2, 3] {
+        let request = json.request(number);
+        assert_eq!(request["outcome"], "complete", "{json}");
+        assert_eq!(request["received_bytes"], 70, "{json}");
     }
     // A --raw file of several requests is pipelined as it is.
     let raw = std::env::temp_dir().join(format!("hangup-two-{}.raw", std::process::id()));
@@ -124,4 +125,91 @@ fn pipelined_requests_get_a_report_each_in_order() {
     assert!(diagram.contains("2 requests at once (57 B)"), "{diagram}");
     assert_eq!(probe(&server, &["--pipeline", "2", "--requests", "2"]).0, Some(2));
     assert_eq!(probe(&server, &["--pipeline", "0"]).0, Some(2));
+}
+
+#[test]
+fn a_dripped_body_is_drawn_piece_by_piece_each_at_its_time() {
+    let server = Server::start("slow-body", &["every=20ms"]);
+    let json = probe_json(&server, &[]);
+    let bodies = json.marks("body");
+    let bytes: Vec<u64> = bodies.iter().map(|m| m["bytes"].as_u64().unwrap()).collect();
+    let ms: Vec<f64> = bodies.iter().map(|m| m["ms"].as_f64().unwrap()).collect();
+    // 13 bytes 20 ms apart: however the reads fell, several pieces, growing.
+    assert!(bytes.len() >= 2, "one mark for the whole drip: {json}");
+    assert!(
+        bytes.windows(2).all(|w| w[0] < w[1]) && bytes.last() == Some(&13),
+        "{json}"
+    );
+    assert!(ms.windows(2).all(|w| w[0] <= w[1]), "{json}");
+    assert!(ms[ms.len() - 1] - ms[0] >= 100.0, "each piece at its own time: {json}");
+    let (_, diagram) = probe(&server, &["--diagram"]);
+    let arrows = diagram.lines().filter(|l| l.contains("<-- body ")).count();
+    assert!(arrows >= 2 && diagram.contains("<-- body 13 of 13 B "), "{diagram}");
+}
+
+#[test]
+fn a_long_drip_draws_its_first_pieces_and_counts_the_rest() {
+    let target = crate::support::raw_server(|mut stream| {
+        use std::io::{Read, Write};
+        let mut buf = [0u8; 4096];
+        let _ = stream.read(&mut buf);
+        let _ = stream.set_nodelay(true);
+        let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 200\r\n\r\n");
+        for _ in 0..200 {
+            if stream.write_all(b"x").is_err() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(5)));
+        while matches!(stream.read(&mut buf), Ok(n) if n > 0) {}
+    })
+    .to_string();
+    let json = crate::support::probe_json(&target, &[]);
+    let drawn = json.marks("body").len();
+    assert!(drawn <= 20, "{drawn} pieces drawn: {json}");
+    // The last piece is told either way: drawn, or counted with the rest.
+    let last = json
+        .timeline()
+        .iter()
+        .rev()
+        .find(|m| m["event"] == "body" || m["event"] == "more-pieces")
+        .unwrap_or_else(|| panic!("{json}"));
+    assert_eq!(
+        (&last["bytes"], &last["expected"]),
+        (&200.into(), &200.into()),
+        "{json}"
+    );
+    if last["event"] == "more-pieces" {
+        assert_eq!(last["of"], "body");
+        assert!(last["pieces"].as_u64().unwrap() >= 1 && last["since_ms"].as_f64() <= last["ms"].as_f64());
+    }
+    assert!(json.timeline().len() <= 26, "{json}");
+}
+
+#[test]
+fn requests_never_sent_after_a_reset_are_said_and_why() {
+    let server = Server::start("mid-body-reset", &[]);
+    let (code, report) = probe(&server, &["--requests", "4"]);
+    assert_eq!(code, Some(0));
+    assert!(report.contains("outcome   reset (mid-body)\n"), "{report}");
+    assert!(
+        report.ends_with("not sent  3 more request(s): the server reset the connection during request 1\n"),
+        "{report}"
+    );
+    let json = probe_json(&server, &["--requests", "4"]);
+    assert_eq!(json["not_sent"]["count"], 3, "{json}");
+    assert_eq!(
+        json["not_sent"]["why"], "the server reset the connection during request 1",
+        "{json}"
+    );
+    // Refused at once: nothing was sent, and the report says so.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let refused = crate::support::probe_json(&format!("127.0.0.1:{port}"), &["--requests", "2"]);
+    assert_eq!(refused["not_sent"]["count"], 1, "{refused}");
+    assert_eq!(refused["not_sent"]["why"], "the connection was refused", "{refused}");
 }

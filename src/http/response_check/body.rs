@@ -1,7 +1,8 @@
 //! A response's body, by its framing: none, Content-Length, chunked or
 //! until the server closes.
 
-use super::{BOTH, Before, Checker, Head, Kind, NODE, PYTHON, Stop};
+use super::{BOTH, Before, Checker, Head, Kind, NODE, PYTHON, Section, Stop};
+use crate::http::NODE_CHUNK_EXTENSIONS_LIMIT;
 use crate::http::chars::{HEADER_VALUE, QDTEXT, TOKEN, hex_value};
 
 impl Checker<'_> {
@@ -101,12 +102,15 @@ impl Checker<'_> {
     }
 
     /// `;name[=value]` after a chunk size, from `p` (past the `;`); where
-    /// the line end is.
+    /// the line end is. Node counts the names' and values' bytes (a quoted
+    /// value's quotes too) and refuses a chunk whose count passes 16 KiB.
     fn extensions(&mut self, mut p: usize) -> Result<usize, Stop> {
         const CUT: &str = "inside a chunk extension";
+        let mut counted = 0;
         loop {
             let name = p;
             while TOKEN[self.at(p, CUT, BOTH)? as usize] {
+                self.count_extension(&mut counted, p)?;
                 p += 1;
             }
             if p == name {
@@ -115,20 +119,27 @@ impl Checker<'_> {
             if self.b[p] == b'=' {
                 p += 1;
                 if self.at(p, CUT, BOTH)? == b'"' {
+                    self.count_extension(&mut counted, p)?;
                     p += 1;
                     loop {
                         match self.at(p, CUT, BOTH)? {
                             b'"' => break,
-                            b'\\' if HEADER_VALUE[self.at(p + 1, CUT, BOTH)? as usize] => p += 1,
+                            b'\\' if HEADER_VALUE[self.at(p + 1, CUT, BOTH)? as usize] => {
+                                self.count_extension(&mut counted, p)?;
+                                p += 1;
+                            }
                             b if !QDTEXT[b as usize] => return self.bad_extension(p),
                             _ => {}
                         }
+                        self.count_extension(&mut counted, p)?;
                         p += 1;
                     }
+                    self.count_extension(&mut counted, p)?;
                     p += 1;
                 } else {
                     // An empty value is llhttp's too.
                     while TOKEN[self.at(p, CUT, BOTH)? as usize] {
+                        self.count_extension(&mut counted, p)?;
                         p += 1;
                     }
                 }
@@ -141,6 +152,19 @@ impl Checker<'_> {
         }
     }
 
+    /// One more byte (at `at`) of a chunk's extensions: a stop once the
+    /// count passes Node's limit, whether or not the line ever ends.
+    fn count_extension(&mut self, counted: &mut usize, at: usize) -> Result<(), Stop> {
+        *counted += 1;
+        if *counted > NODE_CHUNK_EXTENSIONS_LIMIT {
+            let what = format!(
+                "chunk extensions too large: over {NODE_CHUNK_EXTENSIONS_LIMIT} bytes of names and values in one chunk"
+            );
+            return self.fail(Kind::ChunkExtensionsTooLarge, at, what, NODE);
+        }
+        Ok(())
+    }
+
     fn bad_extension<T>(&mut self, p: usize) -> Result<T, Stop> {
         let b = self.b[p];
         self.fail(
@@ -151,15 +175,19 @@ impl Checker<'_> {
         )
     }
 
-    /// The trailer fields after the last chunk, from `p`, and the empty line.
+    /// The trailer fields after the last chunk, from `p`, and the empty
+    /// line. Node counts them as a head's, from nothing.
     fn trailer(&mut self, mut p: usize) -> Result<(), Stop> {
+        let mut counted = 0;
         loop {
             let b = self.at(p, "inside the trailer", BOTH)?;
             if matches!(b, b'\r' | b'\n') {
                 self.pos = self.line_end(p, "the trailer")?;
                 return Ok(());
             }
-            p = self.field(p, false)?.next;
+            let field = self.field(p, false)?;
+            self.count(&mut counted, &field, Section::Trailer)?;
+            p = field.next;
         }
     }
 

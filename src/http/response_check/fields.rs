@@ -1,7 +1,7 @@
 //! Header fields of a response head (and the trailer of a chunked body),
 //! byte by byte as llhttp reads them.
 
-use super::{BOTH, Checker, Head, Kind, NODE, PYTHON, PYTHON_MAX_HEADERS, Stop};
+use super::{BOTH, Checker, Head, Kind, NODE, PYTHON, PYTHON_MAX_HEADERS, Section, Stop};
 use crate::http::NODE_HEADER_LIMIT;
 use crate::http::chars::{HEADER_VALUE, TOKEN};
 
@@ -41,14 +41,7 @@ impl Checker<'_> {
                 );
             }
             let field = self.field(p, lines == 1)?;
-            counted += field.name.1 - field.name.0;
-            if counted >= NODE_HEADER_LIMIT {
-                return self.too_large(field.name.1, counted);
-            }
-            counted += field.value.1 - field.value.0;
-            if counted >= NODE_HEADER_LIMIT {
-                return self.too_large(field.value.1, counted);
-            }
+            self.count(&mut counted, &field, Section::Head)?;
             let name = &self.b[field.name.0..field.name.1];
             let raw = &self.b[field.value.0..field.value.1];
             let value = raw.trim_ascii_end();
@@ -78,6 +71,21 @@ impl Checker<'_> {
             head.keep_alive = true;
         }
         Ok(head)
+    }
+
+    /// Add `field`'s name and value to what Node counted of the head or
+    /// trailer: a stop where the count reaches Node's limit. (Whitespace
+    /// before a value is free in Node's count; after it, not.)
+    pub(super) fn count(&mut self, counted: &mut usize, field: &Field, section: Section) -> Result<(), Stop> {
+        *counted += field.name.1 - field.name.0;
+        if *counted >= NODE_HEADER_LIMIT {
+            return self.too_large(field.name.1, *counted, section);
+        }
+        *counted += field.value.1 - field.value.0;
+        if *counted >= NODE_HEADER_LIMIT {
+            return self.too_large(field.value.1, *counted, section);
+        }
+        Ok(())
     }
 
     fn content_length(&mut self, head: &mut Head, value: &[u8], line: usize) -> Result<(), Stop> {

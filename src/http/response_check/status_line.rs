@@ -1,7 +1,7 @@
 //! The status line of a response, as llhttp reads it, and what Python's
 //! `http.client` makes of it.
 
-use super::{BOTH, Before, Checker, Head, Kind, NODE, PYTHON, Stop, after, bytes};
+use super::{BOTH, Before, Checker, Head, Kind, NODE, PYTHON, Section, Stop, after, bytes};
 use crate::http::NODE_HEADER_LIMIT;
 
 /// What llhttp takes before a response's version.
@@ -96,7 +96,7 @@ impl Checker<'_> {
         }
         counted += p - reason;
         if counted >= NODE_HEADER_LIMIT {
-            return self.too_large(p, counted);
+            return self.too_large(p, counted, Section::Head);
         }
         self.pos = self.line_end(p, "the status line")?;
         self.fields(counted, version, status)

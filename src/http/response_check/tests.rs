@@ -124,3 +124,59 @@ fn stray_bytes_before_the_status_line() {
         [(Kind::StrayBeforeStatus, 0, vec!["node", "python"])]
     );
 }
+
+#[test]
+fn a_trailer_is_counted_afresh_against_nodes_limit() {
+    let head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n";
+    let trailer = |value: usize| {
+        [
+            head.as_slice(),
+            format!("X-T: {}\r\n\r\n", "t".repeat(value)).as_bytes(),
+        ]
+        .concat()
+    };
+    // "X-T" and the value: 16,383 bytes pass, 16,384 do not.
+    assert!(found(&trailer(16_380), &[false], true).is_empty());
+    let value_end = (head.len() + 5 + 16_381) as u64;
+    assert_eq!(
+        found(&trailer(16_381), &[false], true),
+        [(Kind::TrailerTooLarge, value_end, vec!["node"])]
+    );
+}
+
+#[test]
+fn chunk_extensions_are_counted_per_chunk_and_refused_where_they_pass_16_kib() {
+    let head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+    let body = |ext: &str| [head.as_slice(), format!("5;{ext}\r\nhello\r\n0\r\n\r\n").as_bytes()].concat();
+    let value = |n: usize| "v".repeat(n);
+    // The name's byte and the value's: 16,384 pass.
+    assert!(found(&body(&format!("a={}", value(16_383))), &[false], true).is_empty());
+    let two = format!("5;a={0}\r\nhello\r\n5;a={0}\r\nhello\r\n0\r\n\r\n", value(10_000));
+    assert!(found(&[head.as_slice(), two.as_bytes()].concat(), &[false], true).is_empty());
+    // The 16,385th is refused where it is, even on a line that never ends.
+    let over = body(&format!("a={}", value(16_384)));
+    let at = (head.len() + 2 + 2 + 16_383) as u64;
+    assert_eq!(
+        found(&over, &[false], true),
+        [(Kind::ChunkExtensionsTooLarge, at, vec!["node"])]
+    );
+    let cut = &over[..at as usize + 1];
+    assert_eq!(
+        found(cut, &[false], false),
+        [(Kind::ChunkExtensionsTooLarge, at, vec!["node"])]
+    );
+}
+
+#[test]
+fn empty_lines_with_no_status_line_are_pythons_to_refuse() {
+    let lines = b"\r\n".repeat(1000);
+    let checked = check(&lines, &[false], false);
+    let [(_, v)] = checked.violations.as_slice() else {
+        panic!("{:?}", checked.violations)
+    };
+    assert_eq!((v.kind, v.offset, v.refused_by), (Kind::StatusLine, 0, &["python"][..]));
+    assert_eq!(
+        v.what,
+        "2000 bytes of empty lines and no status line yet (Node reads on without end)"
+    );
+}

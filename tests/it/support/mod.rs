@@ -7,6 +7,11 @@
 //! until the connection ends, answering what arrived and how it ended.
 #![allow(dead_code)]
 
+pub mod json;
+mod probe;
+
+pub use probe::{Report, probe, probe_json};
+
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, Output, Stdio};

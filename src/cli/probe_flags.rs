@@ -1,23 +1,26 @@
-//! `hangup probe`'s flags: what they may be combined with, the request
-//! they build, the [`Plan`] and [`Load`] they make, and which report is
-//! printed.
+//! `hangup probe`'s flags: what they may be combined with, and the
+//! [`Plan`], [`Load`] and expectations they make, checked, for
+//! [`super::probe`] to run.
 //!
 //! Everything a user types is bounded here, before anything is allocated
 //! or sent: counts by [`MAX_COUNT`] and its neighbours, files read whole by
 //! [`MAX_FILE_BYTES`]. Flags that would have no effect (`--gap` without
 //! `--requests`, `--concurrency` or `--interval` without `--count`) are
-//! usage errors rather than silently ignored.
+//! usage errors rather than silently ignored. The probe itself sees none
+//! of this: it is handed a plan.
 
 use std::io::Read;
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use argh::FromArgs;
 
-use super::outcome::{Outcome, Phase};
-use super::request::{self, Body, Plan, Target};
-use super::{Load, diagram, report};
-use crate::cli::{Args, Failure, output};
+use super::{Args, Failure};
+use crate::probe::Load;
+use crate::probe::outcome::{Outcome, Phase};
+use crate::probe::report::Expect;
+use crate::probe::request::{self, Body, Plan};
+use crate::probe::target::Target;
 use crate::units;
 
 /// The most probes one `--count` runs.
@@ -39,159 +42,94 @@ pub const MAX_FILE_BYTES: u64 = 16 << 20;
     example = "hangup probe 127.0.0.1:9000 --expect reset --expect-body-bytes 6",
     example = "hangup probe 9000 --requests 2 --gap 100ms --diagram",
     example = "hangup probe 127.0.0.1:9000 --count 200 --concurrency 50",
-    note = "Outcomes: complete, truncated, reset (with a phase: at-connect, while-sending,\nbefore-response, mid-head, mid-body), empty, timeout, refused, error. Without --expect the exit code is 0;\nwith it, 0 when every probe matched, 1 when one did not. 2 is a usage error: among them --gap without\n--requests, --concurrency or --interval without --count, --count or --requests over 1000000,\n--concurrency over 10000, a --raw or --body-file over 16 MiB. A bare port is 127.0.0.1:PORT."
+    note = "Outcomes: complete, truncated, reset (with a phase: at-connect, while-sending,\nbefore-response, mid-head, mid-body), empty, timeout, refused, error. Without --expect the exit code is 0;\nwith it, 0 when every probe matched, 1 when one did not. 2 is a usage error: among them --gap without\n--requests, --concurrency or --interval without --count, --count or --requests over 1000000,\n--concurrency over 10000, a --raw or --body-file over 16 MiB, and a target some resolver would read as
+another address (http://9000 is 0.0.35.40; 127.1; 0.x.x.x). A bare PORT or PORT/PATH is 127.0.0.1:PORT."
 )]
 pub struct ProbeArgs {
-    /// http://HOST:PORT/PATH, HOST:PORT, or a bare PORT (on 127.0.0.1)
+    /// http://HOST:PORT/PATH, HOST:PORT/PATH, or PORT/PATH (on 127.0.0.1; the path is optional)
     #[argh(positional)]
-    target: String,
+    pub target: String,
     /// request method (default GET, or POST with a body)
     #[argh(option, short = 'X')]
-    method: Option<String>,
+    pub method: Option<String>,
     /// a request header, "Name: value" (repeatable; sent as given, bytes and all)
     #[argh(option, short = 'H')]
-    header: Vec<String>,
+    pub header: Vec<String>,
     /// request body text
     #[argh(option)]
-    body: Option<String>,
+    pub body: Option<String>,
     /// request body read from a file (at most 16 MiB)
     #[argh(option)]
-    body_file: Option<String>,
+    pub body_file: Option<String>,
     /// a generated request body of this many bytes (e.g. 10MiB)
     #[argh(option)]
-    body_bytes: Option<String>,
+    pub body_bytes: Option<String>,
     /// send this file's bytes exactly (at most 16 MiB), instead of a built request
     #[argh(option)]
-    raw: Option<String>,
+    pub raw: Option<String>,
     /// give up on a connect or a request after this long (default 10s)
     #[argh(option, default = "String::from(\"10s\")")]
-    timeout: String,
+    pub timeout: String,
     /// requests to send one after another on one connection (default 1)
     #[argh(option)]
-    requests: Option<String>,
+    pub requests: Option<String>,
     /// pause between a response and the next request, with --requests (default 0ms)
     #[argh(option)]
-    gap: Option<String>,
+    pub gap: Option<String>,
     /// watch the connection this long after the last response (default 50ms)
     #[argh(option, default = "String::from(\"50ms\")")]
-    linger: String,
+    pub linger: String,
     /// print one JSON object instead of text
     #[argh(switch)]
-    json: bool,
+    pub json: bool,
     /// print a client/server sequence diagram
     #[argh(switch)]
-    diagram: bool,
+    pub diagram: bool,
     /// exit 1 unless the outcome is this
     #[argh(option)]
-    expect: Option<String>,
+    pub expect: Option<String>,
     /// exit 1 unless the response status is this
     #[argh(option)]
-    expect_status: Option<u16>,
+    pub expect_status: Option<u16>,
     /// exit 1 unless this many body bytes arrived
     #[argh(option)]
-    expect_body_bytes: Option<u64>,
+    pub expect_body_bytes: Option<u64>,
     /// run this many probes and print outcome counts and percentiles
     #[argh(option)]
-    count: Option<String>,
+    pub count: Option<String>,
     /// probes at a time with --count (default 10)
     #[argh(option)]
-    concurrency: Option<String>,
+    pub concurrency: Option<String>,
     /// start probes at least this far apart with --count (default 0ms)
     #[argh(option)]
-    interval: Option<String>,
+    pub interval: Option<String>,
     /// also write a scenario to this file that replays what the server did, byte for byte
     #[argh(option)]
-    record: Option<String>,
+    pub record: Option<String>,
     /// with --record, keep the pauses between the server's chunks as sleeps
     #[argh(switch)]
-    record_timing: bool,
+    pub record_timing: bool,
     /// write this many copies of the request at once (pipelining); each response is reported
     #[argh(option)]
-    pipeline: Option<String>,
+    pub pipeline: Option<String>,
     /// exit 1 when a response has anything a strict client (Node) refuses
     #[argh(switch)]
-    strict: bool,
-}
-
-/// Run the probes the flags ask for and print their report.
-pub fn run(flags: ProbeArgs, args: &Args) -> Result<(), Failure> {
-    let probe = Probe::from_flags(&flags, args)?;
-    // An unwritable recording fails before any request is sent.
-    let recorder = flags
-        .record
-        .as_deref()
-        .map(|path| RecordFile::create(&args.os(path)))
-        .transpose()?;
-    crate::sock::raise_fd_limit();
-    let started = Instant::now();
-    let mut reports = super::run(&probe.plan, probe.load).map_err(|e| Failure::system(format!("probe failed: {e}")))?;
-    if let Some(file) = recorder {
-        let report_text = report::text(&reports[0], probe.plan.timeout, probe.plan.linger);
-        let mut recording = reports[0].recording.take().unwrap_or_default();
-        recording.source = probe.plan.target.clone();
-        recording.how = format!("`hangup probe {} --record`", probe.plan.target);
-        recording.seen = report_text.lines().map(|l| format!("probe: {l}")).collect();
-        recording.timing = flags.record_timing;
-        file.write(&recording)?;
-    }
-    let output = if probe.load.count > 1 {
-        let summary = report::Summary::new(&reports, probe.load.concurrency, started.elapsed());
-        if flags.json {
-            summary.json() + "\n"
-        } else {
-            summary.text()
-        }
-    } else if flags.json {
-        report::json(&reports[0]) + "\n"
-    } else if flags.diagram {
-        diagram::render(&reports[0], diagram::color_wanted())
-    } else {
-        let text = report::text(&reports[0], probe.plan.timeout, probe.plan.linger);
-        match &probe.resolved {
-            Some(addr) => format!("address   {addr}\n{text}"),
-            None => text,
-        }
-    };
-    output::print(&output)?;
-    if flags.strict {
-        let found: usize = reports
-            .iter()
-            .flat_map(|r| &r.requests)
-            .map(|r| r.violations.len())
-            .sum();
-        if found > 0 {
-            return Err(Failure::failed(format!(
-                "--strict: {found} protocol violation(s) that strict clients refuse"
-            )));
-        }
-    }
-    if probe.expect.is_empty() {
-        return Ok(());
-    }
-    let failures: Vec<String> = reports.iter().filter_map(|r| probe.expect.check(r).err()).collect();
-    match failures.first() {
-        None => Ok(()),
-        Some(first) if reports.len() == 1 => Err(Failure::failed(format!("expectation failed: {first}"))),
-        Some(first) => Err(Failure::failed(format!(
-            "expectation failed for {} of {} probes; the first: {first}",
-            failures.len(),
-            reports.len()
-        ))),
-    }
+    pub strict: bool,
 }
 
 /// What the flags ask for, checked.
-struct Probe {
-    plan: Plan,
-    load: Load,
-    expect: report::Expect,
+pub struct Probe {
+    pub plan: Plan,
+    pub load: Load,
+    pub expect: Expect,
     /// The address connected to, when the target did not spell it (a host
     /// name or a bare port): the text report says it.
-    resolved: Option<SocketAddr>,
+    pub resolved: Option<SocketAddr>,
 }
 
 impl Probe {
-    fn from_flags(flags: &ProbeArgs, args: &Args) -> Result<Probe, Failure> {
+    /// Check `flags` and build what they ask for; a usage error otherwise.
+    pub fn from_flags(flags: &ProbeArgs, args: &Args) -> Result<Probe, Failure> {
         let duration = |flag: &str, text: &str| {
             let text = args.utf8(flag, text)?;
             units::parse_duration(text).map_err(|m| Failure::usage(format!("{flag} {text}: {m}")))
@@ -220,7 +158,6 @@ impl Probe {
         let target_text = args.utf8("probe", &flags.target)?;
         let target = Target::parse(target_text).map_err(Failure::usage)?;
         let addr = target.resolve().map_err(Failure::usage)?;
-        let spelled = target.host.parse::<std::net::IpAddr>().is_ok();
         let (mut request, request_line) = build(flags, args, &target)?;
         let pipeline = pipeline(flags, args, &mut request, &request_line)?;
         let plan = Plan {
@@ -254,7 +191,7 @@ impl Probe {
             plan,
             load,
             expect: expect(flags)?,
-            resolved: (!spelled || target.bare_port).then_some(addr),
+            resolved: (!target.is_address() || target.bare_port).then_some(addr),
         })
     }
 }
@@ -310,7 +247,7 @@ fn check_combinations(flags: &ProbeArgs, count: usize) -> Result<(), Failure> {
     Ok(())
 }
 
-fn expect(flags: &ProbeArgs) -> Result<report::Expect, Failure> {
+fn expect(flags: &ProbeArgs) -> Result<Expect, Failure> {
     let (outcome, phase) = match &flags.expect {
         None => (None, None),
         Some(text) => {
@@ -335,7 +272,7 @@ fn expect(flags: &ProbeArgs) -> Result<report::Expect, Failure> {
             (Some(outcome), phase)
         }
     };
-    Ok(report::Expect {
+    Ok(Expect {
         outcome,
         phase,
         status: flags.expect_status,
@@ -414,45 +351,4 @@ fn read_capped(flag: &str, path: &std::ffi::OsStr) -> Result<Vec<u8>, Failure> {
         )));
     }
     Ok(bytes)
-}
-
-/// The scenario file `--record` writes, created before the probe runs so
-/// that a path that cannot be written fails before any request is sent.
-struct RecordFile {
-    path: std::path::PathBuf,
-    file: std::fs::File,
-}
-
-impl RecordFile {
-    fn create(path: &std::ffi::OsStr) -> Result<RecordFile, Failure> {
-        let path = std::path::PathBuf::from(path);
-        let file = std::fs::File::create(&path)
-            .map_err(|e| Failure::usage(format!("--record {}: cannot write it: {e}", path.display())))?;
-        Ok(RecordFile { path, file })
-    }
-
-    /// Write the scenario, and its side files next to it.
-    fn write(mut self, recording: &crate::record::Recording) -> Result<(), Failure> {
-        use std::io::Write as _;
-        let stem = self
-            .path
-            .file_stem()
-            .map_or_else(|| "recording".into(), |s| s.to_string_lossy().into_owned());
-        let written = recording.to_scenario(&stem);
-        let dir = self.path.parent().unwrap_or(std::path::Path::new(""));
-        let failed = |what: &std::path::Path, e: std::io::Error| {
-            Failure::system(format!("--record: cannot write {}: {e}", what.display()))
-        };
-        for (name, bytes) in &written.side_files {
-            let side = dir.join(name);
-            std::fs::write(&side, bytes).map_err(|e| failed(&side, e))?;
-        }
-        self.file
-            .write_all(written.scenario.as_bytes())
-            .map_err(|e| failed(&self.path, e))?;
-        if let Some(why) = &recording.limit_hit {
-            output::error_line(&format!("hangup: warning: {}: {why}", self.path.display()));
-        }
-        Ok(())
-    }
 }

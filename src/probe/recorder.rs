@@ -1,0 +1,49 @@
+//! `--record` on the probe's side: what the server did, step by step, as
+//! the exchange sees it (moved here unchanged from the session).
+
+use std::time::Instant;
+
+use crate::record;
+
+/// A recording in the making: the steps so far, and when the last one was.
+#[derive(Default)]
+pub struct Recorder {
+    pub recording: record::Recording,
+    last: Option<Instant>,
+    /// The current request's wait is recorded.
+    waited: bool,
+}
+
+impl Recorder {
+    fn since_last(&mut self, now: Instant) -> std::time::Duration {
+        let after = self
+            .last
+            .map_or(std::time::Duration::ZERO, |last| now.saturating_duration_since(last));
+        self.last = Some(now);
+        after
+    }
+
+    /// The replay waits for the client here (once per request).
+    pub fn wait(&mut self, wait: record::Wait, now: Instant) {
+        if !std::mem::replace(&mut self.waited, true) {
+            self.recording.steps.push(record::Step::Wait(wait));
+            self.last = Some(now);
+        }
+    }
+
+    pub fn chunk(&mut self, bytes: &[u8], now: Instant) {
+        let after = self.since_last(now);
+        self.recording.chunk(after, bytes);
+    }
+
+    pub fn next_request(&mut self) {
+        self.waited = false;
+    }
+
+    pub fn end(&mut self, ending: record::Ending, now: Instant) {
+        if self.recording.ending.is_none() {
+            let after = self.since_last(now);
+            self.recording.ending = Some((ending, after));
+        }
+    }
+}
