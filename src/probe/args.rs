@@ -18,7 +18,7 @@ use super::outcome::{Outcome, Phase};
 use super::request::{self, Body, Plan, Target};
 use super::{Load, diagram, report};
 use crate::cli::{Args, Failure, output};
-use crate::units;
+use crate::{record, units};
 
 /// The most probes one `--count` runs.
 pub const MAX_COUNT: u64 = 1_000_000;
@@ -120,19 +120,14 @@ pub fn run(flags: ProbeArgs, args: &Args) -> Result<(), Failure> {
     let recorder = flags
         .record
         .as_deref()
-        .map(|path| RecordFile::create(&args.os(path)))
+        .map(|path| record::ProbeFile::create(&args.os(path), args, record_pauses(&flags)))
         .transpose()?;
     crate::sock::raise_fd_limit();
     let started = Instant::now();
     let mut reports = super::run(&probe.plan, probe.load).map_err(|e| Failure::system(format!("probe failed: {e}")))?;
     if let Some(file) = recorder {
-        let report_text = report::text(&reports[0], probe.plan.timeout, probe.plan.linger);
-        let mut recording = reports[0].recording.take().unwrap_or_default();
-        recording.source = probe.plan.target.clone();
-        recording.how = format!("`hangup probe {} --record`", probe.plan.target);
-        recording.seen = report_text.lines().map(|l| format!("probe: {l}")).collect();
-        recording.timing = flags.record_timing;
-        file.write(&recording)?;
+        let seen = report::text(&reports[0], probe.plan.timeout, probe.plan.linger);
+        file.write(reports[0].recording.take(), &probe.plan.target, &seen)?;
     }
     let output = if probe.load.count > 1 {
         let summary = report::Summary::new(&reports, probe.load.concurrency, started.elapsed());
@@ -416,43 +411,11 @@ fn read_capped(flag: &str, path: &std::ffi::OsStr) -> Result<Vec<u8>, Failure> {
     Ok(bytes)
 }
 
-/// The scenario file `--record` writes, created before the probe runs so
-/// that a path that cannot be written fails before any request is sent.
-struct RecordFile {
-    path: std::path::PathBuf,
-    file: std::fs::File,
-}
-
-impl RecordFile {
-    fn create(path: &std::ffi::OsStr) -> Result<RecordFile, Failure> {
-        let path = std::path::PathBuf::from(path);
-        let file = std::fs::File::create(&path)
-            .map_err(|e| Failure::usage(format!("--record {}: cannot write it: {e}", path.display())))?;
-        Ok(RecordFile { path, file })
-    }
-
-    /// Write the scenario, and its side files next to it.
-    fn write(mut self, recording: &crate::record::Recording) -> Result<(), Failure> {
-        use std::io::Write as _;
-        let stem = self
-            .path
-            .file_stem()
-            .map_or_else(|| "recording".into(), |s| s.to_string_lossy().into_owned());
-        let written = recording.to_scenario(&stem);
-        let dir = self.path.parent().unwrap_or(std::path::Path::new(""));
-        let failed = |what: &std::path::Path, e: std::io::Error| {
-            Failure::system(format!("--record: cannot write {}: {e}", what.display()))
-        };
-        for (name, bytes) in &written.side_files {
-            let side = dir.join(name);
-            std::fs::write(&side, bytes).map_err(|e| failed(&side, e))?;
-        }
-        self.file
-            .write_all(written.scenario.as_bytes())
-            .map_err(|e| failed(&self.path, e))?;
-        if let Some(why) = &recording.limit_hit {
-            output::error_line(&format!("hangup: warning: {}: {why}", self.path.display()));
-        }
-        Ok(())
+/// Whether `--record` keeps the server's pauses.
+fn record_pauses(flags: &ProbeArgs) -> record::Pauses {
+    if flags.record_timing {
+        record::Pauses::Kept
+    } else {
+        record::Pauses::Dropped
     }
 }

@@ -24,7 +24,7 @@ use crate::outgoing::Outgoing;
 use crate::reactor::{Flow, PollAt, Session, Side};
 use crate::record;
 use crate::sock;
-use crate::stream::{Io, READ_CHUNK, Stream};
+use crate::stream::{Boundary, Io, READ_CHUNK, Stream};
 
 enum State {
     Connecting,
@@ -97,7 +97,7 @@ impl<'p> ProbeConn<'p> {
             server_end: None,
             send_failed: false,
             lacked_descriptor: false,
-            recording: plan.record.then(Recorder::default),
+            recording: plan.record.then(|| Recorder::new(plan)),
             not_sent: None,
             closed_before_send: false,
             received: Vec::new(),
@@ -352,7 +352,7 @@ impl<'p> ProbeConn<'p> {
         if self.send_failed {
             return;
         }
-        match stream.send(&mut self.out) {
+        match stream.send(&mut self.out, now) {
             Io::Data(_) => {}
             Io::Blocked => return,
             // EOF is not an answer to a write; failures are:
@@ -462,7 +462,7 @@ impl<'p> ProbeConn<'p> {
             // The server spoke before the request was all sent: the
             // replay answers once it has the head.
             recorder.wait(record::Wait::Head, now);
-            recorder.chunk(bytes, now);
+            recorder.chunk(bytes, Boundary::of_read(bytes.len(), READ_CHUNK), now);
         }
         let mut rest = bytes;
         loop {
@@ -582,7 +582,7 @@ impl<'p> ProbeConn<'p> {
                     last.received_bytes += bytes.len() as u64;
                 }
                 if let Some(recorder) = recording.as_mut() {
-                    recorder.chunk(bytes, now);
+                    recorder.chunk(bytes, Boundary::of_read(bytes.len(), READ_CHUNK), now);
                 }
                 stray.extend_from_slice(bytes);
             });
@@ -755,15 +755,33 @@ fn new_report(plan: &Plan, number: usize, start_ms: f64) -> RequestReport {
 }
 
 /// A recording in the making: the steps so far, and when the last one was.
-#[derive(Default)]
 struct Recorder {
     recording: record::Recording,
     last: Option<Instant>,
     /// The current request's wait is recorded.
     waited: bool,
+    /// The method of every request the plan sends, for where a response's
+    /// body ends.
+    method: record::Method,
 }
 
 impl Recorder {
+    fn new(plan: &Plan) -> Recorder {
+        let method = if plan.head_request {
+            record::Method::Head
+        } else {
+            record::Method::Other
+        };
+        let mut recording = record::Recording::default();
+        recording.next_request(method);
+        Recorder {
+            recording,
+            last: None,
+            waited: false,
+            method,
+        }
+    }
+
     fn since_last(&mut self, now: Instant) -> std::time::Duration {
         let after = self
             .last
@@ -775,18 +793,19 @@ impl Recorder {
     /// The replay waits for the client here (once per request).
     fn wait(&mut self, wait: record::Wait, now: Instant) {
         if !std::mem::replace(&mut self.waited, true) {
-            self.recording.steps.push(record::Step::Wait(wait));
+            self.recording.wait(wait);
             self.last = Some(now);
         }
     }
 
-    fn chunk(&mut self, bytes: &[u8], now: Instant) {
+    fn chunk(&mut self, bytes: &[u8], boundary: Boundary, now: Instant) {
         let after = self.since_last(now);
-        self.recording.chunk(after, bytes);
+        self.recording.chunk(after, bytes, boundary);
     }
 
     fn next_request(&mut self) {
         self.waited = false;
+        self.recording.next_request(self.method);
     }
 
     fn end(&mut self, ending: record::Ending, now: Instant) {

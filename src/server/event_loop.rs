@@ -34,6 +34,7 @@ use crate::end::End;
 use crate::interp::Interp;
 use crate::log::{Field, Log};
 use crate::reactor::{Alarm, Dispatched, Fired, Reactor, Side, Source};
+use crate::record;
 use crate::scenario::Scenario;
 use crate::signals::StopSignals;
 use crate::sock;
@@ -126,6 +127,8 @@ pub struct EventLoop<'s> {
     stopping: Option<&'static str>,
     /// Connections the stop closed (they count as open at the stop).
     closed_at_stop: usize,
+    /// With `--record DIR`: the thread that writes the recordings.
+    recordings: Option<record::Writer>,
 }
 
 impl<'s> EventLoop<'s> {
@@ -133,7 +136,7 @@ impl<'s> EventLoop<'s> {
         mut listener: TcpListener,
         scenario: &'s Scenario,
         upstream: Option<UpstreamAddr>,
-        record_dir: Option<std::path::PathBuf>,
+        record: Option<record::Destination>,
     ) -> io::Result<EventLoop<'s>> {
         let reactor = Reactor::new()?;
         let signals = StopSignals::new()?;
@@ -141,6 +144,16 @@ impl<'s> EventLoop<'s> {
             reactor.register_owner(&mut listener, Source::Listener)?;
         }
         reactor.register_owner(&mut SourceFd(&signals.as_raw_fd()), Source::Signals)?;
+        let record_dir = record.as_ref().map(|to| to.dir.clone());
+        let recordings = match record {
+            Some(to) => {
+                let waker = reactor.waker(Source::Recordings)?;
+                Some(record::Writer::start(to, move || {
+                    let _ = waker.wake();
+                })?)
+            }
+            None => None,
+        };
         Ok(EventLoop {
             shared: Shared {
                 registry: reactor.registry_handle()?,
@@ -161,6 +174,7 @@ impl<'s> EventLoop<'s> {
             accept_errors: 0,
             stopping: None,
             closed_at_stop: 0,
+            recordings,
         })
     }
 
@@ -199,6 +213,11 @@ impl<'s> EventLoop<'s> {
                         freed = true;
                     }
                     Dispatched::Owner(Source::Listener) => self.accept(now, log),
+                    Dispatched::Owner(Source::Recordings) => {
+                        if let Some(writer) = &self.recordings {
+                            writer.log_reports(log);
+                        }
+                    }
                     Dispatched::Owner(Source::Signals) => {
                         if let Some(stopped) = self.on_signals(now, log) {
                             return Ok(stopped);
@@ -235,6 +254,16 @@ impl<'s> EventLoop<'s> {
             if let Some(signal) = self.stopping.filter(|_| self.reactor.is_empty()) {
                 return Ok(self.stopped(signal, self.closed_at_stop));
             }
+        }
+    }
+
+    /// After [`run`](EventLoop::run): the connections still held are
+    /// closed (their recordings end there), and the recordings are given a
+    /// few seconds to be written.
+    pub fn finish_recordings(&mut self, log: &mut Log) {
+        if let Some(writer) = self.recordings.as_mut() {
+            drop(self.reactor.remove_unless(Instant::now(), |_| false));
+            writer.stop(log);
         }
     }
 

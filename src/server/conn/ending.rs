@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 use super::{Conn, End, Progress, State};
 use crate::log::{Field, Log};
 use crate::reactor::Flow;
-use crate::record;
 use crate::stream::Io;
 
 /// How long a reset waits for written bytes to leave before it discards them.
@@ -104,18 +103,11 @@ impl Conn<'_> {
 
     /// Drop the socket (if still held) and log the end.
     pub(super) fn finish(&mut self, how: End, log: &mut Log, extra: &[(&str, Field)]) {
-        if let Some(tape) = self.stream.take_tape() {
-            // What the client saw of the server: its FIN, its RST, or
-            // nothing (the client left first).
-            let ending = match how {
-                End::Fin => record::Ending::Close,
-                End::Rst => record::Ending::Reset,
-                _ => record::Ending::Hang,
-            };
-            match tape.finish(ending, Instant::now()) {
-                Ok(path) => self.log(log, "recorded", &[("file", Field::Str(&path))]),
-                Err(why) => self.log(log, "record-error", &[("error", Field::Str(&why))]),
-            }
+        if let Some(tape) = self.stream.take_tape()
+            && let Err(why) = tape.finish(how, Instant::now())
+        {
+            // Written by `crate::record`'s thread, which logs `recorded`.
+            self.log(log, "record-dropped", &[("why", Field::Str(&why))]);
         }
         self.stream.close();
         self.end_upstream_with(how, log);

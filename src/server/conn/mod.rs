@@ -296,7 +296,7 @@ impl<'s> Conn<'s> {
         let now = turn.now;
         for _ in 0..STEPS_PER_TURN {
             let progress = match self.state {
-                State::Writing(_) => self.progress_write(turn.log),
+                State::Writing(_) => self.progress_write(turn.now, turn.log),
                 State::Reading { .. } => self.progress_read(turn),
                 State::Routing { .. } => self.progress_route(turn),
                 State::Sleeping { until } if now >= until => Progress::Next(Event::Done),
@@ -422,11 +422,11 @@ impl<'s> Conn<'s> {
         Flow::Open
     }
 
-    fn progress_write(&mut self, log: &mut Log) -> Progress {
+    fn progress_write(&mut self, now: Instant, log: &mut Log) -> Progress {
         let State::Writing(out) = &mut self.state else {
             return Progress::Closed;
         };
-        let io = self.stream.send(out);
+        let io = self.stream.send(out, now);
         let written = out.written();
         match io {
             Io::Blocked => Progress::Wait,

@@ -362,7 +362,7 @@ impl<'s> Conn<'s> {
             };
             // First what was read already, then what streams.
             if fwd.retained_sent < fwd.retained.len() {
-                match up.stream.write(&fwd.retained[fwd.retained_sent..]) {
+                match up.stream.write(&fwd.retained[fwd.retained_sent..], turn.now) {
                     Io::Data(n) => {
                         fwd.retained_sent += n;
                         fwd.total += n as u64;
@@ -373,7 +373,7 @@ impl<'s> Conn<'s> {
                 }
             }
             if fwd.pending > 0 {
-                match send_front(&mut up.stream, &mut self.inbuf, &mut fwd.pending) {
+                match send_front(&mut up.stream, &mut self.inbuf, &mut fwd.pending, turn.now) {
                     Io::Data(n) => {
                         fwd.total += n as u64;
                         continue;
@@ -465,7 +465,7 @@ impl<'s> Conn<'s> {
                 return Progress::Closed;
             };
             if relaying.pending > 0 {
-                match send_front(&mut self.stream, &mut up.inbuf, &mut relaying.pending) {
+                match send_front(&mut self.stream, &mut up.inbuf, &mut relaying.pending, now) {
                     Io::Data(n) => {
                         relaying.sent += n as u64;
                         if relaying.pending == 0
@@ -571,7 +571,7 @@ impl<'s> Conn<'s> {
             // Client to upstream: everything, as it comes.
             if !self.inbuf.is_empty() && !up.write_shut {
                 let mut all = self.inbuf.len();
-                match send_front(&mut up.stream, &mut self.inbuf, &mut all) {
+                match send_front(&mut up.stream, &mut self.inbuf, &mut all, now) {
                     Io::Data(n) => {
                         both.to_upstream += n as u64;
                         moved = true;
@@ -607,7 +607,7 @@ impl<'s> Conn<'s> {
                 None => {}
             }
             if room > 0 {
-                match send_front(&mut self.stream, &mut up.inbuf, &mut room) {
+                match send_front(&mut self.stream, &mut up.inbuf, &mut room, now) {
                     Io::Data(n) => {
                         both.to_client += n as u64;
                         moved = true;
@@ -855,8 +855,8 @@ impl<'s> Conn<'s> {
 
 /// Write the first `pending` bytes of `buf` to `to`, and drop from `buf`
 /// (and from `pending`) what went out.
-fn send_front(to: &mut Stream, buf: &mut Vec<u8>, pending: &mut usize) -> Io {
-    let io = to.write(&buf[..*pending]);
+fn send_front(to: &mut Stream, buf: &mut Vec<u8>, pending: &mut usize, now: Instant) -> Io {
+    let io = to.write(&buf[..*pending], now);
     if let Io::Data(n) = io {
         buf.drain(..n);
         *pending -= n;
