@@ -30,6 +30,7 @@ mod probe_strict;
 mod properties;
 mod proxy;
 mod record;
+mod record_files;
 mod scripts;
 mod serve_catalog;
 mod spin;
