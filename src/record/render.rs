@@ -6,10 +6,12 @@
 //! (twice its size). A chunk whose text would pass [`INLINE_CHUNK_MAX`]
 //! goes to a side file (`STEM.N.bin`, read with `file`), and so does every
 //! chunk once the budget is spent. Past the budget, chunks under
-//! [`MERGE_UNDER`] are merged into side files of at least that size, so
-//! that a drip of single bytes makes neither a statement nor a file per
-//! byte; the pauses between merged chunks are lost, which a `# NOTE:` says.
-//! Past [`TEXT_LIMIT`], nothing more is kept (a `# NOTE:` again). With
+//! [`MERGE_UNDER`] are merged into writes of at least that size (a side
+//! file each; a run a wait for the client cut short stays inline), so that
+//! a drip of single bytes makes neither a statement nor a file per byte;
+//! the pauses between merged chunks are lost, which a `# NOTE:` says, and a
+//! comment marks where merging starts. Past [`TEXT_LIMIT`], nothing more
+//! is kept (a `# NOTE:` again). With
 //! those bounds, and the header's own ([`COMMENT_LINE_MAX`] per line, at
 //! most [`SEEN_LINES`] lines of what the recorder saw), a recording is
 //! always under the 1 MiB a scenario file may be, and holds at most the
@@ -19,7 +21,9 @@
 //! answered every request it got; a client that sends one more than was
 //! recorded would wait for ever. So, for HTTP, the replay answers any
 //! further request with the last response again: a `loop` at the end of
-//! the file, said in the header, that is deleted to hang instead.
+//! the file, said in the header, that is deleted to hang instead. (When
+//! the repeat would take the scenario past its 16 MiB or 1 MiB, there is
+//! no loop, and a `# NOTE:` says why.)
 //!
 //! Sans-I/O: the caller writes the scenario and its side files, and passes
 //! the date in.
