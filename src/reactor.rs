@@ -94,6 +94,8 @@ pub enum Source {
     Listener,
     /// The stop signals' descriptor.
     Signals,
+    /// `serve --record`'s writer thread has written files (a waker).
+    Recordings,
 }
 
 /// The owner's own timers.
@@ -132,6 +134,7 @@ impl Wake {
             Wake::Timer => usize::MAX,
             Wake::Owner(Source::Listener) => usize::MAX - 1,
             Wake::Owner(Source::Signals) => usize::MAX - 2,
+            Wake::Owner(Source::Recordings) => usize::MAX - 3,
         })
     }
 
@@ -140,6 +143,7 @@ impl Wake {
             usize::MAX => Wake::Timer,
             n if n == usize::MAX - 1 => Wake::Owner(Source::Listener),
             n if n == usize::MAX - 2 => Wake::Owner(Source::Signals),
+            n if n == usize::MAX - 3 => Wake::Owner(Source::Recordings),
             n if n % 2 == 0 => Wake::Session(n / 2, Side::Downstream),
             n => Wake::Session(n / 2, Side::Upstream),
         }
@@ -256,6 +260,12 @@ impl<S: Session> Reactor<S> {
         self.poll
             .registry()
             .register(source, Wake::Owner(which).token(), Interest::READABLE)
+    }
+
+    /// A waker another thread uses to wake the poll as `which` (one per
+    /// poll: mio allows no more).
+    pub fn waker(&self, which: Source) -> io::Result<mio::Waker> {
+        mio::Waker::new(self.poll.registry(), Wake::Owner(which).token())
     }
 
     /// Poll the socket on `side` of the session `key` (from `vacant_key`,
@@ -683,6 +693,7 @@ mod tests {
             Wake::Session(12345, Side::Upstream),
             Wake::Owner(Source::Listener),
             Wake::Owner(Source::Signals),
+            Wake::Owner(Source::Recordings),
             Wake::Timer,
         ] {
             assert_eq!(Wake::of(wake.token()), wake);

@@ -40,6 +40,12 @@ impl Args {
         Args { raw, text }
     }
 
+    /// The arguments as the system gave them, for a header that names the
+    /// command (`crate::record`).
+    pub fn raw(&self) -> &[OsString] {
+        &self.raw
+    }
+
     /// The arguments as argh takes them (stand-ins for the odd ones).
     pub fn strs(&self) -> Vec<&str> {
         self.text.iter().map(String::as_str).collect()

@@ -64,18 +64,21 @@ fn one_scenario(serve: &Serve, args: &Args, seed: u64) -> Result<(scenario::Scen
             )));
         }
     };
-    let record_dir = match &serve.record {
+    let record = match &serve.record {
         None => None,
         Some(_) if upstream.is_none() => {
             return Err(Failure::usage(
                 "--record writes proxied connections: it goes with --upstream and a proxy scenario",
             ));
         }
-        Some(dir) => Some(record_dir(&args.os(dir))?),
+        Some(dir) => Some(
+            crate::record::Destination::new(&args.os(dir), crate::record::command_line(args.raw()))
+                .map_err(Failure::usage)?,
+        ),
     };
     let options = Options {
         upstream,
-        record_dir,
+        record,
         ..Options::new(seed)
     };
     Ok((scenario, options))
@@ -97,18 +100,6 @@ fn catalog_only(serve: &Serve) -> Result<crate::server::catalog::Catalog, Failur
         Some(why) => Err(Failure::usage(format!("--catalog does not take {why}"))),
         None => Ok(crate::server::catalog::Catalog::new()),
     }
-}
-
-/// The `--record` directory, made if need be and proven writable before
-/// any connection is accepted.
-fn record_dir(dir: &OsStr) -> Result<std::path::PathBuf, Failure> {
-    let dir = std::path::PathBuf::from(dir);
-    let cannot = |e: std::io::Error| Failure::usage(format!("--record {}: cannot write there: {e}", dir.display()));
-    std::fs::create_dir_all(&dir).map_err(cannot)?;
-    let probe = dir.join(".hangup-write-check");
-    std::fs::write(&probe, b"").map_err(cannot)?;
-    let _ = std::fs::remove_file(&probe);
-    Ok(dir)
 }
 
 /// `HOST:PORT` or `[IPv6]:PORT`; a host name is resolved once, here.

@@ -14,6 +14,7 @@ pub(crate) mod flags;
 pub(crate) mod output;
 mod probe;
 mod probe_flags;
+mod record_file;
 
 use std::process::ExitCode;
 

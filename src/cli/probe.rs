@@ -5,8 +5,10 @@
 use std::time::Instant;
 
 use super::probe_flags::{Probe, ProbeArgs};
+use super::record_file::RecordFile;
 use super::{Args, Failure, output};
 use crate::probe::{diagram, report};
+use crate::record::Pauses;
 
 /// Run the probes the flags ask for and print their report.
 pub fn run(flags: ProbeArgs, args: &Args) -> Result<(), Failure> {
@@ -15,20 +17,15 @@ pub fn run(flags: ProbeArgs, args: &Args) -> Result<(), Failure> {
     let recorder = flags
         .record
         .as_deref()
-        .map(|path| RecordFile::create(&args.os(path)))
+        .map(|path| RecordFile::create(&args.os(path), args, record_pauses(&flags)))
         .transpose()?;
     crate::sock::raise_fd_limit();
     let started = Instant::now();
     let mut reports =
         crate::probe::run(&probe.plan, probe.load).map_err(|e| Failure::system(format!("probe failed: {e}")))?;
     if let Some(file) = recorder {
-        let report_text = report::text(&reports[0], probe.plan.timeout, probe.plan.linger);
-        let mut recording = reports[0].recording.take().unwrap_or_default();
-        recording.source = probe.plan.target.clone();
-        recording.how = format!("`hangup probe {} --record`", probe.plan.target);
-        recording.seen = report_text.lines().map(|l| format!("probe: {l}")).collect();
-        recording.timing = flags.record_timing;
-        file.write(&recording)?;
+        let seen = report::text(&reports[0], probe.plan.timeout, probe.plan.linger);
+        file.write(reports[0].recording.take(), &probe.plan.target, &seen)?;
     }
     let output = if probe.load.count > 1 {
         let summary = report::Summary::new(&reports, probe.load.concurrency, started.elapsed());
@@ -76,43 +73,11 @@ pub fn run(flags: ProbeArgs, args: &Args) -> Result<(), Failure> {
     }
 }
 
-/// The scenario file `--record` writes, created before the probe runs so
-/// that a path that cannot be written fails before any request is sent.
-struct RecordFile {
-    path: std::path::PathBuf,
-    file: std::fs::File,
-}
-
-impl RecordFile {
-    fn create(path: &std::ffi::OsStr) -> Result<RecordFile, Failure> {
-        let path = std::path::PathBuf::from(path);
-        let file = std::fs::File::create(&path)
-            .map_err(|e| Failure::usage(format!("--record {}: cannot write it: {e}", path.display())))?;
-        Ok(RecordFile { path, file })
-    }
-
-    /// Write the scenario, and its side files next to it.
-    fn write(mut self, recording: &crate::record::Recording) -> Result<(), Failure> {
-        use std::io::Write as _;
-        let stem = self
-            .path
-            .file_stem()
-            .map_or_else(|| "recording".into(), |s| s.to_string_lossy().into_owned());
-        let written = recording.to_scenario(&stem);
-        let dir = self.path.parent().unwrap_or(std::path::Path::new(""));
-        let failed = |what: &std::path::Path, e: std::io::Error| {
-            Failure::system(format!("--record: cannot write {}: {e}", what.display()))
-        };
-        for (name, bytes) in &written.side_files {
-            let side = dir.join(name);
-            std::fs::write(&side, bytes).map_err(|e| failed(&side, e))?;
-        }
-        self.file
-            .write_all(written.scenario.as_bytes())
-            .map_err(|e| failed(&self.path, e))?;
-        if let Some(why) = &recording.limit_hit {
-            output::error_line(&format!("hangup: warning: {}: {why}", self.path.display()));
-        }
-        Ok(())
+/// Whether `--record` keeps the server's pauses.
+fn record_pauses(flags: &ProbeArgs) -> Pauses {
+    if flags.record_timing {
+        Pauses::Kept
+    } else {
+        Pauses::Dropped
     }
 }

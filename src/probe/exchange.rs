@@ -39,6 +39,7 @@ use crate::end::End;
 use crate::http::response::ResponseReader;
 use crate::outgoing::Outgoing;
 use crate::record;
+use crate::stream::{Boundary, READ_CHUNK};
 
 /// Where the connection is; each state's comment says when it is left.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,7 +134,7 @@ impl<'p> Exchange<'p> {
             server_end: None,
             request_sent: false,
             send_failed: false,
-            recording: plan.record.then(Recorder::default),
+            recording: plan.record.then(|| Recorder::new(plan)),
             not_sent: None,
             closed_before_send: false,
             received: Vec::new(),
@@ -264,7 +265,7 @@ impl<'p> Exchange<'p> {
                     last.received_bytes += bytes.len() as u64;
                 }
                 if let Some(recorder) = self.recording.as_mut() {
-                    recorder.chunk(bytes, now);
+                    recorder.chunk(bytes, Boundary::of_read(bytes.len(), READ_CHUNK), now);
                 }
                 self.keep_received(bytes);
             }
@@ -464,7 +465,7 @@ impl<'p> Exchange<'p> {
             // The server spoke before the request was all sent: the
             // replay answers once it has the head.
             recorder.wait(record::Wait::Head, now);
-            recorder.chunk(bytes, now);
+            recorder.chunk(bytes, Boundary::of_read(bytes.len(), READ_CHUNK), now);
         }
         let mut rest = bytes;
         loop {

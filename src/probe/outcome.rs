@@ -219,7 +219,7 @@ pub enum MarkKind {
 }
 
 /// Everything one probe connection saw.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct ProbeReport {
     pub target: String,
     /// The first [`SHOWN_REQUESTS`] requests, then the last one.

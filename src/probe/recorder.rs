@@ -3,18 +3,38 @@
 
 use std::time::Instant;
 
+use super::request::Plan;
 use crate::record;
+use crate::stream::Boundary;
 
 /// A recording in the making: the steps so far, and when the last one was.
-#[derive(Default)]
 pub struct Recorder {
     pub recording: record::Recording,
     last: Option<Instant>,
     /// The current request's wait is recorded.
     waited: bool,
+    /// The method of every request the plan sends, for where a response's
+    /// body ends.
+    method: record::Method,
 }
 
 impl Recorder {
+    pub fn new(plan: &Plan) -> Recorder {
+        let method = if plan.head_request {
+            record::Method::Head
+        } else {
+            record::Method::Other
+        };
+        let mut recording = record::Recording::default();
+        recording.next_request(method);
+        Recorder {
+            recording,
+            last: None,
+            waited: false,
+            method,
+        }
+    }
+
     fn since_last(&mut self, now: Instant) -> std::time::Duration {
         let after = self
             .last
@@ -26,18 +46,19 @@ impl Recorder {
     /// The replay waits for the client here (once per request).
     pub fn wait(&mut self, wait: record::Wait, now: Instant) {
         if !std::mem::replace(&mut self.waited, true) {
-            self.recording.steps.push(record::Step::Wait(wait));
+            self.recording.wait(wait);
             self.last = Some(now);
         }
     }
 
-    pub fn chunk(&mut self, bytes: &[u8], now: Instant) {
+    pub fn chunk(&mut self, bytes: &[u8], boundary: Boundary, now: Instant) {
         let after = self.since_last(now);
-        self.recording.chunk(after, bytes);
+        self.recording.chunk(after, bytes, boundary);
     }
 
     pub fn next_request(&mut self) {
         self.waited = false;
+        self.recording.next_request(self.method);
     }
 
     pub fn end(&mut self, ending: record::Ending, now: Instant) {

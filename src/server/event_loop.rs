@@ -34,6 +34,7 @@ use super::turn::{Shared, Tally, Turn, UpstreamAddr};
 use crate::interp::Interp;
 use crate::log::{Field, Log};
 use crate::reactor::{Alarm, Dispatched, Fired, Reactor, Side, Source};
+use crate::record;
 use crate::scenario::Scenario;
 use crate::signals::StopSignals;
 use crate::sock;
@@ -84,6 +85,8 @@ pub struct EventLoop<'s> {
     stopping: Option<&'static str>,
     /// Connections the stop closed (they count as open at the stop).
     closed_at_stop: usize,
+    /// With `--record DIR`: the thread that writes the recordings.
+    recordings: Option<record::Writer>,
 }
 
 impl<'s> EventLoop<'s> {
@@ -91,7 +94,7 @@ impl<'s> EventLoop<'s> {
         mut listener: TcpListener,
         scenario: &'s Scenario,
         upstream: Option<UpstreamAddr>,
-        record_dir: Option<std::path::PathBuf>,
+        record: Option<record::Destination>,
     ) -> io::Result<EventLoop<'s>> {
         let reactor = Reactor::new()?;
         let signals = StopSignals::new()?;
@@ -99,11 +102,19 @@ impl<'s> EventLoop<'s> {
             reactor.register_owner(&mut listener, Source::Listener)?;
         }
         reactor.register_owner(&mut SourceFd(&signals.as_raw_fd()), Source::Signals)?;
+        let recordings = match record {
+            Some(to) => {
+                let waker = reactor.waker(Source::Recordings)?;
+                Some(record::Writer::start(to, move || {
+                    let _ = waker.wake();
+                })?)
+            }
+            None => None,
+        };
         Ok(EventLoop {
             shared: Shared {
                 registry: reactor.registry_handle()?,
                 upstream,
-                record_dir,
                 catalog: None,
                 seed: 0,
                 tally: Tally::default(),
@@ -119,6 +130,7 @@ impl<'s> EventLoop<'s> {
             accept_errors: 0,
             stopping: None,
             closed_at_stop: 0,
+            recordings,
         })
     }
 
@@ -157,6 +169,11 @@ impl<'s> EventLoop<'s> {
                         freed = true;
                     }
                     Dispatched::Owner(Source::Listener) => self.accept(now, log),
+                    Dispatched::Owner(Source::Recordings) => {
+                        if let Some(writer) = &self.recordings {
+                            writer.log_reports(log);
+                        }
+                    }
                     Dispatched::Owner(Source::Signals) => {
                         if let Some(stopped) = self.on_signals(now, log) {
                             return Ok(stopped);
@@ -193,6 +210,16 @@ impl<'s> EventLoop<'s> {
             if let Some(signal) = self.stopping.filter(|_| self.reactor.is_empty()) {
                 return Ok(self.stopped(signal, self.closed_at_stop));
             }
+        }
+    }
+
+    /// After [`run`](EventLoop::run): the connections still held are
+    /// closed (their recordings end there), and the recordings are given a
+    /// few seconds to be written.
+    pub fn finish_recordings(&mut self, log: &mut Log) {
+        if let Some(writer) = self.recordings.as_mut() {
+            drop(self.reactor.remove_unless(Instant::now(), |_| false));
+            writer.stop(log);
         }
     }
 
@@ -344,8 +371,15 @@ impl<'s> EventLoop<'s> {
         if self.shared.catalog.is_some() {
             conn.await_route(now);
         }
-        if let (Some(dir), Some(upstream)) = (&self.shared.record_dir, self.shared.upstream) {
-            conn.record_into(dir.clone(), upstream.0.to_string(), now);
+        if let (Some(writer), Some(upstream)) = (&self.recordings, self.shared.upstream) {
+            let tape = record::Tape::new(
+                writer.dir().to_path_buf(),
+                id,
+                upstream.0.to_string(),
+                now,
+                writer.queue(),
+            );
+            conn.record_into(tape);
         }
         let mut turn = Turn {
             now,

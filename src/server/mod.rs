@@ -89,7 +89,7 @@ pub struct Options {
     /// Where the scenario's proxy steps connect.
     pub upstream: Option<SocketAddr>,
     /// With `upstream` too: every connection is written here as a scenario.
-    pub record_dir: Option<std::path::PathBuf>,
+    pub record: Option<crate::record::Destination>,
     /// What a scenario that draws by chance draws from; the log's first
     /// line names it so that the run can be replayed.
     pub seed: u64,
@@ -100,7 +100,7 @@ impl Options {
     pub fn new(seed: u64) -> Options {
         Options {
             upstream: None,
-            record_dir: None,
+            record: None,
             seed,
         }
     }
@@ -111,11 +111,7 @@ impl Options {
 /// until SIGINT or SIGTERM (then logs a one-line summary and returns), or
 /// until the poll fails.
 pub fn serve(addr: SocketAddr, serving: Serving, options: Options, log: &mut Log) -> Result<(), ServeError> {
-    let Options {
-        upstream,
-        record_dir,
-        seed,
-    } = options;
+    let Options { upstream, record, seed } = options;
     if !addr.ip().is_loopback() {
         // Said even with --quiet: it is about safety, not an event. An
         // unwritable stderr loses the warning, never the server.
@@ -149,7 +145,7 @@ pub fn serve(addr: SocketAddr, serving: Serving, options: Options, log: &mut Log
     };
     let upstream = upstream.map(turn::UpstreamAddr);
     let event_loop =
-        event_loop::EventLoop::new(listener, scenario, upstream, record_dir).map_err(|error| ServeError::Io {
+        event_loop::EventLoop::new(listener, scenario, upstream, record).map_err(|error| ServeError::Io {
             doing: "failed to set up the event loop",
             error,
         })?;
@@ -163,6 +159,7 @@ pub fn serve(addr: SocketAddr, serving: Serving, options: Options, log: &mut Log
         doing: "the event loop failed",
         error,
     })?;
+    event_loop.finish_recordings(log);
     summarize(&stopped, scenario.proxies, log);
     Ok(())
 }

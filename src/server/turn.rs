@@ -8,7 +8,6 @@
 //! [`Tally`] and reads the server's options from it.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::time::Instant;
 
 use mio::Registry;
@@ -33,8 +32,6 @@ pub struct Shared {
     pub registry: Registry,
     /// Where proxy steps connect, with `--upstream`.
     pub upstream: Option<UpstreamAddr>,
-    /// With `--record DIR`: every connection written there as a scenario.
-    pub record_dir: Option<PathBuf>,
     /// With `--catalog`: the built-ins a request's path chooses from.
     pub catalog: Option<Catalog>,
     /// What scenarios' chance draws from (see `crate::chance`).

@@ -32,6 +32,7 @@ mod probe_target;
 mod properties;
 mod proxy;
 mod record;
+mod record_files;
 mod scripts;
 mod serve_catalog;
 mod spin;

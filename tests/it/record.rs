@@ -80,12 +80,12 @@ fn reset_mid_head_server() -> SocketAddr {
     })
 }
 
-/// A fresh directory for one case.
-fn case_dir(case: &str) -> PathBuf {
+/// A fresh directory for one case, removed when dropped (pass or fail).
+fn case_dir(case: &str) -> CaseDir {
     let dir = std::env::temp_dir().join(format!("hangup-record-{}-{case}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("case dir");
-    dir
+    CaseDir(dir)
 }
 
 /// `hangup probe TARGET --json FLAGS…`: its JSON (the probe must succeed).
@@ -139,7 +139,7 @@ fn excerpt(bytes: &[u8]) -> String {
 
 /// One round trip: what the original did, and what its recording did.
 struct RoundTrip {
-    dir: PathBuf,
+    dir: CaseDir,
     recording: PathBuf,
     original_json: String,
     replay_json: String,
@@ -459,8 +459,9 @@ fn requests_two_replays_two_responses_on_one_connection() {
         "{}",
         trip.replay_json
     );
+    // Two recorded; the loop at the end (for a third) reads one more.
     assert_eq!(
-        trip.scenario().matches("read request").count(),
+        trip.scenario().lines().filter(|l| *l == "read request").count(),
         2,
         "{}",
         trip.scenario()
@@ -610,14 +611,14 @@ fn record_usage_errors() {
 }
 
 /// `hangup serve SCENARIO --upstream … --record DIR`, its log collected.
-struct RecordingProxy {
+pub(crate) struct RecordingProxy {
     child: Child,
-    addr: SocketAddr,
+    pub addr: SocketAddr,
     log: Arc<Mutex<Vec<String>>>,
 }
 
 impl RecordingProxy {
-    fn start(scenario: &str, upstream: SocketAddr, dir: &Path) -> RecordingProxy {
+    pub(crate) fn start(scenario: &str, upstream: SocketAddr, dir: &Path) -> RecordingProxy {
         let mut command = Command::new(crate::support::BIN);
         command.args(["serve", scenario, "--listen", "127.0.0.1:0", "--log", "json"]);
         command
@@ -625,7 +626,13 @@ impl RecordingProxy {
             .arg(upstream.to_string())
             .arg("--record")
             .arg(dir);
-        let (mut child, addr) = crate::support::spawn_listening(&mut command);
+        RecordingProxy::spawn(&mut command)
+    }
+
+    /// Run a `hangup serve` command (or a shell that execs one) and
+    /// collect its log.
+    pub(crate) fn spawn(command: &mut Command) -> RecordingProxy {
+        let (mut child, addr) = crate::support::spawn_listening(command);
         let log = Arc::new(Mutex::new(Vec::new()));
         let sink = Arc::clone(&log);
         let stderr = child.stderr.take().expect("stderr");
@@ -638,7 +645,7 @@ impl RecordingProxy {
     }
 
     /// Wait (bounded) for a log line holding `part`.
-    fn wait_for_log(&self, part: &str) -> String {
+    pub(crate) fn wait_for_log(&self, part: &str) -> String {
         let give_up = Instant::now() + Duration::from_secs(5);
         loop {
             let log = self.log.lock().expect("log lock").clone();
@@ -652,6 +659,22 @@ impl RecordingProxy {
             );
             thread::sleep(Duration::from_millis(5));
         }
+    }
+
+    /// SIGTERM, then wait (bounded) for the exit and the last log line:
+    /// the whole log.
+    fn stop(&mut self) -> Vec<String> {
+        let pid = libc::pid_t::try_from(self.child.id()).expect("a pid");
+        // SAFETY: kill takes no pointers; the pid is our child's, not yet
+        // waited for, so it cannot have been reused.
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+        let give_up = Instant::now() + Duration::from_secs(10);
+        while self.child.try_wait().expect("try_wait").is_none() {
+            assert!(Instant::now() < give_up, "hangup did not exit after SIGTERM");
+            thread::sleep(Duration::from_millis(5));
+        }
+        self.wait_for_log(r#""event":"stopped""#);
+        self.log.lock().expect("log lock").clone()
     }
 }
 
@@ -721,5 +744,183 @@ fn tcp_proxy_records_each_client_connection() {
         let replay = Server::start(scenario.to_str().expect("a UTF-8 path"), &[]);
         let again = fetch(replay.addr, GET_ROOT, Duration::from_secs(2));
         assert_eq!(again, through[n - 1], "conn-{n:06}");
+    }
+}
+
+/// A directory of one test's own, removed when dropped (pass or fail).
+pub(crate) struct CaseDir(pub PathBuf);
+
+impl CaseDir {
+    pub(crate) fn new(case: &str) -> CaseDir {
+        case_dir(case)
+    }
+
+    /// A path in it, as text (the tests' temporary paths are UTF-8).
+    pub(crate) fn file(&self, name: &str) -> String {
+        self.0.join(name).to_str().expect("a UTF-8 path").to_owned()
+    }
+
+    /// The names in it, sorted.
+    pub(crate) fn names(&self) -> Vec<String> {
+        listing(&self.0)
+    }
+}
+
+impl std::ops::Deref for CaseDir {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for CaseDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The statements of a scenario: its lines without comments and blanks.
+fn statements(scenario: &str) -> Vec<&str> {
+    scenario
+        .lines()
+        .map(str::trim_start)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect()
+}
+
+#[test]
+fn the_header_escapes_the_target_and_names_the_command_that_made_it() {
+    let original = Server::start("hello", &[]);
+    let dir = CaseDir::new("header");
+    let recording = dir.file("x.hup");
+    let target = format!("http://{}/a\nreset\n#", original.addr);
+    let out = hangup(&[
+        "probe",
+        &target,
+        "-X",
+        "HEAD",
+        "--requests",
+        "2",
+        "--record",
+        &recording,
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let scenario = std::fs::read_to_string(&recording).expect("the recording");
+    // The target's line breaks stay in the comment: nothing of it runs.
+    assert_eq!(statements(&scenario).first(), Some(&"read request"), "{scenario}");
+    assert!(!scenario.lines().any(|l| l == "reset"), "{scenario}");
+    let first = scenario.lines().next().expect("a header");
+    let command = first
+        .split('`')
+        .nth(1)
+        .unwrap_or_else(|| panic!("no command in {first:?}"));
+    assert_eq!(
+        command,
+        format!(
+            r"hangup probe $'http://{}/a\nreset\n#' -X HEAD --requests 2 --record {recording}",
+            original.addr
+        )
+    );
+    // Pasted into a shell, it records again.
+    std::fs::remove_file(&recording).expect("remove");
+    let bin_dir = Path::new(crate::support::BIN).parent().expect("the binary's directory");
+    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
+    let pasted = Command::new("bash")
+        .args(["-c", command])
+        .env("PATH", path)
+        .output()
+        .expect("bash");
+    assert!(pasted.status.success(), "{command}: {}", text(&pasted.stderr));
+    let again = std::fs::read_to_string(&recording).expect("recorded again");
+    assert_eq!(again.lines().next().and_then(|l| l.split('`').nth(1)), Some(command));
+}
+
+#[test]
+fn a_request_beyond_those_recorded_gets_the_last_response_again() {
+    let original = Server::start("hello", &[]);
+    let dir = CaseDir::new("beyond");
+    let recording = dir.file("x.hup");
+    probe_json(&format!("http://{}/", original.addr), &["--record", &recording]);
+    let (answer, _) = fetch(original.addr, GET_ROOT, Duration::from_millis(200));
+    let scenario = std::fs::read_to_string(&recording).expect("the recording");
+    assert!(
+        scenario.contains("# A request beyond the 1 recorded gets the last response again"),
+        "{scenario}"
+    );
+    // A keep-alive client sends three requests on one connection.
+    let replay = Server::start(&recording, &[]);
+    let mut stream = replay.connect();
+    for n in 1..=3 {
+        stream.write_all(GET_ROOT).expect("send request");
+        let got = read_to_end(&mut stream, Duration::from_millis(300));
+        assert_eq!(got, (answer.clone(), End::Open), "request {n}");
+    }
+}
+
+#[test]
+fn a_head_and_body_that_came_in_one_read_are_written_apart() {
+    let head = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n";
+    let addr = raw_server(move |mut stream| {
+        read_head(&mut stream);
+        // One write: on loopback it arrives as one read.
+        let _ = stream.write_all(&[&head[..], b"hello"].concat());
+    });
+    let dir = CaseDir::new("split");
+    let recording = dir.file("x.hup");
+    probe_json(&format!("http://{addr}/"), &["--record", &recording]);
+    let scenario = std::fs::read_to_string(&recording).expect("the recording");
+    let replay = Server::start(&recording, &[]);
+    let got = fetch(replay.addr, GET_ROOT, Duration::from_secs(2));
+    assert_eq!(got, ([&head[..], b"hello"].concat(), End::PeerFin), "{scenario}");
+    // The replay wrote the head, then the body: two writes.
+    replay.wait_for_log(&[r#""event":"end""#]);
+    let writes: Vec<String> = replay
+        .log()
+        .into_iter()
+        .filter(|l| l.contains(r#""event":"write""#))
+        .collect();
+    assert_eq!(writes.len(), 2, "{writes:?}\n{scenario}");
+    assert!(writes[0].contains(&format!(r#""bytes":{}"#, head.len())), "{writes:?}");
+    assert!(writes[1].contains(r#""bytes":5"#), "{writes:?}");
+}
+
+#[test]
+fn connections_open_at_the_stop_are_recorded_before_the_exit() {
+    let upstream = Server::start("hello", &[]);
+    let dir = CaseDir::new("stop");
+    let rec = dir.0.join("rec");
+    let mut proxy = RecordingProxy::start("proxy", upstream.addr, &rec);
+    let mut stream = TcpStream::connect(proxy.addr).expect("connect");
+    stream.write_all(GET_ROOT).expect("send request");
+    let through = read_to_end(&mut stream, Duration::from_millis(300));
+    assert!(through.0.ends_with(b"hello\n"), "{}", excerpt(&through.0));
+    assert_eq!(through.1, End::Open);
+    // The client keeps its connection; the server stops.
+    let log = proxy.stop();
+    let recorded = log.iter().position(|l| l.contains(r#""event":"recorded""#));
+    let stopped = log.iter().position(|l| l.contains(r#""event":"stopped""#));
+    assert!(
+        recorded.is_some() && recorded < stopped,
+        "no recorded line before stopped:\n{}",
+        log.join("\n")
+    );
+    assert_eq!(listing(&rec), ["conn-000001.client.bin", "conn-000001.hup"]);
+    let scenario = rec.join("conn-000001.hup");
+    let text_of = std::fs::read_to_string(&scenario).expect("the recording");
+    assert!(
+        text_of.contains("# NOTE: the recording ends where hangup stopped"),
+        "{text_of}"
+    );
+    // The replay answers that request, and one more on the same connection.
+    let replay = Server::start(scenario.to_str().expect("a UTF-8 path"), &[]);
+    let mut again = replay.connect();
+    for n in 1..=2 {
+        again.write_all(GET_ROOT).expect("send request");
+        assert_eq!(
+            read_to_end(&mut again, Duration::from_millis(300)),
+            through,
+            "request {n}"
+        );
     }
 }

@@ -12,7 +12,6 @@ use super::ending::{Drain, EndNote, Ending};
 use crate::end::End;
 use crate::http::RequestReader;
 use crate::log::Field;
-use crate::record;
 use crate::stream::{Io, Stream};
 
 /// A buffer that held a large head is given back once it is empty: an idle
@@ -121,18 +120,11 @@ impl Client {
             Ending::PeerFin => EndNote::new(End::PeerFin),
             Ending::Broken(why) => EndNote::failed(End::Error, why.to_string()),
         };
-        if let Some(tape) = self.stream.take_tape() {
-            // What the client saw of the server: its FIN, its RST, or
-            // nothing (the client left first).
-            let seen = match note.how {
-                End::Fin => record::Ending::Close,
-                End::Rst => record::Ending::Reset,
-                _ => record::Ending::Hang,
-            };
-            match tape.finish(seen, cx.now) {
-                Ok(path) => cx.say("recorded", &[("file", Field::Str(&path))]),
-                Err(why) => cx.say("record-error", &[("error", Field::Str(&why))]),
-            }
+        if let Some(tape) = self.stream.take_tape()
+            && let Err(why) = tape.finish(note.how, cx.now)
+        {
+            // Written by `crate::record`'s thread, which logs `recorded`.
+            cx.say("record-dropped", &[("why", Field::Str(&why))]);
         }
         self.stream.close();
         note.bytes_in = self.stream.bytes_in();

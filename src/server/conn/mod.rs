@@ -177,12 +177,10 @@ impl<'s> Conn<'s> {
         }
     }
 
-    /// Record what goes through the client side, and write it as a
-    /// replayable scenario into `dir` when the connection ends.
-    pub fn record_into(&mut self, dir: std::path::PathBuf, upstream: String, now: Instant) {
-        self.client
-            .stream
-            .record(crate::record::Tape::new(dir, self.who.id, upstream, now));
+    /// Show what goes through the client side to `tape` (`serve
+    /// --record`), which writes it as a replayable scenario at the end.
+    pub fn record_into(&mut self, tape: impl crate::stream::Tap + 'static) {
+        self.client.stream.record(tape);
     }
 
     /// Wait for the first request line, whose path chooses the script

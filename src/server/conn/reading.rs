@@ -26,13 +26,17 @@ use crate::stream::{Io, READ_CHUNK};
 pub(super) struct Reading {
     what: What,
     deadline: Option<Instant>,
-    /// The catalog has yet to look at this request's first line.
-    route_check: bool,
 }
 
 enum What {
-    /// `read request` (`head_only: false`) or `read head`.
-    Request { reader: RequestReader, head_only: bool },
+    /// `read request` (`head_only: false`) or `read head`. With
+    /// `route_check`, the catalog has yet to look at its first line (kept
+    /// here, beside `head_only`, where it costs a connection nothing).
+    Request {
+        reader: RequestReader,
+        head_only: bool,
+        route_check: bool,
+    },
     /// `read body`: `reader` is `None` when there is no body to read;
     /// `left` counts down a `max`; `got` counts the body bytes read.
     Body {
@@ -75,7 +79,13 @@ impl Reading {
                 } else {
                     RequestReader::whole(headers)
                 };
-                What::Request { reader, head_only }
+                // The first request's path chose the script already (`route`).
+                let route_check = cx.shared.catalog.is_some() && interp.requests() > 0;
+                What::Request {
+                    reader,
+                    head_only,
+                    route_check,
+                }
             }
             ReadGoal::Body { max } => What::Body {
                 reader: client.body.take(),
@@ -85,13 +95,7 @@ impl Reading {
             ReadGoal::Bytes(n) => What::Bytes { remaining: n, total: n },
             ReadGoal::Eof => What::Eof { got: 0 },
         };
-        // The first request's path chose the script already (`route`).
-        let route_check = matches!(what, What::Request { .. }) && cx.shared.catalog.is_some() && interp.requests() > 0;
-        Reading {
-            what,
-            deadline,
-            route_check,
-        }
+        Reading { what, deadline }
     }
 
     /// When the read gives up (`read … within`).
@@ -108,17 +112,19 @@ impl Reading {
     ) -> Progress<'s> {
         loop {
             let mut want = READ_CHUNK;
-            let mut routed = true;
-            if self.route_check {
+            if let What::Request { route_check, .. } = &mut self.what
+                && *route_check
+            {
                 match route::next_in_line(&client.input, interp.scenario(), cx) {
-                    NextInLine::Partial => routed = false,
-                    NextInLine::Same => self.route_check = false,
+                    NextInLine::Partial => {}
+                    NextInLine::Same => *route_check = false,
                     NextInLine::Other(scenario) => return Progress::Route(scenario),
                 }
             }
             let outcome = match &mut self.what {
-                What::Request { .. } if !routed => None,
-                What::Request { reader, head_only } => {
+                // Its first line is not all in: not a byte is taken yet.
+                What::Request { route_check: true, .. } => None,
+                What::Request { reader, head_only, .. } => {
                     let fed = reader.feed(&client.input);
                     if let Some(retained) = retained.as_deref_mut() {
                         // Kept for `forward request`, up to a limit.

@@ -19,7 +19,7 @@ impl<'s> Writing<'s> {
     }
 
     pub(super) fn progress(&mut self, client: &mut Client, cx: &mut Cx) -> Progress<'s> {
-        let io = client.stream.send(&mut self.out);
+        let io = client.stream.send(&mut self.out, cx.now);
         if let Io::Blocked = io {
             return Progress::Wait;
         }

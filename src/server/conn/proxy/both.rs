@@ -69,7 +69,7 @@ impl Both {
             // Client to upstream: everything, as it comes.
             if !client.input.is_empty() && up.can_write() {
                 let mut all = client.input.len();
-                match send_front(&mut up.stream, &mut client.input, &mut all) {
+                match send_front(&mut up.stream, &mut client.input, &mut all, cx.now) {
                     Io::Data(n) => {
                         self.to_upstream += n as u64;
                         moved = true;
@@ -95,7 +95,7 @@ impl Both {
                 self.chunk = room;
             }
             if self.pending > 0 {
-                match send_front(&mut client.stream, &mut up.input, &mut self.pending) {
+                match send_front(&mut client.stream, &mut up.input, &mut self.pending, cx.now) {
                     Io::Data(n) => {
                         self.to_client += n as u64;
                         moved = true;

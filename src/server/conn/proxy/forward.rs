@@ -122,7 +122,7 @@ impl Forwarding {
             }
             // First what was read already, then what streams.
             if self.retained_sent < self.retained.len() {
-                match up.stream.write(&self.retained[self.retained_sent..]) {
+                match up.stream.write(&self.retained[self.retained_sent..], cx.now) {
                     Io::Data(n) => {
                         self.retained_sent += n;
                         self.total += n as u64;
@@ -133,7 +133,7 @@ impl Forwarding {
                 continue;
             }
             if self.pending > 0 {
-                match send_front(&mut up.stream, &mut client.input, &mut self.pending) {
+                match send_front(&mut up.stream, &mut client.input, &mut self.pending, cx.now) {
                     Io::Data(n) => self.total += n as u64,
                     Io::Blocked => return Progress::Wait,
                     failed => up.write_failed(failed),

@@ -327,10 +327,10 @@ impl ProxySide {
     }
 }
 
-/// Write the first `pending` bytes of `buf` to `to`, and drop from `buf`
-/// (and from `pending`) what went out.
-fn send_front(to: &mut Stream, buf: &mut Vec<u8>, pending: &mut usize) -> Io {
-    let io = to.write(&buf[..*pending]);
+/// Write the first `pending` bytes of `buf` to `to` at `now`, and drop from
+/// `buf` (and from `pending`) what went out.
+fn send_front(to: &mut Stream, buf: &mut Vec<u8>, pending: &mut usize, now: std::time::Instant) -> Io {
+    let io = to.write(&buf[..*pending], now);
     if let Io::Data(n) = io {
         buf.drain(..n);
         *pending -= n;

@@ -83,7 +83,7 @@ impl Relaying {
                 return Progress::End(ending);
             }
             if self.pending > 0 {
-                match send_front(&mut client.stream, &mut up.input, &mut self.pending) {
+                match send_front(&mut client.stream, &mut up.input, &mut self.pending, cx.now) {
                     Io::Data(n) => {
                         self.sent += n as u64;
                         if self.pending == 0 {
