@@ -1,23 +1,36 @@
-//! SIGINT and SIGTERM as events of the event loop, through a signalfd.
+//! SIGINT, SIGTERM and SIGHUP as events of the event loop, through a
+//! signalfd.
 //!
 //! The signals are blocked, so they no longer kill the process, and a
 //! signalfd reports them as readable data instead: the loop polls it like
-//! a socket and stops on its own terms (summary, exit 0). The mask is
-//! inherited across exec, but hangup starts no programs.
+//! a socket and stops on its own terms (summary, exit 0), or, for SIGHUP,
+//! loads its scenario again. The mask is inherited across exec, but hangup
+//! starts no programs.
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
-/// A signalfd for SIGINT and SIGTERM, which are blocked while it lives.
-pub struct StopSignals {
+/// What a signal asks of the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    /// Stop: SIGINT or SIGTERM, by name.
+    Stop(&'static str),
+    /// SIGHUP: load the scenario again.
+    Reload,
+}
+
+/// A signalfd for SIGINT, SIGTERM and SIGHUP, which are blocked while it
+/// lives.
+pub struct Signals {
     fd: OwnedFd,
 }
 
-impl StopSignals {
-    /// Block SIGINT and SIGTERM and open a descriptor that reports them.
+impl Signals {
+    /// Block SIGINT, SIGTERM and SIGHUP and open a descriptor that reports
+    /// them.
     /// Call it before any thread starts, so that none of them gets the
     /// signal instead (hangup has one thread).
-    pub fn new() -> io::Result<StopSignals> {
+    pub fn new() -> io::Result<Signals> {
         // SAFETY: the set is a local initialised by sigemptyset before use;
         // sigprocmask and signalfd only read it.
         unsafe {
@@ -25,6 +38,7 @@ impl StopSignals {
             libc::sigemptyset(&mut set);
             libc::sigaddset(&mut set, libc::SIGINT);
             libc::sigaddset(&mut set, libc::SIGTERM);
+            libc::sigaddset(&mut set, libc::SIGHUP);
             if libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) != 0 {
                 return Err(io::Error::last_os_error());
             }
@@ -32,14 +46,14 @@ impl StopSignals {
             if fd < 0 {
                 return Err(io::Error::last_os_error());
             }
-            Ok(StopSignals {
+            Ok(Signals {
                 fd: OwnedFd::from_raw_fd(fd),
             })
         }
     }
 
-    /// The name of the next pending signal, if one came.
-    pub fn take(&self) -> Option<&'static str> {
+    /// The next pending signal, if one came.
+    pub fn take(&self) -> Option<Signal> {
         // SAFETY: signalfd_siginfo is plain data; read writes at most its
         // size into it, and the result says how much was written.
         let (n, info) = unsafe {
@@ -52,14 +66,15 @@ impl StopSignals {
             return None;
         }
         Some(match info.ssi_signo as i32 {
-            libc::SIGINT => "SIGINT",
-            libc::SIGTERM => "SIGTERM",
-            _ => "a signal",
+            libc::SIGINT => Signal::Stop("SIGINT"),
+            libc::SIGTERM => Signal::Stop("SIGTERM"),
+            libc::SIGHUP => Signal::Reload,
+            _ => Signal::Stop("a signal"),
         })
     }
 }
 
-impl AsRawFd for StopSignals {
+impl AsRawFd for Signals {
     fn as_raw_fd(&self) -> RawFd {
         self.fd.as_raw_fd()
     }

@@ -9,6 +9,7 @@ use super::flags::{Check, Serve, Show};
 use super::{Args, Failure, output};
 use crate::log::{Format, Log};
 use crate::scenario::{self, catalog};
+use crate::server::reload::Origin;
 use crate::server::{Options, Serving};
 
 pub(super) fn serve(serve: Serve, args: &Args) -> Result<(), Failure> {
@@ -76,9 +77,19 @@ fn one_scenario(serve: &Serve, args: &Args, seed: u64) -> Result<(scenario::Scen
                 .map_err(Failure::usage)?,
         ),
     };
+    // SIGHUP loads a file again; a built-in is part of the binary.
+    let origin = if scenario::names_a_file(&path) {
+        Origin::File {
+            path: path.to_os_string(),
+            overrides,
+        }
+    } else {
+        Origin::Builtin(scenario.name.clone())
+    };
     let options = Options {
         upstream,
         record,
+        origin: Some(origin),
         ..Options::new(seed)
     };
     Ok((scenario, options))

@@ -19,7 +19,8 @@
 //! connections close, and [`run`](EventLoop::run) returns how they all
 //! ended. Only a `reset` still waiting for its bytes to leave is given its
 //! few seconds to finish, so that its RST stays an RST; a second signal
-//! ends even that wait.
+//! ends even that wait. SIGHUP loads the scenario again for the
+//! connections still to come ([`super::reload`]).
 
 use std::io;
 use std::os::fd::AsRawFd;
@@ -30,13 +31,14 @@ use mio::net::TcpListener;
 use mio::unix::SourceFd;
 
 use super::conn::Conn;
+use super::reload::{Reloaded, Reloader};
 use super::turn::{Shared, Tally, Turn, UpstreamAddr};
 use crate::interp::Interp;
 use crate::log::{Field, Log};
 use crate::reactor::{Alarm, Dispatched, Fired, Reactor, Side, Source};
 use crate::record;
 use crate::scenario::Scenario;
-use crate::signals::StopSignals;
+use crate::signals::{Signal, Signals};
 use crate::sock;
 
 /// After another accept error (not a shortage of descriptors or memory,
@@ -71,7 +73,9 @@ pub struct EventLoop<'s> {
     /// The registry, `--upstream` and the counts, lent to connections.
     shared: Shared,
     listener: Option<TcpListener>,
-    signals: StopSignals,
+    signals: Signals,
+    /// Loads the scenario again on SIGHUP.
+    reloader: Option<Reloader>,
     scenario: &'s Scenario,
     /// Accepting waits for ACCEPT_RETRY, or for a connection to close.
     accept_paused: bool,
@@ -97,7 +101,7 @@ impl<'s> EventLoop<'s> {
         record: Option<record::Destination>,
     ) -> io::Result<EventLoop<'s>> {
         let reactor = Reactor::new()?;
-        let signals = StopSignals::new()?;
+        let signals = Signals::new()?;
         if !scenario.accept_never {
             reactor.register_owner(&mut listener, Source::Listener)?;
         }
@@ -122,6 +126,7 @@ impl<'s> EventLoop<'s> {
             reactor,
             listener: Some(listener),
             signals,
+            reloader: None,
             scenario,
             accept_paused: false,
             retry_queued: false,
@@ -137,6 +142,12 @@ impl<'s> EventLoop<'s> {
     /// Draw by chance from `seed` on every connection (without it, seed 0).
     pub fn with_seed(mut self, seed: u64) -> EventLoop<'s> {
         self.shared.seed = seed;
+        self
+    }
+
+    /// Load the scenario again on SIGHUP.
+    pub fn with_reloader(mut self, reloader: Reloader) -> EventLoop<'s> {
+        self.reloader = Some(reloader);
         self
     }
 
@@ -236,6 +247,13 @@ impl<'s> EventLoop<'s> {
     /// once those are done. A second one ends it at once.
     fn on_signals(&mut self, now: Instant, log: &mut Log) -> Option<Stopped> {
         while let Some(signal) = self.signals.take() {
+            let signal = match signal {
+                Signal::Stop(name) => name,
+                Signal::Reload => {
+                    self.reload(log);
+                    continue;
+                }
+            };
             if let Some(first) = self.stopping {
                 return Some(self.stopped(first, self.closed_at_stop + self.reactor.len()));
             }
@@ -250,6 +268,29 @@ impl<'s> EventLoop<'s> {
             log.server("stopping", &[("signal", Field::Str(signal)), ("why", Field::Str(&why))]);
         }
         None
+    }
+
+    /// SIGHUP: new connections run the scenario loaded again (see
+    /// [`super::reload`]); open ones go on with theirs.
+    fn reload(&mut self, log: &mut Log) {
+        let Some(reloader) = self.reloader.as_mut() else {
+            return;
+        };
+        match reloader.reload(self.scenario, self.shared.upstream.is_some()) {
+            Reloaded::Replaced(scenario) => {
+                self.scenario = scenario;
+                let mut fields = vec![("scenario", Field::Str(&scenario.name))];
+                let replay = format!("--seed {}", self.shared.seed);
+                if scenario.chance_sites > 0 {
+                    fields.extend([("seed", Field::Num(self.shared.seed)), ("replay", Field::Str(&replay))]);
+                }
+                log.server("reloaded", &fields);
+            }
+            Reloaded::Kept(why) => {
+                let fields = [("scenario", Field::Str(&self.scenario.name)), ("why", Field::Str(&why))];
+                log.server("reload-kept", &fields);
+            }
+        }
     }
 
     fn accept(&mut self, now: Instant, log: &mut Log) {

@@ -17,6 +17,7 @@
 pub mod catalog;
 pub mod conn;
 pub mod event_loop;
+pub mod reload;
 pub mod turn;
 
 use std::fmt;
@@ -93,6 +94,9 @@ pub struct Options {
     /// What a scenario that draws by chance draws from; the log's first
     /// line names it so that the run can be replayed.
     pub seed: u64,
+    /// Where the scenario came from, to load it again on SIGHUP (the
+    /// catalog's is the catalog).
+    pub origin: Option<reload::Origin>,
 }
 
 impl Options {
@@ -102,6 +106,7 @@ impl Options {
             upstream: None,
             record: None,
             seed,
+            origin: None,
         }
     }
 }
@@ -111,7 +116,12 @@ impl Options {
 /// until SIGINT or SIGTERM (then logs a one-line summary and returns), or
 /// until the poll fails.
 pub fn serve(addr: SocketAddr, serving: Serving, options: Options, log: &mut Log) -> Result<(), ServeError> {
-    let Options { upstream, record, seed } = options;
+    let Options {
+        upstream,
+        record,
+        seed,
+        origin,
+    } = options;
     if !addr.ip().is_loopback() {
         // Said even with --quiet: it is about safety, not an event. An
         // unwritable stderr loses the warning, never the server.
@@ -149,7 +159,14 @@ pub fn serve(addr: SocketAddr, serving: Serving, options: Options, log: &mut Log
             doing: "failed to set up the event loop",
             error,
         })?;
-    let mut event_loop = event_loop.with_seed(seed).with_catalog(catalog);
+    let origin = match catalog {
+        Some(_) => reload::Origin::Catalog,
+        None => origin.unwrap_or_else(|| reload::Origin::Builtin(scenario.name.clone())),
+    };
+    let mut event_loop = event_loop
+        .with_seed(seed)
+        .with_catalog(catalog)
+        .with_reloader(reload::Reloader::new(origin));
     if may_draw {
         let replay = format!("--seed {seed}");
         log.server("seed", &[("seed", Field::Num(seed)), ("replay", Field::Str(&replay))]);

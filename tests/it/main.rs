@@ -33,6 +33,7 @@ mod properties;
 mod proxy;
 mod record;
 mod record_files;
+mod reload;
 mod scripts;
 mod serve_catalog;
 mod spin;

@@ -130,6 +130,7 @@ impl Server {
         let number = match signal {
             "TERM" => libc::SIGTERM,
             "INT" => libc::SIGINT,
+            "HUP" => libc::SIGHUP,
             other => panic!("no signal {other}"),
         };
         let pid = libc::pid_t::try_from(self.child.id()).expect("a pid");
