@@ -26,6 +26,12 @@ pub struct Chunked {
     /// Bytes of this chunk's extensions as Node counts them: names and
     /// values, quotes and backslashes included, not the `;` and `=`.
     extension_bytes: usize,
+    /// Data chunks read whole, their CRLF included (the last, empty chunk
+    /// is not one).
+    pub chunks: u64,
+    /// Take no byte past the end of this many chunks (a relay cut after N
+    /// chunks): `feed` stops there, unfinished.
+    pub stop_after: Option<u64>,
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -75,6 +81,9 @@ impl Chunked {
     pub(super) fn scan(&mut self, input: &[u8]) -> Result<(usize, bool), BadRequest> {
         let mut i = 0;
         while i < input.len() {
+            if self.state == State::SizeStart && self.stop_after.is_some_and(|n| self.chunks >= n) {
+                return Ok((i, false));
+            }
             match self.state {
                 State::Data => {
                     let take = self.size.min((input.len() - i) as u64);
@@ -145,7 +154,10 @@ impl Chunked {
                 b'\n' => return Err(malformed("Missing expected CR after chunk data")),
                 _ => return Err(malformed("Expected LF after chunk data")),
             },
-            State::DataLf if b == b'\n' => State::SizeStart,
+            State::DataLf if b == b'\n' => {
+                self.chunks += 1;
+                State::SizeStart
+            }
             State::DataLf => return Err(malformed("Expected LF after chunk data")),
             // Handled in `scan`, which never passes their bytes here.
             State::Data | State::Trailer => self.state,

@@ -61,6 +61,8 @@ pub struct ResponseReader {
     /// Set when the bytes could not be read as HTTP.
     pub malformed: Option<String>,
     head_request: bool,
+    /// A chunked body is read no further than this many chunks.
+    stop_after_chunks: Option<u64>,
 }
 
 impl ResponseReader {
@@ -104,6 +106,20 @@ impl ResponseReader {
         }
         self.received += used as u64;
         used
+    }
+
+    /// Read a chunked body no further than the end of its `n`th chunk:
+    /// `feed` takes nothing past it (`relay … limit N chunks`).
+    pub fn stop_after_chunks(&mut self, n: u64) {
+        self.stop_after_chunks = Some(n);
+        if let Some(chunked) = self.chunked.as_mut() {
+            chunked.stop_after = Some(n);
+        }
+    }
+
+    /// Data chunks of a chunked body read whole so far.
+    pub fn chunks(&self) -> u64 {
+        self.chunked.as_ref().map_or(0, |c| c.chunks)
     }
 
     /// The server closed the connection: does that complete the response?
@@ -198,7 +214,9 @@ impl ResponseReader {
         };
         self.complete = matches!(framing, Framing::None | Framing::Length(0));
         if framing == Framing::Chunked {
-            self.chunked = Some(Chunked::default());
+            let mut chunked = Chunked::default();
+            chunked.stop_after = self.stop_after_chunks;
+            self.chunked = Some(chunked);
         }
         self.head = Some(Head {
             version,

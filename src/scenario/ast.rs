@@ -197,15 +197,26 @@ pub enum Forward {
     Bytes(u64),
 }
 
-/// `relay WHAT [limit SIZE] [rate SIZE | every DURATION]`.
+/// `relay WHAT [limit SIZE | limit N chunks] [rate SIZE | every DURATION]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Relay {
     /// What to carry, and so when the relay is done.
     pub what: RelayWhat,
-    /// Stop once this many bytes went from the upstream to the client.
-    pub limit: Option<u64>,
+    /// Stop before the relay is whole.
+    pub limit: Option<Limit>,
     /// How fast; `None` for as fast as the sockets go.
     pub pace: Option<Pace>,
+}
+
+/// Where a `relay … limit` stops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// Once this many bytes went from the upstream to the client.
+    Bytes(u64),
+    /// After this many chunks of a chunked body, each whole with its
+    /// framing (`relay response` and `relay body` only; a body that is not
+    /// chunked has none, and is relayed whole).
+    Chunks(u64),
 }
 
 /// What a `relay` carries from the upstream to the client.

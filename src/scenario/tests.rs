@@ -263,6 +263,19 @@ fn header_conditions_are_noticed() {
 }
 
 #[test]
+fn a_relay_limit_counts_bytes_or_chunks() {
+    let relay = |src: &str| match one(src) {
+        Stmt::Relay(relay) => relay.limit,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(relay("relay response limit 20 chunks"), Some(Limit::Chunks(20)));
+    assert_eq!(relay("relay body limit 1 chunks rate 1KiB"), Some(Limit::Chunks(1)));
+    assert_eq!(relay("relay response limit 1KiB"), Some(Limit::Bytes(1024)));
+    assert_eq!(relay("relay both limit 512 bytes"), Some(Limit::Bytes(512)));
+    assert_eq!(relay("relay response"), None);
+}
+
+#[test]
 fn simple_statements() {
     assert_eq!(one("sleep 2m"), Stmt::Sleep(fixed(Duration::from_secs(120))));
     assert_eq!(one("sleep 500us"), Stmt::Sleep(fixed(Duration::from_micros(500))));
@@ -487,6 +500,8 @@ fn errors() -> Vec<(&'static str, usize, usize, usize, ErrorKind)> {
         ("read", 1, 5, 1, unexpected(Expected::ReadGoal, Found::LineEnd)),
         ("read until end", 1, 12, 3, unexpected(Expected::Word("eof"), word("end"))),
         ("read request\nread body", 2, 6, 4, ErrorKind::ReadBodyWithoutHead),
+        ("relay both limit 2 chunks", 1, 20, 6, ErrorKind::ChunksOfWhat),
+        ("relay 10 bytes limit 2 chunks", 1, 24, 6, ErrorKind::ChunksOfWhat),
         ("read head\nread body max", 2, 14, 1, unexpected(Expected::Number, Found::LineEnd)),
         ("read request else close", 1, 14, 4, ErrorKind::ElseWithoutWithin),
         ("read request within 5", 1, 21, 1, ErrorKind::Value(ValueError::DurationWithoutUnit("5".into()))),

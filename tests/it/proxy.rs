@@ -622,3 +622,44 @@ fn an_upstream_that_is_hanguos_own_address_is_refused() {
         text(&out.stderr)
     );
 }
+
+/// Issue 24, item 17: `relay response limit N chunks` cuts a streamed body
+/// after N whole chunks, without counting bytes by hand.
+#[test]
+fn a_relay_cut_after_twenty_chunks_passes_exactly_twenty() {
+    const HEAD: &str = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+    let chunk = format!("3e8\r\n{}\r\n", "x".repeat(1000));
+    let upstream = raw_server(move |mut stream| {
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
+            head.push(byte[0]);
+        }
+        // Thirty chunks, in writes that do not follow the chunks.
+        let mut body = HEAD.to_string();
+        for _ in 0..30 {
+            body.push_str(&format!("3e8\r\n{}\r\n", "x".repeat(1000)));
+        }
+        body.push_str("0\r\n\r\n");
+        for piece in body.as_bytes().chunks(777) {
+            let _ = stream.write_all(piece);
+        }
+        thread::sleep(SHORT);
+    });
+    let path = scenario_file(
+        "relay-chunks",
+        "read head\nforward request\nrelay response limit 20 chunks\nreset\n",
+    );
+    let server = Server::start_proxy(&path, &[], upstream);
+    let mut stream = server.connect();
+    stream.write_all(GET).unwrap();
+    let (received, end) = drain(&mut stream);
+    let want = format!("{HEAD}{}", chunk.repeat(20));
+    assert_eq!(received.len(), want.len());
+    assert!(
+        received == want.as_bytes(),
+        "{}",
+        text(&received[received.len() - 20..])
+    );
+    assert_eq!(end, End::PeerRst);
+}

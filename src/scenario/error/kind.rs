@@ -342,6 +342,8 @@ pub enum ErrorKind {
     TwoPaces,
     /// `rate 0`.
     ZeroRate,
+    /// `limit N chunks` on a relay that carries no chunked body.
+    ChunksOfWhat,
     /// `write … 0 bytes every …`.
     ZeroPiece,
     /// A status outside 100 to 999.
@@ -561,6 +563,10 @@ impl fmt::Display for ErrorKind {
             ),
             ErrorKind::TwoPaces => write!(f, "a relay has one pace: `rate` or `every`, not both"),
             ErrorKind::ZeroRate => write!(f, "a rate of 0 bytes per second would never relay"),
+            ErrorKind::ChunksOfWhat => write!(
+                f,
+                "`limit N chunks` counts the chunks of a response's body: it goes with `relay response` or `relay body`"
+            ),
             ErrorKind::ZeroPiece => write!(
                 f,
                 "pieces of 0 bytes would never send anything: give a size of 1 byte or more"

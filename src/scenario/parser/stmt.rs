@@ -192,8 +192,17 @@ impl Parser<'_> {
             match self.peek_word() {
                 Some("limit") if relay.limit.is_none() => {
                     self.next();
-                    relay.limit = Some(self.parse_number()?);
-                    self.eat_word("bytes");
+                    let n = self.parse_number()?;
+                    let chunks_span = self.peek().span;
+                    relay.limit = Some(if self.eat_word("chunks") {
+                        if !matches!(relay.what, RelayWhat::Response | RelayWhat::Body) {
+                            return fail(chunks_span, ErrorKind::ChunksOfWhat);
+                        }
+                        Limit::Chunks(n)
+                    } else {
+                        self.eat_word("bytes");
+                        Limit::Bytes(n)
+                    });
                 }
                 Some("rate") | Some("every") if relay.pace.is_some() => {
                     return fail(span, ErrorKind::TwoPaces);

@@ -12,7 +12,7 @@ use super::pacer::Pacer;
 use super::{BUFFER_LIMIT, Heard, ProxySide, send_front};
 use crate::interp::Event;
 use crate::log::Field;
-use crate::scenario::ast::Relay;
+use crate::scenario::ast::{Limit, Relay};
 use crate::server::conn::client::Client;
 use crate::server::conn::ending::{Drain, Ending};
 use crate::server::conn::{Cx, Progress};
@@ -33,7 +33,11 @@ pub(in crate::server::conn) struct Both {
 impl Both {
     pub(in crate::server::conn) fn new(relay: Relay, now: Instant) -> Both {
         Both {
-            limit: relay.limit,
+            // The parser takes `limit N chunks` only for a framed relay.
+            limit: match relay.limit {
+                Some(Limit::Bytes(n)) => Some(n),
+                Some(Limit::Chunks(_)) | None => None,
+            },
             pacer: Pacer::new(relay.pace, now),
             pending: 0,
             chunk: 0,

@@ -19,7 +19,7 @@ use super::{ProxySide, send_front, watch_client};
 use crate::http::response::{Framing, ResponseReader};
 use crate::interp::Event;
 use crate::log::Field;
-use crate::scenario::ast::{Relay, RelayWhat};
+use crate::scenario::ast::{Limit, Relay, RelayWhat};
 use crate::server::conn::client::Client;
 use crate::server::conn::ending::Ending;
 use crate::server::conn::{Cx, Progress};
@@ -52,6 +52,11 @@ impl Relaying {
             let carry_on = relay.what == RelayWhat::Body && up.response.is_some();
             if !carry_on {
                 up.response = Some(ResponseReader::new(head_request));
+            }
+            if let (Some(Limit::Chunks(n)), Some(reader)) = (relay.limit, up.response.as_mut()) {
+                // Counted from the body's first chunk: after `relay head`,
+                // `relay body limit 2 chunks` passes two.
+                reader.stop_after_chunks(n);
             }
         }
         Relaying {
@@ -95,7 +100,11 @@ impl Relaying {
                     failed => return Progress::End(Ending::Failed(failed)),
                 }
             }
-            let limit_reached = self.relay.limit.is_some_and(|limit| self.sent >= limit);
+            let limit_reached = match self.relay.limit {
+                Some(Limit::Bytes(limit)) => self.sent >= limit,
+                Some(Limit::Chunks(n)) => up.response.as_ref().is_some_and(|r| r.chunks() >= n),
+                None => false,
+            };
             if self.whole || limit_reached {
                 let head = up.response.as_ref().and_then(|r| r.head.clone());
                 if self.whole && up.response.as_ref().is_some_and(|r| r.complete) {
@@ -118,7 +127,7 @@ impl Relaying {
                 }
                 // How many buffered upstream bytes this relay may take now.
                 let mut room = up.input.len().min(allowed);
-                if let Some(limit) = self.relay.limit {
+                if let Some(Limit::Bytes(limit)) = self.relay.limit {
                     room = room.min((limit - self.sent) as usize);
                 }
                 let window = &up.input[..room];
