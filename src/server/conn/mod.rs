@@ -459,7 +459,7 @@ fn log_line(id: u64, accepted: Instant, log: &mut Log, event: &str, fields: &[(&
 #[cfg(test)]
 mod tests {
     /// Every idle connection holds one `Conn` in the reactor's table: the
-    /// README promises at most 1 KiB of hangup's memory per connection,
+    /// performance docs promise at most 1 KiB of hangup's memory per connection,
     /// and proxy state is boxed so that only proxying scenarios pay for it.
     #[test]
     fn a_connection_fits_in_half_a_kibibyte() {
