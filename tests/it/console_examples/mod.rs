@@ -32,6 +32,7 @@
 
 mod markdown;
 mod matching;
+mod process;
 mod shell;
 
 use std::path::{Path, PathBuf};

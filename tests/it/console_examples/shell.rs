@@ -11,15 +11,15 @@
 //! their output gets the documented ones back, so the docs show what a
 //! reader sees.
 
-use std::io::{BufRead, BufReader, Read};
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use super::process::{collect, drain, first_line, kill_group, wait};
 
 /// How long one command may take before it is killed and named.
 const COMMAND_LIMIT: Duration = Duration::from_secs(30);
@@ -199,7 +199,7 @@ impl Shell {
                 .map_err(|e| format!("cannot run sh: {e}"))?;
             let printed = Arc::new(Mutex::new(String::new()));
             let stderr = collect(child.stderr.take(), &printed);
-            let Some(line) = first_line(child.stdout.take(), &printed) else {
+            let Some(line) = first_line(child.stdout.take(), &printed, SERVER_LIMIT) else {
                 kill_group(&child, libc::SIGKILL);
                 let _ = child.wait();
                 let _ = stderr.join();
@@ -384,76 +384,6 @@ fn free_port_like(host: &str, documented: u16) -> u16 {
         .find(|&port| TcpListener::bind((host, port as u16)).is_ok())
         .map(|port| port as u16)
         .expect("a free port")
-}
-
-/// Wait (bounded) for a child's exit.
-fn wait(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
-    let give_up = Instant::now() + limit;
-    loop {
-        if let Some(status) = child.try_wait().expect("wait for a child") {
-            return Some(status);
-        }
-        if Instant::now() > give_up {
-            return None;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
-
-/// Signal the process group a child leads (it was spawned as its own).
-fn kill_group(child: &Child, signal: libc::c_int) {
-    let Ok(group) = libc::pid_t::try_from(child.id()) else {
-        return;
-    };
-    // SAFETY: kill takes no pointers; the group is our child's, which has
-    // not been waited for, so its id cannot have been reused.
-    unsafe { libc::kill(-group, signal) };
-}
-
-/// Read a pipe to its end on a thread.
-fn drain(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<String> {
-    std::thread::spawn(move || {
-        let mut bytes = Vec::new();
-        if let Some(mut pipe) = pipe {
-            let _ = pipe.read_to_end(&mut bytes);
-        }
-        String::from_utf8_lossy(&bytes).into_owned()
-    })
-}
-
-/// Append what a pipe says to `printed`, on a thread, until it closes.
-fn collect(pipe: Option<impl Read + Send + 'static>, printed: &Arc<Mutex<String>>) -> std::thread::JoinHandle<()> {
-    let printed = Arc::clone(printed);
-    std::thread::spawn(move || {
-        let Some(pipe) = pipe else { return };
-        for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-            let mut printed = printed.lock().expect("output lock");
-            printed.push_str(&line);
-            printed.push('\n');
-        }
-    })
-}
-
-/// A server's first line on stdout (within [`SERVER_LIMIT`]); the rest of
-/// it goes to `printed`.
-fn first_line(stdout: Option<ChildStdout>, printed: &Arc<Mutex<String>>) -> Option<String> {
-    let (send, receive) = mpsc::channel();
-    let printed = Arc::clone(printed);
-    std::thread::spawn(move || {
-        let Some(stdout) = stdout else { return };
-        let mut reader = BufReader::new(stdout);
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-            return;
-        }
-        let _ = send.send(line.trim_end().to_string());
-        for line in reader.lines().map_while(Result::ok) {
-            let mut printed = printed.lock().expect("output lock");
-            printed.push_str(&line);
-            printed.push('\n');
-        }
-    });
-    receive.recv_timeout(SERVER_LIMIT).ok()
 }
 
 #[test]
