@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Run every built-in scenario against curl, node and python3 and print what
-# each client reported, as the markdown table the README shows.
+# each client reported, as the markdown table docs/clients.md shows.
 #
 #   scripts/outcome-table.sh                  print the table
-#   scripts/outcome-table.sh --update-readme  also write it into README.md
-#   scripts/outcome-table.sh --check-readme   exit 1 if a client behaves
-#                                             otherwise than README.md says
-#   scripts/outcome-table.sh --catalog [--check-readme]
+#   scripts/outcome-table.sh --update         also write it into docs/clients.md
+#   scripts/outcome-table.sh --check          exit 1 if a client behaves
+#                                             otherwise than docs/clients.md says
+#   scripts/outcome-table.sh --catalog [--check]
 #                                             the same, every scenario served
 #                                             by `hangup serve --catalog` at
 #                                             /SCENARIO?NAME=VALUE
@@ -25,12 +25,15 @@
 # The proxy built-ins stand in front of a second hangup serving `hello`.
 #
 # --catalog checks that a scenario chosen by path behaves as the scenario
-# served alone, so its table must equal README's: each row still gets a
+# served alone, so its table must equal the docs': each row still gets a
 # server of its own (`--catalog`, with the row's --seed), so connection and
 # request numbers, and with them flaky's seeded draws, are what they are
 # alone. Rows that no path can reach (a fault before any request is read,
 # a proxy that needs --upstream) are left out and named. It cannot update
-# README: that table is of the scenarios served alone.
+# the docs: that table is of the scenarios served alone.
+#
+# --check-readme and --update-readme are the old names of --check and
+# --update, from when the table was in README.md.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib/common.sh"
@@ -82,7 +85,7 @@ compare_tables() {
 }
 
 usage() {
-  echo "usage: $0 [--catalog] [--check-readme] | --update-readme | --compare [--allow-missing] EXPECTED ACTUAL" >&2
+  echo "usage: $0 [--catalog] [--check] | --update | --compare [--allow-missing] EXPECTED ACTUAL" >&2
   exit 2
 }
 
@@ -106,10 +109,14 @@ fi
 mode=${1:-print}
 (($# <= 1)) || usage
 case $mode in
-  print | --check-readme) ;;
-  --update-readme)
+  --check-readme) mode=--check ;;
+  --update-readme) mode=--update ;;
+esac
+case $mode in
+  print | --check) ;;
+  --update)
     if [[ -n $catalog ]]; then
-      echo "$0: --catalog does not update README.md: its table is of each scenario served alone, which a catalog run is checked against (--catalog --check-readme)" >&2
+      echo "$0: --catalog does not update docs/clients.md: its table is of each scenario served alone, which a catalog run is checked against (--catalog --check)" >&2
       exit 2
     fi
     ;;
@@ -328,41 +335,46 @@ if ((${#unavailable[@]})); then
   echo "not available by path: ${list%, }"
 fi
 
-readme="$ROOT/README.md"
-begin='<!-- outcome-table:begin (scripts/outcome-table.sh --update-readme) -->'
+# The table's home, between these two lines.
+doc="$ROOT/docs/clients.md"
+begin='<!-- outcome-table:begin (scripts/outcome-table.sh --update) -->'
 end='<!-- outcome-table:end -->'
-current=$(awk -v begin="$begin" -v end="$end" '$0 == end { inside = 0 } inside { print } $0 == begin { inside = 1 }' "$readme")
+current=$(awk -v begin="$begin" -v end="$end" '$0 == end { inside = 0 } inside { print } $0 == begin { inside = 1 }' "$doc")
+if [[ -z $current ]]; then
+  echo "$0: no outcome table in $doc (between the lines $begin and $end)" >&2
+  exit 1
+fi
 case $mode in
   print) ;;
-  --check-readme)
-    printf '%s\n' "$current" >"$WORK/readme-table.md"
+  --check)
+    printf '%s\n' "$current" >"$WORK/doc-table.md"
     if [[ -n $catalog ]]; then
-      if ! compare_tables --allow-missing "$WORK/readme-table.md" "$WORK/table.md" >"$WORK/compare.txt"; then
-        echo "Through --catalog, a client behaves otherwise than README.md's outcome table (each scenario served alone) says:" >&2
+      if ! compare_tables --allow-missing "$WORK/doc-table.md" "$WORK/table.md" >"$WORK/compare.txt"; then
+        echo "Through --catalog, a client behaves otherwise than the outcome table in docs/clients.md (each scenario served alone) says:" >&2
         cat "$WORK/compare.txt" >&2
         echo "A scenario chosen by path must behave as the scenario served alone: the catalog is wrong, not the table." >&2
         exit 1
       fi
       cat "$WORK/compare.txt"
-      echo "README.md's outcome table matches this run through --catalog, but for the rows not available by path."
+      echo "The outcome table in docs/clients.md matches this run through --catalog, but for the rows not available by path."
     else
-      if ! compare_tables "$WORK/readme-table.md" "$WORK/table.md" >"$WORK/compare.txt"; then
-        echo "A client behaves otherwise than README.md's outcome table says:" >&2
+      if ! compare_tables "$WORK/doc-table.md" "$WORK/table.md" >"$WORK/compare.txt"; then
+        echo "A client behaves otherwise than the outcome table in docs/clients.md says:" >&2
         cat "$WORK/compare.txt" >&2
-        echo "If this is what the client does, run scripts/outcome-table.sh --update-readme" >&2
+        echo "If this is what the client does, run scripts/outcome-table.sh --update" >&2
         exit 1
       fi
       cat "$WORK/compare.txt"
-      echo "README.md's outcome table matches this run."
+      echo "The outcome table in docs/clients.md matches this run."
     fi
     ;;
-  --update-readme)
+  --update)
     awk -v begin="$begin" -v end="$end" -v table="$WORK/table.md" '
       $0 == begin { print; while ((getline line < table) > 0) print line; skip = 1; next }
       $0 == end { skip = 0 }
       !skip { print }
-    ' "$readme" >"$WORK/README.md"
-    cp "$WORK/README.md" "$readme"
-    echo "README.md updated."
+    ' "$doc" >"$WORK/clients.md"
+    cp "$WORK/clients.md" "$doc"
+    echo "docs/clients.md updated."
     ;;
 esac

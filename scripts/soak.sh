@@ -35,7 +35,7 @@
 # and slowloris connections must be held for the whole run, so hangup runs
 # with `--set idle=` longer than the run (they never send a whole request).
 #
-# Prints a markdown table (for the README); exits 1, with a line naming the
+# Prints a markdown table (for docs/performance.md); exits 1, with a line naming the
 # check, if hangup died, the good client saw an error, or hangup's open
 # descriptors (to the count at start) or RSS (within 10 % of the warmed-up
 # figure) did not come back to what they were before the load. hangup logs as usual, to a file: a million lines or so.

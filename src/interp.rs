@@ -192,7 +192,7 @@ pub struct Interp<'s> {
     pending_end: Option<Finish>,
     /// What `chance` and `between` need; `None` for a script
     /// without them, which is most, so that they cost one word (the
-    /// README promises a small connection).
+    /// performance docs promise a small connection).
     chance: Option<Box<Chances>>,
 }
 

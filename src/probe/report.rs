@@ -244,7 +244,7 @@ fn ended_name(end: End) -> &'static str {
     }
 }
 
-/// One JSON object with every field (documented in the README).
+/// One JSON object with every field (documented in docs/probe.md).
 pub fn json(report: &ProbeReport) -> String {
     let mut out = String::from("{\"target\":");
     push_json_string(&mut out, report.target.as_bytes());

@@ -329,8 +329,8 @@ fn answer(name: &str, status: u16, text: &str) -> &'static Scenario {
 fn index_text(entries: &[Entry]) -> String {
     let mut text = String::from(
         "hangup --catalog: every built-in scenario at /NAME, its parameters from the query string.\n\
-         The first request's path chooses the scenario for its whole connection:\n\
-         later requests on that connection are the scenario's, whatever their path.\n\n",
+         Each request's path chooses its scenario: on a kept connection, a path that\n\
+         names another built-in starts that one, from its start, with that request.\n\n",
     );
     let mut servable = Vec::new();
     let mut not = Vec::new();

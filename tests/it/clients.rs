@@ -1,6 +1,7 @@
 //! End to end with real clients: curl, node and python3 against the
 //! built-in scenarios, asserting their exit codes and error messages. These
-//! are the observations the catalog comments and the README table quote.
+//! are the observations the catalog comments and the outcome table in
+//! docs/clients.md quote.
 //!
 //! The clients must be installed (`.ci/run` installs them): a missing one
 //! fails the test rather than skipping it.

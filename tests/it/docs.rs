@@ -1,8 +1,10 @@
 //! The documentation tells the truth: every ```hup example in the language
-//! reference parses, and so does every example written inline in its
-//! text; its grammar names exactly the keywords the parser accepts; every
-//! command in the README's code blocks names a real subcommand and
-//! built-in scenario.
+//! reference, the README and docs/ parses, and so does every example
+//! written inline in the reference's text; its grammar names exactly the
+//! keywords the parser accepts; every `hangup serve` the docs name is a
+//! real built-in, every link and anchor resolves, and the README's error
+//! index agrees with the outcome table. (The console examples run in
+//! `console_examples`.)
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -343,4 +345,299 @@ fn the_event_log_is_documented_apart_and_linked() {
     for event in ["`accept`", "`write`", "`stuck`", "`stopped`", "`upstream-connect"] {
         assert!(event_log.contains(event), "docs/event-log.md does not name {event}");
     }
+}
+// The README and the manual in docs/: the front page points into the
+// manual and the manual into itself, so a moved section must not leave a
+// link behind. (The console examples run in `console_examples`.)
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+/// Pages another branch adds, linked to before they arrive: a link to one
+/// that is absent is allowed; once it is here, it is checked like any.
+const ARRIVING: &[&str] = &["docs/event-log.md"];
+
+/// README.md and every page of docs/, as (path from the root, text).
+fn pages() -> Vec<(String, String)> {
+    let mut names: Vec<String> = std::fs::read_dir(std::path::Path::new(ROOT).join("docs"))
+        .expect("read docs/")
+        .map(|entry| format!("docs/{}", entry.expect("an entry").file_name().to_string_lossy()))
+        .filter(|name| name.ends_with(".md"))
+        .collect();
+    names.sort();
+    names.insert(0, "README.md".to_string());
+    names
+        .into_iter()
+        .map(|name| {
+            let text = std::fs::read_to_string(std::path::Path::new(ROOT).join(&name)).expect("read a page");
+            (name, text)
+        })
+        .collect()
+}
+
+/// `markdown` without its fenced blocks (their lines become empty, so line
+/// numbers hold).
+fn prose(markdown: &str) -> String {
+    let mut fenced = false;
+    let mut out = String::new();
+    for line in markdown.lines() {
+        let fence = line.trim_start().strip_prefix("```");
+        // An info string holds no backtick: "```` ```sh ````" is inline code.
+        if fence.is_some_and(|info| !info.contains('`')) {
+            fenced = !fenced;
+        } else if !fenced {
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// GitHub's anchor for a heading: lower case, punctuation dropped but `-`
+/// and `_`, spaces as `-`; a repeated one gets `-1`, `-2`, ...
+fn anchors(markdown: &str) -> Vec<String> {
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    let mut anchors = Vec::new();
+    for line in prose(markdown).lines() {
+        let Some(heading) = line.strip_prefix('#') else {
+            continue;
+        };
+        let heading = heading.trim_start_matches('#').trim();
+        let slug: String = heading
+            .to_lowercase()
+            .chars()
+            .filter(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_'))
+            .map(|c| if c == ' ' { '-' } else { c })
+            .collect();
+        let count = seen.entry(slug.clone()).or_insert(0);
+        anchors.push(if *count == 0 {
+            slug.clone()
+        } else {
+            format!("{slug}-{count}")
+        });
+        *count += 1;
+    }
+    anchors
+}
+
+/// The targets of the inline links `[text](target)` of `markdown`'s prose,
+/// with their line numbers.
+fn links(markdown: &str) -> Vec<(usize, String)> {
+    let mut links = Vec::new();
+    for (number, line) in prose(markdown).lines().enumerate() {
+        let mut rest = line;
+        while let Some(at) = rest.find("](") {
+            let after = &rest[at + 2..];
+            let Some(end) = after.find(')') else { break };
+            links.push((number + 1, after[..end].to_string()));
+            rest = &after[end..];
+        }
+    }
+    links
+}
+
+/// `path` (relative to the root) with `.` and `..` resolved.
+fn normalise_path(path: &std::path::Path) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for part in path.components() {
+        match part {
+            std::path::Component::ParentDir => {
+                parts.pop();
+            }
+            std::path::Component::Normal(name) => parts.push(name.to_string_lossy().into_owned()),
+            _ => {}
+        }
+    }
+    parts.join("/")
+}
+
+#[test]
+fn every_link_in_the_readme_and_docs_points_somewhere() {
+    let mut broken = Vec::new();
+    for (page, text) in pages() {
+        let dir = std::path::Path::new(&page).parent().unwrap_or(std::path::Path::new(""));
+        for (line, target) in links(&text) {
+            if target.contains("://") || target.starts_with("mailto:") {
+                continue;
+            }
+            let (file, anchor) = target.split_once('#').unwrap_or((&target, ""));
+            let file = if file.is_empty() {
+                page.clone()
+            } else {
+                normalise_path(&dir.join(file))
+            };
+            let path = std::path::Path::new(ROOT).join(&file);
+            if !path.exists() {
+                if !ARRIVING.contains(&file.as_str()) {
+                    broken.push(format!("{page}:{line}: {target}: no such file {file}"));
+                }
+                continue;
+            }
+            if anchor.is_empty() {
+                continue;
+            }
+            let Ok(target_text) = std::fs::read_to_string(&path) else {
+                broken.push(format!("{page}:{line}: {target}: an anchor into a directory"));
+                continue;
+            };
+            if !anchors(&target_text).iter().any(|a| a == anchor) {
+                broken.push(format!("{page}:{line}: {target}: {file} has no heading #{anchor}"));
+            }
+        }
+    }
+    assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
+}
+
+#[test]
+fn github_anchors_are_computed_as_github_does() {
+    let page = "# One server, every fault: `serve --catalog`\n## The picture: `--diagram`\n\
+                ```sh\n# not a heading\n```\n## Outcomes\n## Outcomes\n";
+    assert_eq!(
+        anchors(page),
+        [
+            "one-server-every-fault-serve---catalog",
+            "the-picture---diagram",
+            "outcomes",
+            "outcomes-1"
+        ]
+    );
+}
+
+/// The five stories hangup grew from have names ("the keep-alive
+/// `reusedSocket` race"); "seed 001" meant nothing to a reader and
+/// collided with `--seed`.
+#[test]
+fn the_stories_are_named_never_numbered() {
+    for (page, text) in pages() {
+        for (number, line) in text.lines().enumerate() {
+            let lower = line.to_lowercase();
+            let numbered = lower
+                .match_indices("seed 00")
+                .any(|(at, _)| lower[at + 7..].starts_with(|c: char| c.is_ascii_digit()));
+            assert!(!numbered, "{page}:{}: a story by number: {line}", number + 1);
+        }
+    }
+}
+
+#[test]
+fn every_example_in_the_docs_parses() {
+    for (page, text) in pages().into_iter().skip(1) {
+        for (line, source) in hup_blocks(&text) {
+            if let Err(e) = hangup::scenario::parse_named(&page, &source, &BTreeMap::new()) {
+                panic!("the example at {page} line {line} does not parse:\n{e}");
+            }
+        }
+    }
+}
+
+#[test]
+fn the_docs_name_only_real_scenarios() {
+    for (page, text) in pages().into_iter().skip(1) {
+        for line in text.lines() {
+            let Some(rest) = line.split("hangup serve ").nth(1) else {
+                continue;
+            };
+            let name = rest.split_whitespace().next().unwrap_or("").trim_matches('`');
+            let placeholder = name.chars().all(|c| c.is_ascii_uppercase());
+            if placeholder || name.contains('/') || name.ends_with(".hup") || name.starts_with('-') {
+                continue;
+            }
+            assert!(
+                hangup::scenario::catalog::source(name).is_some() || name == "no-such-scenario",
+                "{page} mentions `hangup serve {name}`, which is not a built-in"
+            );
+        }
+    }
+}
+
+/// The README's "Which scenario gives my error?" index says, per client,
+/// what it prints and which built-ins make it print that. Each claim must
+/// be in the outcome table that `scripts/outcome-table.sh --check` holds
+/// to real clients: a cell of that scenario and client contains each part
+/// of the text (parts split at ` … `), and for curl, `(N)` is among the
+/// exit codes the cell gives.
+#[test]
+fn the_readme_error_index_agrees_with_the_outcome_table() {
+    let clients = std::fs::read_to_string(std::path::Path::new(ROOT).join("docs/clients.md")).unwrap();
+    let table = &clients[clients.find("<!-- outcome-table:begin").expect("the outcome table")..];
+    let mut rows = table.lines().skip(1).take_while(|l| l.starts_with('|'));
+    let header: Vec<String> = cells(rows.next().expect("a header"));
+    let column = |client: &str| {
+        header
+            .iter()
+            .position(|h| h.split_whitespace().next() == Some(client))
+            .unwrap_or_else(|| panic!("no {client} column in {header:?}"))
+    };
+    let outcomes: BTreeMap<String, Vec<String>> = rows
+        .skip(1)
+        .map(|row| {
+            let cells = cells(row);
+            (cells[0].trim_matches('`').to_string(), cells)
+        })
+        .collect();
+
+    let readme = std::fs::read_to_string(std::path::Path::new(ROOT).join("README.md")).unwrap();
+    let section = &readme[readme
+        .find("## Which scenario gives my error?")
+        .expect("the error index")..];
+    let index: Vec<&str> = section
+        .lines()
+        .skip_while(|l| !l.starts_with("| client"))
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .collect();
+    assert!(
+        index.len() >= 10,
+        "only {} rows in the README's error index",
+        index.len()
+    );
+    for row in index {
+        let cells = cells(row);
+        let (client, says) = (cells[0].as_str(), cells[1].trim_matches('`'));
+        let scenarios: Vec<&str> = cells[2].split('`').skip(1).step_by(2).collect();
+        assert!(!scenarios.is_empty(), "no scenario in {row}");
+        let mut parts: Vec<&str> = says.split(" … ").collect();
+        let mut exit = None;
+        if client == "curl" {
+            let (code, message) = parts[0].split_once(") ").unwrap_or((parts[0], ""));
+            exit = Some(code.trim_start_matches('(').trim_end_matches(')').to_string());
+            parts[0] = message;
+        }
+        for scenario in scenarios {
+            let cell = &outcomes
+                .get(scenario)
+                .unwrap_or_else(|| panic!("{scenario} (README's error index) is not in the outcome table"))
+                [column(client)];
+            for part in parts.iter().filter(|p| !p.is_empty()) {
+                assert!(
+                    cell.contains(part),
+                    "README says {client} prints `{says}` for {scenario}; the outcome table says: {cell}"
+                );
+            }
+            if let Some(exit) = &exit {
+                // "exit 7, 55 or 56: …", "exit 56, HTTP 200: …": the codes
+                // before the colon, without the HTTP status.
+                let codes = cell.strip_prefix("exit ").unwrap_or("");
+                let codes = codes.split(':').next().unwrap_or("");
+                let codes = codes.split(", HTTP").next().unwrap_or("");
+                let listed: Vec<&str> = codes
+                    .split(|c: char| !c.is_ascii_digit())
+                    .filter(|n| !n.is_empty())
+                    .collect();
+                assert!(
+                    listed.contains(&exit.as_str()),
+                    "README says curl exits {exit} for {scenario}; the outcome table says: {cell}"
+                );
+            }
+        }
+    }
+}
+
+/// The cells of a markdown table row, trimmed.
+fn cells(row: &str) -> Vec<String> {
+    row.trim()
+        .trim_start_matches('|')
+        .trim_end_matches('|')
+        .split(" | ")
+        .map(|cell| cell.trim().to_string())
+        .collect()
 }

@@ -10,6 +10,7 @@ mod cli_edges;
 mod cli_properties;
 mod clients;
 mod connect_timeout;
+mod console_examples;
 mod dependencies;
 mod descriptors;
 mod docs;

@@ -620,7 +620,7 @@ fn hangup_answers_every_request_as_node_does() {
             differ.push(format!("{name}: node {from_node}, hangup {from_hangup}"));
         }
     }
-    // hangup follows the llhttp of Node 20 (the README's tables name the
+    // hangup follows the llhttp of Node 20 (the docs' tables name the
     // version); Node 22's llhttp answers four of these otherwise (a tab in
     // Content-Length, an empty Transfer-Encoding, the header count).
     let version = Command::new("node").arg("--version").output().map(|o| o.stdout);

@@ -1,6 +1,6 @@
 //! Every script in `scripts/` runs green: each seed reproduction prints
-//! REPRODUCED and exits 0, the demo runs straight through, the README's
-//! outcome table matches a fresh run (and a run through `--catalog`), the
+//! REPRODUCED and exits 0, the demo runs straight through, the outcome
+//! table in docs/clients.md matches a fresh run (and a run through `--catalog`), the
 //! quick soak passes, and all of them are shellcheck-clean.
 
 use std::path::Path;
@@ -95,9 +95,25 @@ fn demo_runs_straight_through() {
 }
 
 #[test]
-fn readme_outcome_table_matches_a_fresh_run() {
-    let out = script("outcome-table.sh", &["--check-readme"]);
+fn outcome_table_in_the_docs_matches_a_fresh_run() {
+    let out = script("outcome-table.sh", &["--check"]);
     assert!(out.status.success(), "{}\n{}", text(&out.stdout), text(&out.stderr));
+}
+
+/// A run through the catalog checks the table and never rewrites it; the
+/// old flag names (`--update-readme`, from when the table was in the
+/// README) still mean `--update`.
+#[test]
+fn outcome_table_is_not_updated_from_the_catalog() {
+    for update in ["--update", "--update-readme"] {
+        let out = script("outcome-table.sh", &["--catalog", update]);
+        assert_eq!(out.status.code(), Some(2), "{update}: {}", text(&out.stderr));
+        assert!(
+            text(&out.stderr).contains("--catalog does not update docs/clients.md"),
+            "{update}: {}",
+            text(&out.stderr)
+        );
+    }
 }
 
 /// The rows `--catalog` cannot serve by path: a fault before the request
@@ -105,19 +121,19 @@ fn readme_outcome_table_matches_a_fresh_run() {
 const NOT_BY_PATH: &str = "not available by path: reset-on-accept, connect-timeout, proxy, \
      proxy-reset-after, proxy-close-after, proxy-fail-first, tcp-proxy, tcp-reset-after";
 
-/// Every row of README's table again, each scenario chosen by path from a
+/// Every row of the docs' table again, each scenario chosen by path from a
 /// `hangup serve --catalog` (one per row, so that connection numbers and
 /// flaky's seeded draws are those of the scenario served alone): every
 /// client ends as it does against the scenario alone. The rows no path can
 /// reach are left out, and named; every other row must be in the run.
 #[test]
-fn outcome_table_through_the_catalog_matches_the_readme() {
-    let out = script("outcome-table.sh", &["--catalog", "--check-readme"]);
+fn outcome_table_through_the_catalog_matches_the_docs() {
+    let out = script("outcome-table.sh", &["--catalog", "--check"]);
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
     assert!(stdout.contains(&format!("\n{NOT_BY_PATH}\n")), "{stdout}");
     let left_out: Vec<&str> = NOT_BY_PATH.split_once(": ").unwrap().1.split(", ").collect();
-    for row in readme_table().lines().skip(2) {
+    for row in docs_table().lines().skip(2) {
         let name = row.split(" | ").next().unwrap().trim_start_matches("| ");
         let by_path = !left_out.contains(&name.trim_matches('`'));
         assert_eq!(
@@ -128,27 +144,28 @@ fn outcome_table_through_the_catalog_matches_the_readme() {
     }
 }
 
-/// README.md's outcome table, header included, as the script prints it.
-fn readme_table() -> String {
-    let readme = std::fs::read_to_string(Path::new(ROOT).join("README.md")).unwrap();
-    let begin = readme.find("<!-- outcome-table:begin").expect("table begin");
-    let body = &readme[begin..];
+/// The outcome table in docs/clients.md, header included, as the script
+/// prints it.
+fn docs_table() -> String {
+    let doc = std::fs::read_to_string(Path::new(ROOT).join("docs/clients.md")).unwrap();
+    let begin = doc.find("<!-- outcome-table:begin").expect("table begin");
+    let body = &doc[begin..];
     let body = &body[body.find('\n').unwrap() + 1..];
     body[..body.find("<!-- outcome-table:end").expect("table end")].to_string()
 }
 
-/// `outcome-table.sh --compare` (what `--check-readme` runs) of README's
-/// table and a variant of it.
-fn compare_with_readme(name: &str, variant: &str) -> Output {
-    compare_with_readme_flags(name, &[], variant)
+/// `outcome-table.sh --compare` (what `--check` runs) of the docs' table
+/// and a variant of it.
+fn compare_with_docs(name: &str, variant: &str) -> Output {
+    compare_with_docs_flags(name, &[], variant)
 }
 
 /// The same, with `--compare`'s flags (`--allow-missing`).
-fn compare_with_readme_flags(name: &str, flags: &[&str], variant: &str) -> Output {
+fn compare_with_docs_flags(name: &str, flags: &[&str], variant: &str) -> Output {
     let dir = std::env::temp_dir().join(format!("hangup-outcome-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let (expected, actual) = (dir.join("expected.md"), dir.join("actual.md"));
-    std::fs::write(&expected, readme_table()).unwrap();
+    std::fs::write(&expected, docs_table()).unwrap();
     std::fs::write(&actual, variant).unwrap();
     let mut args = vec!["--compare"];
     args.extend(flags);
@@ -163,12 +180,12 @@ fn compare_with_readme_flags(name: &str, flags: &[&str], variant: &str) -> Outpu
 /// told which versions differ.
 #[test]
 fn outcome_table_check_is_of_behaviour_not_versions() {
-    let table = readme_table();
+    let table = docs_table();
     let header = table.lines().next().unwrap();
     let other = header
         .replace(" | node v", " | node v0.0.0-was-v")
         .replace(" | python ", " | python 0.0.0-was-");
-    let out = compare_with_readme("versions", &table.replacen(header, &other, 1));
+    let out = compare_with_docs("versions", &table.replacen(header, &other, 1));
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
     assert!(
@@ -193,9 +210,9 @@ fn hello_python_says_500(table: &str) -> (String, String) {
 /// scenario, the client, both versions and both texts.
 #[test]
 fn outcome_table_check_names_a_client_that_behaves_otherwise() {
-    let table = readme_table();
+    let table = docs_table();
     let (variant, python) = hello_python_says_500(&table);
-    let out = compare_with_readme("behaviour", &variant);
+    let out = compare_with_docs("behaviour", &variant);
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     let version = table
@@ -216,12 +233,12 @@ fn outcome_table_check_names_a_client_that_behaves_otherwise() {
     );
 }
 
-/// `--allow-missing` (what `--catalog --check-readme` compares with) lets
+/// `--allow-missing` (what `--catalog --check` compares with) lets
 /// rows be absent from the run, not differ: a row that is there and says
 /// otherwise is still named. Without it, an absent row is a difference.
 #[test]
 fn outcome_table_check_with_absent_rows_allowed_still_names_a_difference() {
-    let table = readme_table();
+    let table = docs_table();
     let (variant, python) = hello_python_says_500(&table);
     // The proxies' rows: the ones a --catalog run leaves out.
     let fewer: String = variant
@@ -231,7 +248,7 @@ fn outcome_table_check_with_absent_rows_allowed_still_names_a_difference() {
         .collect();
     assert!(fewer.len() < variant.len());
 
-    let out = compare_with_readme_flags("allow-missing", &["--allow-missing"], &fewer);
+    let out = compare_with_docs_flags("allow-missing", &["--allow-missing"], &fewer);
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("`hello`, python: expected ("), "{stdout}");
@@ -242,10 +259,10 @@ fn outcome_table_check_with_absent_rows_allowed_still_names_a_difference() {
     );
 
     let same = fewer.replace("| status 500 |", &format!("| {python} |"));
-    let out = compare_with_readme_flags("allow-missing-same", &["--allow-missing"], &same);
+    let out = compare_with_docs_flags("allow-missing-same", &["--allow-missing"], &same);
     assert!(out.status.success(), "{}", text(&out.stdout));
 
-    let out = compare_with_readme("missing", &fewer);
+    let out = compare_with_docs("missing", &fewer);
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(

@@ -505,7 +505,7 @@ impl<'s> Conn<'s> {
 #[cfg(test)]
 mod tests {
     /// Every idle connection holds one `Conn` in the reactor's table: the
-    /// README promises at most 1 KiB of hangup's memory per connection,
+    /// performance docs promise at most 1 KiB of hangup's memory per connection,
     /// and proxy state is boxed so that only proxying scenarios pay for it.
     #[test]
     fn a_connection_fits_in_half_a_kibibyte() {
