@@ -663,3 +663,18 @@ fn a_relay_cut_after_twenty_chunks_passes_exactly_twenty() {
     );
     assert_eq!(end, End::PeerRst);
 }
+
+/// The upstream's FIN that comes with the last bytes of a response the
+/// relay took whole raises no event of its own: the client must still
+/// get it at once (it was lost in about a third of runs).
+#[test]
+fn an_upstream_fin_with_the_last_relayed_bytes_reaches_the_client() {
+    let upstream = Server::start("end-close", &[]);
+    let server = Server::start_proxy("proxy", &[], upstream.addr);
+    for run in 0..20 {
+        let (received, end, took) = exchange(&server, GET, SHORT);
+        assert!(text(&received).ends_with("done\n"), "run {run}: {}", text(&received));
+        assert_eq!(end, End::PeerFin, "run {run}");
+        assert!(took < Duration::from_secs(1), "run {run}: {took:?}");
+    }
+}

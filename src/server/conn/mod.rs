@@ -380,10 +380,12 @@ impl<'s> Conn<'s> {
         let now = cx.now;
         let due = State::Sleeping { until: now };
         if !matches!(step, Step::Forward(_) | Step::Relay(_) | Step::Upstream(_))
-            && let Some(mirrored) = self.proxy.as_deref_mut().and_then(|p| p.mirror_if_over(&mut cx))
+            && let Some(mirrored) = self.proxy.as_deref_mut().and_then(|p| p.watch(&mut cx))
         {
             // The upstream ended during the last step (a forward it cut
-            // short): the client hears of it now, as between any steps.
+            // short, or a FIN that came with a relay's last bytes, whose
+            // event is spent): the client hears of it now, as between any
+            // steps.
             return mirrored;
         }
         let state = match step {

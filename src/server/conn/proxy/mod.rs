@@ -244,16 +244,16 @@ impl ProxySide {
 
     /// Between proxy steps: notice an upstream that closes or resets an
     /// idle connection, and mirror it at once. Bytes it sent unasked stay
-    /// buffered for the next relay.
+    /// buffered for the next relay. Also called as a step begins, since a
+    /// FIN that came with the last bytes a relay took raises no new event.
     pub(super) fn watch<'s>(&mut self, cx: &mut Cx) -> Option<Progress<'s>> {
         let up = self.upstream.as_mut().filter(|up| up.connected)?;
         while up.take_in() && up.heard.is_none() {}
         self.mirror_if_over(cx)
     }
 
-    /// If the upstream's end was read (by a forward it cut short, say),
-    /// mirror it now.
-    pub(super) fn mirror_if_over<'s>(&mut self, cx: &mut Cx) -> Option<Progress<'s>> {
+    /// If the upstream's end was read, mirror it now.
+    fn mirror_if_over<'s>(&mut self, cx: &mut Cx) -> Option<Progress<'s>> {
         self.upstream.as_ref()?.heard.as_ref()?;
         Some(self.mirror(cx))
     }
