@@ -18,11 +18,6 @@
 //! hangup's own half-close, a `write` fails with EPIPE although the peer
 //! did nothing, which is the script's doing, not a reset by the peer.
 //!
-//! A stream may carry a [`Tap`] that sees every byte it moves (`serve
-//! --record`'s tape). The trait lives here, so that the stream knows
-//! nothing of recordings: it only says where each read's or write's bytes
-//! stopped ([`Boundary`]) and, for a write, when.
-//!
 //! Reads go through one buffer per thread (the event loop is one thread):
 //! an idle stream holds no read-sized memory (10,000 idle connections with
 //! 64 KiB each would be 640 MB), and a fresh zeroed buffer per read cost
@@ -31,13 +26,12 @@
 use std::cell::RefCell;
 use std::io::{self, Read, Write};
 use std::net::Shutdown;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use mio::event::Event;
 use mio::net::TcpStream;
 use socket2::SockRef;
 
-use crate::end::End;
 use crate::outgoing::Outgoing;
 use crate::sock;
 
@@ -46,39 +40,6 @@ pub const READ_CHUNK: usize = 64 * 1024;
 
 thread_local! {
     static READ_BUFFER: RefCell<Box<[u8]>> = RefCell::new(vec![0; READ_CHUNK].into_boxed_slice());
-}
-
-/// Where the bytes of one read or write stop, as a [`Tap`] is told.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Boundary {
-    /// Where the sender stopped: a read that got less than it asked for,
-    /// a write that took all it was given.
-    Sender,
-    /// Where hangup cut them: a read that filled its buffer, a write the
-    /// socket took only part of. The bytes go on in the next one.
-    Cut,
-}
-
-impl Boundary {
-    /// The boundary of a read that asked for `asked` bytes and got `got`.
-    pub fn of_read(got: usize, asked: usize) -> Boundary {
-        if got >= asked { Boundary::Cut } else { Boundary::Sender }
-    }
-}
-
-/// What watches every byte a stream moves: `serve --record`'s tape
-/// (`crate::record::Tape`). The stream calls `read` and `wrote`; the
-/// connection that owns the stream calls `request` and `finish`.
-pub trait Tap: std::fmt::Debug {
-    /// The stream read these bytes.
-    fn read(&mut self, bytes: &[u8], boundary: Boundary);
-    /// The stream wrote these bytes, at `now`.
-    fn wrote(&mut self, bytes: &[u8], boundary: Boundary, now: Instant);
-    /// The connection made a whole request (or head) of what was read.
-    fn request(&mut self, now: Instant);
-    /// The connection ended, `how` (as the log says it): the tap is done.
-    /// An error says why what it saw cannot be kept.
-    fn finish(self: Box<Self>, how: End, now: Instant) -> Result<(), String>;
 }
 
 /// What one I/O operation came to.
@@ -137,8 +98,6 @@ pub struct Stream {
     write_shut: bool,
     bytes_in: u64,
     bytes_out: u64,
-    /// What watches the bytes, for `serve --record` (boxed: only then).
-    tape: Option<Box<dyn Tap>>,
 }
 
 impl Stream {
@@ -165,26 +124,7 @@ impl Stream {
             write_shut: false,
             bytes_in: 0,
             bytes_out: 0,
-            tape: None,
         }
-    }
-
-    /// Show every byte read and written from now on to `tape`.
-    pub fn record(&mut self, tape: impl Tap + 'static) {
-        self.tape = Some(Box::new(tape));
-    }
-
-    /// The tap, if this stream has one.
-    pub fn tape_mut(&mut self) -> Option<&mut dyn Tap> {
-        match &mut self.tape {
-            Some(tape) => Some(tape.as_mut()),
-            None => None,
-        }
-    }
-
-    /// Take the tap away (the connection is over).
-    pub fn take_tape(&mut self) -> Option<Box<dyn Tap>> {
-        self.tape.take()
     }
 
     /// The socket, to register it with the poll; `None` once closed.
@@ -268,9 +208,6 @@ impl Stream {
         let io = READ_BUFFER.with_borrow_mut(|scratch| {
             let io = Io::of(retry(|| socket.read(&mut scratch[..want])));
             if let Io::Data(n) = io {
-                if let Some(tape) = self.tape.as_deref_mut() {
-                    tape.read(&scratch[..n], Boundary::of_read(n, want));
-                }
                 sink(&scratch[..n]);
             }
             io
@@ -292,42 +229,14 @@ impl Stream {
         }
     }
 
-    /// Read and throw away what arrived, up to `limit` bytes: for a close
-    /// that must not leave unread input (which would turn it into an RST)
-    /// and for a script that hangs. Returns the bytes thrown away and how
-    /// the last read ended ([`Io::Data`] when the limit was reached).
-    pub fn discard(&mut self, limit: u64) -> (u64, Io) {
-        let mut thrown = 0;
-        while thrown < limit {
-            if !self.is_readable() {
-                return (thrown, Io::Blocked);
-            }
-            let want = (limit - thrown).min(READ_CHUNK as u64) as usize;
-            match self.read(want, |_| {}) {
-                Io::Data(n) => thrown += n as u64,
-                other => return (thrown, other),
-            }
-        }
-        (thrown, Io::Data(0))
-    }
-
-    /// Write once from `bytes`, at `now` (when the loop woke: a tap
-    /// stamps the bytes with it).
-    pub fn write(&mut self, bytes: &[u8], now: Instant) -> Io {
+    /// Write once from `bytes`.
+    pub fn write(&mut self, bytes: &[u8]) -> Io {
         let Some(socket) = self.socket.as_mut() else {
             return Io::Failed(closed());
         };
         match Io::of(retry(|| socket.write(bytes))) {
             Io::Data(n) => {
                 self.bytes_out += n as u64;
-                if let Some(tape) = self.tape.as_deref_mut() {
-                    let boundary = if n < bytes.len() {
-                        Boundary::Cut
-                    } else {
-                        Boundary::Sender
-                    };
-                    tape.wrote(&bytes[..n], boundary, now);
-                }
                 Io::Data(n)
             }
             // A zero-byte write of a non-empty buffer does not happen on
@@ -351,13 +260,13 @@ impl Stream {
 
     /// Write `out` until all of it is sent ([`Io::Data`] with what this
     /// call wrote), the socket is full ([`Io::Blocked`]) or it fails.
-    pub fn send(&mut self, out: &mut Outgoing, now: Instant) -> Io {
+    pub fn send(&mut self, out: &mut Outgoing) -> Io {
         let mut sent = 0;
         while let Some(chunk) = out.chunk() {
             if !self.is_writable() {
                 return Io::Blocked;
             }
-            match self.write(chunk, now) {
+            match self.write(chunk) {
                 Io::Data(n) => {
                     out.advance(n);
                     sent += n;

@@ -11,6 +11,7 @@ use crate::log::{Format, Log};
 use crate::scenario::{self, catalog};
 use crate::server::reload::Origin;
 use crate::server::{Options, Serving};
+use crate::tls::TlsSetup;
 
 pub(super) fn serve(serve: Serve, args: &Args) -> Result<(), Failure> {
     let format = match args.utf8("--log", &serve.log)? {
@@ -22,13 +23,14 @@ pub(super) fn serve(serve: Serve, args: &Args) -> Result<(), Failure> {
     let seed = serve.seed.unwrap_or_else(crate::chance::fresh_seed);
     // Held here: a `Serving::Scenario` borrows it for as long as it serves.
     let loaded;
-    let (serving, options) = if serve.catalog {
+    let (serving, mut options) = if serve.catalog {
         (Serving::Catalog(catalog_only(&serve)?), Options::new(seed))
     } else {
         let (scenario, options) = one_scenario(&serve, args, seed)?;
         loaded = scenario;
         (Serving::Scenario(&loaded), options)
     };
+    options.tls = tls_setup(&serve, args)?;
     let mut log = Log::new(format, serve.quiet);
     crate::sock::raise_fd_limit();
     crate::server::serve(addr, serving, options, &mut log).map_err(|e| match e.is_usage() {
@@ -111,6 +113,47 @@ fn catalog_only(serve: &Serve) -> Result<crate::server::catalog::Catalog, Failur
         Some(why) => Err(Failure::usage(format!("--catalog does not take {why}"))),
         None => Ok(crate::server::catalog::Catalog::new()),
     }
+}
+
+/// `--tls` and the flags that go with it, checked against each other.
+fn tls_setup(serve: &Serve, args: &Args) -> Result<Option<TlsSetup>, Failure> {
+    let with_tls_only = [
+        ("--tls-name", !serve.tls_name.is_empty()),
+        ("--tls-ca-out", serve.tls_ca_out.is_some()),
+        ("--tls-cert", serve.tls_cert.is_some()),
+        ("--tls-key", serve.tls_key.is_some()),
+    ];
+    if !serve.tls {
+        return match with_tls_only.iter().find(|(_, given)| *given) {
+            Some((flag, _)) => Err(Failure::usage(format!("{flag} goes with --tls"))),
+            None => Ok(None),
+        };
+    }
+    let own = match (&serve.tls_cert, &serve.tls_key) {
+        (Some(cert), Some(key)) => Some((args.os(cert).into(), args.os(key).into())),
+        (None, None) => None,
+        (Some(_), None) => return Err(Failure::usage("--tls-cert needs its key: --tls-key FILE")),
+        (None, Some(_)) => {
+            return Err(Failure::usage(
+                "--tls-key goes with the certificate it is for: --tls-cert FILE",
+            ));
+        }
+    };
+    if own.is_some() && !serve.tls_name.is_empty() {
+        return Err(Failure::usage(
+            "--tls-name names what hangup's own certificate is for; yours (--tls-cert) already says",
+        ));
+    }
+    let names = serve
+        .tls_name
+        .iter()
+        .map(|name| args.utf8("--tls-name", name).map(str::to_string))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some(TlsSetup {
+        names,
+        ca_out: serve.tls_ca_out.as_ref().map(|path| args.os(path).into()),
+        own,
+    }))
 }
 
 /// `HOST:PORT` or `[IPv6]:PORT`; a host name is resolved once, here.

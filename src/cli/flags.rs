@@ -44,7 +44,7 @@ pub struct Serve {
     /// a built-in scenario name (see `hangup list`) or a scenario file (at most 1 MiB)
     #[argh(positional)]
     pub scenario: Option<String>,
-    /// serve every built-in at /NAME instead of one scenario: a connection's first request path chooses it, the query sets its parameters (/server-timeout?after=2s), and / lists them
+    /// serve every built-in at /NAME instead of one scenario: each request's path chooses it, the query sets its parameters (/server-timeout?after=2s), and / lists them
     #[argh(switch)]
     pub catalog: bool,
     /// address to listen on (default 127.0.0.1:9000; port 0 picks a free one)
@@ -68,6 +68,21 @@ pub struct Serve {
     /// with --upstream: write every client connection into this directory as a scenario that replays it
     #[argh(option)]
     pub record: Option<String>,
+    /// run every connection over TLS (HTTPS): a CA and a certificate for localhost, 127.0.0.1 and ::1 are made at start (see --tls-ca-out); close sends close_notify, then FIN
+    #[argh(switch)]
+    pub tls: bool,
+    /// with --tls: another name the certificate is for (repeatable)
+    #[argh(option)]
+    pub tls_name: Vec<String>,
+    /// with --tls: write the CA that signed the certificate to this file (PEM), for clients to trust: curl --cacert FILE, NODE_EXTRA_CA_CERTS=FILE, Python's cafile=FILE
+    #[argh(option)]
+    pub tls_ca_out: Option<String>,
+    /// with --tls: present this certificate chain (PEM) instead of one of hangup's (with --tls-key)
+    #[argh(option)]
+    pub tls_cert: Option<String>,
+    /// with --tls: the private key (PEM) of --tls-cert
+    #[argh(option)]
+    pub tls_key: Option<String>,
 }
 
 #[derive(FromArgs)]

@@ -27,11 +27,9 @@ pub struct Chunked {
     /// values, quotes and backslashes included, not the `;` and `=`.
     extension_bytes: usize,
     /// Data chunks read whole, their CRLF included (the last, empty chunk
-    /// is not one).
-    pub chunks: u64,
-    /// Take no byte past the end of this many chunks (a relay cut after N
-    /// chunks): `feed` stops there, unfinished.
-    pub stop_after: Option<u64>,
+    /// is not one). A `u32` that saturates: it fits beside `state`, so a
+    /// request reader (and a connection) is no larger for it.
+    pub chunks: u32,
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -64,7 +62,14 @@ impl Chunked {
     /// `(bytes used, finished)`; the error says why the body is malformed,
     /// in words that fit a response as well as a request (the probe's use).
     pub fn feed(&mut self, input: &[u8]) -> Result<(usize, bool), String> {
-        self.scan(input).map_err(|bad| match bad {
+        self.feed_until(input, None)
+    }
+
+    /// Like [`Chunked::feed`], taking no byte past the end of the
+    /// `stop_after`th chunk (a relay cut after N chunks): it stops there,
+    /// unfinished.
+    pub fn feed_until(&mut self, input: &[u8], stop_after: Option<u64>) -> Result<(usize, bool), String> {
+        self.scan_until(input, stop_after).map_err(|bad| match bad {
             BadRequest::Malformed(why) => why,
             BadRequest::HeadersTooLarge => format!(
                 "trailer fields over Node's limit of {} bytes of names and values",
@@ -79,9 +84,13 @@ impl Chunked {
     /// Like [`Chunked::feed`], but a trailer (431) or chunk extensions
     /// (413) over Node's limits are told apart from a malformed body (400).
     pub(super) fn scan(&mut self, input: &[u8]) -> Result<(usize, bool), BadRequest> {
+        self.scan_until(input, None)
+    }
+
+    fn scan_until(&mut self, input: &[u8], stop_after: Option<u64>) -> Result<(usize, bool), BadRequest> {
         let mut i = 0;
         while i < input.len() {
-            if self.state == State::SizeStart && self.stop_after.is_some_and(|n| self.chunks >= n) {
+            if self.state == State::SizeStart && stop_after.is_some_and(|n| u64::from(self.chunks) >= n) {
                 return Ok((i, false));
             }
             match self.state {
@@ -155,7 +164,7 @@ impl Chunked {
                 _ => return Err(malformed("Expected LF after chunk data")),
             },
             State::DataLf if b == b'\n' => {
-                self.chunks += 1;
+                self.chunks = self.chunks.saturating_add(1);
                 State::SizeStart
             }
             State::DataLf => return Err(malformed("Expected LF after chunk data")),

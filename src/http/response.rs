@@ -112,14 +112,11 @@ impl ResponseReader {
     /// `feed` takes nothing past it (`relay … limit N chunks`).
     pub fn stop_after_chunks(&mut self, n: u64) {
         self.stop_after_chunks = Some(n);
-        if let Some(chunked) = self.chunked.as_mut() {
-            chunked.stop_after = Some(n);
-        }
     }
 
     /// Data chunks of a chunked body read whole so far.
     pub fn chunks(&self) -> u64 {
-        self.chunked.as_ref().map_or(0, |c| c.chunks)
+        self.chunked.as_ref().map_or(0, |c| u64::from(c.chunks))
     }
 
     /// The server closed the connection: does that complete the response?
@@ -214,9 +211,7 @@ impl ResponseReader {
         };
         self.complete = matches!(framing, Framing::None | Framing::Length(0));
         if framing == Framing::Chunked {
-            let mut chunked = Chunked::default();
-            chunked.stop_after = self.stop_after_chunks;
-            self.chunked = Some(chunked);
+            self.chunked = Some(Chunked::default());
         }
         self.head = Some(Head {
             version,
@@ -248,7 +243,7 @@ impl ResponseReader {
             }
             Framing::Chunked => {
                 let Some(decoder) = self.chunked.as_mut() else { return 0 };
-                let fed = decoder.feed(input);
+                let fed = decoder.feed_until(input, self.stop_after_chunks);
                 // Payload that arrived before a framing error counts too.
                 self.body_bytes = decoder.data_bytes;
                 match fed {

@@ -273,16 +273,16 @@ fn malformed_and_too_large() {
 fn a_chunked_body_read_no_further_than_n_chunks() {
     let body = b"3\r\nabc\r\n2;x=y\r\nde\r\n1\r\nf\r\n0\r\n\r\n";
     let mut chunked = Chunked::default();
-    chunked.stop_after = Some(2);
     // Byte by byte or at once, it stops at the end of the second chunk.
-    let (used, done) = chunked.feed(body).expect("valid");
+    let (used, done) = chunked.feed_until(body, Some(2)).expect("valid");
     assert_eq!((used, done, chunked.chunks), (19, false, 2));
-    assert_eq!(chunked.feed(&body[used..]).expect("valid"), (0, false));
+    assert_eq!(chunked.feed_until(&body[used..], Some(2)).expect("valid"), (0, false));
     let mut one_by_one = Chunked::default();
-    one_by_one.stop_after = Some(2);
-    let used: usize = body.iter().map(|b| one_by_one.feed(&[*b]).expect("valid").0).sum();
+    let used: usize = body
+        .iter()
+        .map(|b| one_by_one.feed_until(&[*b], Some(2)).expect("valid").0)
+        .sum();
     assert_eq!((used, one_by_one.chunks), (19, 2));
-    chunked.stop_after = None;
     assert_eq!(chunked.feed(&body[19..]).expect("valid"), (body.len() - 19, true));
     assert_eq!(chunked.chunks, 3);
 }

@@ -39,7 +39,8 @@ use crate::end::End;
 use crate::http::response::ResponseReader;
 use crate::outgoing::Outgoing;
 use crate::record;
-use crate::stream::{Boundary, READ_CHUNK};
+use crate::stream::READ_CHUNK;
+use crate::transport::Boundary;
 
 /// Where the connection is; each state's comment says when it is left.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

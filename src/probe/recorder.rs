@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use super::request::Plan;
 use crate::record;
-use crate::stream::Boundary;
+use crate::transport::Boundary;
 
 /// A recording in the making: the steps so far, and when the last one was.
 pub struct Recorder {

@@ -136,7 +136,7 @@ impl<'p> ProbeConn<'p> {
     fn send(&mut self, now: Instant) {
         let Some(stream) = self.stream.as_mut() else { return };
         let Some(out) = self.exchange.outgoing() else { return };
-        match stream.send(out, now) {
+        match stream.send(out) {
             // Every byte is written.
             Io::Data(_) => self.exchange.sent(now),
             Io::Blocked => {}

@@ -41,7 +41,7 @@ pub(crate) use messages::Method;
 pub(crate) use tape::Tape;
 pub(crate) use writer::Writer;
 
-use crate::stream::Boundary;
+use crate::transport::Boundary;
 
 /// The command line of this process, as a header names it: `hangup serve
 /// proxy --upstream … --record DIR`, shell-quoted.

@@ -447,7 +447,7 @@ mod tests {
     use super::*;
     use crate::scenario::ast::Stmt;
     use crate::scenario::parser::parse_in;
-    use crate::stream::Boundary;
+    use crate::transport::Boundary;
 
     /// A recording of `steps` that ended `ending`, pauses kept.
     fn recording(steps: Vec<Step>, ending: Ending) -> Recording {

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use super::writer::Queue;
 use super::{Ending, Method, Pauses, Recording, Wait};
 use crate::end::End;
-use crate::stream::{Boundary, Tap};
+use crate::transport::{Boundary, Tap};
 
 /// The client's bytes kept at most, for `conn-N.client.bin`.
 pub(crate) const CLIENT_LIMIT: usize = 16 << 20;

@@ -295,7 +295,7 @@ mod tests {
 
     use super::*;
     use crate::end::End;
-    use crate::stream::{Boundary, Tap};
+    use crate::transport::{Boundary, Tap};
 
     #[test]
     fn a_finished_tape_is_written_by_the_thread_which_reports_and_wakes() {

@@ -121,6 +121,7 @@ impl<'s> EventLoop<'s> {
                 upstream,
                 catalog: None,
                 seed: 0,
+                tls: None,
                 tally: Tally::default(),
             },
             reactor,
@@ -142,6 +143,12 @@ impl<'s> EventLoop<'s> {
     /// Draw by chance from `seed` on every connection (without it, seed 0).
     pub fn with_seed(mut self, seed: u64) -> EventLoop<'s> {
         self.shared.seed = seed;
+        self
+    }
+
+    /// Every connection over TLS.
+    pub fn with_tls(mut self, tls: Option<crate::tls::TlsServer>) -> EventLoop<'s> {
+        self.shared.tls = tls;
         self
     }
 
@@ -411,6 +418,14 @@ impl<'s> EventLoop<'s> {
         );
         if self.shared.catalog.is_some() {
             conn.await_route(now);
+        }
+        if let Some(tls) = self.shared.tls.as_mut() {
+            // TLS is a layer below the script: the handshake goes on
+            // whatever the script does meanwhile.
+            match tls.layer(now) {
+                Ok(layer) => conn.start_tls(layer),
+                Err(why) => log.conn(id, Duration::ZERO, "tls-error", &[("why", Field::Str(&why))]),
+            }
         }
         if let (Some(writer), Some(upstream)) = (&self.recordings, self.shared.upstream) {
             let tape = record::Tape::new(

@@ -46,13 +46,16 @@ pub enum ServeError {
         upstream: SocketAddr,
         listening: SocketAddr,
     },
+    /// `--tls` could not be set up: a certificate or key that cannot be
+    /// read or do not go together, a CA file that cannot be written.
+    Tls(String),
 }
 
 impl ServeError {
     /// Whether the command line asked for it (a usage error), rather than
     /// the system refusing.
     pub fn is_usage(&self) -> bool {
-        matches!(self, ServeError::UpstreamIsSelf { .. })
+        matches!(self, ServeError::UpstreamIsSelf { .. } | ServeError::Tls(_))
     }
 }
 
@@ -66,6 +69,7 @@ impl fmt::Display for ServeError {
             ),
             ServeError::Bind { addr, error } => write!(f, "failed to listen on {addr}: {error}"),
             ServeError::Io { doing, error } => write!(f, "{doing}: {error}"),
+            ServeError::Tls(why) => write!(f, "{why}"),
             ServeError::UpstreamIsSelf { upstream, listening } => write!(
                 f,
                 "--upstream {upstream} is hangup's own listening address ({listening}): every request \
@@ -97,6 +101,8 @@ pub struct Options {
     /// Where the scenario came from, to load it again on SIGHUP (the
     /// catalog's is the catalog).
     pub origin: Option<reload::Origin>,
+    /// `--tls`: every connection over TLS.
+    pub tls: Option<crate::tls::TlsSetup>,
 }
 
 impl Options {
@@ -107,6 +113,7 @@ impl Options {
             record: None,
             seed,
             origin: None,
+            tls: None,
         }
     }
 }
@@ -121,7 +128,13 @@ pub fn serve(addr: SocketAddr, serving: Serving, options: Options, log: &mut Log
         record,
         seed,
         origin,
+        tls,
     } = options;
+    // Certificates made (or read, and checked) before anything listens.
+    let tls = tls
+        .map(|setup| crate::tls::setup(&setup))
+        .transpose()
+        .map_err(ServeError::Tls)?;
     if !addr.ip().is_loopback() {
         // Said even with --quiet: it is about safety, not an event. An
         // unwritable stderr loses the warning, never the server.
@@ -166,7 +179,8 @@ pub fn serve(addr: SocketAddr, serving: Serving, options: Options, log: &mut Log
     let mut event_loop = event_loop
         .with_seed(seed)
         .with_catalog(catalog)
-        .with_reloader(reload::Reloader::new(origin));
+        .with_reloader(reload::Reloader::new(origin))
+        .with_tls(tls);
     if may_draw {
         let replay = format!("--seed {seed}");
         log.server("seed", &[("seed", Field::Num(seed)), ("replay", Field::Str(&replay))]);

@@ -36,6 +36,9 @@ pub struct Shared {
     pub catalog: Option<Catalog>,
     /// What scenarios' chance draws from (see `crate::chance`).
     pub seed: u64,
+    /// With `--tls`: the certificates and configurations connections
+    /// handshake with.
+    pub tls: Option<crate::tls::TlsServer>,
     /// The server's counts: connections, requests, upstream ends.
     pub tally: Tally,
 }

@@ -41,3 +41,7 @@ mod spin;
 mod static_binary;
 mod stop;
 mod support;
+#[cfg(feature = "tls")]
+mod tls;
+#[cfg(not(feature = "tls"))]
+mod without_tls;

@@ -12,7 +12,8 @@ use super::ending::{Drain, EndNote, Ending};
 use crate::end::End;
 use crate::http::RequestReader;
 use crate::log::Field;
-use crate::stream::{Io, Stream};
+use crate::stream::Io;
+use crate::transport::Transport;
 
 /// A buffer that held a large head is given back once it is empty: an idle
 /// connection keeps nothing.
@@ -21,7 +22,7 @@ const KEEP_CAPACITY: usize = 4096;
 const DRAIN_LIMIT: u64 = 1024 * 1024;
 
 pub(super) struct Client {
-    pub(super) stream: Stream,
+    pub(super) stream: Transport,
     /// Received bytes the script has not taken yet. They outlive a step (a
     /// pipelined request belongs to the next read).
     pub(super) input: Vec<u8>,
@@ -36,7 +37,7 @@ pub(super) struct Client {
 }
 
 impl Client {
-    pub(super) fn new(stream: Stream) -> Client {
+    pub(super) fn new(stream: Transport) -> Client {
         Client {
             stream,
             input: Vec::new(),
@@ -87,6 +88,32 @@ impl Client {
             self.say_fin(cx);
         }
         None
+    }
+
+    /// While a TLS handshake is under way: take in and answer what the
+    /// client sent. How the connection ends, if the handshake failed.
+    pub(super) fn pump_tls(&mut self, cx: &mut Cx) -> Option<Ending> {
+        let failed = self.stream.pump();
+        self.tell_handshake(cx);
+        failed.map(Ending::Failed)
+    }
+
+    /// Log a TLS handshake once it is done: what it agreed on.
+    pub(super) fn tell_handshake(&mut self, cx: &mut Cx) {
+        let Some(done) = self.stream.take_handshake() else {
+            return;
+        };
+        let mut fields = vec![
+            ("version", Field::Str(&done.version)),
+            ("cipher", Field::Str(&done.cipher)),
+        ];
+        if let Some(alpn) = &done.alpn {
+            fields.push(("alpn", Field::Str(alpn)));
+        }
+        if let Some(sni) = &done.sni {
+            fields.push(("sni", Field::Str(sni)));
+        }
+        cx.say("tls-handshake", &fields);
     }
 
     /// `hang`: throw input away until the peer leaves.
@@ -151,6 +178,8 @@ impl Client {
         }
         let unread = (self.stream.unread() + self.input.len()) as u64;
         if unread == 0 {
+            // Under TLS, the well-behaved end: close_notify, then FIN.
+            self.stream.close_notify();
             self.stream.close();
             return EndNote {
                 drained,

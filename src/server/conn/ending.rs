@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 use super::{Cx, Progress};
 use crate::end::End;
 use crate::log::Field;
-use crate::stream::{Io, Stream};
+use crate::stream::Io;
+use crate::transport::Transport;
 
 /// How long a reset waits for written bytes to leave before it discards them.
 const RESET_FLUSH_LIMIT: Duration = Duration::from_secs(3);
@@ -73,7 +74,7 @@ impl Flushing {
         self.next_check
     }
 
-    pub(super) fn progress<'s>(&mut self, stream: &Stream, now: Instant) -> Progress<'s> {
+    pub(super) fn progress<'s>(&mut self, stream: &Transport, now: Instant) -> Progress<'s> {
         if now < self.next_check {
             return Progress::Wait;
         }

@@ -43,7 +43,7 @@ use crate::log::{Field, Log};
 use crate::outgoing::Outgoing;
 use crate::reactor::{Flow, PollAt, Session, Side};
 use crate::scenario::Scenario;
-use crate::stream::Stream;
+use crate::transport::Transport;
 use client::Client;
 use ending::{Drain, Ending, Flushing};
 use proxy::{Both, Connecting, Forwarding, ProxySide, Relaying};
@@ -170,7 +170,7 @@ impl<'s> Conn<'s> {
             key,
             interp,
             state: State::Sleeping { until: accepted },
-            client: Client::new(Stream::accepted(socket)),
+            client: Client::new(Transport::accepted(socket)),
             proxy,
             yielded: false,
             ended: None,
@@ -179,7 +179,7 @@ impl<'s> Conn<'s> {
 
     /// Show what goes through the client side to `tape` (`serve
     /// --record`), which writes it as a replayable scenario at the end.
-    pub fn record_into(&mut self, tape: impl crate::stream::Tap + 'static) {
+    pub fn record_into(&mut self, tape: impl crate::transport::Tap + 'static) {
         self.client.stream.record(tape);
     }
 
@@ -187,6 +187,12 @@ impl<'s> Conn<'s> {
     /// (`serve --catalog`).
     pub fn await_route(&mut self, now: Instant) {
         self.state = State::Routing(Routing::new(now));
+    }
+
+    /// Every byte from now on goes through TLS; its handshake is under
+    /// way as soon as the client's first records come.
+    pub fn start_tls(&mut self, layer: crate::tls::Layer) {
+        self.client.stream.start_tls(layer);
     }
 
     /// How the connection ended, once it has.
@@ -245,17 +251,40 @@ impl Session for Conn<'_> {
             State::Both(both) => both.resume_at(),
             State::Writing(_) | State::Hanging | State::Forwarding(_) | State::Closed => None,
         };
+        // A TLS handshake not done by its deadline is given up.
+        let at = match (at, self.client.stream.handshake_deadline()) {
+            (Some(at), Some(deadline)) => Some(at.min(deadline)),
+            (at, deadline) => at.or(deadline),
+        };
         at.map_or(PollAt::Idle, PollAt::At)
     }
 
     fn on_wake(&mut self, turn: &mut Turn) -> Flow {
         self.yielded = false;
+        if self.client.stream.handshake_deadline().is_some_and(|at| turn.now >= at) {
+            let mut cx = self.cx(turn);
+            let why = format!(
+                "no TLS handshake within {} s (Node's handshakeTimeout)",
+                crate::tls::HANDSHAKE_TIMEOUT.as_secs()
+            );
+            cx.say("tls-timeout", &[("why", Field::Str(&why))]);
+            self.finish(Ending::Close(Drain::First), turn);
+            return Flow::Closed;
+        }
         self.drive(turn)
     }
 
     fn on_event(&mut self, side: Side, event: &Readiness, turn: &mut Turn) -> Flow {
         match side {
-            Side::Downstream => self.client.stream.on_event(event),
+            Side::Downstream => {
+                self.client.stream.on_event(event);
+                // The TLS handshake goes on whatever step the script is in.
+                let mut cx = self.cx(turn);
+                if let Some(ending) = self.client.pump_tls(&mut cx) {
+                    self.finish(ending, turn);
+                    return Flow::Closed;
+                }
+            }
             Side::Upstream => {
                 if let Some(proxy) = self.proxy.as_mut() {
                     proxy.on_event(event);
@@ -283,6 +312,8 @@ impl<'s> Conn<'s> {
     fn drive(&mut self, turn: &mut Turn) -> Flow {
         for _ in 0..STEPS_PER_TURN {
             let progress = self.progress(turn);
+            // A read may have finished a TLS handshake: say so first.
+            self.client.tell_handshake(&mut self.cx(turn));
             if let Some(flow) = self.settle(progress, turn) {
                 return flow;
             }
@@ -290,6 +321,7 @@ impl<'s> Conn<'s> {
         // Steps that never touch the socket (`read 0 bytes`, a read
         // `within 0us`) would never see the peer leave: look now.
         self.yielded = true;
+        self.client.tell_handshake(&mut self.cx(turn));
         let mut cx = self.cx(turn);
         match self.client.check_hints(&mut cx) {
             Some(ending) => {

@@ -45,7 +45,8 @@ use crate::interp::{Event, Interp};
 use crate::log::Field;
 use crate::reactor::{self, Side};
 use crate::scenario::ast::{Forward, Relay, RelayWhat, UpstreamEnd};
-use crate::stream::{Io, READ_CHUNK, Stream};
+use crate::stream::{Io, READ_CHUNK};
+use crate::transport::Transport;
 
 /// Bytes each direction may hold: reading a side stops at this, until the
 /// other side has taken them.
@@ -73,7 +74,7 @@ enum Heard {
 
 /// The upstream connection of one client connection.
 struct Upstream {
-    stream: Stream,
+    stream: Transport,
     connected: bool,
     /// Bytes the upstream sent that are not relayed yet.
     input: Vec<u8>,
@@ -90,7 +91,7 @@ struct Upstream {
 impl Upstream {
     fn connecting(socket: TcpStream) -> Upstream {
         Upstream {
-            stream: Stream::connecting(socket),
+            stream: Transport::connecting(socket),
             connected: false,
             input: Vec::new(),
             response: None,
@@ -329,7 +330,7 @@ impl ProxySide {
 
 /// Write the first `pending` bytes of `buf` to `to` at `now`, and drop from
 /// `buf` (and from `pending`) what went out.
-fn send_front(to: &mut Stream, buf: &mut Vec<u8>, pending: &mut usize, now: std::time::Instant) -> Io {
+fn send_front(to: &mut Transport, buf: &mut Vec<u8>, pending: &mut usize, now: std::time::Instant) -> Io {
     let io = to.write(&buf[..*pending], now);
     if let Io::Data(n) = io {
         buf.drain(..n);

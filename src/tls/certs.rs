@@ -1,0 +1,147 @@
+//! The certificates `serve` presents: made at start by a CA of its own, or
+//! the user's (`--tls-cert`, `--tls-key`).
+//!
+//! Clients are told to trust the CA (`--tls-ca-out FILE`, then curl's
+//! `--cacert`, Node's `NODE_EXTRA_CA_CERTS`, Python's `cafile=`), so that
+//! only the fault a scenario means fails: a leaf for `localhost`,
+//! `127.0.0.1` and `::1` (and each `--tls-name`) that verifies, and leaves
+//! with one defect each, the way badssl.com serves them, offline and never
+//! expiring: expired, not yet valid, for another host, self-signed, or
+//! signed by a CA nobody was told of. Keys are ECDSA P-256: made in
+//! microseconds, so a server starts with its certificates in a few
+//! milliseconds.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rcgen::{
+    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose,
+};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+/// A certificate chain and its key, as rustls takes them.
+#[derive(Debug)]
+pub struct Identity {
+    pub chain: Vec<CertificateDer<'static>>,
+    pub key: PrivateKeyDer<'static>,
+}
+
+impl Clone for Identity {
+    fn clone(&self) -> Identity {
+        Identity {
+            chain: self.chain.clone(),
+            key: self.key.clone_key(),
+        }
+    }
+}
+
+/// What `serve` presents: a good leaf, and the CA that signed it.
+pub struct Certificates {
+    /// The CA, as PEM, for `--tls-ca-out`; `None` for the user's own
+    /// certificate, which comes with no CA of ours.
+    pub ca_pem: Option<String>,
+    /// The leaf that verifies against the CA.
+    pub good: Identity,
+}
+
+impl Certificates {
+    /// A CA of our own and a leaf it signed for `localhost`, `127.0.0.1`,
+    /// `::1` and `extra` names.
+    pub fn generate(extra: &[String]) -> Result<Certificates, String> {
+        let mut names = vec!["localhost".to_string(), "127.0.0.1".to_string(), "::1".to_string()];
+        names.extend(extra.iter().cloned());
+        // The catalog chooses a handshake built-in by the name a client
+        // sends: `tls-expired.localhost`.
+        names.push("*.localhost".to_string());
+        let (ca_params, ca_key) = ca("hangup test CA")?;
+        let ca_pem = ca_params.self_signed(&ca_key).map_err(failed)?.pem();
+        let good = leaf(&names, Validity::Current, Signer::Ca(&ca_params, &ca_key))?;
+        Ok(Certificates {
+            ca_pem: Some(ca_pem),
+            good,
+        })
+    }
+
+    /// The user's own certificate chain and key, from PEM files.
+    pub fn from_files(cert: &std::path::Path, key: &std::path::Path) -> Result<Certificates, String> {
+        let chain = CertificateDer::pem_file_iter(cert)
+            .map_err(|e| format!("--tls-cert {}: {e}", cert.display()))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| format!("--tls-cert {}: {e}", cert.display()))?;
+        if chain.is_empty() {
+            return Err(format!(
+                "--tls-cert {}: no certificate in it (PEM, `BEGIN CERTIFICATE`)",
+                cert.display()
+            ));
+        }
+        let key = PrivateKeyDer::from_pem_file(key).map_err(|e| format!("--tls-key {}: {e}", key.display()))?;
+        Ok(Certificates {
+            ca_pem: None,
+            good: Identity { chain, key },
+        })
+    }
+}
+
+/// When a leaf is valid.
+enum Validity {
+    /// From before now to far ahead.
+    Current,
+}
+
+/// Who signs a leaf.
+enum Signer<'a> {
+    Ca(&'a CertificateParams, &'a KeyPair),
+}
+
+const DAY: Duration = Duration::from_secs(24 * 3600);
+
+fn failed(e: rcgen::Error) -> String {
+    format!("cannot make a certificate: {e}")
+}
+
+/// A CA's parameters and key (its certificate is made from them).
+fn ca(name: &str) -> Result<(CertificateParams, KeyPair), String> {
+    let mut params = CertificateParams::default();
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    params.distinguished_name.push(DnType::CommonName, name);
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    let key = KeyPair::generate().map_err(failed)?;
+    Ok((params, key))
+}
+
+fn leaf(names: &[String], validity: Validity, signer: Signer) -> Result<Identity, String> {
+    let mut params = CertificateParams::new(names.to_vec()).map_err(failed)?;
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    params
+        .distinguished_name
+        .push(DnType::CommonName, names.first().map_or("localhost", String::as_str));
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    // The calendar rcgen writes dates in, from the system clock.
+    let now = rcgen::date_time_ymd(1970, 1, 1) + since_epoch();
+    match validity {
+        Validity::Current => params.not_before = now - DAY,
+    }
+    let key = KeyPair::generate().map_err(failed)?;
+    let cert = match signer {
+        Signer::Ca(ca_params, ca_key) => params.signed_by(&key, &Issuer::from_params(ca_params, ca_key)),
+    }
+    .map_err(failed)?;
+    let key = PrivateKeyDer::try_from(key.serialize_der()).map_err(|e| format!("cannot use the key made: {e}"))?;
+    Ok(Identity {
+        chain: vec![cert.der().clone()],
+        key,
+    })
+}
+
+/// The time since 1970, in whole seconds (a certificate's dates have no
+/// fractions).
+fn since_epoch() -> Duration {
+    let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    Duration::from_secs(since.as_secs())
+}

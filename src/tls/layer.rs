@@ -1,0 +1,320 @@
+//! [`Layer`]: one connection's TLS, on rustls, between the socket and the
+//! script (see [`crate::transport`]).
+//!
+//! rustls is sans-I/O: it is handed the records read from the socket
+//! (`read_tls`), opens them (`process_new_packets`), gives the plaintext
+//! (`reader`), takes the script's plaintext (`writer`) and hands back the
+//! records to write (`write_tls`). This layer does that dance on a
+//! [`Stream`], and keeps what rustls would not take yet.
+//!
+//! Bounded by rustls: it holds at most 16 KiB of opened plaintext, so the
+//! layer reads records from the socket only when that is empty (a script
+//! that does not read leaves them in the kernel, as a plain connection
+//! does), and takes records in while the handshake needs them.
+
+use std::io;
+use std::sync::Arc;
+
+use rustls::{Connection, ServerConfig, ServerConnection};
+
+use super::Handshake;
+use crate::stream::{Io, Stream};
+
+/// Records read in one go at most: one record of the largest size, with
+/// its header and the room an AEAD takes (RFC 8446 §5.2).
+const RECORD_READ: usize = 5 + (1 << 14) + 256;
+
+pub struct Layer {
+    conn: Connection,
+    /// Records read from the socket that rustls has not taken yet.
+    wire_in: Vec<u8>,
+    /// Plaintext rustls has opened that nobody read yet.
+    plaintext: usize,
+    /// The handshake's outcome was told (see [`Layer::take_handshake`]).
+    told: bool,
+    /// close_notify went out (or was queued).
+    notified: bool,
+    /// When a handshake not done by then is given up.
+    deadline: std::time::Instant,
+}
+
+impl std::fmt::Debug for Layer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Layer")
+            .field("handshaking", &self.conn.is_handshaking())
+            .field("plaintext", &self.plaintext)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A TLS error, in words for the log: an alert the peer sent, or what was
+/// wrong with what it sent (rustls has queued our alert saying so).
+fn failure(error: rustls::Error) -> Io {
+    Io::Failed(io::Error::other(format!("TLS: {error}")))
+}
+
+impl Layer {
+    /// The server's side of a connection whose handshake must be done by
+    /// `deadline`.
+    pub fn server(config: Arc<ServerConfig>, deadline: std::time::Instant) -> Result<Layer, String> {
+        let conn = ServerConnection::new(config).map_err(|e| format!("TLS: {e}"))?;
+        Ok(Layer::over(conn.into(), deadline))
+    }
+
+    fn over(conn: Connection, deadline: std::time::Instant) -> Layer {
+        Layer {
+            conn,
+            wire_in: Vec::new(),
+            plaintext: 0,
+            told: false,
+            notified: false,
+            deadline,
+        }
+    }
+
+    /// While handshaking: when the handshake is given up.
+    pub fn handshake_deadline(&self) -> Option<std::time::Instant> {
+        self.conn.is_handshaking().then_some(self.deadline)
+    }
+
+    /// Whether the handshake is under way.
+    pub fn is_handshaking(&self) -> bool {
+        self.conn.is_handshaking()
+    }
+
+    /// Whether opened plaintext waits to be read.
+    pub fn has_plaintext(&self) -> bool {
+        self.plaintext > 0
+    }
+
+    /// Records rustls has yet to write: one or more bytes (rustls does not
+    /// say how many), so that a reset waits for them.
+    pub fn unsent(&self) -> usize {
+        usize::from(self.conn.wants_write())
+    }
+
+    /// What was received and not read: records not yet taken, and opened
+    /// plaintext.
+    pub fn buffered(&self) -> usize {
+        self.wire_in.len() + self.plaintext
+    }
+
+    /// Whether a write is not done: records to write, or plaintext that
+    /// waits for the handshake to end.
+    pub fn pending(&self) -> bool {
+        self.conn.wants_write() || self.conn.is_handshaking()
+    }
+
+    /// Hand rustls the records read so far, as many as it takes. A TLS
+    /// error is the end: rustls queued the alert that says why.
+    fn take_in(&mut self) -> Result<(), Io> {
+        let mut offered = &self.wire_in[..];
+        while !offered.is_empty() {
+            // rustls refuses more while its plaintext buffer is full; what
+            // it did not take stays in `wire_in`.
+            match self.conn.read_tls(&mut offered) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+            match self.conn.process_new_packets() {
+                Ok(state) => self.plaintext = state.plaintext_bytes_to_read(),
+                Err(e) => {
+                    let taken = self.wire_in.len() - offered.len();
+                    self.wire_in.drain(..taken);
+                    return Err(failure(e));
+                }
+            }
+        }
+        let taken = self.wire_in.len() - offered.len();
+        self.wire_in.drain(..taken);
+        Ok(())
+    }
+
+    /// Read records from the socket into `wire_in`, and hand them on.
+    fn read_records(&mut self, stream: &mut Stream) -> Io {
+        let wire_in = &mut self.wire_in;
+        let io = stream.read(RECORD_READ, |bytes| wire_in.extend_from_slice(bytes));
+        match io {
+            Io::Data(_) => {
+                if let Err(failed) = self.take_in() {
+                    // The alert that says why goes out first.
+                    let _ = self.flush(stream);
+                    return failed;
+                }
+                Io::Data(0)
+            }
+            Io::Eof => {
+                // rustls learns of the FIN from a read of nothing.
+                let _ = self.conn.read_tls(&mut &[][..]);
+                if let Err(e) = self.conn.process_new_packets() {
+                    return failure(e);
+                }
+                Io::Eof
+            }
+            other => other,
+        }
+    }
+
+    /// Plaintext into `buf`, reading and opening records as needed.
+    pub fn read(&mut self, stream: &mut Stream, buf: &mut [u8]) -> Io {
+        loop {
+            match io::Read::read(&mut self.conn.reader(), buf) {
+                // close_notify came: the end, cleanly.
+                Ok(0) => return Io::Eof,
+                Ok(n) => {
+                    self.plaintext = self.plaintext.saturating_sub(n);
+                    return Io::Data(n);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                // A FIN without close_notify: the end too (the log says
+                // which, from `peer_notified`).
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Io::Eof,
+                Err(e) => return Io::Failed(e),
+            }
+            if !self.wire_in.is_empty()
+                && let Err(failed) = self.take_in()
+            {
+                let _ = self.flush(stream);
+                return failed;
+            }
+            if self.plaintext > 0 {
+                continue;
+            }
+            match self.read_records(stream) {
+                Io::Data(_) => {
+                    // Handshake messages to answer, or nothing: write them.
+                    if let failed @ (Io::Reset(_) | Io::Failed(_)) = self.flush(stream) {
+                        return failed;
+                    }
+                }
+                Io::Eof => {}
+                Io::Blocked => {
+                    return match self.flush(stream) {
+                        failed @ (Io::Reset(_) | Io::Failed(_)) => failed,
+                        _ => Io::Blocked,
+                    };
+                }
+                failed => return failed,
+            }
+        }
+    }
+
+    /// Take `bytes` of plaintext (as much as rustls buffers), and write
+    /// the records it makes as far as the socket takes them.
+    pub fn write(&mut self, stream: &mut Stream, bytes: &[u8]) -> Io {
+        // What is queued goes first; a full socket takes no more.
+        match self.flush(stream) {
+            Io::Data(_) => {}
+            other => return other,
+        }
+        let n = match io::Write::write(&mut self.conn.writer(), bytes) {
+            Ok(n) => n,
+            Err(e) => return Io::Failed(e),
+        };
+        match self.flush(stream) {
+            Io::Data(_) | Io::Blocked => Io::Data(n),
+            failed => failed,
+        }
+    }
+
+    /// Write the records rustls has made, until none is left
+    /// ([`Io::Data`]) or the socket is full ([`Io::Blocked`]).
+    pub fn flush(&mut self, stream: &mut Stream) -> Io {
+        while self.conn.wants_write() {
+            if !stream.is_writable() {
+                return Io::Blocked;
+            }
+            let mut out = WireOut { stream, io: None };
+            match self.conn.write_tls(&mut out) {
+                Ok(_) => {}
+                Err(_) => return out.io.unwrap_or(Io::Blocked),
+            }
+        }
+        Io::Data(0)
+    }
+
+    /// While handshaking: take in what came and answer it, until the
+    /// socket has nothing more or the handshake is done.
+    pub fn pump(&mut self, stream: &mut Stream) -> Io {
+        while self.conn.is_handshaking() {
+            match self.read_records(stream) {
+                Io::Data(_) => {}
+                Io::Blocked => break,
+                // A client that leaves mid-handshake, or a TLS error.
+                other => return other,
+            }
+            if let failed @ (Io::Reset(_) | Io::Failed(_)) = self.flush(stream) {
+                return failed;
+            }
+        }
+        self.flush(stream)
+    }
+
+    /// Queue close_notify and write it as far as the socket takes it now.
+    /// Whether one was sent: not before the handshake is done (there is no
+    /// connection to end well yet), and only once.
+    pub fn close_notify(&mut self, stream: &mut Stream) -> bool {
+        if self.conn.is_handshaking() || self.notified {
+            return false;
+        }
+        self.notified = true;
+        self.conn.send_close_notify();
+        let _ = self.flush(stream);
+        true
+    }
+
+    /// Once, when the handshake is newly done: what it agreed on.
+    pub fn take_handshake(&mut self) -> Option<Handshake> {
+        if self.told || self.conn.is_handshaking() {
+            return None;
+        }
+        self.told = true;
+        let version = self.conn.protocol_version().map(|v| match v {
+            rustls::ProtocolVersion::TLSv1_3 => "1.3".to_string(),
+            rustls::ProtocolVersion::TLSv1_2 => "1.2".to_string(),
+            other => format!("{other:?}"),
+        });
+        let cipher = self
+            .conn
+            .negotiated_cipher_suite()
+            .and_then(|suite| suite.suite().as_str().map(str::to_string));
+        let alpn = self
+            .conn
+            .alpn_protocol()
+            .map(|p| String::from_utf8_lossy(p).into_owned());
+        let sni = match &self.conn {
+            Connection::Server(server) => server.server_name().map(str::to_string),
+            Connection::Client(_) => None,
+        };
+        Some(Handshake {
+            version: version.unwrap_or_default(),
+            cipher: cipher.unwrap_or_default(),
+            alpn,
+            sni,
+        })
+    }
+}
+
+/// rustls writes records into this; it writes them to the stream and keeps
+/// how the stream answered.
+struct WireOut<'a> {
+    stream: &'a mut Stream,
+    io: Option<Io>,
+}
+
+impl io::Write for WireOut<'_> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        match self.stream.write(bytes) {
+            Io::Data(n) => Ok(n),
+            other => {
+                let error = io::Error::new(io::ErrorKind::WouldBlock, "not written");
+                self.io = Some(other);
+                Err(error)
+            }
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}

@@ -1,0 +1,69 @@
+//! Without the `tls` feature: a TLS layer no connection can have, so that
+//! [`crate::transport`] is the same code in both builds and its TLS
+//! branches compile away.
+
+use super::Handshake;
+use crate::stream::{Io, Stream};
+
+/// No value of this type exists.
+#[derive(Debug)]
+pub enum Layer {}
+
+/// No value of this type exists either: a server without TLS.
+pub enum TlsServer {}
+
+impl TlsServer {
+    pub fn layer(&mut self, _: std::time::Instant) -> Result<Layer, String> {
+        match *self {}
+    }
+}
+
+impl Layer {
+    pub fn is_handshaking(&self) -> bool {
+        match *self {}
+    }
+
+    pub fn has_plaintext(&self) -> bool {
+        match *self {}
+    }
+
+    pub fn unsent(&self) -> usize {
+        match *self {}
+    }
+
+    pub fn buffered(&self) -> usize {
+        match *self {}
+    }
+
+    pub fn pending(&self) -> bool {
+        match *self {}
+    }
+
+    pub fn read(&mut self, _: &mut Stream, _: &mut [u8]) -> Io {
+        match *self {}
+    }
+
+    pub fn write(&mut self, _: &mut Stream, _: &[u8]) -> Io {
+        match *self {}
+    }
+
+    pub fn flush(&mut self, _: &mut Stream) -> Io {
+        match *self {}
+    }
+
+    pub fn pump(&mut self, _: &mut Stream) -> Io {
+        match *self {}
+    }
+
+    pub fn close_notify(&mut self, _: &mut Stream) -> bool {
+        match *self {}
+    }
+
+    pub fn take_handshake(&mut self) -> Option<Handshake> {
+        match *self {}
+    }
+
+    pub fn handshake_deadline(&self) -> Option<std::time::Instant> {
+        match *self {}
+    }
+}

@@ -1,0 +1,15 @@
+//! Built without the `tls` feature: `--tls` says so, as a usage error.
+
+use std::time::Duration;
+
+use crate::support::{hangup_within, text};
+
+#[test]
+fn tls_is_refused_with_the_reason() {
+    let out = hangup_within(
+        &["serve", "hello", "--listen", "127.0.0.1:0", "--tls"],
+        Duration::from_secs(5),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("built without TLS"), "{}", text(&out.stderr));
+}
