@@ -26,4 +26,5 @@ pub(crate) mod signals;
 pub(crate) mod sock;
 pub(crate) mod stream;
 pub(crate) mod timers;
+pub mod tls;
 pub(crate) mod units;
