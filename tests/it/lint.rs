@@ -136,7 +136,7 @@ fn a_mistyped_statement_or_keyword_gets_the_nearest_one() {
             format!("{path}:4:7: expected end of line, found `nwo`; did you mean `now`?"),
             // Nothing is near `jump`: no guess, the whole list.
             format!(
-                "{path}:6:1: unknown statement `jump`; expected one of read, write, respond, sleep, close, reset, half-close, hang, loop, if, log, forward, relay, upstream"
+                "{path}:6:1: unknown statement `jump`; expected one of read, write, respond, sleep, close, reset, half-close, hang, loop, if, log, forward, relay, upstream, tls"
             ),
         ],
         "{stderr}"
