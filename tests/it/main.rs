@@ -39,3 +39,4 @@ mod spin;
 mod static_binary;
 mod stop;
 mod support;
+mod tls;
