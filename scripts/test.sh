@@ -3,8 +3,9 @@
 #
 # Needs Rust 1.85 or later with the rustfmt and clippy components, and says
 # so first when they are missing. The tests drive real clients (curl, node,
-# python3) and lint the shell scripts (shellcheck); whatever of those this
-# machine lacks is installed first from Debian's packages.
+# python3, openssl s_client) and lint the shell scripts (shellcheck);
+# whatever of those this machine lacks is installed first from Debian's
+# packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,6 +30,7 @@ missing=()
 command -v curl >/dev/null || missing+=(curl)
 command -v node >/dev/null || missing+=(nodejs)
 command -v python3 >/dev/null || missing+=(python3)
+command -v openssl >/dev/null || missing+=(openssl)
 command -v shellcheck >/dev/null || missing+=(shellcheck)
 if ((${#missing[@]})); then
   echo "test.sh: installing ${missing[*]}"

@@ -75,6 +75,12 @@ pub enum Event {
     /// The upstream refused the connection or did not answer it in time;
     /// the `on upstream-error` handler runs instead.
     UpstreamFailed,
+    /// A `read tls-hello` got a whole ClientHello.
+    TlsHello,
+    /// A `read tls-hello` got bytes that are no ClientHello (plaintext
+    /// HTTP, a broken record): the script is over and the connection
+    /// closes, as a TLS server gives up on a peer that does not speak TLS.
+    BadTlsHello,
 }
 
 /// What the connection must do next.
@@ -82,8 +88,8 @@ pub enum Event {
 pub enum Step<'s> {
     /// Send all of these bytes, then report [`Event::Done`].
     Write(Cow<'s, Payload>),
-    /// Read; report `Request`, `ReadDone`, `BodyRead`, `TimedOut` or
-    /// `BadRequest`.
+    /// Read; report `Request`, `ReadDone`, `BodyRead`, `TimedOut`,
+    /// `BadRequest`, `TlsHello` or `BadTlsHello`.
     Read { goal: ReadGoal, deadline: Option<Instant> },
     /// Do nothing until `until`, then report `Done`.
     Sleep { until: Instant },
@@ -332,6 +338,14 @@ impl<'s> Interp<'s> {
                 }
             }
             Event::Forwarded => {}
+            Event::TlsHello => self.input_arrived(),
+            Event::BadTlsHello => {
+                // Nothing of the script can make sense of a peer that does
+                // not speak TLS: it ends, and running off its end closes.
+                self.stack.clear();
+                self.drip = None;
+                self.input_arrived();
+            }
             Event::Relayed(head) => {
                 self.input_arrived();
                 if let Some(head) = head {
@@ -527,6 +541,8 @@ impl<'s> Interp<'s> {
             Stmt::Forward(forward) => Step::Forward(*forward),
             Stmt::Relay(relay) => Step::Relay(*relay),
             Stmt::Upstream(end) => Step::Upstream(*end),
+            // Before a handshake the alert is plain bytes, built at parse time.
+            Stmt::TlsAlert(alert) => Step::Write(Cow::Borrowed(&alert.wire)),
             Stmt::Loop { times, body } => {
                 match times {
                     Some(0) => {}
@@ -779,6 +795,37 @@ mod tests {
         assert_eq!(
             i.next(Event::BadRequest(BadRequest::Malformed("x".into())), now),
             Step::Finish(Finish::Reset)
+        );
+    }
+
+    #[test]
+    fn a_tls_hello_then_an_alert_then_close() {
+        let s = scenario("read tls-hello within 2s else reset\ntls alert handshake_failure\nclose\n");
+        let now = Instant::now();
+        let mut i = Interp::new(&s, 1);
+        assert_eq!(
+            i.next(Event::Start, now),
+            Step::Read {
+                goal: ReadGoal::TlsHello,
+                deadline: Some(now + Duration::from_secs(2))
+            }
+        );
+        assert_eq!(written(i.next(Event::TlsHello, now)), [0x15, 3, 3, 0, 2, 2, 40]);
+        assert_eq!(i.next(Event::Done, now), Step::Finish(Finish::Close { drain: true }));
+        let mut i = Interp::new(&s, 1);
+        i.next(Event::Start, now);
+        assert_eq!(i.next(Event::TimedOut, now), Step::Finish(Finish::Reset));
+    }
+
+    #[test]
+    fn no_tls_hello_ends_the_script_with_a_close() {
+        let s = scenario("loop\n read tls-hello\n tls alert internal_error\nend\n");
+        let now = Instant::now();
+        let mut i = Interp::new(&s, 1);
+        i.next(Event::Start, now);
+        assert_eq!(
+            i.next(Event::BadTlsHello, now),
+            Step::Finish(Finish::Close { drain: true })
         );
     }
 

@@ -26,6 +26,6 @@ pub(crate) mod signals;
 pub(crate) mod sock;
 pub(crate) mod stream;
 pub(crate) mod timers;
-pub(crate) mod tls;
+pub mod tls;
 pub(crate) mod transport;
 pub(crate) mod units;

@@ -138,6 +138,20 @@ pub enum Stmt {
     Relay(Relay),
     /// End the upstream side on its own.
     Upstream(UpstreamEnd),
+    /// `tls alert NAME [warning | fatal]`: a TLS alert, as the plaintext
+    /// record that ends a handshake before any ServerHello.
+    TlsAlert(TlsAlert),
+}
+
+/// `tls alert NAME [warning | fatal]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TlsAlert {
+    /// Which alert (RFC 8446 §6).
+    pub alert: crate::tls::Alert,
+    /// Its level: as written, or the one TLS 1.3 gives the alert.
+    pub level: crate::tls::alert::Level,
+    /// The 7 bytes to send, built at parse time.
+    pub wire: Payload,
 }
 
 /// `write BYTES [SIZE [bytes]] every INTERVAL`: the bytes go in pieces of
@@ -275,6 +289,9 @@ pub enum ReadGoal {
     Bytes(u64),
     /// Everything until the peer half-closes (FIN).
     Eof,
+    /// A TLS ClientHello: whole handshake records up to the end of the
+    /// client's first handshake message, which must be one.
+    TlsHello,
 }
 
 /// Bytes to send, as pieces so that a large repeat is never materialised.

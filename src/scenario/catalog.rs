@@ -54,6 +54,19 @@ pub const BUILTINS: &[(&str, &str)] = &[
     ("proxy-fail-first", include_str!("../../scenarios/proxy-fail-first.hup")),
     ("tcp-proxy", include_str!("../../scenarios/tcp-proxy.hup")),
     ("tcp-reset-after", include_str!("../../scenarios/tcp-reset-after.hup")),
+    (
+        "tls-reset-on-hello",
+        include_str!("../../scenarios/tls-reset-on-hello.hup"),
+    ),
+    (
+        "tls-close-on-hello",
+        include_str!("../../scenarios/tls-close-on-hello.hup"),
+    ),
+    (
+        "tls-alert-on-hello",
+        include_str!("../../scenarios/tls-alert-on-hello.hup"),
+    ),
+    ("tls-stall-hello", include_str!("../../scenarios/tls-stall-hello.hup")),
 ];
 
 /// The source of the built-in scenario `name`.

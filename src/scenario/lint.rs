@@ -1,8 +1,9 @@
 //! Lints: what `hangup check` warns about in a scenario that is valid but
 //! surely does not do what its author meant.
 //!
-//! - a `write` or `respond` that can come after a `half-close`: the
-//!   half-close already shut down writing, so the write fails with EPIPE;
+//! - a `write`, `respond` or `tls alert` that can come after a
+//!   `half-close`: the half-close already shut down writing, so the write
+//!   fails with EPIPE;
 //! - a `read request` or `read head` inside `on bad-request` or
 //!   `on headers-too-large`: the refused bytes are still first in line, so
 //!   hangup ends the connection there (see `scenarios/README.md`);
@@ -327,12 +328,13 @@ impl Walk<'_> {
                 Path::Live(None) => Path::Live(Some(span)),
                 other => other,
             },
-            "write" | "respond" => {
+            "write" | "respond" | "tls" => {
                 if let Path::Live(Some(half_close)) = path {
+                    let statement = if word == "tls" { "tls alert" } else { word };
                     self.warn(
                         span,
                         format!(
-                            "`{word}` after the `half-close` on line {}: writing was shut down there, so this write fails (EPIPE) and the connection ends as an error",
+                            "`{statement}` after the `half-close` on line {}: writing was shut down there, so this write fails (EPIPE) and the connection ends as an error",
                             half_close.line
                         ),
                     );
@@ -374,6 +376,8 @@ mod tests {
 
     #[test]
     fn write_after_half_close() {
+        let w = warnings("read tls-hello\nhalf-close\ntls alert internal_error\n");
+        assert_eq!(w, [(3, "`tls alert` after the `half-close` on line 2".to_string())]);
         let w = warnings("read request\nhalf-close\nwrite \"x\"\n");
         assert_eq!(w, [(3, "`write` after the `half-close` on line 2".to_string())]);
         let w = warnings("read request\nhalf-close\nsleep 1s\nrespond 200\n");

@@ -43,6 +43,15 @@ fn read_forms() {
     assert_eq!(one("read 64KiB"), read(ReadGoal::Bytes(65536), None, None));
     assert_eq!(one("read 10 bytes"), read(ReadGoal::Bytes(10), None, None));
     assert_eq!(one("read until eof"), read(ReadGoal::Eof, None, None));
+    assert_eq!(one("read tls-hello"), read(ReadGoal::TlsHello, None, None));
+    assert_eq!(
+        one("read tls-hello within 2s else reset"),
+        read(
+            ReadGoal::TlsHello,
+            Some(fixed(Duration::from_secs(2))),
+            Some(Stmt::Reset)
+        )
+    );
     assert_eq!(
         one("read request within 5s else reset"),
         read(
@@ -74,6 +83,55 @@ fn read_forms() {
         !super::parser::parse("read head\n", &BTreeMap::new())
             .unwrap()
             .reads_body
+    );
+}
+
+#[test]
+fn tls_alert_forms() {
+    use crate::tls::Alert;
+    use crate::tls::alert::Level;
+    let alert = |src: &str| {
+        let Stmt::TlsAlert(alert) = one(src) else {
+            panic!("{src}")
+        };
+        alert
+    };
+    let internal = alert("tls alert internal_error");
+    assert_eq!(internal.alert, Alert::named("internal_error").unwrap());
+    assert_eq!(internal.level, Level::Fatal);
+    assert_eq!(internal.wire, bytes(&[0x15, 3, 3, 0, 2, 2, 80]));
+    // The level TLS 1.3 gives it, unless written.
+    assert_eq!(alert("tls alert close_notify").wire, bytes(&[0x15, 3, 3, 0, 2, 1, 0]));
+    let warned = alert("tls alert unrecognized_name warning");
+    assert_eq!(
+        (warned.level, warned.wire),
+        (Level::Warning, bytes(&[0x15, 3, 3, 0, 2, 1, 112]))
+    );
+    assert_eq!(
+        alert("tls alert user_canceled fatal").wire,
+        bytes(&[0x15, 3, 3, 0, 2, 2, 90])
+    );
+    // A string, or a string parameter, names it too (`--set alert=…`).
+    assert_eq!(alert(r#"tls alert "handshake_failure""#).alert.description, 40);
+    let scenario = parse(
+        "param alert = \"internal_error\"\ntls alert $alert\n",
+        &[("alert".to_string(), "unknown_ca".to_string())].into(),
+    )
+    .unwrap();
+    let Stmt::TlsAlert(set) = &scenario.body[0] else {
+        panic!()
+    };
+    assert_eq!(set.alert.name, "unknown_ca");
+    let err = parse(
+        "param alert = \"internal_error\"\ntls alert $alert\n",
+        &[("alert".to_string(), "internal_eror".to_string())].into(),
+    )
+    .unwrap_err()
+    .remove(0);
+    assert_eq!(err.span.line, 0, "the flag's fault, not the line's");
+    assert_eq!(
+        err.message(),
+        "--set alert=internal_eror: `internal_eror` is no TLS alert; did you mean `internal_error`?"
     );
 }
 
@@ -499,6 +557,12 @@ fn errors() -> Vec<(&'static str, usize, usize, usize, ErrorKind)> {
         ("\n  reset now", 2, 9, 3, unexpected(Expected::LineEnd, word("now"))),
         ("read", 1, 5, 1, unexpected(Expected::ReadGoal, Found::LineEnd)),
         ("read until end", 1, 12, 3, unexpected(Expected::Word("eof"), word("end"))),
+        ("read tls-helo", 1, 6, 8, ErrorKind::UnexpectedToken { expected: Expected::ReadGoal, found: word("tls-helo"), suggestion: Some("tls-hello") }),
+        ("tls", 1, 4, 1, unexpected(Expected::Word("alert"), Found::LineEnd)),
+        ("tls alert", 1, 10, 1, unexpected(Expected::AlertName, Found::LineEnd)),
+        ("tls alert 80", 1, 11, 2, unexpected(Expected::AlertName, number("80"))),
+        ("tls alert internal_eror", 1, 11, 13, ErrorKind::UnknownAlert { name: "internal_eror".into(), suggestion: Some("internal_error"), set: None }),
+        ("tls alert internal_error warnng", 1, 26, 6, ErrorKind::UnexpectedToken { expected: Expected::LineEnd, found: word("warnng"), suggestion: Some("warning") }),
         ("read request\nread body", 2, 6, 4, ErrorKind::ReadBodyWithoutHead),
         ("relay both limit 2 chunks", 1, 20, 6, ErrorKind::ChunksOfWhat),
         ("relay 10 bytes limit 2 chunks", 1, 24, 6, ErrorKind::ChunksOfWhat),
@@ -572,11 +636,24 @@ fn errors() -> Vec<(&'static str, usize, usize, usize, ErrorKind)> {
 const DISPLAYED: &[(&str, &str)] = &[
     (
         "jump",
-        "unknown statement `jump`; expected one of read, write, respond, sleep, close, reset, half-close, hang, loop, if, log, forward, relay, upstream",
+        "unknown statement `jump`; expected one of read, write, respond, sleep, close, reset, half-close, hang, loop, if, log, forward, relay, upstream, tls",
     ),
     (
         "read",
-        "expected what to read: `request`, `head`, `body`, a byte count, or `until eof`, found end of line",
+        "expected what to read: `request`, `head`, `body`, a byte count, `until eof` or `tls-hello`, found end of line",
+    ),
+    (
+        "tls alert handshake_failur",
+        "`handshake_failur` is no TLS alert; did you mean `handshake_failure`?",
+    ),
+    (
+        "tls alert nope",
+        "`nope` is no TLS alert; the alerts are RFC 8446's: close_notify, unexpected_message, bad_record_mac, \
+         record_overflow, handshake_failure, bad_certificate, unsupported_certificate, certificate_revoked, \
+         certificate_expired, certificate_unknown, illegal_parameter, unknown_ca, access_denied, decode_error, \
+         decrypt_error, protocol_version, insufficient_security, internal_error, inappropriate_fallback, \
+         user_canceled, missing_extension, unsupported_extension, unrecognized_name, \
+         bad_certificate_status_response, unknown_psk_identity, certificate_required, no_application_protocol",
     ),
     ("read request within 5", "`5` needs a unit: 250ms, 2s, 2m, 1h or 500us"),
     ("loop\nreset", "`loop` on line 1 is never closed: add `end`"),

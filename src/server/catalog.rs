@@ -18,7 +18,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::scenario::ast::Stmt;
+use crate::scenario::ast::{ReadGoal, Stmt};
 use crate::scenario::{self, Scenario, catalog};
 
 /// Distinct query strings the catalog keeps a scenario for; a new query
@@ -195,6 +195,10 @@ fn not_by_path(scenario: &Scenario) -> Option<&'static str> {
         Some(
             "it forwards to a real server, whose paths are its own (serve it alone: hangup serve NAME --upstream HOST:PORT)",
         )
+    } else if reads_tls_first(&scenario.body) {
+        Some(
+            "it reads a TLS ClientHello, which carries no path (serve it alone and point an https:// client at it: hangup serve NAME)",
+        )
     } else if !waits_for_input(&scenario.body) {
         Some("it acts before any request is read, so a path cannot choose it (serve it alone: hangup serve NAME)")
     } else {
@@ -209,6 +213,21 @@ fn waits_for_input(body: &[Stmt]) -> bool {
     match body.iter().find(|stmt| !matches!(stmt, Stmt::Log(_))) {
         Some(Stmt::Read { .. } | Stmt::Hang) => true,
         Some(Stmt::Loop { body, .. }) => waits_for_input(body),
+        _ => false,
+    }
+}
+
+/// Whether the script's first action reads a TLS ClientHello: the
+/// catalog's first request line would be a ClientHello's bytes, refused as
+/// a bad request, and what a TLS client then sees would be the catalog's
+/// plaintext 400, not the scenario's fault.
+fn reads_tls_first(body: &[Stmt]) -> bool {
+    match body.iter().find(|stmt| !matches!(stmt, Stmt::Log(_))) {
+        Some(Stmt::Read {
+            what: ReadGoal::TlsHello,
+            ..
+        }) => true,
+        Some(Stmt::Loop { body, .. }) => reads_tls_first(body),
         _ => false,
     }
 }
@@ -425,7 +444,11 @@ mod tests {
                 "proxy-close-after",
                 "proxy-fail-first",
                 "tcp-proxy",
-                "tcp-reset-after"
+                "tcp-reset-after",
+                "tls-reset-on-hello",
+                "tls-close-on-hello",
+                "tls-alert-on-hello",
+                "tls-stall-hello"
             ]
         );
         assert_eq!(catalog.entries.len(), catalog::BUILTINS.len());

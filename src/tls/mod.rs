@@ -1,26 +1,50 @@
 //! TLS: what hangup does at the TLS layer.
 //!
+//! Without cryptography, always built: every fault that cuts a handshake
+//! before the server's first byte (RST or FIN after the ClientHello, a
+//! stall, a fatal alert) needs no keys at all, since the ClientHello is
+//! plaintext, and so is an alert sent before any ServerHello (RFC 8446 §5,
+//! §6). Like [`crate::http`], this part is sans-I/O: it is handed bytes and
+//! answers what they are, never touching a socket or a clock.
+//!
+//! - [`record`]: the record layer's framing (a 5-byte header, then at
+//!   most 2^14 bytes of plaintext), one record at a time, borrowed.
+//! - [`handshake`]: one handshake message put back together from the
+//!   records it was cut into ([`HelloReader`]), bounded, and parsed.
+//! - [`hello`]: the ClientHello's fields: SNI, ALPN, versions, suites.
+//! - [`alert`]: the alert names and numbers of RFC 8446, and the 7-byte
+//!   plaintext record that carries one.
+//!
 //! With the `tls` feature (on by default), on rustls and ring: [`Layer`],
 //! one connection's TLS between its socket and its script; [`certs`], the
-//! certificates `serve` makes (defects included) or loads; [`server`], the
-//! rustls configurations a server hands out. Without the feature, [`Layer`]
-//! is a type with no values, and everything else still builds.
+//! certificates `serve` makes or loads; [`server`], the rustls
+//! configuration a server hands out. Without the feature, [`Layer`] is a
+//! type with no values, and everything else still builds.
+
+pub mod alert;
+pub mod handshake;
+pub mod hello;
+pub mod record;
+
+pub use alert::Alert;
+pub use handshake::{BadHello, HelloReader, HelloStatus};
+pub use hello::ClientHello;
 
 #[cfg(feature = "tls")]
-pub mod certs;
+pub(crate) mod certs;
 #[cfg(feature = "tls")]
 mod layer;
 #[cfg(not(feature = "tls"))]
 mod no_layer;
 #[cfg(feature = "tls")]
-pub mod server;
+pub(crate) mod server;
 
 #[cfg(feature = "tls")]
-pub use layer::Layer;
+pub(crate) use layer::Layer;
 #[cfg(not(feature = "tls"))]
-pub use no_layer::{Layer, TlsServer};
+pub(crate) use no_layer::{Layer, TlsServer};
 #[cfg(feature = "tls")]
-pub use server::TlsServer;
+pub(crate) use server::TlsServer;
 
 use std::path::PathBuf;
 
@@ -43,7 +67,7 @@ pub struct TlsSetup {
 /// The server's TLS: certificates made (or loaded) and the CA written,
 /// before any connection. An error says what to fix.
 #[cfg(feature = "tls")]
-pub fn setup(setup: &TlsSetup) -> Result<TlsServer, String> {
+pub(crate) fn setup(setup: &TlsSetup) -> Result<TlsServer, String> {
     let certs = match &setup.own {
         Some((cert, key)) => certs::Certificates::from_files(cert, key)?,
         None => certs::Certificates::generate(&setup.names)?,
@@ -60,7 +84,7 @@ pub fn setup(setup: &TlsSetup) -> Result<TlsServer, String> {
 
 /// Without the `tls` feature there is no TLS to set up.
 #[cfg(not(feature = "tls"))]
-pub fn setup(setup: &TlsSetup) -> Result<TlsServer, String> {
+pub(crate) fn setup(setup: &TlsSetup) -> Result<TlsServer, String> {
     let _ = (&setup.names, &setup.ca_out, &setup.own);
     Err("this hangup was built without TLS (cargo's --no-default-features): build it with the default features for --tls".into())
 }
@@ -85,6 +109,34 @@ pub struct Handshake {
 /// clients agree on X25519 with it.
 #[cfg(feature = "tls")]
 #[allow(deprecated)]
-pub fn provider() -> std::sync::Arc<rustls::crypto::CryptoProvider> {
+pub(crate) fn provider() -> std::sync::Arc<rustls::crypto::CryptoProvider> {
     std::sync::Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// Real ClientHellos, as the clients on the machine sent them: see the
+/// file's header for which client and flags produced each.
+#[cfg(test)]
+pub(crate) fn fixtures() -> Vec<(&'static str, Vec<u8>)> {
+    include_str!("client_hellos.txt")
+        .lines()
+        .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
+        .map(|line| {
+            let (name, hex) = line.split_once(' ').expect("NAME HEX");
+            let bytes = (0..hex.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex"))
+                .collect();
+            (name, bytes)
+        })
+        .collect()
+}
+
+/// The fixture called `name`.
+#[cfg(test)]
+pub(crate) fn fixture(name: &str) -> Vec<u8> {
+    fixtures()
+        .into_iter()
+        .find(|(n, _)| *n == name)
+        .unwrap_or_else(|| panic!("no fixture {name}"))
+        .1
 }

@@ -5,7 +5,7 @@ use std::io::Write;
 use std::net::TcpStream;
 use std::time::Duration;
 
-use crate::support::{End, GET, Server, exchange, read_exact, read_to_end, text};
+use crate::support::{End, GET, Server, client_hello, exchange, read_exact, read_to_end, text};
 
 const SEED_002_BYTES: &[u8] = b"HTTP/1.1 200 OK\r\nServer: my-web-server\r\nContent-Length: 13\r\n\r\nHello,";
 const HELLO_RESPONSE: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 6\r\n\r\nhello\n";
@@ -322,6 +322,50 @@ fn end_destroy_sends_a_whole_response_then_rst() {
     let (received, end, _) = exchange(&server, GET, SHORT);
     assert!(text(&received).ends_with("\r\n\r\ndone\n"));
     assert_eq!(end, End::PeerRst);
+}
+
+#[test]
+fn tls_reset_on_hello_resets_after_the_client_hello() {
+    let server = Server::start("tls-reset-on-hello", &[]);
+    let (received, end, _) = exchange(&server, &client_hello("curl"), SHORT);
+    assert_eq!((received.as_slice(), end), (&b""[..], End::PeerRst));
+    server.wait_for_log(&[r#""event":"tls-hello""#, r#""sni":"localhost""#]);
+    server.wait_for_log(&[r#""how":"rst""#, r#""bytes_in":517"#, r#""bytes_out":0"#]);
+}
+
+#[test]
+fn tls_close_on_hello_closes_after_the_client_hello() {
+    let server = Server::start("tls-close-on-hello", &[]);
+    let (received, end, _) = exchange(&server, &client_hello("python"), SHORT);
+    assert_eq!((received.as_slice(), end), (&b""[..], End::PeerFin));
+    server.wait_for_log(&[r#""event":"tls-hello""#, r#""sni":"example.test""#]);
+}
+
+#[test]
+fn tls_alert_on_hello_sends_the_7_byte_alert_then_fin() {
+    let server = Server::start("tls-alert-on-hello", &[]);
+    let (received, end, _) = exchange(&server, &client_hello("node"), SHORT);
+    // A plaintext alert record: type 21, version 3.3, length 2, fatal (2), internal_error (80).
+    assert_eq!(received, [0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x50]);
+    assert_eq!(end, End::PeerFin);
+    server.wait_for_log(&[r#""event":"write""#, r#""bytes":7"#]);
+    let server = Server::start("tls-alert-on-hello", &["alert=handshake_failure"]);
+    let (received, end, _) = exchange(&server, &client_hello("node"), SHORT);
+    assert_eq!(
+        (received.as_slice(), end),
+        (&[0x15, 3, 3, 0, 2, 2, 40][..], End::PeerFin)
+    );
+}
+
+#[test]
+fn tls_stall_hello_reads_the_hello_and_never_answers() {
+    let server = Server::start("tls-stall-hello", &[]);
+    let mut stream = server.connect();
+    stream.write_all(&client_hello("openssl-alpn")).expect("send the hello");
+    server.wait_for_log(&[r#""event":"tls-hello""#, r#""alpn":"h2,http/1.1""#]);
+    server.wait_for_log(&[r#""event":"hang""#]);
+    let (received, end) = read_to_end(&mut stream, Duration::from_millis(200));
+    assert_eq!((received.as_slice(), end), (&b""[..], End::Open));
 }
 
 #[test]

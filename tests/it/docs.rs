@@ -105,6 +105,11 @@ fn every_statement_has_an_example() {
         "hex",
         "repeat",
         "file ",
+        "read tls-hello\n",
+        "read tls-hello within",
+        "tls alert handshake_failure",
+        "tls alert $alert",
+        "warning\n",
     ] {
         assert!(examples.contains(statement), "no example uses `{statement}`");
     }
@@ -196,6 +201,7 @@ fn every_example_in_the_reference_text_parses() {
         "forward",
         "relay",
         "upstream",
+        "tls",
     ];
     let conditions = [
         "request",
@@ -342,7 +348,15 @@ fn the_event_log_is_documented_apart_and_linked() {
     let event_log = include_str!("../../docs/event-log.md");
     assert!(reference.contains("](../docs/event-log.md)"));
     assert!(!reference.contains("## The event log"));
-    for event in ["`accept`", "`write`", "`stuck`", "`stopped`", "`upstream-connect"] {
+    for event in [
+        "`accept`",
+        "`write`",
+        "`stuck`",
+        "`stopped`",
+        "`upstream-connect",
+        "`tls-hello`",
+        "`tls-hello-error`",
+    ] {
         assert!(event_log.contains(event), "docs/event-log.md does not name {event}");
     }
 }

@@ -43,5 +43,6 @@ mod stop;
 mod support;
 #[cfg(feature = "tls")]
 mod tls;
+mod tls_hello;
 #[cfg(not(feature = "tls"))]
 mod without_tls;

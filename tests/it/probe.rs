@@ -167,6 +167,28 @@ fn every_builtin_is_classified() {
 }
 
 #[test]
+fn a_tls_built_in_refuses_the_probes_plain_http_and_closes() {
+    // The probe speaks plain HTTP/1.1: its request is no ClientHello, the
+    // log says so, and the script ends with a close, whatever it is.
+    for name in [
+        "tls-reset-on-hello",
+        "tls-close-on-hello",
+        "tls-alert-on-hello",
+        "tls-stall-hello",
+    ] {
+        let server = Server::start(name, &[]);
+        let report = report(&server, &[]);
+        let request = report.request(1);
+        let got = json!([request["outcome"], request["received_bytes"], request["ended"]]);
+        assert_eq!(got, json!(["empty", 0, "fin"]), "{name}: {report}");
+        server.wait_for_log(&[
+            r#""event":"tls-hello-error""#,
+            "looks like plaintext HTTP sent to a TLS port",
+        ]);
+    }
+}
+
+#[test]
 fn reset_on_accept_is_a_reset_before_any_response_byte() {
     // The RST races the probe's connect check: usually the connect itself
     // reports it (nothing was sent), sometimes the request's write or the

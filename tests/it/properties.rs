@@ -137,6 +137,13 @@ const TOKENS: &[&str] = &[
     "never",
     "reqest",
     "wrte",
+    "tls",
+    "alert",
+    "tls-hello",
+    "internal_error",
+    "internal_eror",
+    "warning",
+    "fatal",
     "GET",
     "=",
     "==",
@@ -297,6 +304,8 @@ const SET_VALUES: &[&str] = &[
     "1 s",
     " 2s",
     "2s ",
+    "handshake_failure",
+    "internal_eror",
     "=",
     "a=b",
     "\n",
@@ -313,7 +322,7 @@ proptest! {
     fn any_set_value_fits_or_is_a_clear_error(
         (name, source) in select(BUILTINS),
         sets in prop::collection::vec(
-            (select(&["after", "idle", "limit", "wait", "every", "nope", ""][..]),
+            (select(&["after", "idle", "limit", "wait", "every", "alert", "nope", ""][..]),
              prop_oneof![select(SET_VALUES).prop_map(str::to_string), ".{0,12}"]),
             1..3),
     ) {

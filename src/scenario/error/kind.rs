@@ -29,6 +29,7 @@ pub const STATEMENT_WORDS: &[&str] = &[
     "forward",
     "relay",
     "upstream",
+    "tls",
 ];
 
 /// A token as an error names it ("found …").
@@ -131,6 +132,8 @@ pub enum Expected {
     HeaderName,
     /// The value of a `header … is` condition.
     HeaderValue,
+    /// The alert of `tls alert`.
+    AlertName,
 }
 
 impl Expected {
@@ -140,7 +143,7 @@ impl Expected {
         match self {
             Expected::Word(_) => &[],
             Expected::Statement => STATEMENT_WORDS,
-            Expected::ReadGoal => &["request", "head", "body", "until"],
+            Expected::ReadGoal => &["request", "head", "body", "until", "tls-hello"],
             Expected::ForwardGoal => &["request"],
             Expected::RelayGoal => &["response", "head", "body", "until", "both"],
             Expected::UpstreamEnd => &["reset", "close", "half-close"],
@@ -173,7 +176,7 @@ impl fmt::Display for Expected {
             Expected::Word(word) => return write!(f, "`{word}`"),
             Expected::Statement => return write!(f, "a statement ({})", STATEMENT_WORDS.join(", ")),
             Expected::LineEnd => "end of line",
-            Expected::ReadGoal => "what to read: `request`, `head`, `body`, a byte count, or `until eof`",
+            Expected::ReadGoal => "what to read: `request`, `head`, `body`, a byte count, `until eof` or `tls-hello`",
             Expected::ForwardGoal => "what to forward: `request` or a byte count",
             Expected::RelayGoal => "what to relay: `response`, `head`, `body`, a byte count, `until eof` or `both`",
             Expected::UpstreamEnd => "how to end the upstream side: `reset`, `close` or `half-close`",
@@ -206,6 +209,7 @@ impl fmt::Display for Expected {
             Expected::PathPrefix => "a path prefix string like \"/api/\"",
             Expected::HeaderName => "a header name string",
             Expected::HeaderValue => "a header value string",
+            Expected::AlertName => "a TLS alert's name, like internal_error or handshake_failure (RFC 8446 §6)",
         };
         f.write_str(text)
     }
@@ -360,6 +364,15 @@ pub enum ErrorKind {
         of: u64,
         /// How it was written.
         form: OddsForm,
+    },
+    /// `tls alert NAME` with a name RFC 8446 does not give an alert.
+    UnknownAlert {
+        /// The name as written (or as `--set` gave it).
+        name: String,
+        /// The alert name nearest to it.
+        suggestion: Option<&'static str>,
+        /// The parameter whose `--set` gave the name, if one did.
+        set: Option<String>,
     },
     /// `between LOW and HIGH` with LOW above HIGH.
     BetweenReversed {
@@ -600,6 +613,16 @@ impl fmt::Display for ErrorKind {
                 f,
                 "`between {low:?} and {high:?}`: the first duration must not be longer than the second"
             ),
+            ErrorKind::UnknownAlert { name, suggestion, set } => {
+                if let Some(param) = set {
+                    write!(f, "--set {param}={name}: ")?;
+                }
+                let unknown = crate::tls::alert::UnknownAlert {
+                    name: name.clone(),
+                    suggestion: *suggestion,
+                };
+                write!(f, "{unknown}")
+            }
             ErrorKind::Value(error) => write!(f, "{error}"),
             ErrorKind::OddHexDigits => write!(f, "hex needs an even number of digits"),
             ErrorKind::HexNotAscii => write!(f, "hex digits must be ASCII"),

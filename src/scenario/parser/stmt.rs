@@ -1,6 +1,6 @@
 //! One-line statements: `read`, `write`, `respond`, `sleep`, `close`,
 //! `reset`, `half-close`, `hang`, `log`, `forward`, `relay`, `upstream`,
-//! and the byte values they send.
+//! `tls alert`, and the byte values they send.
 
 use super::values::decode_hex;
 use super::{Parsed, Parser, fail};
@@ -8,6 +8,8 @@ use crate::scenario::ast::*;
 use crate::scenario::error::{Diagnostic, ErrorKind, Expected, Span};
 use crate::scenario::lexer::TokenKind;
 use crate::scenario::limits::MAX_PAYLOAD_BYTES;
+use crate::tls::Alert;
+use crate::tls::alert::Level;
 
 impl Parser<'_> {
     /// A one-line statement (the kinds allowed after a read's `else`).
@@ -51,6 +53,10 @@ impl Parser<'_> {
                 self.next();
                 Stmt::Upstream(end)
             }
+            "tls" => {
+                self.expect_word("alert")?;
+                Stmt::TlsAlert(self.parse_alert()?)
+            }
             "loop" => return fail(span, ErrorKind::BlockAfterElse { keyword: "loop" }),
             "if" => return fail(span, ErrorKind::BlockAfterElse { keyword: "if" }),
             _ => return Err(self.unknown_statement(word, span)),
@@ -79,8 +85,8 @@ impl Parser<'_> {
         Ok(Some(Drip { piece, every }))
     }
 
-    /// `read (request | head | body [max SIZE] | SIZE [bytes] | until eof)
-    /// [within (DUR | between DUR and DUR) [else STMT]]`
+    /// `read (request | head | body [max SIZE] | SIZE [bytes] | until eof
+    /// | tls-hello) [within (DUR | between DUR and DUR) [else STMT]]`
     fn parse_read(&mut self) -> Parsed<Stmt> {
         let what = match self.peek_word() {
             Some("request") => {
@@ -111,6 +117,10 @@ impl Parser<'_> {
                 self.expect_word("eof")?;
                 ReadGoal::Eof
             }
+            Some("tls-hello") => {
+                self.next();
+                ReadGoal::TlsHello
+            }
             _ if matches!(self.peek().kind, TokenKind::Number(_) | TokenKind::Var(_)) => {
                 let n = self.parse_number()?;
                 self.eat_word("bytes");
@@ -139,6 +149,53 @@ impl Parser<'_> {
             within,
             on_timeout,
         })
+    }
+
+    /// `NAME [warning | fatal]` after `tls alert`: the alert by its RFC 8446
+    /// name (a word, a string or a string `$name`), and its level, which
+    /// is the one TLS 1.3 gives it unless written.
+    fn parse_alert(&mut self) -> Parsed<TlsAlert> {
+        let token = self.peek().clone();
+        let name = match &token.kind {
+            TokenKind::Word(word) => {
+                self.next();
+                word.clone()
+            }
+            TokenKind::Str(_) | TokenKind::Var(_) => {
+                String::from_utf8_lossy(&self.parse_string(Expected::AlertName)?).into_owned()
+            }
+            _ => return Err(self.unexpected(Expected::AlertName)),
+        };
+        let alert = match Alert::named(&name) {
+            Ok(alert) => alert,
+            Err(unknown) => {
+                // A `$name` that `--set` gave the name: the blame is the flag's.
+                let set = match &token.kind {
+                    TokenKind::Var(param) if self.overrides.contains_key(param) => Some(param.clone()),
+                    _ => None,
+                };
+                let span = if set.is_some() { Span::NOWHERE } else { token.span };
+                return fail(
+                    span,
+                    ErrorKind::UnknownAlert {
+                        name: unknown.name,
+                        suggestion: unknown.suggestion,
+                        set,
+                    },
+                );
+            }
+        };
+        let level = if self.eat_word("warning") {
+            Level::Warning
+        } else if self.eat_word("fatal") {
+            Level::Fatal
+        } else {
+            alert.level
+        };
+        let wire = Payload {
+            pieces: vec![Piece::Bytes(alert.record(level).to_vec())],
+        };
+        Ok(TlsAlert { alert, level, wire })
     }
 
     /// `forward (request | SIZE [bytes])`

@@ -1,5 +1,5 @@
-//! `read request`, `read head`, `read body`, `read N bytes` and `read eof`:
-//! the client's input, taken as the script asks for it.
+//! `read request`, `read head`, `read body`, `read N bytes`, `read eof` and
+//! `read tls-hello`: the client's input, taken as the script asks for it.
 //!
 //! Each read first uses what is already buffered (a pipelined request, the
 //! rest of a body), then asks the socket for more. A request is counted
@@ -21,6 +21,8 @@ use crate::interp::{Event, Interp};
 use crate::log::Field;
 use crate::scenario::ast::ReadGoal;
 use crate::stream::{Io, READ_CHUNK};
+use crate::tls::handshake::Hello;
+use crate::tls::{BadHello, HelloReader, HelloStatus};
 
 /// A `read` step in progress.
 pub(super) struct Reading {
@@ -48,6 +50,8 @@ enum What {
     Bytes { remaining: u64, total: u64 },
     /// `read eof`: everything until the peer's FIN.
     Eof { got: u64 },
+    /// `read tls-hello`: whole TLS records up to the end of the ClientHello.
+    TlsHello(HelloReader),
 }
 
 impl Reading {
@@ -94,6 +98,7 @@ impl Reading {
             },
             ReadGoal::Bytes(n) => What::Bytes { remaining: n, total: n },
             ReadGoal::Eof => What::Eof { got: 0 },
+            ReadGoal::TlsHello => What::TlsHello(HelloReader::new()),
         };
         Reading { what, deadline }
     }
@@ -178,6 +183,15 @@ impl Reading {
                     client.consume(client.input.len());
                     None
                 }
+                What::TlsHello(reader) => {
+                    let fed = reader.feed(&client.input);
+                    client.consume(fed.consumed);
+                    match fed.status {
+                        HelloStatus::Partial => None,
+                        HelloStatus::Complete(hello) => Some(tls_hello_read(&hello, cx)),
+                        HelloStatus::Bad(why) => Some(tls_hello_refused(&why, cx)),
+                    }
+                }
             };
             if let Some(event) = outcome {
                 return Progress::Next(event);
@@ -204,6 +218,32 @@ impl Reading {
             }
         }
     }
+}
+
+/// `read tls-hello` read a ClientHello: log what it offers.
+fn tls_hello_read(read: &Hello, cx: &mut Cx) -> Event {
+    let hello = &read.hello;
+    let versions = hello.versions_text();
+    let alpn = hello.alpn_text();
+    let mut fields = Vec::with_capacity(6);
+    if let Some(sni) = &hello.server_name {
+        fields.push(("sni", Field::Bytes(sni)));
+    }
+    if let Some(alpn) = &alpn {
+        fields.push(("alpn", Field::Str(alpn)));
+    }
+    fields.push(("versions", Field::Str(&versions)));
+    fields.push(("suites", Field::Num(hello.cipher_suites.len() as u64)));
+    fields.push(("records", Field::Num(u64::from(read.records))));
+    fields.push(("bytes", Field::Num(read.bytes)));
+    cx.say("tls-hello", &fields);
+    Event::TlsHello
+}
+
+/// `read tls-hello` got something else: say what, and the script ends.
+fn tls_hello_refused(why: &BadHello, cx: &mut Cx) -> Event {
+    cx.say("tls-hello-error", &[("why", Field::Str(&why.to_string()))]);
+    Event::BadTlsHello
 }
 
 /// Where a `read body` stands after [`feed_body`].

@@ -199,6 +199,21 @@ impl Drop for Server {
 
 pub const GET: &[u8] = b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n";
 
+/// A real ClientHello's records, as the client `name` sent them (`curl`,
+/// `python`, `node`, `openssl-alpn`, `openssl-tls12`: see the file's
+/// header for the flags).
+pub fn client_hello(name: &str) -> Vec<u8> {
+    let line = include_str!("../../../src/tls/client_hellos.txt")
+        .lines()
+        .find(|line| line.split_once(' ').is_some_and(|(n, _)| n == name))
+        .unwrap_or_else(|| panic!("no ClientHello named {name}"));
+    let hex = line.split_once(' ').map_or("", |(_, hex)| hex);
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex"))
+        .collect()
+}
+
 /// Read until the server ends the connection or `timeout` passes.
 pub fn read_to_end(stream: &mut TcpStream, timeout: Duration) -> (Vec<u8>, End) {
     let give_up = Instant::now() + timeout;
