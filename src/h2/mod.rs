@@ -10,6 +10,7 @@
 
 pub mod error;
 pub mod frame;
+pub mod hpack;
 pub mod preface;
 
 pub use error::{ConnectionError, ErrorCode, StreamError};
