@@ -8,6 +8,7 @@
 //! and asked for the bytes to send. [`preface`] tells h2c with prior
 //! knowledge from HTTP/1.1 by the first bytes of a connection.
 
+pub mod conn;
 pub mod error;
 pub mod frame;
 pub mod hpack;

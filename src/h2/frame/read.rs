@@ -238,7 +238,7 @@ fn settings(h: FrameHeader, payload: &[u8]) -> Checked<Frame> {
             format!("SETTINGS ACK with {} bytes (must be 0)", payload.len()),
         );
     }
-    if !payload.chunks_exact(6).remainder().is_empty() {
+    if !payload.len().is_multiple_of(6) {
         let why = format!("SETTINGS frame of {} bytes (must be a multiple of 6)", payload.len());
         return fail(ErrorCode::FRAME_SIZE_ERROR, why);
     }

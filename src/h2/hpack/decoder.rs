@@ -163,6 +163,11 @@ impl Decoder {
         }
     }
 
+    /// Our SETTINGS_HEADER_TABLE_SIZE as the decoder applies it.
+    pub fn max_table_size(&self) -> usize {
+        self.max_table_size
+    }
+
     /// Bytes of names and values the last [`Decoder::decode`] copied into
     /// its list: at most the limit, however large the list it refused
     /// (the bomb's test measures this, not time).
