@@ -1,8 +1,12 @@
 //! The connection driven as a client would drive it: bytes in, events and
 //! frames out. Each flood and each rule of RFC 9113 §5 and §6 that the
-//! connection (not the frame reader) enforces has its case here.
+//! connection (not the frame reader) enforces has its case: the
+//! handshake, requests and streams here, windows in `flow.rs`, floods and
+//! limits in `floods.rs`, hostile and cut-up input in `hostile.rs`.
 
-use proptest::prelude::*;
+mod floods;
+mod flow;
+mod hostile;
 
 use super::*;
 use crate::h2::frame::{Ack, EndHeaders, MAX_STREAM_ID, Priority, RawFrame, Read, setting};
@@ -297,38 +301,6 @@ fn a_block_in_pieces_is_read_and_nothing_may_come_between() {
     assert_eq!(failed(&mut conn), ErrorCode::PROTOCOL_ERROR);
 }
 
-/// The 2024 CONTINUATION floods: endless empty frames, and an endless
-/// block, each end the connection at the bound, before anything is
-/// decoded.
-#[test]
-fn continuation_floods_end_the_connection() {
-    let mut conn = open(Config::default());
-    let mut flood = bytes(&[headers(1, vec![0x82], EndStream::Yes, EndHeaders::No)]);
-    for _ in 0..10_000 {
-        Frame::Continuation {
-            stream: 1,
-            block: vec![],
-            end_headers: EndHeaders::No,
-        }
-        .encode(&mut flood);
-    }
-    conn.receive(&flood);
-    assert_eq!(failed(&mut conn), ErrorCode::ENHANCE_YOUR_CALM);
-
-    let mut conn = open(Config::default());
-    let mut flood = bytes(&[headers(1, vec![0x82], EndStream::Yes, EndHeaders::No)]);
-    for _ in 0..10 {
-        Frame::Continuation {
-            stream: 1,
-            block: vec![0x82; 16_000],
-            end_headers: EndHeaders::No,
-        }
-        .encode(&mut flood);
-    }
-    conn.receive(&flood);
-    assert_eq!(failed(&mut conn), ErrorCode::ENHANCE_YOUR_CALM);
-}
-
 #[test]
 fn stream_ids_are_odd_and_only_go_up() {
     let mut conn = open(Config::default());
@@ -355,193 +327,6 @@ fn stream_ids_are_odd_and_only_go_up() {
         code: ErrorCode::CANCEL,
     }]));
     assert_eq!(failed(&mut conn), ErrorCode::PROTOCOL_ERROR);
-}
-
-#[test]
-fn window_updates_that_overflow_are_flow_control_errors() {
-    let mut conn = open(Config::default());
-    conn.receive(&bytes(&[headers(
-        1,
-        request_block("/"),
-        EndStream::No,
-        EndHeaders::Yes,
-    )]));
-    drain(&mut conn);
-    conn.receive(&bytes(&[Frame::WindowUpdate {
-        stream: 1,
-        increment: MAX_STREAM_ID,
-    }]));
-    assert_eq!(stream_error(&mut conn), (1, ErrorCode::FLOW_CONTROL_ERROR));
-    conn.receive(&bytes(&[Frame::WindowUpdate {
-        stream: 0,
-        increment: MAX_STREAM_ID,
-    }]));
-    assert_eq!(failed(&mut conn), ErrorCode::FLOW_CONTROL_ERROR);
-}
-
-#[test]
-fn data_honours_the_clients_windows_unless_told_not_to() {
-    let mut conn = open(Config::default());
-    conn.receive(&bytes(&[settings(&[(setting::INITIAL_WINDOW_SIZE, 10)]), get(1, "/")]));
-    drain(&mut conn);
-    assert_eq!(conn.sendable(1), 10);
-    assert_eq!(conn.send_data(1, &[b'x'; 25], EndStream::Yes, Flow::Honour), 10);
-    assert_eq!(conn.send_data(1, &[b'x'; 15], EndStream::Yes, Flow::Honour), 0);
-    let frames = sent(&mut conn);
-    assert!(matches!(&frames[..], [Frame::Data { end_stream: EndStream::No, data, .. }] if data.len() == 10));
-    conn.receive(&bytes(&[Frame::WindowUpdate {
-        stream: 1,
-        increment: 100,
-    }]));
-    assert_eq!(
-        events(&mut conn),
-        [Event::WindowUpdate {
-            stream: 1,
-            increment: 100
-        }]
-    );
-    assert_eq!(conn.sendable(1), 100);
-    assert_eq!(conn.send_data(1, &[b'x'; 15], EndStream::Yes, Flow::Honour), 15);
-    assert!(!conn.is_active(1));
-
-    // Ignoring the window, with the client's frames cut to its size.
-    let mut conn = open(Config::default());
-    conn.receive(&bytes(&[get(1, "/")]));
-    drain(&mut conn);
-    assert_eq!(
-        conn.send_data(1, &vec![0; 100_000], EndStream::Yes, Flow::Ignore),
-        100_000
-    );
-    let sizes: Vec<usize> = sent(&mut conn)
-        .iter()
-        .map(|f| {
-            if let Frame::Data { data, .. } = f {
-                data.len()
-            } else {
-                0
-            }
-        })
-        .collect();
-    assert_eq!(sizes, [16_384, 16_384, 16_384, 16_384, 16_384, 16_384, 1_696]);
-}
-
-#[test]
-fn the_clients_data_is_counted_against_our_windows_and_given_back() {
-    let mut conn = open(Config::default());
-    conn.receive(&bytes(&[headers(
-        1,
-        request_block("/up"),
-        EndStream::No,
-        EndHeaders::Yes,
-    )]));
-    drain(&mut conn);
-    let data = |n: usize| Frame::Data {
-        stream: 1,
-        data: vec![0; n],
-        end_stream: EndStream::No,
-        pad: None,
-    };
-    conn.receive(&bytes(&[data(16_000), data(16_000)]));
-    assert_eq!(events(&mut conn).len(), 2);
-    assert_eq!(sent(&mut conn), []);
-    conn.receive(&bytes(&[data(1_000)]));
-    assert_eq!(
-        sent(&mut conn),
-        [
-            Frame::WindowUpdate {
-                stream: 0,
-                increment: 33_000
-            },
-            Frame::WindowUpdate {
-                stream: 1,
-                increment: 33_000
-            }
-        ]
-    );
-
-    let mut conn = open(Config {
-        window_updates: Answer::Manual,
-        ..Config::default()
-    });
-    conn.receive(&bytes(&[headers(
-        1,
-        request_block("/up"),
-        EndStream::No,
-        EndHeaders::Yes,
-    )]));
-    conn.receive(&bytes(&[data(16_384), data(16_384), data(16_384), data(16_382)]));
-    drain(&mut conn);
-    conn.receive(&bytes(&[data(1)]));
-    assert!(matches!(events(&mut conn)[..], [Event::Data { len: 1, .. }]));
-    conn.receive(&bytes(&[data(1)]));
-    assert_eq!(failed(&mut conn), ErrorCode::FLOW_CONTROL_ERROR);
-}
-
-#[test]
-fn a_ping_flood_nobody_reads_ends_the_connection_but_one_that_is_read_does_not() {
-    let pings = bytes(&vec![
-        Frame::Ping {
-            ack: Ack::No,
-            data: [0; 8]
-        };
-        1_500
-    ]);
-    let mut conn = open(Config::default());
-    conn.receive(&pings);
-    assert_eq!(failed(&mut conn), ErrorCode::ENHANCE_YOUR_CALM);
-
-    let mut conn = open(Config::default());
-    for chunk in pings.chunks(17 * 100) {
-        conn.receive(chunk);
-        drain(&mut conn);
-        assert_eq!(conn.phase(), Phase::Open);
-    }
-}
-
-#[test]
-fn frames_that_ask_nothing_are_bounded_between_requests() {
-    let config = Config {
-        max_idle_frames: 50,
-        ..Config::default()
-    };
-    let priority = Frame::Priority {
-        stream: 3,
-        priority: Priority {
-            exclusive: false,
-            depends_on: 0,
-            weight: 0,
-        },
-    };
-    let mut conn = open(config.clone());
-    conn.receive(&bytes(&vec![priority.clone(); 40]));
-    conn.receive(&bytes(&[get(1, "/")]));
-    conn.receive(&bytes(&vec![priority.clone(); 40]));
-    assert_eq!(conn.phase(), Phase::Open);
-    conn.receive(&bytes(&vec![priority; 20]));
-    assert_eq!(failed(&mut conn), ErrorCode::ENHANCE_YOUR_CALM);
-}
-
-#[test]
-fn a_header_list_too_large_refuses_the_stream_and_the_connection_goes_on() {
-    let mut conn = open(Config::default());
-    let mut block = request_block("/big");
-    // Into the dynamic table: one 4 KB field; then named 20 times.
-    block.extend([0x40, 0x01, b'b']);
-    hpack::integer::encode(4_000, 7, 0, &mut block);
-    block.extend(vec![b'x'; 4_000]);
-    block.extend([0xbe; 20]);
-    conn.receive(&bytes(&[headers(1, block, EndStream::Yes, EndHeaders::Yes)]));
-    assert_eq!(stream_error(&mut conn), (1, ErrorCode::REFUSED_STREAM));
-    conn.receive(&bytes(&[headers(
-        3,
-        vec![0x82, 0x84, 0xbe],
-        EndStream::Yes,
-        EndHeaders::Yes,
-    )]));
-    let Some(Event::Request { stream: 3, head, .. }) = conn.next_event() else {
-        panic!("the table is out of step");
-    };
-    assert_eq!(head.headers, [(b"b".to_vec(), vec![b'x'; 4_000])]);
 }
 
 #[test]
@@ -694,83 +479,6 @@ fn our_settings_apply_when_acknowledged() {
     drain(&mut conn);
     conn.receive(&bytes(&[get(7, "/")]));
     assert_eq!(stream_error(&mut conn), (7, ErrorCode::REFUSED_STREAM));
-}
-
-fn whole_conversation() -> Vec<u8> {
-    let mut all = PREFACE.to_vec();
-    let block = request_block("/x");
-    let (a, b) = block.split_at(7);
-    all.extend(bytes(&[
-        settings(&[(setting::INITIAL_WINDOW_SIZE, 100)]),
-        Frame::Ping {
-            ack: Ack::No,
-            data: [7; 8],
-        },
-        headers(1, a.to_vec(), EndStream::No, EndHeaders::No),
-        Frame::Continuation {
-            stream: 1,
-            block: b.to_vec(),
-            end_headers: EndHeaders::Yes,
-        },
-        Frame::Data {
-            stream: 1,
-            data: vec![1; 30],
-            end_stream: EndStream::Yes,
-            pad: Some(4),
-        },
-        Frame::GoAway {
-            last_stream: 0,
-            code: ErrorCode::NO_ERROR,
-            debug: vec![],
-        },
-    ]));
-    all
-}
-
-proptest! {
-    #[test]
-    fn bytes_cut_anywhere_give_the_same_events(cuts in proptest::collection::vec(any::<usize>(), 0..10)) {
-        let all = whole_conversation();
-        let mut at_once = Conn::new(Config::default());
-        at_once.receive(&all);
-        let expected = events(&mut at_once);
-        prop_assert_eq!(expected.len(), 5);
-        let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c % all.len()).collect();
-        cuts.sort_unstable();
-        let mut piecewise = Conn::new(Config::default());
-        let mut from = 0;
-        for cut in cuts.into_iter().chain([all.len()]) {
-            piecewise.receive(&all[from..cut]);
-            from = cut;
-        }
-        prop_assert_eq!(events(&mut piecewise), expected);
-        prop_assert_eq!(piecewise.pending_output(), at_once.pending_output());
-    }
-
-    #[test]
-    fn hostile_frames_never_panic(tail in proptest::collection::vec(any::<u8>(), 0..300)) {
-        let mut conn = open(Config::default());
-        conn.receive(&bytes(&[headers(1, request_block("/"), EndStream::No, EndHeaders::Yes)]));
-        conn.receive(&tail);
-        let all = events(&mut conn);
-        let errors = all.iter().filter(|e| matches!(e, Event::ConnectionError(_))).count();
-        prop_assert!(errors <= 1);
-        if errors == 1 {
-            prop_assert!(matches!(all.last(), Some(Event::ConnectionError(_))));
-        }
-    }
-
-    #[test]
-    fn mutated_conversations_never_panic(edits in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..8)) {
-        let mut all = whole_conversation();
-        for (at, byte) in edits {
-            let at = PREFACE.len() + at % (all.len() - PREFACE.len());
-            all[at] = byte;
-        }
-        let mut conn = Conn::new(Config::default());
-        conn.receive(&all);
-        events(&mut conn);
-    }
 }
 
 #[test]
