@@ -13,6 +13,7 @@
 pub(crate) mod chance;
 pub mod cli;
 pub mod end;
+pub mod h2;
 pub mod http;
 pub(crate) mod interp;
 pub(crate) mod log;

@@ -1,0 +1,17 @@
+//! HTTP/2 (RFC 9113) as a sans-I/O codec, so that scenarios can fail at
+//! the frame level: GOAWAY, RST_STREAM, SETTINGS, PING, WINDOW_UPDATE,
+//! DATA with or without END_STREAM, and frames that break the rules.
+//!
+//! Nothing here touches a socket or a clock. [`frame`] reads and writes
+//! frames; [`hpack`] decodes the client's header blocks and encodes ours;
+//! [`conn`] is one server-side connection's state, fed the bytes received
+//! and asked for the bytes to send. [`preface`] tells h2c with prior
+//! knowledge from HTTP/1.1 by the first bytes of a connection.
+
+pub mod conn;
+pub mod error;
+pub mod frame;
+pub mod hpack;
+pub mod preface;
+
+pub use error::{ConnectionError, ErrorCode, StreamError};
