@@ -18,7 +18,8 @@ use crate::chance::Draw;
 use crate::http::response::{Framing, Head};
 use crate::http::{BadRequest, RequestInfo};
 use crate::scenario::ast::{
-    Atom, Cond, Drip, Forward, Interval, Odds, Payload, ReadGoal, Relay, RelayWhat, Scenario, Stmt, UpstreamEnd,
+    Atom, Cond, Drip, Forward, Interval, Odds, Payload, ReadGoal, Relay, RelayWhat, Scenario, Stmt, TlsAlert,
+    TlsHandshake, UpstreamEnd,
 };
 
 /// Statements run without any I/O before the script is judged stuck (for
@@ -110,6 +111,16 @@ pub enum Step<'s> {
     Relay(Relay),
     /// End the upstream side; report `Forwarded`.
     Upstream(UpstreamEnd),
+    /// Send this TLS alert: its plaintext record before a handshake, sealed
+    /// with the connection's keys after one; report `Done`.
+    TlsAlert(&'s TlsAlert),
+    /// Do the server's side of a TLS handshake; report `Done` when it is
+    /// done (or stalled as asked).
+    TlsHandshake(&'s TlsHandshake),
+    /// Send close_notify; report `Done`.
+    TlsCloseNotify,
+    /// Let only this many more bytes of TLS records out; report `Done`.
+    TlsCut(u64),
 }
 
 /// How the script asks to end the connection. This is an instruction, not
@@ -119,8 +130,9 @@ pub enum Step<'s> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Finish {
     /// FIN. With `drain`, first read what the peer already sent so the
-    /// kernel does not turn the close into an RST.
-    Close { drain: bool },
+    /// kernel does not turn the close into an RST. Under TLS, with
+    /// `notify`, close_notify first.
+    Close { drain: bool, notify: bool },
     /// RST, once the bytes written so far have left.
     Reset,
     /// Stay open and silent until the peer leaves.
@@ -407,12 +419,17 @@ impl<'s> Interp<'s> {
                 what: RelayWhat::Bytes(0),
                 ..
             }) => true,
+            // A cut says what later writes may send; it writes nothing.
+            Step::TlsCut(_) => true,
             Step::Log(_)
             | Step::Chance(_)
             | Step::Finish(_)
             | Step::Forward(_)
             | Step::Relay(_)
-            | Step::Upstream(_) => false,
+            | Step::Upstream(_)
+            | Step::TlsAlert(_)
+            | Step::TlsHandshake(_)
+            | Step::TlsCloseNotify => false,
         }
     }
 
@@ -449,7 +466,10 @@ impl<'s> Interp<'s> {
             self.since_io += 1;
             let Some(frame) = self.stack.last_mut() else {
                 // A script that runs off its end closes gracefully.
-                return Step::Finish(Finish::Close { drain: true });
+                return Step::Finish(Finish::Close {
+                    drain: true,
+                    notify: true,
+                });
             };
             if frame.next == frame.body.len() {
                 match frame.repeats_left {
@@ -497,7 +517,10 @@ impl<'s> Interp<'s> {
                 on_timeout,
             } => {
                 if self.refused && matches!(what, ReadGoal::Request | ReadGoal::Head) {
-                    self.pending_end = Some(Finish::Close { drain: true });
+                    self.pending_end = Some(Finish::Close {
+                        drain: true,
+                        notify: true,
+                    });
                     return Some(Step::Log(REREAD_WHY));
                 }
                 self.on_timeout = on_timeout.as_deref();
@@ -533,7 +556,10 @@ impl<'s> Interp<'s> {
             Stmt::Sleep(interval) => Step::Sleep {
                 until: now + self.length(interval),
             },
-            Stmt::Close { drain } => Step::Finish(Finish::Close { drain: *drain }),
+            Stmt::Close { drain, notify } => Step::Finish(Finish::Close {
+                drain: *drain,
+                notify: *notify,
+            }),
             Stmt::Reset => Step::Finish(Finish::Reset),
             Stmt::HalfClose => Step::HalfClose,
             Stmt::Hang => Step::Finish(Finish::Hang),
@@ -541,8 +567,12 @@ impl<'s> Interp<'s> {
             Stmt::Forward(forward) => Step::Forward(*forward),
             Stmt::Relay(relay) => Step::Relay(*relay),
             Stmt::Upstream(end) => Step::Upstream(*end),
-            // Before a handshake the alert is plain bytes, built at parse time.
-            Stmt::TlsAlert(alert) => Step::Write(Cow::Borrowed(&alert.wire)),
+            // Plain bytes before a handshake (built at parse time), sealed
+            // after one: the connection knows which.
+            Stmt::TlsAlert(alert) => Step::TlsAlert(alert),
+            Stmt::TlsHandshake(handshake) => Step::TlsHandshake(handshake),
+            Stmt::TlsCloseNotify => Step::TlsCloseNotify,
+            Stmt::TlsCut(n) => Step::TlsCut(*n),
             Stmt::Loop { times, body } => {
                 match times {
                     Some(0) => {}
@@ -677,6 +707,8 @@ mod tests {
     fn written(step: Step) -> Vec<u8> {
         match step {
             Step::Write(payload) => payload.to_vec(),
+            // Before any handshake, an alert is its plaintext record.
+            Step::TlsAlert(alert) => alert.wire.to_vec(),
             other => panic!("expected a write, got {other:?}"),
         }
     }
@@ -713,7 +745,10 @@ mod tests {
         );
         assert_eq!(
             i.next(Event::TimedOut, now),
-            Step::Finish(Finish::Close { drain: true })
+            Step::Finish(Finish::Close {
+                drain: true,
+                notify: true,
+            })
         );
     }
 
@@ -733,7 +768,13 @@ mod tests {
         let mut i = Interp::new(&s, 1);
         assert_eq!(written(i.next(Event::Start, now)), b"a");
         assert_eq!(written(i.next(Event::Done, now)), b"a");
-        assert_eq!(i.next(Event::Done, now), Step::Finish(Finish::Close { drain: true }));
+        assert_eq!(
+            i.next(Event::Done, now),
+            Step::Finish(Finish::Close {
+                drain: true,
+                notify: true,
+            })
+        );
     }
 
     #[test]
@@ -767,7 +808,10 @@ mod tests {
         i.next(Event::Start, now);
         assert_eq!(
             i.next(request("GET", "/"), now),
-            Step::Finish(Finish::Close { drain: false })
+            Step::Finish(Finish::Close {
+                drain: false,
+                notify: true
+            })
         );
     }
 
@@ -779,7 +823,13 @@ mod tests {
         i.next(Event::Start, now);
         let reply = written(i.next(Event::BadRequest(BadRequest::Malformed("x".into())), now));
         assert_eq!(reply, b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
-        assert_eq!(i.next(Event::Done, now), Step::Finish(Finish::Close { drain: true }));
+        assert_eq!(
+            i.next(Event::Done, now),
+            Step::Finish(Finish::Close {
+                drain: true,
+                notify: true,
+            })
+        );
         let mut i = Interp::new(&s, 1);
         i.next(Event::Start, now);
         let reply = written(i.next(Event::BadRequest(BadRequest::HeadersTooLarge), now));
@@ -811,7 +861,13 @@ mod tests {
             }
         );
         assert_eq!(written(i.next(Event::TlsHello, now)), [0x15, 3, 3, 0, 2, 2, 40]);
-        assert_eq!(i.next(Event::Done, now), Step::Finish(Finish::Close { drain: true }));
+        assert_eq!(
+            i.next(Event::Done, now),
+            Step::Finish(Finish::Close {
+                drain: true,
+                notify: true,
+            })
+        );
         let mut i = Interp::new(&s, 1);
         i.next(Event::Start, now);
         assert_eq!(i.next(Event::TimedOut, now), Step::Finish(Finish::Reset));
@@ -825,7 +881,10 @@ mod tests {
         i.next(Event::Start, now);
         assert_eq!(
             i.next(Event::BadTlsHello, now),
-            Step::Finish(Finish::Close { drain: true })
+            Step::Finish(Finish::Close {
+                drain: true,
+                notify: true,
+            })
         );
     }
 
@@ -969,11 +1028,23 @@ mod tests {
         // One real write in each pass: never stuck, however many passes.
         let s = scenario("loop 1000 times\n sleep 0us\n read 0 bytes\n write \"x\"\nend\n");
         let (ending, _) = run_to_end(&mut Interp::new(&s, 1), now, 10_000);
-        assert_eq!(ending, Finish::Close { drain: true });
+        assert_eq!(
+            ending,
+            Finish::Close {
+                drain: true,
+                notify: true,
+            }
+        );
         // A first half-close is I/O; a real sleep is not free.
         let s = scenario("loop 500 times\n sleep 1ms\n half-close\nend\n");
         let (ending, _) = run_to_end(&mut Interp::new(&s, 1), now, 10_000);
-        assert_eq!(ending, Finish::Close { drain: true });
+        assert_eq!(
+            ending,
+            Finish::Close {
+                drain: true,
+                notify: true,
+            }
+        );
     }
 
     #[test]
@@ -1026,7 +1097,13 @@ mod tests {
             let step = i.next(Event::BadRequest(BadRequest::Malformed("x".into())), now);
             assert_eq!(written(step), b"no");
             assert_eq!(i.next(Event::Done, now), Step::Log(REREAD_WHY), "{handler}");
-            assert_eq!(i.next(Event::Done, now), Step::Finish(Finish::Close { drain: true }));
+            assert_eq!(
+                i.next(Event::Done, now),
+                Step::Finish(Finish::Close {
+                    drain: true,
+                    notify: true,
+                })
+            );
         }
         // Raw reads are still allowed: they take the refused bytes.
         let s = scenario("on bad-request\n read 3 bytes\n reset\nend\nread request\n");
@@ -1151,6 +1228,12 @@ mod tests {
             panic!()
         };
         assert_eq!(until - start, Duration::from_secs(120));
-        assert_eq!(i.next(Event::Done, until), Step::Finish(Finish::Close { drain: true }));
+        assert_eq!(
+            i.next(Event::Done, until),
+            Step::Finish(Finish::Close {
+                drain: true,
+                notify: true,
+            })
+        );
     }
 }

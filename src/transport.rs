@@ -83,6 +83,9 @@ pub struct Transport {
 struct Extra {
     tls: Option<Layer>,
     tap: Option<Box<dyn Tap>>,
+    /// The ClientHello's records, as `read tls-hello` read them: a
+    /// handshake that follows takes them in first.
+    hello: Vec<u8>,
 }
 
 impl Transport {
@@ -104,9 +107,44 @@ impl Transport {
         self.extra.get_or_insert_with(Box::default)
     }
 
-    /// From now on, every byte goes through TLS.
-    pub fn start_tls(&mut self, layer: Layer) {
-        self.extra().tls = Some(layer);
+    /// From now on, every byte goes through TLS; records read before
+    /// (the ClientHello `read tls-hello` read) are taken in first.
+    pub fn start_tls(&mut self, mut layer: Layer) {
+        let extra = self.extra();
+        let hello = std::mem::take(&mut extra.hello);
+        if !hello.is_empty() {
+            layer.already_read(hello);
+        }
+        extra.tls = Some(layer);
+    }
+
+    /// Keep these records of a ClientHello being read, for a handshake
+    /// to come; `start` begins a new one.
+    pub fn keep_hello(&mut self, records: &[u8], start: bool) {
+        let hello = &mut self.extra().hello;
+        if start {
+            hello.clear();
+        }
+        hello.extend_from_slice(records);
+    }
+
+    /// Whether a TLS handshake is under way.
+    pub fn tls_handshaking(&self) -> bool {
+        self.tls().is_some_and(Layer::is_handshaking)
+    }
+
+    /// The TLS layer, to say where it withholds records.
+    pub fn tls_mut(&mut self) -> Option<&mut Layer> {
+        self.extra.as_deref_mut()?.tls.as_mut()
+    }
+
+    /// After a TLS handshake: the record of `alert` sealed with the
+    /// connection's keys, to be written next; TLS ends here, and what is
+    /// written after goes out as it is. `None` without TLS.
+    pub fn seal_alert(&mut self, alert: [u8; 2]) -> Option<Result<Vec<u8>, String>> {
+        let extra = self.extra.as_deref_mut()?;
+        let layer = extra.tls.take()?;
+        Some(layer.seal_alert(&mut self.stream, alert))
     }
 
     /// The TLS layer, once it is on.
@@ -116,7 +154,7 @@ impl Transport {
 
     fn parts(&mut self) -> (&mut Stream, Option<&mut Layer>, Option<&mut (dyn Tap + 'static)>) {
         match self.extra.as_deref_mut() {
-            Some(Extra { tls, tap }) => (&mut self.stream, tls.as_mut(), tap.as_deref_mut()),
+            Some(Extra { tls, tap, .. }) => (&mut self.stream, tls.as_mut(), tap.as_deref_mut()),
             None => (&mut self.stream, None, None),
         }
     }

@@ -23,14 +23,15 @@ pub(super) fn serve(serve: Serve, args: &Args) -> Result<(), Failure> {
     let seed = serve.seed.unwrap_or_else(crate::chance::fresh_seed);
     // Held here: a `Serving::Scenario` borrows it for as long as it serves.
     let loaded;
-    let (serving, mut options) = if serve.catalog {
-        (Serving::Catalog(catalog_only(&serve)?), Options::new(seed))
+    let (serving, mut options, needs_tls) = if serve.catalog {
+        (Serving::Catalog(catalog_only(&serve)?), Options::new(seed), false)
     } else {
         let (scenario, options) = one_scenario(&serve, args, seed)?;
         loaded = scenario;
-        (Serving::Scenario(&loaded), options)
+        let needs_tls = loaded.needs_tls;
+        (Serving::Scenario(&loaded), options, needs_tls)
     };
-    options.tls = tls_setup(&serve, args)?;
+    options.tls = tls_setup(&serve, args, needs_tls)?;
     let mut log = Log::new(format, serve.quiet);
     crate::sock::raise_fd_limit();
     crate::server::serve(addr, serving, options, &mut log).map_err(|e| match e.is_usage() {
@@ -115,17 +116,20 @@ fn catalog_only(serve: &Serve) -> Result<crate::server::catalog::Catalog, Failur
     }
 }
 
-/// `--tls` and the flags that go with it, checked against each other.
-fn tls_setup(serve: &Serve, args: &Args) -> Result<Option<TlsSetup>, Failure> {
+/// `--tls` and the flags that go with it, checked against each other. A
+/// scenario that handshakes itself (`needs_tls`) gets TLS without `--tls`.
+fn tls_setup(serve: &Serve, args: &Args, needs_tls: bool) -> Result<Option<TlsSetup>, Failure> {
     let with_tls_only = [
         ("--tls-name", !serve.tls_name.is_empty()),
         ("--tls-ca-out", serve.tls_ca_out.is_some()),
         ("--tls-cert", serve.tls_cert.is_some()),
         ("--tls-key", serve.tls_key.is_some()),
     ];
-    if !serve.tls {
+    if !serve.tls && !needs_tls {
         return match with_tls_only.iter().find(|(_, given)| *given) {
-            Some((flag, _)) => Err(Failure::usage(format!("{flag} goes with --tls"))),
+            Some((flag, _)) => Err(Failure::usage(format!(
+                "{flag} goes with --tls (or a scenario that says `tls handshake`)"
+            ))),
             None => Ok(None),
         };
     }

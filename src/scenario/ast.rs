@@ -46,6 +46,16 @@ pub struct Scenario {
     /// `accept never`: the server fills its accept queue and never accepts,
     /// so clients' connects time out; `body` is empty and never runs.
     pub accept_never: bool,
+    /// `tls certificate DEFECT`: the leaf every handshake presents.
+    pub tls_certificate: Option<crate::tls::options::Defect>,
+    /// The script says when to handshake (`tls handshake`): `--tls` does
+    /// not handshake at accept.
+    pub handshakes: bool,
+    /// A statement needs the TLS library (`tls handshake`, `tls
+    /// close-notify`, `tls cut`, `tls certificate`): a build without the
+    /// `tls` feature cannot serve the script, and `serve` makes
+    /// certificates for it without `--tls`.
+    pub needs_tls: bool,
 }
 
 /// A named value declared with `param NAME = VALUE`.
@@ -105,9 +115,13 @@ pub enum Stmt {
     Sleep(Interval),
     /// FIN. `drain` first reads what the peer already sent, so the kernel
     /// sends FIN rather than RST; `close now` keeps the kernel's rule.
+    /// Under TLS, close_notify first, unless `close no-notify`.
     Close {
         /// True for `close`, false for `close now`.
         drain: bool,
+        /// False for `close no-notify`: FIN without close_notify, the TLS
+        /// fault OpenSSL 3 calls an unexpected EOF.
+        notify: bool,
     },
     /// Abortive close (SO_LINGER 0) after the written bytes have left.
     Reset,
@@ -138,9 +152,29 @@ pub enum Stmt {
     Relay(Relay),
     /// End the upstream side on its own.
     Upstream(UpstreamEnd),
-    /// `tls alert NAME [warning | fatal]`: a TLS alert, as the plaintext
-    /// record that ends a handshake before any ServerHello.
+    /// `tls alert NAME [warning | fatal]`: a TLS alert: the plaintext
+    /// record that ends a handshake before any ServerHello, or, after the
+    /// handshake, one sealed with the connection's keys.
     TlsAlert(TlsAlert),
+    /// `tls handshake …`: the server's side of the handshake, here.
+    TlsHandshake(TlsHandshake),
+    /// `tls close-notify`: send close_notify; the TCP connection stays.
+    TlsCloseNotify,
+    /// `tls cut after N bytes`: only N more bytes of TLS records reach
+    /// the client; the rest is withheld for good.
+    TlsCut(u64),
+}
+
+/// `tls handshake [alpn STRING…] [version 1.2 | 1.3] [stall after
+/// server-hello]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsHandshake {
+    /// The application protocols offered, in order (none: no ALPN).
+    pub alpn: Vec<Vec<u8>>,
+    /// The versions offered.
+    pub versions: crate::tls::options::Versions,
+    /// Where the handshake stops on purpose, if it does.
+    pub stall: Option<crate::tls::options::Stall>,
 }
 
 /// `tls alert NAME [warning | fatal]`.

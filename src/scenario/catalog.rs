@@ -67,6 +67,18 @@ pub const BUILTINS: &[(&str, &str)] = &[
         include_str!("../../scenarios/tls-alert-on-hello.hup"),
     ),
     ("tls-stall-hello", include_str!("../../scenarios/tls-stall-hello.hup")),
+    (
+        "tls-no-close-notify",
+        include_str!("../../scenarios/tls-no-close-notify.hup"),
+    ),
+    (
+        "tls-alert-mid-body",
+        include_str!("../../scenarios/tls-alert-mid-body.hup"),
+    ),
+    ("tls-expired", include_str!("../../scenarios/tls-expired.hup")),
+    ("tls-wrong-host", include_str!("../../scenarios/tls-wrong-host.hup")),
+    ("tls-self-signed", include_str!("../../scenarios/tls-self-signed.hup")),
+    ("tls-unknown-ca", include_str!("../../scenarios/tls-unknown-ca.hup")),
 ];
 
 /// The source of the built-in scenario `name`.

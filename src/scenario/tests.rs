@@ -334,11 +334,72 @@ fn a_relay_limit_counts_bytes_or_chunks() {
 }
 
 #[test]
+fn tls_statements() {
+    use crate::tls::options::{Defect, Stall, Versions};
+    assert_eq!(
+        one("close no-notify"),
+        Stmt::Close {
+            drain: true,
+            notify: false
+        }
+    );
+    assert_eq!(
+        one("close no-notify now"),
+        Stmt::Close {
+            drain: false,
+            notify: false
+        }
+    );
+    assert_eq!(
+        one("close now no-notify"),
+        Stmt::Close {
+            drain: false,
+            notify: false
+        }
+    );
+    assert_eq!(one("tls close-notify"), Stmt::TlsCloseNotify);
+    assert_eq!(one("tls cut after 100 bytes"), Stmt::TlsCut(100));
+    assert_eq!(
+        one("tls handshake"),
+        Stmt::TlsHandshake(TlsHandshake {
+            alpn: vec![],
+            versions: Versions::Both,
+            stall: None
+        })
+    );
+    assert_eq!(
+        one("tls handshake version 1.2 alpn \"h2\" \"http/1.1\" stall after server-hello"),
+        Stmt::TlsHandshake(TlsHandshake {
+            alpn: vec![b"h2".to_vec(), b"http/1.1".to_vec()],
+            versions: Versions::Only12,
+            stall: Some(Stall::AfterServerHello),
+        })
+    );
+    let s = parse("tls certificate wrong-host\ntls handshake\nclose\n", &BTreeMap::new()).expect("parses");
+    assert_eq!(s.tls_certificate, Some(Defect::WrongHost));
+    assert!(s.handshakes && s.needs_tls);
+    let plain = parse("tls alert internal_error\nclose no-notify\n", &BTreeMap::new()).expect("parses");
+    assert!(!plain.handshakes && !plain.needs_tls);
+}
+
+#[test]
 fn simple_statements() {
     assert_eq!(one("sleep 2m"), Stmt::Sleep(fixed(Duration::from_secs(120))));
     assert_eq!(one("sleep 500us"), Stmt::Sleep(fixed(Duration::from_micros(500))));
-    assert_eq!(one("close"), Stmt::Close { drain: true });
-    assert_eq!(one("close now"), Stmt::Close { drain: false });
+    assert_eq!(
+        one("close"),
+        Stmt::Close {
+            drain: true,
+            notify: true
+        }
+    );
+    assert_eq!(
+        one("close now"),
+        Stmt::Close {
+            drain: false,
+            notify: true
+        }
+    );
     assert_eq!(one("reset"), Stmt::Reset);
     assert_eq!(one("half-close"), Stmt::HalfClose);
     assert_eq!(one("hang"), Stmt::Hang);
@@ -375,7 +436,13 @@ fn loops_and_ifs() {
         panic!()
     };
     assert_eq!(branches.len(), 2);
-    assert_eq!(otherwise, vec![Stmt::Close { drain: true }]);
+    assert_eq!(
+        otherwise,
+        vec![Stmt::Close {
+            drain: true,
+            notify: true
+        }]
+    );
     let request_is_2 = Cond::Atom(Atom::Request(Cmp::Eq, 2));
     let not_get = Cond::Not(Box::new(Cond::Atom(Atom::Method(b"GET".to_vec()))));
     let every_3 = Cond::Atom(Atom::Connection(Cmp::Every, 3));
@@ -457,7 +524,10 @@ fn every_and_within_take_between_each_its_own_chance_site() {
             Stmt::Read {
                 what: ReadGoal::Request,
                 within: drawn(20, 40, 0),
-                on_timeout: Some(Box::new(Stmt::Close { drain: true })),
+                on_timeout: Some(Box::new(Stmt::Close {
+                    drain: true,
+                    notify: true
+                })),
             },
             Stmt::Write {
                 payload: bytes(b"hi"),
@@ -558,7 +628,12 @@ fn errors() -> Vec<(&'static str, usize, usize, usize, ErrorKind)> {
         ("read", 1, 5, 1, unexpected(Expected::ReadGoal, Found::LineEnd)),
         ("read until end", 1, 12, 3, unexpected(Expected::Word("eof"), word("end"))),
         ("read tls-helo", 1, 6, 8, ErrorKind::UnexpectedToken { expected: Expected::ReadGoal, found: word("tls-helo"), suggestion: Some("tls-hello") }),
-        ("tls", 1, 4, 1, unexpected(Expected::Word("alert"), Found::LineEnd)),
+        ("tls", 1, 4, 1, unexpected(Expected::TlsAction, Found::LineEnd)),
+        ("tls handshake version 1.1", 1, 23, 3, ErrorKind::NotATlsVersion),
+        ("tls handshake alpn \"h2\" alpn \"x\"", 1, 25, 4, ErrorKind::HandshakeOptionTwice),
+        ("tls certificate expird", 1, 17, 6, ErrorKind::UnknownDefect { name: "expird".into(), suggestion: Some("expired") }),
+        ("tls certificate expired\ntls certificate expired", 2, 1, 3, ErrorKind::CertificateTwice),
+        ("loop\n tls certificate expired\nend", 2, 6, 11, ErrorKind::CertificateNotAtTop),
         ("tls alert", 1, 10, 1, unexpected(Expected::AlertName, Found::LineEnd)),
         ("tls alert 80", 1, 11, 2, unexpected(Expected::AlertName, number("80"))),
         ("tls alert internal_eror", 1, 11, 13, ErrorKind::UnknownAlert { name: "internal_eror".into(), suggestion: Some("internal_error"), set: None }),

@@ -195,9 +195,9 @@ fn not_by_path(scenario: &Scenario) -> Option<&'static str> {
         Some(
             "it forwards to a real server, whose paths are its own (serve it alone: hangup serve NAME --upstream HOST:PORT)",
         )
-    } else if reads_tls_first(&scenario.body) {
+    } else if reads_tls_first(&scenario.body) || scenario.handshakes {
         Some(
-            "it reads a TLS ClientHello, which carries no path (serve it alone and point an https:// client at it: hangup serve NAME)",
+            "it reads a TLS ClientHello or handshakes itself, before any path (serve it alone and point an https:// client at it: hangup serve NAME)",
         )
     } else if !waits_for_input(&scenario.body) {
         Some("it acts before any request is read, so a path cannot choose it (serve it alone: hangup serve NAME)")
@@ -448,7 +448,13 @@ mod tests {
                 "tls-reset-on-hello",
                 "tls-close-on-hello",
                 "tls-alert-on-hello",
-                "tls-stall-hello"
+                "tls-stall-hello",
+                "tls-no-close-notify",
+                "tls-alert-mid-body",
+                "tls-expired",
+                "tls-wrong-host",
+                "tls-self-signed",
+                "tls-unknown-ca"
             ]
         );
         assert_eq!(catalog.entries.len(), catalog::BUILTINS.len());

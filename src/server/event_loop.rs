@@ -31,7 +31,7 @@ use mio::net::TcpListener;
 use mio::unix::SourceFd;
 
 use super::conn::Conn;
-use super::reload::{Reloaded, Reloader};
+use super::reload::{Has, Reloaded, Reloader};
 use super::turn::{Shared, Tally, Turn, UpstreamAddr};
 use crate::interp::Interp;
 use crate::log::{Field, Log};
@@ -283,7 +283,11 @@ impl<'s> EventLoop<'s> {
         let Some(reloader) = self.reloader.as_mut() else {
             return;
         };
-        match reloader.reload(self.scenario, self.shared.upstream.is_some()) {
+        let has = Has {
+            upstream: self.shared.upstream.is_some(),
+            tls: self.shared.tls.is_some(),
+        };
+        match reloader.reload(self.scenario, has) {
             Reloaded::Replaced(scenario) => {
                 self.scenario = scenario;
                 let mut fields = vec![("scenario", Field::Str(&scenario.name))];
@@ -419,10 +423,15 @@ impl<'s> EventLoop<'s> {
         if self.shared.catalog.is_some() {
             conn.await_route(now);
         }
-        if let Some(tls) = self.shared.tls.as_mut() {
+        if let Some(tls) = self.shared.tls.as_mut().filter(|_| !self.scenario.handshakes) {
             // TLS is a layer below the script: the handshake goes on
-            // whatever the script does meanwhile.
-            match tls.layer(now) {
+            // whatever the script does meanwhile. (A script with `tls
+            // handshake` says when.)
+            let options = crate::tls::options::HandshakeOptions {
+                defect: self.scenario.tls_certificate,
+                ..Default::default()
+            };
+            match tls.layer(&options, now) {
                 Ok(layer) => conn.start_tls(layer),
                 Err(why) => log.conn(id, Duration::ZERO, "tls-error", &[("why", Field::Str(&why))]),
             }

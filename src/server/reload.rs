@@ -22,6 +22,16 @@ use crate::scenario::{self, Scenario};
 /// the scenarios it keeps, for the same reason).
 pub const MAX_RELOADS: usize = 256;
 
+/// What the server was set up with at start, which a script loaded again
+/// may need.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Has {
+    /// An upstream to proxy to (`--upstream`).
+    pub upstream: bool,
+    /// TLS: certificates and configurations.
+    pub tls: bool,
+}
+
 /// Where the running scenario came from.
 #[derive(Debug, Clone)]
 pub enum Origin {
@@ -58,9 +68,9 @@ impl Reloader {
         Reloader { origin, kept: 0 }
     }
 
-    /// Load the scenario again, to replace `running`; `upstream` says
-    /// whether the server has one to proxy to.
-    pub fn reload(&mut self, running: &Scenario, upstream: bool) -> Reloaded {
+    /// Load the scenario again, to replace `running`; the server has
+    /// what `has` says.
+    pub fn reload(&mut self, running: &Scenario, has: Has) -> Reloaded {
         let (path, overrides) = match &self.origin {
             Origin::File { path, overrides } => (path, overrides),
             Origin::Builtin(name) => {
@@ -91,7 +101,12 @@ impl Reloader {
                 "`accept never` came or went: the listener is set up for it at start; restart hangup".into(),
             );
         }
-        if loaded.proxies && !upstream {
+        if loaded.needs_tls && !has.tls {
+            return Reloaded::Kept(
+                "the script now needs TLS (`tls handshake`, `tls certificate`): restart hangup to set it up".into(),
+            );
+        }
+        if loaded.proxies && !has.upstream {
             return Reloaded::Kept(
                 "the script now forwards to a real server: restart hangup with --upstream HOST:PORT".into(),
             );
@@ -130,7 +145,7 @@ mod tests {
                 path: path.clone(),
                 overrides: BTreeMap::new(),
             });
-            match reloader.reload(&hello, false) {
+            match reloader.reload(&hello, Has::default()) {
                 Reloaded::Kept(said) => assert!(said.contains(why), "{name}: {said}"),
                 Reloaded::Replaced(_) => panic!("{name}: replaced"),
             }
@@ -147,8 +162,8 @@ mod tests {
             overrides: BTreeMap::new(),
         });
         reloader.kept = MAX_RELOADS - 1;
-        assert!(matches!(reloader.reload(&hello, false), Reloaded::Replaced(_)));
-        match reloader.reload(&hello, false) {
+        assert!(matches!(reloader.reload(&hello, Has::default()), Reloaded::Replaced(_)));
+        match reloader.reload(&hello, Has::default()) {
             Reloaded::Kept(said) => assert!(said.contains("restart hangup"), "{said}"),
             Reloaded::Replaced(_) => panic!("past the bound"),
         }

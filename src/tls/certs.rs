@@ -13,6 +13,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use super::options::Defect;
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose,
 };
@@ -35,6 +36,10 @@ impl Clone for Identity {
     }
 }
 
+/// The host name the `wrong-host` leaf is for: a name under `.invalid`
+/// (RFC 6761), which no client can have asked for.
+pub const WRONG_HOST: &str = "wrong-host.hangup.invalid";
+
 /// What `serve` presents: a good leaf, and the CA that signed it.
 pub struct Certificates {
     /// The CA, as PEM, for `--tls-ca-out`; `None` for the user's own
@@ -42,6 +47,9 @@ pub struct Certificates {
     pub ca_pem: Option<String>,
     /// The leaf that verifies against the CA.
     pub good: Identity,
+    /// Made on demand (see [`Certificates::with_defect`]).
+    names: Vec<String>,
+    ca: Option<(CertificateParams, KeyPair)>,
 }
 
 impl Certificates {
@@ -59,6 +67,8 @@ impl Certificates {
         Ok(Certificates {
             ca_pem: Some(ca_pem),
             good,
+            names,
+            ca: Some((ca_params, ca_key)),
         })
     }
 
@@ -78,7 +88,42 @@ impl Certificates {
         Ok(Certificates {
             ca_pem: None,
             good: Identity { chain, key },
+            names: Vec::new(),
+            ca: None,
         })
+    }
+
+    /// A leaf with `defect`, made now. With the user's own certificate
+    /// there is no CA to sign one: each defect is then made with a CA of
+    /// its own, which clients do not trust either.
+    pub fn with_defect(&self, defect: Defect) -> Result<Identity, String> {
+        let own;
+        let (ca_params, ca_key) = match &self.ca {
+            Some((params, key)) => (params, key),
+            None => {
+                own = ca("hangup test CA (unknown)")?;
+                (&own.0, &own.1)
+            }
+        };
+        let names = if self.names.is_empty() {
+            vec!["localhost".to_string(), "127.0.0.1".to_string(), "::1".to_string()]
+        } else {
+            self.names.clone()
+        };
+        match defect {
+            Defect::Expired => leaf(&names, Validity::Past, Signer::Ca(ca_params, ca_key)),
+            Defect::NotYetValid => leaf(&names, Validity::Future, Signer::Ca(ca_params, ca_key)),
+            Defect::WrongHost => leaf(
+                &[WRONG_HOST.to_string()],
+                Validity::Current,
+                Signer::Ca(ca_params, ca_key),
+            ),
+            Defect::SelfSigned => leaf(&names, Validity::Current, Signer::Itself),
+            Defect::UnknownCa => {
+                let (other, other_key) = ca("hangup unknown CA")?;
+                leaf(&names, Validity::Current, Signer::Ca(&other, &other_key))
+            }
+        }
     }
 }
 
@@ -86,11 +131,16 @@ impl Certificates {
 enum Validity {
     /// From before now to far ahead.
     Current,
+    /// It ended a day ago.
+    Past,
+    /// It starts in thirty days.
+    Future,
 }
 
 /// Who signs a leaf.
 enum Signer<'a> {
     Ca(&'a CertificateParams, &'a KeyPair),
+    Itself,
 }
 
 const DAY: Duration = Duration::from_secs(24 * 3600);
@@ -126,10 +176,19 @@ fn leaf(names: &[String], validity: Validity, signer: Signer) -> Result<Identity
     let now = rcgen::date_time_ymd(1970, 1, 1) + since_epoch();
     match validity {
         Validity::Current => params.not_before = now - DAY,
+        Validity::Past => {
+            params.not_before = now - 30 * DAY;
+            params.not_after = now - DAY;
+        }
+        Validity::Future => {
+            params.not_before = now + 30 * DAY;
+            params.not_after = now + 60 * DAY;
+        }
     }
     let key = KeyPair::generate().map_err(failed)?;
     let cert = match signer {
         Signer::Ca(ca_params, ca_key) => params.signed_by(&key, &Issuer::from_params(ca_params, ca_key)),
+        Signer::Itself => params.self_signed(&key),
     }
     .map_err(failed)?;
     let key = PrivateKeyDer::try_from(key.serialize_der()).map_err(|e| format!("cannot use the key made: {e}"))?;

@@ -18,6 +18,7 @@ use std::sync::Arc;
 use rustls::{Connection, ServerConfig, ServerConnection};
 
 use super::Handshake;
+use super::options::Stall;
 use crate::stream::{Io, Stream};
 
 /// Records read in one go at most: one record of the largest size, with
@@ -36,6 +37,19 @@ pub struct Layer {
     notified: bool,
     /// When a handshake not done by then is given up.
     deadline: std::time::Instant,
+    /// Records withheld on purpose from some point on.
+    cut: Cut,
+}
+
+/// How many more bytes of records may reach the socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cut {
+    /// All of them.
+    None,
+    /// The first record written from now on, and nothing after it.
+    AfterFirstRecord,
+    /// This many more bytes, and nothing after them.
+    After(u64),
 }
 
 impl std::fmt::Debug for Layer {
@@ -69,7 +83,32 @@ impl Layer {
             told: false,
             notified: false,
             deadline,
+            cut: Cut::None,
         }
+    }
+
+    /// Records the client sent before the layer began (`read tls-hello`
+    /// read the ClientHello): they are taken in first.
+    pub fn already_read(&mut self, wire: Vec<u8>) {
+        self.wire_in = wire;
+    }
+
+    /// Stop the handshake on purpose where `stall` says.
+    pub fn stall(&mut self, stall: Stall) {
+        match stall {
+            Stall::AfterServerHello => self.cut = Cut::AfterFirstRecord,
+        }
+    }
+
+    /// From now on only `n` more bytes of records reach the socket; the
+    /// rest is withheld for good (`tls cut after N bytes`).
+    pub fn cut_after(&mut self, n: u64) {
+        self.cut = Cut::After(n);
+    }
+
+    /// Whether records were withheld: a stalled handshake has stalled.
+    pub fn withheld(&self) -> bool {
+        self.cut == Cut::After(0) && !self.conn.wants_write()
     }
 
     /// While handshaking: when the handshake is given up.
@@ -224,7 +263,11 @@ impl Layer {
             if !stream.is_writable() {
                 return Io::Blocked;
             }
-            let mut out = WireOut { stream, io: None };
+            let mut out = WireOut {
+                stream,
+                cut: &mut self.cut,
+                io: None,
+            };
             match self.conn.write_tls(&mut out) {
                 Ok(_) => {}
                 Err(_) => return out.io.unwrap_or(Io::Blocked),
@@ -236,6 +279,16 @@ impl Layer {
     /// While handshaking: take in what came and answer it, until the
     /// socket has nothing more or the handshake is done.
     pub fn pump(&mut self, stream: &mut Stream) -> Io {
+        // Records read before the layer began (a ClientHello) go first.
+        if !self.wire_in.is_empty()
+            && let Err(failed) = self.take_in()
+        {
+            let _ = self.flush(stream);
+            return failed;
+        }
+        if let failed @ (Io::Reset(_) | Io::Failed(_)) = self.flush(stream) {
+            return failed;
+        }
         while self.conn.is_handshaking() {
             match self.read_records(stream) {
                 Io::Data(_) => {}
@@ -295,17 +348,56 @@ impl Layer {
     }
 }
 
-/// rustls writes records into this; it writes them to the stream and keeps
-/// how the stream answered.
+impl Layer {
+    /// A fatal (or warning) alert sealed with the connection's keys, after
+    /// the handshake: the records queued go first, then rustls is done
+    /// with (its keys taken out), and the alert's record is handed back to
+    /// be written. What the connection writes after it goes out as it is:
+    /// TLS has ended.
+    pub fn seal_alert(mut self, stream: &mut Stream, alert: [u8; 2]) -> Result<Vec<u8>, String> {
+        match self.flush(stream) {
+            Io::Data(_) if !self.conn.wants_write() => {}
+            Io::Data(_) | Io::Blocked => return Err("records are still queued before the alert".into()),
+            Io::Reset(e) | Io::Failed(e) => return Err(e.to_string()),
+            Io::Eof => {}
+        }
+        let version = self.conn.protocol_version().ok_or("no TLS version agreed yet")?;
+        let secrets = self
+            .conn
+            .dangerous_extract_secrets()
+            .map_err(|e| format!("TLS: the keys cannot be taken out: {e}"))?;
+        let (seq, keys) = secrets.tx;
+        super::seal::alert_record(version, seq, &keys, alert)
+    }
+}
+
+/// rustls writes records into this; it writes them to the stream, as far
+/// as the cut allows (the rest is taken and dropped), and keeps how the
+/// stream answered.
 struct WireOut<'a> {
     stream: &'a mut Stream,
+    cut: &'a mut Cut,
     io: Option<Io>,
 }
 
 impl io::Write for WireOut<'_> {
     fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        match self.stream.write(bytes) {
-            Io::Data(n) => Ok(n),
+        if *self.cut == Cut::AfterFirstRecord && bytes.len() >= 5 {
+            // A record's header says how long it is.
+            *self.cut = Cut::After(5 + u64::from(u16::from_be_bytes([bytes[3], bytes[4]])));
+        }
+        let allowed = match *self.cut {
+            Cut::None | Cut::AfterFirstRecord => bytes,
+            Cut::After(0) => return Ok(bytes.len()),
+            Cut::After(n) => &bytes[..bytes.len().min(n as usize)],
+        };
+        match self.stream.write(allowed) {
+            Io::Data(n) => {
+                if let Cut::After(left) = self.cut {
+                    *left -= n as u64;
+                }
+                Ok(n)
+            }
             other => {
                 let error = io::Error::new(io::ErrorKind::WouldBlock, "not written");
                 self.io = Some(other);

@@ -24,7 +24,10 @@
 pub mod alert;
 pub mod handshake;
 pub mod hello;
+pub mod options;
 pub mod record;
+#[cfg(feature = "tls")]
+mod seal;
 
 pub use alert::Alert;
 pub use handshake::{BadHello, HelloReader, HelloStatus};
@@ -86,7 +89,7 @@ pub(crate) fn setup(setup: &TlsSetup) -> Result<TlsServer, String> {
 #[cfg(not(feature = "tls"))]
 pub(crate) fn setup(setup: &TlsSetup) -> Result<TlsServer, String> {
     let _ = (&setup.names, &setup.ca_out, &setup.own);
-    Err("this hangup was built without TLS (cargo's --no-default-features): build it with the default features for --tls".into())
+    Err("this hangup was built without TLS (cargo's --no-default-features): build it with the default features for --tls or a scenario that says `tls handshake`".into())
 }
 
 /// What a finished handshake agreed on, for the log and the probe.

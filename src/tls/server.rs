@@ -1,42 +1,44 @@
 //! [`TlsServer`]: the certificates a server presents and the rustls
-//! configuration its connections handshake with.
+//! configurations its connections handshake with, one per set of
+//! [`HandshakeOptions`] its scenarios ask for (versions, ALPN, a
+//! certificate defect), each made when first asked for and kept: a
+//! scenario has a few, so the server holds a few.
 //!
-//! The configuration lets the connection's keys be taken out after the
-//! handshake (rustls's secret extraction), which is how `tls alert` will
-//! seal an alert rustls would never send. It sends no TLS 1.3 session
-//! tickets: they are bytes a fault test does not ask for, written after the
+//! Every configuration lets the connection's keys be taken out after the
+//! handshake (rustls's secret extraction), which is how `tls alert` seals
+//! an alert rustls would never send. None sends TLS 1.3 session tickets:
+//! they are bytes a fault test does not ask for, written after the
 //! handshake, and resumption would only make two runs differ.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Instant;
 
 use rustls::ServerConfig;
 
-use super::certs::Certificates;
+use super::certs::{Certificates, Identity};
+use super::options::{Defect, HandshakeOptions, Versions};
+use super::{HANDSHAKE_TIMEOUT, Layer};
 
-/// A server's certificates and the configuration made of them.
+/// A server's certificates and the configurations made of them.
 pub struct TlsServer {
     certs: Certificates,
-    config: Arc<ServerConfig>,
+    configs: Vec<(HandshakeOptions, Arc<ServerConfig>)>,
+    /// Leaves with a defect, made when first asked for.
+    defects: BTreeMap<Defect, Identity>,
 }
 
 impl TlsServer {
-    /// The configuration for `certs`; an error when the certificate and
-    /// key do not go together.
+    /// A server presenting `certs`; an error when its certificate and key
+    /// do not go together.
     pub fn new(certs: Certificates) -> Result<TlsServer, String> {
-        let versions: &[&rustls::SupportedProtocolVersion] = &[&rustls::version::TLS13, &rustls::version::TLS12];
-        let identity = certs.good.clone();
-        let mut config = ServerConfig::builder_with_provider(super::provider())
-            .with_protocol_versions(versions)
-            .map_err(|e| format!("TLS: {e}"))?
-            .with_no_client_auth()
-            .with_single_cert(identity.chain, identity.key)
-            .map_err(|e| format!("TLS: the certificate and key do not go together: {e}"))?;
-        config.enable_secret_extraction = true;
-        config.send_tls13_tickets = 0;
-        Ok(TlsServer {
+        let mut server = TlsServer {
             certs,
-            config: Arc::new(config),
-        })
+            configs: Vec::new(),
+            defects: BTreeMap::new(),
+        };
+        server.config(&HandshakeOptions::default())?;
+        Ok(server)
     }
 
     /// The CA clients are to trust, as PEM (none for the user's own
@@ -45,8 +47,45 @@ impl TlsServer {
         self.certs.ca_pem.as_deref()
     }
 
-    /// The server's side of a connection accepted `now`.
-    pub fn layer(&mut self, now: std::time::Instant) -> Result<super::Layer, String> {
-        super::Layer::server(Arc::clone(&self.config), now + super::HANDSHAKE_TIMEOUT)
+    /// The server's side of a connection that handshakes as `options`
+    /// say, from `now`.
+    pub fn layer(&mut self, options: &HandshakeOptions, now: Instant) -> Result<Layer, String> {
+        let config = self.config(options)?;
+        Layer::server(config, now + HANDSHAKE_TIMEOUT)
+    }
+
+    /// The configuration for `options`, made now or kept from before.
+    fn config(&mut self, options: &HandshakeOptions) -> Result<Arc<ServerConfig>, String> {
+        if let Some((_, config)) = self.configs.iter().find(|(o, _)| o == options) {
+            return Ok(Arc::clone(config));
+        }
+        let identity = match options.defect {
+            None => self.certs.good.clone(),
+            Some(defect) => match self.defects.get(&defect) {
+                Some(identity) => identity.clone(),
+                None => {
+                    let identity = self.certs.with_defect(defect)?;
+                    self.defects.insert(defect, identity.clone());
+                    identity
+                }
+            },
+        };
+        let versions: &[&rustls::SupportedProtocolVersion] = match options.versions {
+            Versions::Both => &[&rustls::version::TLS13, &rustls::version::TLS12],
+            Versions::Only12 => &[&rustls::version::TLS12],
+            Versions::Only13 => &[&rustls::version::TLS13],
+        };
+        let mut config = ServerConfig::builder_with_provider(super::provider())
+            .with_protocol_versions(versions)
+            .map_err(|e| format!("TLS: {e}"))?
+            .with_no_client_auth()
+            .with_single_cert(identity.chain, identity.key)
+            .map_err(|e| format!("TLS: the certificate and key do not go together: {e}"))?;
+        config.alpn_protocols = options.alpn.clone();
+        config.enable_secret_extraction = true;
+        config.send_tls13_tickets = 0;
+        let config = Arc::new(config);
+        self.configs.push((options.clone(), Arc::clone(&config)));
+        Ok(config)
     }
 }

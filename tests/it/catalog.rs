@@ -324,6 +324,28 @@ fn end_destroy_sends_a_whole_response_then_rst() {
     assert_eq!(end, End::PeerRst);
 }
 
+/// A built-in that handshakes answers a real ClientHello with its first
+/// flight, a ServerHello record first (the clients' side is in tls.rs).
+#[cfg(feature = "tls")]
+fn answers_with_a_server_hello(server: &Server) {
+    let mut stream = server.connect();
+    stream.write_all(&client_hello("curl")).expect("send the hello");
+    let head = read_exact(&mut stream, 6);
+    // A handshake record (22) of TLS 1.2's record version, a ServerHello (2).
+    assert_eq!((head[0], head[1], head[2], head[5]), (22, 3, 3, 2), "{head:?}");
+}
+
+#[cfg(feature = "tls")]
+#[test]
+fn tls_built_ins_that_handshake_answer_a_client_hello_with_a_server_hello() {
+    answers_with_a_server_hello(&Server::start("tls-no-close-notify", &[]));
+    answers_with_a_server_hello(&Server::start("tls-alert-mid-body", &[]));
+    answers_with_a_server_hello(&Server::start("tls-expired", &[]));
+    answers_with_a_server_hello(&Server::start("tls-wrong-host", &[]));
+    answers_with_a_server_hello(&Server::start("tls-self-signed", &[]));
+    answers_with_a_server_hello(&Server::start("tls-unknown-ca", &[]));
+}
+
 #[test]
 fn tls_reset_on_hello_resets_after_the_client_hello() {
     let server = Server::start("tls-reset-on-hello", &[]);

@@ -184,6 +184,8 @@ const PLACEHOLDERS: &[&str] = &[
     "TEXT",
     "FILE",
     "ADDR",
+    "DEFECT",
+    "STRING",
 ];
 
 #[test]

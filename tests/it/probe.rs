@@ -188,6 +188,28 @@ fn a_tls_built_in_refuses_the_probes_plain_http_and_closes() {
     }
 }
 
+#[cfg(feature = "tls")]
+#[test]
+fn a_built_in_that_handshakes_answers_plain_http_with_a_tls_alert() {
+    // TLS from the first byte: the probe's plain request is refused with
+    // a 7-byte alert record, which is not HTTP.
+    for name in [
+        "tls-no-close-notify",
+        "tls-alert-mid-body",
+        "tls-expired",
+        "tls-wrong-host",
+        "tls-self-signed",
+        "tls-unknown-ca",
+    ] {
+        let server = Server::start(name, &[]);
+        let report = report(&server, &[]);
+        let request = report.request(1);
+        let got = json!([request["outcome"], request["received_bytes"]]);
+        assert_eq!(got, json!(["error", 7]), "{name}: {report}");
+        server.wait_for_log(&[r#""event":"end""#, r#""how":"error""#, "TLS: received corrupt message"]);
+    }
+}
+
 #[test]
 fn reset_on_accept_is_a_reset_before_any_response_byte() {
     // The RST races the probe's connect check: usually the connect itself

@@ -71,11 +71,11 @@ https.get(url, { ca: fs.readFileSync(ca) }, (res) => {
 import socket, ssl, sys
 port, ca = int(sys.argv[1]), sys.argv[2]
 ctx = ssl.create_default_context(cafile=ca)
-s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=5),
-                    server_hostname="localhost", suppress_ragged_eofs=False)
-s.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
 got = b""
 try:
+    s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=5),
+                        server_hostname="localhost", suppress_ragged_eofs=False)
+    s.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
     while True:
         chunk = s.recv(65536)
         if not chunk:
@@ -173,4 +173,195 @@ fn certificates_that_cannot_be_used_are_usage_errors_before_listening() {
             text(&out.stderr)
         );
     }
+}
+
+/// `openssl s_client` sending one request and reading to the end: its
+/// exit code and what it printed (stdout and stderr together).
+fn openssl(tls: &Tls) -> (i32, String) {
+    let connect = format!("127.0.0.1:{}", tls.server.addr.port());
+    let mut child = Command::new("openssl")
+        .args([
+            "s_client",
+            "-connect",
+            &connect,
+            "-servername",
+            "localhost",
+            "-CAfile",
+            &tls.ca,
+            "-quiet",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("openssl runs");
+    let request = b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+    std::io::Write::write_all(child.stdin.as_mut().expect("stdin"), request).expect("request");
+    let out = crate::support::wait_within(child, Duration::from_secs(5));
+    let said = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    (out.status.code().unwrap_or(-1), said)
+}
+
+#[test]
+fn a_close_without_close_notify_is_taken_by_curl_and_python_refused_by_openssl() {
+    let tls = serve_tls("tls-no-close-notify", &[]);
+    assert_eq!(tls.curl(&[]), (0, "hello\n".to_string(), String::new()));
+    let got = tls.python();
+    assert!(got.starts_with("SSLEOFError after "), "{got}");
+    let (code, said) = openssl(&tls);
+    assert_eq!(code, 1, "{said}");
+    assert!(
+        said.contains("hello") && said.contains("unexpected eof while reading"),
+        "{said}"
+    );
+}
+
+#[test]
+fn an_alert_mid_body_is_sealed_and_every_client_names_it() {
+    let tls = serve_tls("tls-alert-mid-body", &[]);
+    let (code, body, err) = tls.curl(&[]);
+    assert_eq!((code, body.as_str()), (56, "Hello,"), "{err}");
+    assert!(err.contains("alert internal error"), "{err}");
+    assert_eq!(tls.node(), "error ERR_SSL_TLSV1_ALERT_INTERNAL_ERROR");
+    let got = tls.python();
+    assert!(got.starts_with("SSLError after 45"), "{got}");
+    tls.server.wait_for_log(&[
+        r#""event":"tls-alert""#,
+        r#""alert":"internal_error""#,
+        r#""sealed":"yes""#,
+    ]);
+}
+
+/// TLS 1.2 seals differently (the type is said, GCM sends an explicit
+/// nonce, ChaCha20 none): each cipher a client can choose gets its alert.
+#[test]
+fn a_sealed_alert_reaches_tls_1_2_clients_under_every_cipher() {
+    let dir = TempDir::new("tls12");
+    let script = dir.path().join("alert12.hup");
+    std::fs::write(
+        &script,
+        "tls handshake version 1.2\nread request\nwrite \"HTTP/1.1 200 OK\\r\\nContent-Length: 13\\r\\n\\r\\nHello,\"\ntls alert handshake_failure\nclose no-notify\n",
+    )
+    .unwrap();
+    let tls = serve_tls(&script.to_string_lossy(), &[]);
+    for cipher in [
+        "ECDHE-ECDSA-AES128-GCM-SHA256",
+        "ECDHE-ECDSA-AES256-GCM-SHA384",
+        "ECDHE-ECDSA-CHACHA20-POLY1305",
+    ] {
+        let (code, body, err) = tls.curl(&["--ciphers", cipher]);
+        assert_eq!((code, body.as_str()), (56, "Hello,"), "{cipher}: {err}");
+        assert!(err.contains("alert handshake failure"), "{cipher}: {err}");
+    }
+    let line = tls.server.wait_for_log(&[r#""event":"tls-handshake""#]);
+    assert!(line.contains(r#""version":"1.2""#), "{line}");
+}
+
+#[test]
+fn each_certificate_defect_fails_as_badssl_would_and_k_accepts_it() {
+    for (scenario, curl_says, python_says) in [
+        ("tls-expired", "certificate has expired", "certificate has expired"),
+        (
+            "tls-wrong-host",
+            "no alternative certificate subject name matches",
+            "Hostname mismatch",
+        ),
+        ("tls-self-signed", "self-signed certificate", "self-signed certificate"),
+        (
+            "tls-unknown-ca",
+            "unable to get local issuer certificate",
+            "unable to get local issuer certificate",
+        ),
+    ] {
+        let tls = serve_tls(scenario, &[]);
+        let (code, _, err) = tls.curl(&[]);
+        assert_eq!(code, 60, "{scenario}: {err}");
+        assert!(err.contains(curl_says), "{scenario}: {err}");
+        let got = tls.python();
+        assert!(got.contains("SSLCertVerificationError"), "{scenario}: {got}");
+        let urllib = python_urllib(&tls);
+        assert!(urllib.contains(python_says), "{scenario}: {urllib}");
+        assert_eq!(
+            tls.curl(&["-k"]),
+            (0, "hello\n".to_string(), String::new()),
+            "{scenario}"
+        );
+    }
+}
+
+fn python_urllib(tls: &Tls) -> String {
+    let script = r#"
+import ssl, sys, urllib.request
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+try:
+    print(urllib.request.urlopen(sys.argv[1], context=ctx, timeout=5).read())
+except Exception as e:
+    print(type(e).__name__, e)
+"#;
+    let out = Command::new("python3")
+        .args(["-c", script, &tls.url(), &tls.ca])
+        .output()
+        .expect("python3 runs");
+    text(&out.stdout)
+}
+
+#[test]
+fn a_handshake_stalled_after_the_server_hello_sends_one_record_and_no_more() {
+    let dir = TempDir::new("stall");
+    let script = dir.path().join("stall.hup");
+    std::fs::write(&script, "tls handshake stall after server-hello\nhang\n").unwrap();
+    let tls = serve_tls(&script.to_string_lossy(), &[]);
+    let (code, _, err) = tls.curl(&["-m", "1"]);
+    assert_eq!(code, 28, "{err}");
+    let stalled = tls.server.wait_for_log(&[r#""event":"tls-stall""#]);
+    assert!(stalled.contains("server-hello"), "{stalled}");
+}
+
+#[test]
+fn a_hello_read_first_is_taken_in_by_the_handshake_after_it() {
+    let dir = TempDir::new("hello-then");
+    let script = dir.path().join("then.hup");
+    std::fs::write(
+        &script,
+        "read tls-hello\ntls handshake alpn \"http/1.1\"\nread request\nrespond 200 body \"after the hello\\n\"\nclose\n",
+    )
+    .unwrap();
+    let tls = serve_tls(&script.to_string_lossy(), &[]);
+    assert_eq!(tls.curl(&[]), (0, "after the hello\n".to_string(), String::new()));
+    tls.server
+        .wait_for_log(&[r#""event":"tls-hello""#, r#""sni":"localhost""#]);
+    let line = tls.server.wait_for_log(&[r#""event":"tls-handshake""#]);
+    assert!(line.contains(r#""alpn":"http/1.1""#), "{line}");
+}
+
+#[test]
+fn close_notify_alone_ends_the_tls_stream_before_the_tcp_one() {
+    let dir = TempDir::new("notify");
+    let script = dir.path().join("notify.hup");
+    std::fs::write(
+        &script,
+        "tls handshake\nread request\nrespond 200 header \"Connection: close\" body \"x\"\ntls close-notify\nsleep 300ms\nclose no-notify\n",
+    )
+    .unwrap();
+    let tls = serve_tls(&script.to_string_lossy(), &[]);
+    let got = tls.python();
+    assert!(got.starts_with("close_notify after "), "{got}");
+    tls.server.wait_for_log(&[r#""event":"tls-close-notify""#]);
+}
+
+#[test]
+fn a_write_cut_mid_record_is_an_error_for_the_client() {
+    let dir = TempDir::new("cut");
+    let script = dir.path().join("cut.hup");
+    std::fs::write(
+        &script,
+        "tls handshake\nread request\ntls cut after 60 bytes\nwrite \"HTTP/1.1 200 OK\\r\\nContent-Length: 1000\\r\\n\\r\\n\" repeat 1000 \"x\"\nclose no-notify\n",
+    )
+    .unwrap();
+    let tls = serve_tls(&script.to_string_lossy(), &[]);
+    let (code, _, err) = tls.curl(&[]);
+    assert_ne!(code, 0, "{err}");
+    let got = tls.python();
+    assert!(got.starts_with("SSLEOFError after 0"), "{got}");
+    tls.server.wait_for_log(&[r#""event":"tls-cut""#]);
 }

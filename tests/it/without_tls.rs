@@ -13,3 +13,16 @@ fn tls_is_refused_with_the_reason() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("built without TLS"), "{}", text(&out.stderr));
 }
+
+/// A script that handshakes itself cannot be served either; the language
+/// is the same, so `check` takes it.
+#[test]
+fn a_scenario_that_handshakes_is_refused_and_still_checks() {
+    let out = hangup_within(
+        &["serve", "tls-expired", "--listen", "127.0.0.1:0"],
+        Duration::from_secs(5),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("built without TLS"), "{}", text(&out.stderr));
+    assert_eq!(crate::support::hangup(&["check", "tls-expired"]).status.code(), Some(0));
+}

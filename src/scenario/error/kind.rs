@@ -134,6 +134,12 @@ pub enum Expected {
     HeaderValue,
     /// The alert of `tls alert`.
     AlertName,
+    /// What follows `tls`.
+    TlsAction,
+    /// A protocol after `alpn`.
+    AlpnProtocol,
+    /// A defect after `tls certificate`.
+    Defect,
 }
 
 impl Expected {
@@ -144,6 +150,8 @@ impl Expected {
             Expected::Word(_) => &[],
             Expected::Statement => STATEMENT_WORDS,
             Expected::ReadGoal => &["request", "head", "body", "until", "tls-hello"],
+            Expected::TlsAction => &["alert", "handshake", "close-notify", "cut", "certificate"],
+            Expected::Defect => &["expired", "not-yet-valid", "wrong-host", "self-signed", "unknown-ca"],
             Expected::ForwardGoal => &["request"],
             Expected::RelayGoal => &["response", "head", "body", "until", "both"],
             Expected::UpstreamEnd => &["reset", "close", "half-close"],
@@ -210,6 +218,13 @@ impl fmt::Display for Expected {
             Expected::HeaderName => "a header name string",
             Expected::HeaderValue => "a header value string",
             Expected::AlertName => "a TLS alert's name, like internal_error or handshake_failure (RFC 8446 §6)",
+            Expected::TlsAction => {
+                "`alert`, `handshake`, `close-notify`, `cut` or (at the top of the file) `certificate` after `tls`"
+            }
+            Expected::AlpnProtocol => "a protocol name as a string, like \"h2\" or \"http/1.1\"",
+            Expected::Defect => {
+                "a certificate defect: `expired`, `not-yet-valid`, `wrong-host`, `self-signed` or `unknown-ca`"
+            }
         };
         f.write_str(text)
     }
@@ -336,6 +351,10 @@ pub enum ErrorKind {
     },
     /// `accept never` after statements.
     AcceptNeverAfterStatements,
+    /// A second `tls certificate`.
+    CertificateTwice,
+    /// `tls certificate` inside a block: it is said once, at the top.
+    CertificateNotAtTop,
 
     // What a statement says.
     /// `read body` with no `read head` before it.
@@ -374,6 +393,17 @@ pub enum ErrorKind {
         /// The parameter whose `--set` gave the name, if one did.
         set: Option<String>,
     },
+    /// `tls certificate NAME` with no such defect.
+    UnknownDefect {
+        /// The name as written.
+        name: String,
+        /// The defect name nearest to it.
+        suggestion: Option<&'static str>,
+    },
+    /// `tls handshake version X` with X neither 1.2 nor 1.3.
+    NotATlsVersion,
+    /// `alpn` or `version` twice in one `tls handshake`.
+    HandshakeOptionTwice,
     /// `between LOW and HIGH` with LOW above HIGH.
     BetweenReversed {
         /// The first duration.
@@ -557,6 +587,25 @@ impl fmt::Display for ErrorKind {
             ErrorKind::SecondElse => write!(f, "a second `else` in the same `if`"),
             ErrorKind::HandlerTwice => write!(f, "this handler is already defined above"),
             ErrorKind::AcceptNeverTwice => write!(f, "`accept never` is already said above"),
+            ErrorKind::CertificateTwice => write!(f, "`tls certificate` is already said above"),
+            ErrorKind::CertificateNotAtTop => write!(
+                f,
+                "`tls certificate` chooses the certificate of every handshake: say it once, at the top of the file, not in a block"
+            ),
+            ErrorKind::UnknownDefect { name, suggestion } => {
+                let names: Vec<&str> = crate::tls::options::Defect::ALL.iter().map(|d| d.name()).collect();
+                write!(
+                    f,
+                    "no certificate defect `{name}`; expected one of {}",
+                    names.join(", ")
+                )?;
+                match suggestion {
+                    Some(near) => write!(f, "; did you mean `{near}`?"),
+                    None => Ok(()),
+                }
+            }
+            ErrorKind::NotATlsVersion => write!(f, "a TLS version is 1.2 or 1.3"),
+            ErrorKind::HandshakeOptionTwice => write!(f, "this is already said for the handshake"),
             ErrorKind::StatementAfterAcceptNever { accept_line } => write!(
                 f,
                 "`accept never` on line {accept_line} leaves no connection for statements to run on: \

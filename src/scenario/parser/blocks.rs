@@ -42,6 +42,8 @@ struct TopLevel {
     accept_never: Option<Span>,
     /// A statement after `accept never` was reported: once is enough.
     told_statement_after_accept: bool,
+    /// `tls certificate DEFECT`.
+    certificate: Option<crate::tls::options::Defect>,
 }
 
 impl TopLevel {
@@ -92,6 +94,9 @@ impl Parser<'_> {
             proxies: self.proxies,
             chance_sites: self.chance_sites,
             accept_never: top.accept_never.is_some(),
+            tls_certificate: top.certificate,
+            handshakes: self.handshakes,
+            needs_tls: self.needs_tls || top.certificate.is_some(),
         }
     }
 
@@ -113,6 +118,23 @@ impl Parser<'_> {
                 if !top.body.is_empty() {
                     return self.tell(span, ErrorKind::AcceptNeverAfterStatements);
                 }
+                Ok(())
+            }
+            Some("tls")
+                if matches!(
+                    self.tokens.get(self.pos + 1).map(|t| &t.kind),
+                    Some(TokenKind::Word(w)) if w == "certificate"
+                ) =>
+            {
+                self.next();
+                self.next();
+                let Some(defect) = self.header(|p| p.parse_defect())? else {
+                    return Ok(());
+                };
+                if top.certificate.is_some() {
+                    return self.tell(span, ErrorKind::CertificateTwice);
+                }
+                top.certificate = Some(defect);
                 Ok(())
             }
             Some("on") => {
@@ -142,6 +164,31 @@ impl Parser<'_> {
                 let stmt = self.parse_stmt()?;
                 top.body.push(stmt);
                 Ok(())
+            }
+        }
+    }
+
+    /// A certificate defect's name, after `tls certificate`.
+    fn parse_defect(&mut self) -> Parsed<crate::tls::options::Defect> {
+        use crate::tls::options::Defect;
+        let token = self.peek().clone();
+        let TokenKind::Word(name) = &token.kind else {
+            return Err(self.unexpected(Expected::Defect));
+        };
+        match Defect::named(name) {
+            Some(defect) => {
+                self.next();
+                Ok(defect)
+            }
+            None => {
+                let suggestion = crate::scenario::suggest::nearest(name, Defect::ALL.iter().map(|d| d.name()));
+                fail(
+                    token.span,
+                    ErrorKind::UnknownDefect {
+                        name: name.clone(),
+                        suggestion,
+                    },
+                )
             }
         }
     }
@@ -328,7 +375,10 @@ fn nginx_bad_gateway() -> Vec<Stmt> {
             },
             every: None,
         },
-        Stmt::Close { drain: true },
+        Stmt::Close {
+            drain: true,
+            notify: true,
+        },
     ]
 }
 
@@ -341,6 +391,9 @@ fn node_refusal(bad: &BadRequest) -> Vec<Stmt> {
             },
             every: None,
         },
-        Stmt::Close { drain: true },
+        Stmt::Close {
+            drain: true,
+            notify: true,
+        },
     ]
 }

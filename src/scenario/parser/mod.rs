@@ -86,6 +86,8 @@ pub fn parse_in(
         condition_terms: 0,
         held: 0,
         chance_sites: 0,
+        handshakes: false,
+        needs_tls: false,
     };
     let scenario = parser.parse_file(source);
     for unknown in overrides.keys().filter(|name| !parser.param_index.contains_key(*name)) {
@@ -196,6 +198,10 @@ struct Parser<'a> {
     held: usize,
     /// Places that draw by chance so far: the next one's site number.
     chance_sites: u32,
+    /// A `tls handshake` was seen.
+    handshakes: bool,
+    /// A statement needs the TLS library.
+    needs_tls: bool,
 }
 
 impl Parser<'_> {

@@ -10,6 +10,7 @@ use crate::scenario::lexer::TokenKind;
 use crate::scenario::limits::MAX_PAYLOAD_BYTES;
 use crate::tls::Alert;
 use crate::tls::alert::Level;
+use crate::tls::options::{Stall, Versions};
 
 impl Parser<'_> {
     /// A one-line statement (the kinds allowed after a read's `else`).
@@ -27,9 +28,20 @@ impl Parser<'_> {
             }
             "respond" => Stmt::Respond(self.parse_respond()?),
             "sleep" => Stmt::Sleep(self.parse_interval()?),
-            "close" => Stmt::Close {
-                drain: !self.eat_word("now"),
-            },
+            "close" => {
+                // `now` and `no-notify`, in either order.
+                let (mut drain, mut notify) = (true, true);
+                loop {
+                    if drain && self.eat_word("now") {
+                        drain = false;
+                    } else if notify && self.eat_word("no-notify") {
+                        notify = false;
+                    } else {
+                        break;
+                    }
+                }
+                Stmt::Close { drain, notify }
+            }
             "reset" => Stmt::Reset,
             "half-close" => Stmt::HalfClose,
             "hang" => Stmt::Hang,
@@ -53,10 +65,33 @@ impl Parser<'_> {
                 self.next();
                 Stmt::Upstream(end)
             }
-            "tls" => {
-                self.expect_word("alert")?;
-                Stmt::TlsAlert(self.parse_alert()?)
-            }
+            "tls" => match self.peek_word() {
+                Some("alert") => {
+                    self.next();
+                    Stmt::TlsAlert(self.parse_alert()?)
+                }
+                Some("handshake") => {
+                    self.next();
+                    self.handshakes = true;
+                    self.needs_tls = true;
+                    Stmt::TlsHandshake(self.parse_handshake()?)
+                }
+                Some("close-notify") => {
+                    self.next();
+                    self.needs_tls = true;
+                    Stmt::TlsCloseNotify
+                }
+                Some("cut") => {
+                    self.next();
+                    self.expect_word("after")?;
+                    let n = self.parse_number()?;
+                    self.expect_word("bytes")?;
+                    self.needs_tls = true;
+                    Stmt::TlsCut(n)
+                }
+                Some("certificate") => return fail(self.peek().span, ErrorKind::CertificateNotAtTop),
+                _ => return Err(self.unexpected(Expected::TlsAction)),
+            },
             "loop" => return fail(span, ErrorKind::BlockAfterElse { keyword: "loop" }),
             "if" => return fail(span, ErrorKind::BlockAfterElse { keyword: "if" }),
             _ => return Err(self.unknown_statement(word, span)),
@@ -149,6 +184,56 @@ impl Parser<'_> {
             within,
             on_timeout,
         })
+    }
+
+    /// `[alpn STRING…] [version 1.2 | 1.3] [stall after server-hello]`
+    /// after `tls handshake`, in any order, each once.
+    fn parse_handshake(&mut self) -> Parsed<TlsHandshake> {
+        let mut handshake = TlsHandshake {
+            alpn: Vec::new(),
+            versions: Versions::Both,
+            stall: None,
+        };
+        let (mut alpn, mut version) = (false, false);
+        loop {
+            let span = self.peek().span;
+            match self.peek_word() {
+                Some("alpn") if !alpn => {
+                    self.next();
+                    alpn = true;
+                    loop {
+                        handshake.alpn.push(self.parse_string(Expected::AlpnProtocol)?);
+                        if !matches!(self.peek().kind, TokenKind::Str(_) | TokenKind::Var(_)) {
+                            break;
+                        }
+                    }
+                }
+                Some("version") if !version => {
+                    self.next();
+                    version = true;
+                    let token = self.next();
+                    handshake.versions = match &token.kind {
+                        TokenKind::Number(n) if n == "1.2" => Versions::Only12,
+                        TokenKind::Number(n) if n == "1.3" => Versions::Only13,
+                        TokenKind::Word(n) if n == "1.2" => Versions::Only12,
+                        TokenKind::Word(n) if n == "1.3" => Versions::Only13,
+                        _ => return fail(token.span, ErrorKind::NotATlsVersion),
+                    };
+                }
+                Some("stall") if handshake.stall.is_none() => {
+                    self.next();
+                    self.expect_word("after")?;
+                    self.expect_word("server-hello")?;
+                    handshake.stall = Some(Stall::AfterServerHello);
+                }
+                Some("alpn" | "version") => return fail(span, ErrorKind::HandshakeOptionTwice),
+                _ => {
+                    self.tried(&["alpn", "version", "stall"]);
+                    break;
+                }
+            }
+        }
+        Ok(handshake)
     }
 
     /// `NAME [warning | fatal]` after `tls alert`: the alert by its RFC 8446

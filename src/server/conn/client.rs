@@ -131,7 +131,8 @@ impl Client {
     /// End the client side as `ending` says; the socket is gone after.
     pub(super) fn end(&mut self, ending: Ending, cx: &mut Cx) -> EndNote {
         let mut note = match ending {
-            Ending::Close(drain) => self.close(drain),
+            Ending::Close(drain) => self.close(drain, Notify::Yes, cx),
+            Ending::CloseNoNotify(drain) => self.close(drain, Notify::No, cx),
             Ending::Reset { unsent } => match self.stream.reset() {
                 Err(e) => EndNote::failed(End::Error, e.to_string()),
                 Ok(()) => EndNote {
@@ -165,7 +166,7 @@ impl Client {
     /// but the script never read counts as unread too, so the end on the
     /// wire is the same as if it had stayed in the kernel; the note says
     /// which.
-    fn close(&mut self, drain: Drain) -> EndNote {
+    fn close(&mut self, drain: Drain, notify: Notify, cx: &mut Cx) -> EndNote {
         let mut drained = 0;
         if drain == Drain::First {
             drained += self.input.len() as u64;
@@ -179,7 +180,9 @@ impl Client {
         let unread = (self.stream.unread() + self.input.len()) as u64;
         if unread == 0 {
             // Under TLS, the well-behaved end: close_notify, then FIN.
-            self.stream.close_notify();
+            if notify == Notify::Yes && self.stream.close_notify() {
+                cx.say("tls-close-notify", &[]);
+            }
             self.stream.close();
             return EndNote {
                 drained,
@@ -194,6 +197,14 @@ impl Client {
             ..EndNote::new(End::Rst)
         }
     }
+}
+
+/// Whether a close under TLS says close_notify first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Notify {
+    Yes,
+    /// `close no-notify`: FIN alone, the fault.
+    No,
 }
 
 /// A request read whole is kept, to be forwarded, up to this size.

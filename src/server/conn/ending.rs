@@ -36,8 +36,11 @@ pub(super) enum Drain {
 /// What ends a connection.
 #[derive(Debug)]
 pub(super) enum Ending {
-    /// close(2): FIN, or RST when input is left unread.
+    /// close(2): FIN, or RST when input is left unread. Under TLS,
+    /// close_notify first: the well-behaved end.
     Close(Drain),
+    /// The same without close_notify (`close no-notify`): the TLS fault.
+    CloseNoNotify(Drain),
     /// RST now: the written bytes left, or the wait for them gave up with
     /// this many still queued.
     Reset { unsent: usize },

@@ -25,12 +25,14 @@
 
 mod client;
 mod ending;
+mod handshake;
 mod proxy;
 mod reading;
 mod request;
 mod route;
 mod writing;
 
+use std::borrow::Cow;
 use std::time::Instant;
 
 use mio::event::Event as Readiness;
@@ -43,9 +45,11 @@ use crate::log::{Field, Log};
 use crate::outgoing::Outgoing;
 use crate::reactor::{Flow, PollAt, Session, Side};
 use crate::scenario::Scenario;
+use crate::scenario::ast::{Payload, Piece};
 use crate::transport::Transport;
 use client::Client;
 use ending::{Drain, Ending, Flushing};
+use handshake::Handshaking;
 use proxy::{Both, Connecting, Forwarding, ProxySide, Relaying};
 use reading::Reading;
 use route::Routing;
@@ -70,6 +74,8 @@ enum State<'s> {
     Flushing(Flushing),
     /// `hang`: input is thrown away until the peer leaves.
     Hanging,
+    /// `tls handshake`: until the handshake is done (or stalled as asked).
+    Handshaking(Handshaking),
     /// `serve --catalog`: the first request line chooses the script.
     Routing(Routing),
     /// A proxy step waits for the upstream connect.
@@ -249,7 +255,7 @@ impl Session for Conn<'_> {
             State::Connecting(connecting) => Some(connecting.give_up_at()),
             State::Relaying(relaying) => relaying.resume_at(),
             State::Both(both) => both.resume_at(),
-            State::Writing(_) | State::Hanging | State::Forwarding(_) | State::Closed => None,
+            State::Writing(_) | State::Hanging | State::Handshaking(_) | State::Forwarding(_) | State::Closed => None,
         };
         // A TLS handshake not done by its deadline is given up.
         let at = match (at, self.client.stream.handshake_deadline()) {
@@ -353,6 +359,7 @@ impl<'s> Conn<'s> {
             State::Sleeping { .. } => Progress::Wait,
             State::Flushing(flushing) => flushing.progress(&client.stream, cx.now),
             State::Hanging => client.hang(),
+            State::Handshaking(handshaking) => handshaking.progress(client, &mut cx),
             State::Connecting(connecting) => {
                 let then = connecting.progress(proxy.as_deref_mut(), &mut cx);
                 match then {
@@ -461,8 +468,57 @@ impl<'s> Conn<'s> {
                 due
             }
             Step::Finish(Finish::Reset) => State::Flushing(Flushing::new(now)),
-            Step::Finish(Finish::Close { drain }) => {
-                return Progress::End(Ending::Close(if drain { Drain::First } else { Drain::No }));
+            Step::Finish(Finish::Close { drain, notify }) => {
+                let drain = if drain { Drain::First } else { Drain::No };
+                return Progress::End(if notify {
+                    Ending::Close(drain)
+                } else {
+                    Ending::CloseNoNotify(drain)
+                });
+            }
+            Step::TlsHandshake(step) => {
+                match Handshaking::start(step, self.interp.scenario().tls_certificate, &mut self.client, &mut cx) {
+                    Ok(handshaking) => State::Handshaking(handshaking),
+                    Err(ending) => return Progress::End(ending),
+                }
+            }
+            Step::TlsAlert(alert) => {
+                let name = alert.alert.name;
+                match self
+                    .client
+                    .stream
+                    .seal_alert([alert.level.byte(), alert.alert.description])
+                {
+                    // No TLS (yet): the plaintext record, before any ServerHello.
+                    None => State::Writing(Writing::new(Outgoing::new(Cow::Borrowed(&alert.wire)))),
+                    Some(Ok(record)) => {
+                        cx.say(
+                            "tls-alert",
+                            &[("alert", Field::Str(name)), ("sealed", Field::Str("yes"))],
+                        );
+                        let sealed = Payload {
+                            pieces: vec![Piece::Bytes(record)],
+                        };
+                        State::Writing(Writing::new(Outgoing::new(Cow::Owned(sealed))))
+                    }
+                    Some(Err(why)) => {
+                        cx.say("tls-error", &[("why", Field::Str(&why))]);
+                        return Progress::End(Ending::Broken("the alert could not be sealed"));
+                    }
+                }
+            }
+            Step::TlsCloseNotify => {
+                if self.client.stream.close_notify() {
+                    cx.say("tls-close-notify", &[]);
+                }
+                due
+            }
+            Step::TlsCut(n) => {
+                if let Some(tls) = self.client.stream.tls_mut() {
+                    tls.cut_after(n);
+                }
+                cx.say("tls-cut", &[("after_bytes", Field::Num(n))]);
+                due
             }
             Step::Finish(Finish::Stuck) => {
                 cx.say("stuck", &[("why", Field::Str(self.interp.why_stuck()))]);

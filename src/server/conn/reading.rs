@@ -98,7 +98,11 @@ impl Reading {
             },
             ReadGoal::Bytes(n) => What::Bytes { remaining: n, total: n },
             ReadGoal::Eof => What::Eof { got: 0 },
-            ReadGoal::TlsHello => What::TlsHello(HelloReader::new()),
+            ReadGoal::TlsHello => {
+                // A new hello: what a `tls handshake` after it takes in.
+                client.stream.keep_hello(&[], true);
+                What::TlsHello(HelloReader::new())
+            }
         };
         Reading { what, deadline }
     }
@@ -185,6 +189,7 @@ impl Reading {
                 }
                 What::TlsHello(reader) => {
                     let fed = reader.feed(&client.input);
+                    client.stream.keep_hello(&client.input[..fed.consumed], false);
                     client.consume(fed.consumed);
                     match fed.status {
                         HelloStatus::Partial => None,

@@ -270,17 +270,7 @@ pub fn hangup_within(args: &[&str], limit: Duration) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("run hangup");
-    let pid = child.id();
-    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
-    let watchdog = std::thread::spawn(move || {
-        if done_rx.recv_timeout(limit).is_err() {
-            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
-        }
-    });
-    let out = child.wait_with_output().expect("wait for hangup");
-    let _ = done_tx.send(());
-    let _ = watchdog.join();
-    out
+    wait_within(child, limit)
 }
 
 pub fn text(bytes: &[u8]) -> String {
@@ -412,4 +402,20 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+/// Wait for `child` to exit and collect its output, killing it by its PID
+/// after `limit` if it did not (a test of a regression fails, never hangs).
+pub fn wait_within(child: Child, limit: Duration) -> Output {
+    let pid = child.id();
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    let watchdog = std::thread::spawn(move || {
+        if done_rx.recv_timeout(limit).is_err() {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+        }
+    });
+    let out = child.wait_with_output().expect("wait for the child");
+    let _ = done_tx.send(());
+    let _ = watchdog.join();
+    out
 }
