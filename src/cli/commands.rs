@@ -23,8 +23,11 @@ pub(super) fn serve(serve: Serve, args: &Args) -> Result<(), Failure> {
     let seed = serve.seed.unwrap_or_else(crate::chance::fresh_seed);
     // Held here: a `Serving::Scenario` borrows it for as long as it serves.
     let loaded;
+    let mut names = Vec::new();
     let (serving, mut options, needs_tls) = if serve.catalog {
-        (Serving::Catalog(catalog_only(&serve)?), Options::new(seed), false)
+        let catalog = catalog_only(&serve)?;
+        names = catalog.tls_names();
+        (Serving::Catalog(catalog), Options::new(seed), false)
     } else {
         let (scenario, options) = one_scenario(&serve, args, seed)?;
         loaded = scenario;
@@ -32,6 +35,10 @@ pub(super) fn serve(serve: Serve, args: &Args) -> Result<(), Failure> {
         (Serving::Scenario(&loaded), options, needs_tls)
     };
     options.tls = tls_setup(&serve, args, needs_tls)?;
+    if let Some(tls) = options.tls.as_mut() {
+        // Under --catalog, a TLS built-in is asked for by name.
+        tls.names.extend(names);
+    }
     let mut log = Log::new(format, serve.quiet);
     crate::sock::raise_fd_limit();
     crate::server::serve(addr, serving, options, &mut log).map_err(|e| match e.is_usage() {

@@ -56,10 +56,13 @@ struct Entry {
 enum Serving {
     /// Served by path; this is the built-in with its defaults.
     ByPath(&'static Scenario),
-    /// Not servable by path: a 404 that says why.
+    /// Not servable by path: a 404 that says why. A TLS built-in (it
+    /// reads the ClientHello or handshakes itself) is `by_name`: under
+    /// `--tls` the name a client asks for (SNI) chooses it.
     Not {
         why: &'static str,
         answer: &'static Scenario,
+        by_name: Option<&'static Scenario>,
     },
 }
 
@@ -82,6 +85,7 @@ impl Catalog {
                                 why.replace("NAME", name)
                             ),
                         ),
+                        by_name: (reads_tls_first(&scenario.body) || scenario.handshakes).then(|| keep(scenario)),
                     },
                 };
                 Some(Entry { name, source, serving })
@@ -154,6 +158,30 @@ impl Catalog {
         scenario
     }
 
+    /// The names TLS clients ask for the TLS built-ins by
+    /// (`tls-expired.localhost`): the certificate must be for them too,
+    /// one by one (clients take no wildcard on `localhost` alone).
+    pub fn tls_names(&self) -> Vec<String> {
+        self.entries
+            .iter()
+            .filter(|e| matches!(e.serving, Serving::Not { by_name: Some(_), .. }))
+            .map(|e| format!("{}.localhost", e.name))
+            .collect()
+    }
+
+    /// The TLS built-in a TLS client asks for by name (SNI): the first
+    /// label of `tls-expired.localhost`.
+    pub fn by_name(&self, server_name: &str) -> Option<&'static Scenario> {
+        let first = server_name.split('.').next()?;
+        self.entries.iter().find_map(|e| match e.serving {
+            Serving::Not {
+                by_name: Some(scenario),
+                ..
+            } if e.name == first => Some(scenario),
+            _ => None,
+        })
+    }
+
     /// The built-in a path names, servable or not.
     fn entry(&self, path: &[u8]) -> Option<&Entry> {
         let name = path.strip_prefix(b"/")?;
@@ -197,7 +225,7 @@ fn not_by_path(scenario: &Scenario) -> Option<&'static str> {
         )
     } else if reads_tls_first(&scenario.body) || scenario.handshakes {
         Some(
-            "it reads a TLS ClientHello or handshakes itself, before any path (serve it alone and point an https:// client at it: hangup serve NAME)",
+            "it reads a TLS ClientHello or handshakes itself, before any path: under --tls the name a client asks for chooses it (https://NAME.localhost:PORT/; curl resolves *.localhost itself, others take --resolve or a servername), or serve it alone: hangup serve NAME",
         )
     } else if !waits_for_input(&scenario.body) {
         Some("it acts before any request is read, so a path cannot choose it (serve it alone: hangup serve NAME)")

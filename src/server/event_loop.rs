@@ -420,10 +420,18 @@ impl<'s> EventLoop<'s> {
             now,
             Interp::new(self.scenario, id).with_seed(self.shared.seed),
         );
-        if self.shared.catalog.is_some() {
-            conn.await_route(now);
+        let catalog = self.shared.catalog.is_some();
+        if catalog {
+            // Under --tls the ClientHello's server name may choose a TLS
+            // built-in: the catalog looks before any handshake.
+            conn.await_route(now, self.shared.tls.is_some());
         }
-        if let Some(tls) = self.shared.tls.as_mut().filter(|_| !self.scenario.handshakes) {
+        if let Some(tls) = self
+            .shared
+            .tls
+            .as_mut()
+            .filter(|_| !self.scenario.handshakes && !catalog)
+        {
             // TLS is a layer below the script: the handshake goes on
             // whatever the script does meanwhile. (A script with `tls
             // handshake` says when.)

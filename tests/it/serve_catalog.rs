@@ -333,3 +333,36 @@ fn catalog_flags_that_would_be_ignored_are_usage_errors() {
     let help = Command::new(BIN).args(["serve", "--help"]).output().expect("help");
     assert!(text(&help.stdout).contains("--catalog"));
 }
+
+/// `--catalog --tls`: every HTTP built-in over HTTPS by path, and the TLS
+/// built-ins, which act before any path, by the name the client asks for
+/// (SNI; curl resolves `*.localhost` to loopback itself).
+#[cfg(feature = "tls")]
+#[test]
+fn under_tls_a_tls_built_in_is_chosen_by_the_name_the_client_asks_for() {
+    let dir = crate::support::TempDir::new("catalog-tls");
+    let ca = dir.path().join("ca.pem").to_string_lossy().into_owned();
+    let server = Server::start_with("--catalog", &["--tls", "--tls-ca-out", &ca]);
+    let port = server.addr.port();
+    let curl = |host: &str, path: &str| {
+        let url = format!("https://{host}:{port}{path}");
+        let out = Command::new("curl")
+            .args(["-sS", "-m", "5", "--cacert", &ca, &url])
+            .output()
+            .expect("curl runs");
+        (out.status.code().unwrap_or(-1), text(&out.stdout), text(&out.stderr))
+    };
+    assert_eq!(curl("localhost", "/hello").0, 0);
+    let (code, body, _) = curl("localhost", "/mid-body-reset");
+    assert_eq!((code, body.as_str()), (56, "Hello,"));
+    let (code, _, err) = curl("tls-expired.localhost", "/");
+    assert_eq!(code, 60, "{err}");
+    assert!(err.contains("certificate has expired"), "{err}");
+    let (code, _, err) = curl("tls-alert-on-hello.localhost", "/");
+    assert_eq!(code, 35, "{err}");
+    assert!(err.contains("alert internal error"), "{err}");
+    let (code, body, err) = curl("tls-alert-mid-body.localhost", "/");
+    assert_eq!((code, body.as_str()), (56, "Hello,"), "{err}");
+    let line = server.wait_for_log(&[r#""event":"route""#, r#""sni":"tls-expired.localhost""#]);
+    assert!(line.contains(r#""scenario":"tls-expired""#), "{line}");
+}

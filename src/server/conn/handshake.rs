@@ -51,6 +51,12 @@ impl Handshaking {
         if let Some(stall) = step.stall {
             layer.stall(stall);
         }
+        // Records already read (the catalog looked at the ClientHello in
+        // the input) are the handshake's first.
+        if !client.input.is_empty() {
+            let read = std::mem::take(&mut client.input);
+            client.stream.keep_hello(&read, false);
+        }
         client.stream.start_tls(layer);
         Ok(Handshaking {
             stall: step.stall.is_some(),

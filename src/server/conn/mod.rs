@@ -191,8 +191,8 @@ impl<'s> Conn<'s> {
 
     /// Wait for the first request line, whose path chooses the script
     /// (`serve --catalog`).
-    pub fn await_route(&mut self, now: Instant) {
-        self.state = State::Routing(Routing::new(now));
+    pub fn await_route(&mut self, now: Instant, tls: bool) {
+        self.state = State::Routing(Routing::new(now, tls));
     }
 
     /// Every byte from now on goes through TLS; its handshake is under

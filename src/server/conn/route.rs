@@ -21,20 +21,26 @@ use crate::log::Field;
 use crate::scenario::Scenario;
 use crate::server::catalog::MAX_TARGET;
 use crate::stream::{Io, READ_CHUNK};
+use crate::tls::HelloStatus;
 
 /// How long a connection may take to send its first request line before
 /// it is closed: Node's `headersTimeout`, for want of any scenario's own.
 const ROUTE_WAIT: Duration = Duration::from_secs(60);
 
-/// A new catalog connection, waiting for its first request line.
+/// A new catalog connection, waiting for its first request line (and
+/// under `--tls`, first for its ClientHello).
 pub(super) struct Routing {
     deadline: Instant,
+    /// Under `--tls`: the ClientHello is still to be looked at, whose
+    /// server name may choose a TLS built-in before any path.
+    hello_first: bool,
 }
 
 impl Routing {
-    pub(super) fn new(now: Instant) -> Routing {
+    pub(super) fn new(now: Instant, tls: bool) -> Routing {
         Routing {
             deadline: now + ROUTE_WAIT,
+            hello_first: tls,
         }
     }
 
@@ -45,7 +51,18 @@ impl Routing {
 
     pub(super) fn progress<'s>(&mut self, client: &mut Client, cx: &mut Cx) -> Progress<'s> {
         loop {
-            if let Some(target) = first_line(&client.input).target() {
+            if self.hello_first {
+                match self.by_name(client, cx) {
+                    Some(Ok(progress)) => return progress,
+                    // The hello is whole, and names no TLS built-in: the
+                    // connection is HTTPS, and its first request chooses.
+                    Some(Err(())) => self.hello_first = false,
+                    None => {}
+                }
+            }
+            if !self.hello_first
+                && let Some(target) = first_line(&client.input).target()
+            {
                 let Some(catalog) = cx.shared.catalog.as_mut() else {
                     return Progress::End(Ending::Broken("a catalog connection on a server without a catalog"));
                 };
@@ -65,6 +82,52 @@ impl Routing {
                 Io::Blocked => return Progress::Wait,
                 Io::Eof => return Progress::End(Ending::PeerLeft),
                 failed => return Progress::End(Ending::Failed(failed)),
+            }
+        }
+    }
+}
+
+impl Routing {
+    /// Under `--tls`: look at the ClientHello in the input. `None` until it
+    /// is whole; `Ok` with the TLS built-in its server name chooses, which
+    /// reads the hello itself; `Err` when it names none, once the TLS
+    /// layer has begun with the hello as its first records.
+    fn by_name<'s>(&mut self, client: &mut Client, cx: &mut Cx) -> Option<Result<Progress<'s>, ()>> {
+        let mut reader = crate::tls::HelloReader::new();
+        let name = match reader.feed(&client.input).status {
+            HelloStatus::Partial => return None,
+            HelloStatus::Complete(hello) => hello.hello.server_name.clone(),
+            // Not TLS: TLS will say so, in its own words, as a TLS server does.
+            HelloStatus::Bad(_) => None,
+        };
+        let name = name.map(|n| String::from_utf8_lossy(&n).into_owned());
+        if let (Some(name), Some(catalog)) = (&name, cx.shared.catalog.as_ref())
+            && let Some(scenario) = catalog.by_name(name)
+        {
+            cx.say(
+                "route",
+                &[("sni", Field::Str(name)), ("scenario", Field::Str(&scenario.name))],
+            );
+            return Some(Ok(Progress::Route(scenario)));
+        }
+        let Some(tls) = cx.shared.tls.as_mut() else {
+            return Some(Ok(Progress::End(Ending::Broken("--tls without TLS"))));
+        };
+        match tls.layer(&Default::default(), cx.now) {
+            Ok(layer) => {
+                let hello = std::mem::take(&mut client.input);
+                client.stream.keep_hello(&hello, true);
+                client.stream.start_tls(layer);
+                // The hello is in hand: answer it now, not at the next
+                // event, which the client, waiting, will not send.
+                match client.pump_tls(cx) {
+                    Some(ending) => Some(Ok(Progress::End(ending))),
+                    None => Some(Err(())),
+                }
+            }
+            Err(why) => {
+                cx.say("tls-error", &[("why", Field::Str(&why))]);
+                Some(Ok(Progress::End(Ending::Broken("no TLS layer could be made"))))
             }
         }
     }
