@@ -7,7 +7,7 @@
 
 use std::process::{Command, Output};
 
-use crate::support::{Server, text};
+use crate::support::{Server, TempDir, text};
 
 const NODE_CLIENT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/clients/node-client.js");
 const PYTHON_CLIENT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/clients/python-client.py");
@@ -225,11 +225,10 @@ fn curl_sees_nodes_400_and_431() {
 #[test]
 fn curl_upload_is_reset_mid_body() {
     let server = Server::start("upload-reset", &["limit=64KiB"]);
-    let path = std::env::temp_dir().join(format!("hangup-upload-{}", std::process::id()));
-    std::fs::write(&path, vec![b'u'; 8 << 20]).unwrap();
+    let dir = TempDir::new("upload");
+    let path = dir.file("upload", vec![b'u'; 8 << 20]);
     let data = format!("@{}", path.display());
     let (code, _, stderr) = curl(&server, &["-X", "POST", "--data-binary", &data]);
-    let _ = std::fs::remove_file(&path);
     // The RST finds curl in send() or in recv(): both are the reset.
     assert!([55, 56].contains(&code), "{code}: {stderr}");
     let expected = match code {

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::process::Command;
 use std::time::Duration;
 
-use crate::support::{End, GET, Server, exchange, read_to_end, scenario_file, text};
+use crate::support::{End, GET, Server, TempDir, exchange, read_to_end, scenario_file, text};
 
 const NODE_CLIENT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/clients/node-client.js");
 
@@ -63,11 +63,12 @@ const UPLOADS: &str = "loop
 end
 ";
 
-/// A file of `size` bytes for curl to upload.
-fn upload_file(name: &str, size: usize) -> String {
-    let path = std::env::temp_dir().join(format!("hangup-i20-{}-{name}", std::process::id()));
-    std::fs::write(&path, vec![b'u'; size]).expect("write upload");
-    path.to_string_lossy().into_owned()
+/// A file of `size` bytes for curl to upload, in a directory of its own
+/// (removed when dropped).
+fn upload_file(size: usize) -> (TempDir, String) {
+    let dir = TempDir::new("i20");
+    let path = dir.file("upload", vec![b'u'; size]);
+    (dir, path.to_string_lossy().into_owned())
 }
 
 /// `curl -sS -v ARGS URL URL`: two uploads on one connection.
@@ -85,7 +86,7 @@ fn curl_twice(server: &Server, args: &[&str]) -> (i32, String, String) {
 #[test]
 fn read_body_takes_curl_uploads_by_length_and_by_chunks() {
     let server = Server::start(&scenario_file("i20-uploads", UPLOADS), &[]);
-    let file = upload_file("200k", 200_000);
+    let (_upload, file) = upload_file(200_000);
     let data = format!("@{file}");
 
     // Content-Length, with no 100-continue (`Expect:` off).
@@ -117,7 +118,7 @@ fn read_body_takes_curl_uploads_by_length_and_by_chunks() {
 #[test]
 fn read_body_after_100_continue() {
     let server = Server::start(&scenario_file("i20-continue", UPLOADS), &[]);
-    let file = upload_file("2m", 2_000_000);
+    let (_upload, file) = upload_file(2_000_000);
     let (code, out, err) = curl_twice(
         &server,
         &["--data-binary", &format!("@{file}"), "-H", "Expect: 100-continue"],
@@ -199,7 +200,7 @@ const PYTHON_CLIENT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/client
 fn early_413_as_curl_node_and_python_see_it() {
     let server = Server::start("early-413", &[]);
     let url = format!("http://{}/", server.addr);
-    let file = upload_file("8m", 8 << 20);
+    let (_upload, file) = upload_file(8 << 20);
     let out = Command::new("curl")
         .args(["-sS", "-m", "5", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST"])
         .args(["--data-binary", &format!("@{file}"), &url])

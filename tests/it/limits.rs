@@ -4,7 +4,7 @@
 //! each, `serve` exits 2 (a bad scenario is a usage error), both naming
 //! the file.
 
-use crate::support::{hangup, scenario_file, text};
+use crate::support::{TempDir, hangup, scenario_file, text};
 
 /// `check` and `serve` on `path`: both fail with `message` on stderr.
 fn both_refuse(path: &str, message: &str) {
@@ -49,9 +49,10 @@ fn an_endless_file_is_read_only_up_to_the_limit() {
 
 #[test]
 fn a_directory_is_refused_by_name() {
-    let dir = std::env::temp_dir().join(format!("hangup-dir-{}.hup", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.to_string_lossy().into_owned();
+    let dir = TempDir::new("dir");
+    let path = dir.join("scenario.hup");
+    std::fs::create_dir(&path).unwrap();
+    let path = path.to_string_lossy().into_owned();
     both_refuse(
         &path,
         &format!("cannot read scenario file {path}: it is a directory, not a file\n"),
@@ -94,8 +95,8 @@ fn running_as_root() -> bool {
 
 #[test]
 fn a_file_that_is_not_text_is_refused_where_it_stops_being_text() {
-    let path = std::env::temp_dir().join(format!("hangup-binary-{}.hup", std::process::id()));
-    std::fs::write(&path, b"read request\nwr\xffite\n").unwrap();
+    let dir = TempDir::new("binary");
+    let path = dir.file("binary.hup", b"read request\nwr\xffite\n");
     let path = path.to_string_lossy().into_owned();
     both_refuse(
         &path,

@@ -12,8 +12,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::support::{
-    End, GET, Server, Upstream, exchange, hangup, hangup_within, node_server, python_upstream, raw_server, read_to_end,
-    scenario_file, text,
+    End, GET, Server, TempDir, Upstream, exchange, hangup, hangup_within, node_server, python_upstream, raw_server,
+    read_to_end, scenario_file, text,
 };
 
 const SHORT: Duration = Duration::from_secs(3);
@@ -60,10 +60,9 @@ fn curl(args: &[&str]) -> (Option<i32>, String, String) {
 
 #[test]
 fn proxy_in_front_of_python_passes_every_byte_and_the_upstreams_close() {
-    let dir = std::env::temp_dir().join(format!("hangup-proxy-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir::new("proxy");
     let body: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
-    std::fs::write(dir.join("file.bin"), &body).unwrap();
+    dir.file("file.bin", &body);
     let upstream = python_upstream(&dir);
     let server = Server::start_proxy("proxy", &[], upstream.addr);
     let url = format!("http://{}/file.bin", server.addr);
@@ -107,8 +106,8 @@ fn proxy_keeps_one_upstream_connection_per_client_connection() {
 fn proxy_streams_uploads_by_length_and_chunked() {
     let upstream = node_upstream();
     let server = Server::start_proxy("proxy", &[], upstream.addr);
-    let file = std::env::temp_dir().join(format!("hangup-upload-{}", std::process::id()));
-    std::fs::write(&file, vec![7u8; 3_000_000]).unwrap();
+    let dir = TempDir::new("upload");
+    let file = dir.file("upload", vec![7u8; 3_000_000]);
     let data = format!("@{}", file.display());
     let url = format!("http://{}/upload", server.addr);
     let (code, body, err) = curl(&["--data-binary", &data, &url]);

@@ -17,7 +17,9 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::support::{End, Server, Upstream, hangup, node_server, python_upstream, raw_server, read_to_end, text};
+use crate::support::{
+    End, Server, TempDir, Upstream, hangup, node_server, python_upstream, raw_server, read_to_end, text,
+};
 
 /// The request the raw client sends to the original and to the replay.
 const GET_ROOT: &[u8] = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
@@ -82,10 +84,7 @@ fn reset_mid_head_server() -> SocketAddr {
 
 /// A fresh directory for one case, removed when dropped (pass or fail).
 fn case_dir(case: &str) -> CaseDir {
-    let dir = std::env::temp_dir().join(format!("hangup-record-{}-{case}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("case dir");
-    CaseDir(dir)
+    CaseDir(TempDir::new(&format!("record-{case}")))
 }
 
 /// `hangup probe TARGET --json FLAGS…`: its JSON (the probe must succeed).
@@ -748,7 +747,7 @@ fn tcp_proxy_records_each_client_connection() {
 }
 
 /// A directory of one test's own, removed when dropped (pass or fail).
-pub(crate) struct CaseDir(pub PathBuf);
+pub(crate) struct CaseDir(pub TempDir);
 
 impl CaseDir {
     pub(crate) fn new(case: &str) -> CaseDir {
@@ -771,12 +770,6 @@ impl std::ops::Deref for CaseDir {
 
     fn deref(&self) -> &Path {
         &self.0
-    }
-}
-
-impl Drop for CaseDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 

@@ -9,8 +9,10 @@
 
 pub mod json;
 mod probe;
+mod temp;
 
 pub use probe::{Report, probe, probe_json};
+pub use temp::{ScenarioFile, TempDir};
 
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -271,13 +273,10 @@ pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// Write a scenario to a fresh temporary file and return its path.
-pub fn scenario_file(name: &str, source: &str) -> String {
-    let dir = std::env::temp_dir().join(format!("hangup-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let path = dir.join(format!("{name}.hup"));
-    std::fs::write(&path, source).expect("write scenario");
-    path.to_string_lossy().into_owned()
+/// Write a scenario to a file in a fresh temporary directory: its path
+/// (as text), removed when the returned guard is dropped.
+pub fn scenario_file(name: &str, source: &str) -> ScenarioFile {
+    ScenarioFile::new(name, source)
 }
 
 /// Fail unless every built-in scenario's name appears in `source` (a test
