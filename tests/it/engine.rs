@@ -8,7 +8,7 @@ use std::net::TcpStream;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::support::{BIN, End, GET, Server, exchange, read_to_end, scenario_file, text};
+use crate::support::{BIN, End, GET, Server, exchange, read_exact, read_to_end, scenario_file, text};
 
 const SHORT: Duration = Duration::from_secs(2);
 
@@ -37,8 +37,9 @@ fn a_large_write_to_a_slow_reader_does_not_block_another() {
     let server = Server::start(&path, &[]);
     let mut first = server.connect();
     first.write_all(GET).unwrap();
-    // The first client never reads: its write is stuck in WouldBlock.
-    std::thread::sleep(Duration::from_millis(50));
+    // Its first byte shows the write has begun; the client reads no more,
+    // so the rest of the 64 MiB is stuck in WouldBlock.
+    assert_eq!(read_exact(&mut first, 1), b"x");
     let (received, end, elapsed) = exchange(&server, GET, SHORT);
     assert!(text(&received).ends_with("fast"));
     assert_eq!(end, End::PeerFin);
@@ -171,12 +172,14 @@ fn a_connection_that_never_waits_does_not_starve_another() {
     // steps per turn, connection 1 would keep the event loop forever.
     let path = scenario_file(
         "busy-first",
-        "if connection is 1\n  loop\n    sleep 0ms\n  end\nend\nread request\nrespond 200 body \"fast\"\nclose\n",
+        "if connection is 1\n  write \"x\"\n  loop\n    sleep 0ms\n  end\nend\nread request\nrespond 200 body \"fast\"\nclose\n",
     );
+    // Quiet: every `sleep 0ms` would be a log line.
     let (mut child, addr) =
         crate::support::spawn_listening(Command::new(BIN).args(["serve", &path, "--listen", "127.0.0.1:0", "--quiet"]));
-    let busy = TcpStream::connect(addr).unwrap();
-    std::thread::sleep(Duration::from_millis(50));
+    let mut busy = TcpStream::connect(addr).unwrap();
+    // Its "x" comes just before the loop: connection 1 is spinning.
+    assert_eq!(read_exact(&mut busy, 1), b"x");
     let mut other = TcpStream::connect(addr).unwrap();
     other.write_all(GET).unwrap();
     let (received, end) = read_to_end(&mut other, SHORT);

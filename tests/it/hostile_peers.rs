@@ -6,7 +6,6 @@
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::Command;
-use std::thread;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
@@ -110,7 +109,8 @@ fn a_client_reset_ends_a_script_whose_reads_never_touch_the_socket() {
         let path = scenario_file(name, &format!("loop\n  {read}\nend\n"));
         let server = Server::start(&path, &[]);
         let stream = server.connect();
-        thread::sleep(Duration::from_millis(30));
+        // Its script starts as it is accepted.
+        server.wait_for_log(&[r#""event":"accept""#]);
         socket2::SockRef::from(&stream)
             .set_linger(Some(Duration::ZERO))
             .unwrap();

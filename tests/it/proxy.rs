@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use crate::support::{
     End, GET, Server, TempDir, Upstream, exchange, hangup, hangup_within, node_server, python_upstream, raw_server,
-    read_to_end, scenario_file, text,
+    read_to_end, reset_when_sent, scenario_file, text,
 };
 
 const SHORT: Duration = Duration::from_secs(3);
@@ -280,8 +280,7 @@ fn tcp_proxy_passes_half_close_and_rst_through() {
         let _ = stream.read_to_end(&mut got);
         if got == b"rst" {
             let _ = stream.write_all(&[b'x'; 700]);
-            thread::sleep(Duration::from_millis(30));
-            let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+            reset_when_sent(stream);
         } else {
             let _ = stream.write_all(b"pong:");
             let _ = stream.write_all(&got);
@@ -383,6 +382,8 @@ fn interim_responses_pass_through_before_the_final_one() {
     let upstream = raw_server(|mut stream| {
         let mut buf = [0u8; 1024];
         let _ = stream.read(&mut buf);
+        // Each answer on its own, 20 ms apart; then the connection stays
+        // open, so the client's end is the scenario's `close`.
         let _ = stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n");
         thread::sleep(Duration::from_millis(20));
         let _ = stream.write_all(b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n");
@@ -500,7 +501,11 @@ fn answers_then_resets(answer: &'static [u8]) -> std::net::SocketAddr {
             head.push(byte[0]);
         }
         let _ = stream.write_all(answer);
-        // Let the answer reach hangup before the RST does.
+        // Let the answer reach hangup before the RST does. Not
+        // `reset_when_sent`: an RST right behind the acknowledged answer
+        // makes the `proxy` scenario, about half the time, read the rest of
+        // the upload as a next request and answer it with a 400 before the
+        // RST (reported to the lead; src/server/conn/proxy/ is theirs).
         thread::sleep(Duration::from_millis(20));
         let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
     })
@@ -536,8 +541,7 @@ fn seven_hundred_bytes_then_rst_while_the_client_uploads() {
         let mut answer = ANSWER.to_vec();
         answer.resize(700, b'x');
         let _ = stream.write_all(&answer);
-        thread::sleep(Duration::from_millis(20));
-        let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+        reset_when_sent(stream);
     });
     let server = Server::start_proxy("proxy", &[], upstream);
     for run in 0..5 {

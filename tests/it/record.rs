@@ -18,7 +18,8 @@ use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::support::{
-    End, Server, TempDir, Upstream, hangup, node_server, python_upstream, raw_server, read_to_end, text,
+    End, Server, TempDir, Upstream, hangup, node_server, python_upstream, raw_server, read_to_end, reset_when_sent,
+    text,
 };
 
 /// The request the raw client sends to the original and to the replay.
@@ -75,10 +76,7 @@ fn reset_mid_head_server() -> SocketAddr {
     raw_server(|mut stream| {
         read_head(&mut stream);
         let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Le");
-        // The half head must leave before the reset, which discards
-        // whatever is still queued.
-        thread::sleep(Duration::from_millis(20));
-        let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+        reset_when_sent(stream);
     })
 }
 

@@ -60,9 +60,9 @@ fn a_reset_still_sending_finishes_before_the_stop() {
     let mut client = slow_reader(&server);
     server.wait_for_log(&[r#""event":"write""#]);
     let pid = server.pid();
-    let stopper = std::thread::spawn(move || server.stop("INT"));
+    server.signal("INT");
+    server.wait_for_log(&[r#""event":"stopping""#]);
     // The stop waits for the bytes; read them all, then the RST comes.
-    std::thread::sleep(Duration::from_millis(100));
     let mut got = 0;
     let mut buf = [0u8; 65536];
     let end = loop {
@@ -74,7 +74,7 @@ fn a_reset_still_sending_finishes_before_the_stop() {
         }
     };
     assert_eq!((got, end), (200 * 1024, End::PeerRst), "hangup {pid}");
-    let (code, log) = stopper.join().expect("stopper");
+    let (code, log) = server.wait_for_exit();
     assert_eq!(code, Some(0));
     assert!(
         log.iter().any(|l| l.contains(r#""event":"stopping""#)),

@@ -80,8 +80,9 @@ impl Server {
         Server::spawn(Command::new("sh").args(["-c", &script]))
     }
 
-    /// Run a `hangup serve` command and collect its log.
-    fn spawn(command: &mut Command) -> Server {
+    /// Run a `hangup serve` command (any flags, any log format) and
+    /// collect its log, line by line.
+    pub fn spawn(command: &mut Command) -> Server {
         let (mut child, addr) = spawn_listening(command);
         let log = Arc::new(Mutex::new(Vec::new()));
         let sink = Arc::clone(&log);
@@ -142,8 +143,14 @@ impl Server {
     }
 
     /// Send SIGTERM (or SIGINT) and wait for the exit: (code, log).
-    pub fn stop(mut self, signal: &str) -> (Option<i32>, Vec<String>) {
+    pub fn stop(self, signal: &str) -> (Option<i32>, Vec<String>) {
         self.signal(signal);
+        self.wait_for_exit()
+    }
+
+    /// Wait for the server to exit (after a signal sent with `signal`):
+    /// (code, log).
+    pub fn wait_for_exit(mut self) -> (Option<i32>, Vec<String>) {
         let code = self.child.wait().expect("wait for hangup").code();
         // The log thread ends with the process's stderr.
         let give_up = Instant::now() + Duration::from_secs(2);
@@ -239,6 +246,31 @@ pub fn exchange(server: &Server, request: &[u8], timeout: Duration) -> (Vec<u8>,
     stream.write_all(request).expect("send request");
     let (bytes, end) = read_to_end(&mut stream, timeout);
     (bytes, end, start.elapsed())
+}
+
+/// Reset `stream` (linger 0, then close) once the peer has acknowledged
+/// every byte written to it: a reset discards whatever the kernel still
+/// holds, so a test's server that writes and then resets waits for its
+/// bytes to arrive first (as hangup's own `reset` does), rather than
+/// sleeping and hoping. Gives up waiting after 5 s, and resets anyway: the
+/// test then fails on what its client received.
+pub fn reset_when_sent(stream: TcpStream) {
+    let give_up = Instant::now() + Duration::from_secs(5);
+    while unacknowledged(&stream) > 0 && Instant::now() < give_up {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+}
+
+/// Bytes written to `stream` that its peer has not acknowledged yet
+/// (Linux SIOCOUTQ); 0 if the query fails.
+fn unacknowledged(stream: &TcpStream) -> libc::c_int {
+    use std::os::fd::AsRawFd;
+    let mut queued: libc::c_int = 0;
+    // SAFETY: SIOCOUTQ writes one c_int through the pointer, which points
+    // at a live local; the descriptor is `stream`'s for the whole call.
+    let rc = unsafe { libc::ioctl(stream.as_raw_fd(), libc::TIOCOUTQ, &mut queued as *mut libc::c_int) };
+    if rc < 0 { 0 } else { queued }
 }
 
 /// Run `hangup ARGS…` to completion.
