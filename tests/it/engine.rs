@@ -138,21 +138,20 @@ fn plain_close_drains_unread_input_and_sends_fin() {
     server.wait_for_log(&[r#""how":"fin""#, r#""drained":5"#]);
 }
 
+/// Not every machine has `::1` (containers often have IPv6 off);
+/// scripts/test.sh runs this where there is one.
 #[test]
+#[ignore = "needs an IPv6 loopback (::1); scripts/test.sh runs it where there is one"]
 fn serves_on_ipv6_loopback() {
-    if TcpStream::connect("[::1]:1").is_err_and(|e| e.raw_os_error() == Some(libc_eaddrnotavail())) {
-        eprintln!("no IPv6 loopback here; skipping");
-        return;
-    }
+    assert!(
+        !TcpStream::connect("[::1]:1").is_err_and(|e| e.raw_os_error() == Some(libc::EADDRNOTAVAIL)),
+        "no IPv6 loopback (::1) here"
+    );
     let server = Server::start_on("mid-body-reset", &[], "[::1]:0");
     assert!(server.addr.is_ipv6());
     let (received, end, _) = exchange(&server, GET, SHORT);
     assert!(received.ends_with(b"Hello,"));
     assert_eq!(end, End::PeerRst);
-}
-
-fn libc_eaddrnotavail() -> i32 {
-    99
 }
 
 #[test]
