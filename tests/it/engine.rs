@@ -8,7 +8,7 @@ use std::net::TcpStream;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::support::{BIN, End, GET, Server, exchange, read_exact, read_to_end, scenario_file, text};
+use crate::support::{BIN, End, GET, Server, exchange, json, read_exact, read_to_end, scenario_file, text};
 
 const SHORT: Duration = Duration::from_secs(2);
 
@@ -70,8 +70,9 @@ fn a_client_that_resets_mid_sleep_is_logged_at_once() {
         .unwrap();
     let start = Instant::now();
     drop(stream);
-    server.wait_for_log(&[r#""how":"peer-rst""#]);
+    let end = server.wait_for_event("end");
     assert!(start.elapsed() < Duration::from_secs(2));
+    assert_eq!(end["how"], "peer-rst", "{end}");
     // The server is unharmed.
     let server_ok = exchange(&server, b"", Duration::from_millis(100));
     assert_eq!(server_ok.1, End::Open);
@@ -101,8 +102,10 @@ fn half_close_then_read_until_eof() {
     // Our half is still open: the server reads until we close it.
     stream.write_all(b"late data").unwrap();
     stream.shutdown(std::net::Shutdown::Write).unwrap();
-    server.wait_for_log(&[r#""event":"eof""#, r#""bytes":9"#]);
-    server.wait_for_log(&[r#""message":"client done""#]);
+    let eof = server.wait_for_event("eof");
+    assert_eq!(eof["bytes"], 9, "{eof}");
+    let said = server.wait_for_event("log");
+    assert_eq!(said["message"], "client done", "{said}");
 }
 
 #[test]
@@ -117,7 +120,8 @@ fn data_and_fin_that_arrive_together_are_both_read() {
     stream.shutdown(std::net::Shutdown::Write).unwrap();
     let (received, end) = read_to_end(&mut stream, SHORT);
     assert_eq!((received.as_slice(), end), (&b"got it"[..], End::PeerFin));
-    server.wait_for_log(&[r#""event":"eof""#, r#""bytes":9"#]);
+    let eof = server.wait_for_event("eof");
+    assert_eq!(eof["bytes"], 9, "{eof}");
 }
 
 #[test]
@@ -126,7 +130,9 @@ fn close_now_with_unread_input_is_logged_as_rst() {
     let server = Server::start(&path, &[]);
     let (_, end, _) = exchange(&server, b"POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello", SHORT);
     assert_eq!(end, End::PeerRst);
-    server.wait_for_log(&[r#""how":"rst""#, r#""unread":5"#]);
+    let end = server.wait_for_event("end");
+    assert_eq!(end["how"], "rst", "{end}");
+    assert_eq!(end["unread"], 5, "{end}");
 }
 
 #[test]
@@ -135,7 +141,9 @@ fn plain_close_drains_unread_input_and_sends_fin() {
     let server = Server::start(&path, &[]);
     let (_, end, _) = exchange(&server, b"POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello", SHORT);
     assert_eq!(end, End::PeerFin);
-    server.wait_for_log(&[r#""how":"fin""#, r#""drained":5"#]);
+    let end = server.wait_for_event("end");
+    assert_eq!(end["how"], "fin", "{end}");
+    assert_eq!(end["drained"], 5, "{end}");
 }
 
 /// Not every machine has `::1` (containers often have IPv6 off);
@@ -159,10 +167,14 @@ fn json_log_has_connection_and_millisecond_times() {
     let server = Server::start("empty-reply", &[]);
     exchange(&server, GET, SHORT);
     let line = server.wait_for_log(&[r#""event":"end""#]);
+    // The text itself: connection and time first, the time in whole
+    // microseconds (milliseconds with three decimals).
     assert!(line.starts_with(r#"{"conn":1,"t_ms":"#), "{line}");
     let t_ms = line.split(r#""t_ms":"#).nth(1).unwrap().split(',').next().unwrap();
     assert_eq!(t_ms.split('.').nth(1).map(str::len), Some(3), "{line}");
-    assert!(line.contains(r#""bytes_in":35,"bytes_out":0"#), "{line}");
+    let end = json::parse(&line);
+    assert_eq!(end["bytes_in"], 35, "{line}");
+    assert_eq!(end["bytes_out"], 0, "{line}");
 }
 
 #[test]

@@ -12,8 +12,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::support::{
-    End, GET, Server, TempDir, Upstream, exchange, hangup, hangup_within, node_server, python_upstream, raw_server,
-    read_to_end, reset_when_sent, scenario_file, text,
+    End, GET, Server, TempDir, Upstream, exchange, hangup, hangup_within, json, node_server, python_upstream,
+    raw_server, read_to_end, reset_when_sent, scenario_file, text,
 };
 
 const SHORT: Duration = Duration::from_secs(3);
@@ -76,16 +76,13 @@ fn proxy_in_front_of_python_passes_every_byte_and_the_upstreams_close() {
     );
     // python's http.server closes after each response, and curl closes
     // too: whichever FIN hangup reads first, both sides end with FIN.
-    let end = server.wait_for_log(&[r#""event":"end""#]);
-    assert!(
-        end.contains(r#""how":"fin""#) || end.contains(r#""how":"peer-fin""#),
-        "{end}"
-    );
+    let end = server.wait_for_event("end");
+    assert!(end["how"] == "fin" || end["how"] == "peer-fin", "{end}");
     let (code, log) = server.stop("TERM");
     assert_eq!(code, Some(0));
-    let summary = log.iter().find(|l| l.contains(r#""event":"stopped""#)).unwrap();
-    assert!(summary.contains(r#""upstream_connects":1"#), "{summary}");
-    assert!(summary.contains(r#""upstream_rst":0"#), "{summary}");
+    let summary = json::event(&log, "stopped");
+    assert_eq!(summary["upstream_connects"], 1, "{summary}");
+    assert_eq!(summary["upstream_rst"], 0, "{summary}");
 }
 
 #[test]
@@ -97,9 +94,9 @@ fn proxy_keeps_one_upstream_connection_per_client_connection() {
     let (code, body, err) = curl(&[&a, &b]);
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(body, "hello from nodehello from node");
-    server.wait_for_log(&[r#""event":"end""#]);
-    assert_eq!(server.count_log(r#""event":"forward""#), 2);
-    assert_eq!(server.count_log(r#""event":"upstream-connect""#), 1);
+    server.wait_for_event("end");
+    assert_eq!(server.events("forward").len(), 2, "{:?}", server.log());
+    assert_eq!(server.events("upstream-connect").len(), 1, "{:?}", server.log());
 }
 
 #[test]
@@ -140,8 +137,8 @@ fn node_and_python_clients_get_the_upstreams_answers_through_proxy() {
         "request 1: status 200, 15 body bytes\nrequest 2: status 200, 15 body bytes\n"
     );
     // Node's keep-alive agent reused its socket: so did hangup, upstream.
-    server.wait_for_log(&[r#""event":"end""#]);
-    assert_eq!(server.count_log(r#""event":"upstream-connect""#), 1);
+    server.wait_for_event("end");
+    assert_eq!(server.events("upstream-connect").len(), 1, "{:?}", server.log());
     let python = Command::new("python3")
         .args([
             "scripts/clients/python-client.py",
@@ -204,7 +201,7 @@ fn proxy_fail_first_counts_requests_across_connections() {
         ]
     );
     // The failed requests never reached the upstream.
-    assert_eq!(server.count_log(r#""event":"upstream-connect""#), 2);
+    assert_eq!(server.events("upstream-connect").len(), 2, "{:?}", server.log());
 }
 
 #[test]
@@ -230,8 +227,11 @@ fn a_refused_upstream_gets_the_client_a_502_and_the_log_says_why() {
     let (code, body, err) = curl(&["-w", "%{http_code}", &format!("http://{}/", server.addr)]);
     assert_eq!(code, Some(0), "{err}");
     assert!(body.ends_with("502"), "{body}");
-    let line = server.wait_for_log(&[r#""event":"upstream-failed""#]);
-    assert!(line.contains("refused"), "{line}");
+    let failed = server.wait_for_event("upstream-failed");
+    assert!(
+        failed["why"].as_str().is_some_and(|why| why.contains("refused")),
+        "{failed}"
+    );
 }
 
 #[test]
@@ -573,7 +573,8 @@ fn an_early_answer_and_fin_reach_an_uploading_client_at_once() {
     assert_eq!(text(&received), text(REFUSED));
     assert!(end == End::PeerFin || end == End::PeerRst, "{end:?}");
     assert!(start.elapsed() < Duration::from_secs(3), "{:?}", start.elapsed());
-    server.wait_for_log(&[r#""event":"forward""#, "the upstream ended first"]);
+    let cut = json::parse(&server.wait_for_log(&[r#""event":"forward""#, r#""cut":"#]));
+    assert_eq!(cut["cut"], "the upstream ended first", "{cut}");
 }
 
 /// Issue 24, item 3: a client's FIN while its answer is awaited reaches

@@ -6,7 +6,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use crate::support::json::{field, number};
+use crate::support::json::{self, field, number};
 use crate::support::{End, GET, Server, read_exact, read_to_end, scenario_file};
 
 #[test]
@@ -21,7 +21,8 @@ fn a_signal_stops_at_once_with_a_summary() {
         let mut open = server.connect();
         open.write_all(GET).expect("send");
         read_exact(&mut open, 70);
-        server.wait_for_log(&[r#""how":"peer-fin""#]);
+        let first = server.wait_for_event("end");
+        assert_eq!(first["how"], "peer-fin", "{first}");
         let started = Instant::now();
         let (code, log) = server.stop(signal);
         assert_eq!(code, Some(0), "SIG{signal}");
@@ -76,11 +77,7 @@ fn a_reset_still_sending_finishes_before_the_stop() {
     assert_eq!((got, end), (200 * 1024, End::PeerRst), "hangup {pid}");
     let (code, log) = server.wait_for_exit();
     assert_eq!(code, Some(0));
-    assert!(
-        log.iter().any(|l| l.contains(r#""event":"stopping""#)),
-        "{}",
-        log.join("\n")
-    );
+    assert_eq!(json::events(&log, "stopping").len(), 1, "{}", log.join("\n"));
     let summary = log.last().expect("summary");
     assert_eq!(
         [number(summary, "rst"), number(summary, "still_open")],

@@ -110,24 +110,6 @@ impl Server {
         self.log.lock().expect("log lock").clone()
     }
 
-    /// How many log lines contain `part`.
-    pub fn count_log(&self, part: &str) -> usize {
-        self.log().iter().filter(|line| line.contains(part)).count()
-    }
-
-    /// Wait (bounded) until `count_log(part)` reaches `n`.
-    pub fn wait_for_count(&self, part: &str, n: usize) {
-        let give_up = Instant::now() + Duration::from_secs(5);
-        while self.count_log(part) < n {
-            assert!(
-                Instant::now() < give_up,
-                "fewer than {n} log lines with {part:?}; log:\n{}",
-                self.log().join("\n")
-            );
-            std::thread::sleep(Duration::from_millis(5));
-        }
-    }
-
     /// Send SIGTERM or SIGINT ("TERM", "INT") to the server, our child.
     pub fn signal(&self, signal: &str) {
         let number = match signal {
@@ -154,10 +136,38 @@ impl Server {
         let code = self.child.wait().expect("wait for hangup").code();
         // The log thread ends with the process's stderr.
         let give_up = Instant::now() + Duration::from_secs(2);
-        while !self.log().iter().any(|l| l.contains(r#""event":"stopped""#)) && Instant::now() < give_up {
+        while json::events(&self.log(), "stopped").is_empty() && Instant::now() < give_up {
             std::thread::sleep(Duration::from_millis(5));
         }
         (code, self.log())
+    }
+
+    /// The JSON log lines of `event` so far, parsed, in order.
+    pub fn events(&self, event: &str) -> Vec<json::Value> {
+        json::events(&self.log(), event)
+    }
+
+    /// Wait (bounded) until the log has `n` lines of `event`: them all
+    /// (`n` or more), parsed, in order.
+    pub fn wait_for_events(&self, event: &str, n: usize) -> Vec<json::Value> {
+        let give_up = Instant::now() + Duration::from_secs(5);
+        loop {
+            let events = self.events(event);
+            if events.len() >= n {
+                return events;
+            }
+            assert!(
+                Instant::now() < give_up,
+                "fewer than {n} {event} lines; log:\n{}",
+                self.log().join("\n")
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// Wait (bounded) for the first log line of `event`: it, parsed.
+    pub fn wait_for_event(&self, event: &str) -> json::Value {
+        self.wait_for_events(event, 1).remove(0)
     }
 
     /// Wait (bounded) until a log line contains all of `parts`.
