@@ -236,23 +236,25 @@ fn open_sink(format: Format) -> Sink {
 /// anything but a regular file or /dev/null (pipes, FIFOs, sockets,
 /// terminals). When fd 2 cannot be examined, assume it can.
 fn stderr_can_stall() -> bool {
-    // SAFETY: fstat and stat write only into the zeroed structs they are
-    // given; the path is a NUL-terminated literal.
-    unsafe {
-        let mut st: libc::stat = std::mem::zeroed();
-        if libc::fstat(2, &mut st) != 0 {
-            return true;
-        }
-        match st.st_mode & libc::S_IFMT {
-            libc::S_IFREG => false,
-            libc::S_IFCHR => {
-                let mut null: libc::stat = std::mem::zeroed();
-                let is_null = libc::stat(c"/dev/null".as_ptr(), &mut null) == 0 && null.st_rdev == st.st_rdev;
-                !is_null
-            }
-            _ => true,
-        }
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    // fstat(2) through a duplicate of fd 2, closed again when the File
+    // drops: std asks no `unsafe` for that.
+    let Ok(stderr) = std::io::stderr().as_fd().try_clone_to_owned() else {
+        return true;
+    };
+    let Ok(meta) = std::fs::File::from(stderr).metadata() else {
+        return true;
+    };
+    let kind = meta.file_type();
+    if kind.is_file() {
+        return false;
     }
+    if kind.is_char_device() {
+        let is_null = std::fs::metadata("/dev/null").is_ok_and(|null| null.rdev() == meta.rdev());
+        return !is_null;
+    }
+    true
 }
 
 /// The writer thread: take the whole queue, write it (blocking as long as
