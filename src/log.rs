@@ -29,7 +29,7 @@
 //! lock, so an `eprintln!` elsewhere cannot wait behind a stalled reader.
 //!
 //! A regular file (or /dev/null) cannot stall: there the line is written
-//! at once, on the loop's thread, as before — no thread, no copy.
+//! at once, on the loop's thread — no thread, no copy.
 
 use std::fmt::Write as _;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};

@@ -1,4 +1,4 @@
-//! `read request`, `read head`, `read body`, `read N bytes` and `read eof`:
+//! `read request`, `read head`, `read body`, `read N bytes` and `read until eof`:
 //! the client's input, taken as the script asks for it.
 //!
 //! Each read first uses what is already buffered (a pipelined request, the
@@ -46,7 +46,7 @@ enum What {
     },
     /// `read N bytes`.
     Bytes { remaining: u64, total: u64 },
-    /// `read eof`: everything until the peer's FIN.
+    /// `read until eof`: everything until the peer's FIN.
     Eof { got: u64 },
 }
 

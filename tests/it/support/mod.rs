@@ -326,7 +326,7 @@ pub fn scenario_file(name: &str, source: &str) -> ScenarioFile {
 pub fn assert_every_builtin_in(file: &str, source: &str, usage: impl Fn(&str) -> String) {
     for (name, builtin) in hangup::scenario::catalog::BUILTINS {
         if is_proxy(builtin) {
-            // Served in front of a real server: tests/proxy.rs has those.
+            // Served in front of a real server: tests/it/proxy.rs has those.
             continue;
         }
         assert!(source.contains(&usage(name)), "built-in `{name}` has no test in {file}");
