@@ -23,6 +23,11 @@ impl TempDir {
         TempDir(dir)
     }
 
+    /// The directory (also what `*dir` gives).
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
     /// Write `contents` to `name` in this directory; its path.
     pub fn file(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
         let path = self.0.join(name);
