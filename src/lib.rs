@@ -3,8 +3,8 @@
 //! For every connection it runs a *scenario*, a short script saying which
 //! bytes to write, when to read and wait, and how to end the connection
 //! (FIN, half-close or RST). Start with [`scenario`] (the language),
-//! [`interp`] (what a script does, without I/O) and [`server`] (the event
-//! loop that carries it out on real sockets).
+//! `interp` (what a script does, without I/O) and `server` (the event
+//! loop that carries it out on real sockets), both private to the crate.
 
 // Everything public is documented; everything else is the crate's own,
 // where rustc can see what nothing uses.

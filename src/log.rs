@@ -29,7 +29,7 @@
 //! lock, so an `eprintln!` elsewhere cannot wait behind a stalled reader.
 //!
 //! A regular file (or /dev/null) cannot stall: there the line is written
-//! at once, on the loop's thread, as before — no thread, no copy.
+//! at once, on the loop's thread — no thread, no copy.
 
 use std::fmt::Write as _;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -236,23 +236,25 @@ fn open_sink(format: Format) -> Sink {
 /// anything but a regular file or /dev/null (pipes, FIFOs, sockets,
 /// terminals). When fd 2 cannot be examined, assume it can.
 fn stderr_can_stall() -> bool {
-    // SAFETY: fstat and stat write only into the zeroed structs they are
-    // given; the path is a NUL-terminated literal.
-    unsafe {
-        let mut st: libc::stat = std::mem::zeroed();
-        if libc::fstat(2, &mut st) != 0 {
-            return true;
-        }
-        match st.st_mode & libc::S_IFMT {
-            libc::S_IFREG => false,
-            libc::S_IFCHR => {
-                let mut null: libc::stat = std::mem::zeroed();
-                let is_null = libc::stat(c"/dev/null".as_ptr(), &mut null) == 0 && null.st_rdev == st.st_rdev;
-                !is_null
-            }
-            _ => true,
-        }
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    // fstat(2) through a duplicate of fd 2, closed again when the File
+    // drops: std asks no `unsafe` for that.
+    let Ok(stderr) = std::io::stderr().as_fd().try_clone_to_owned() else {
+        return true;
+    };
+    let Ok(meta) = std::fs::File::from(stderr).metadata() else {
+        return true;
+    };
+    let kind = meta.file_type();
+    if kind.is_file() {
+        return false;
     }
+    if kind.is_char_device() {
+        let is_null = std::fs::metadata("/dev/null").is_ok_and(|null| null.rdev() == meta.rdev());
+        return !is_null;
+    }
+    true
 }
 
 /// The writer thread: take the whole queue, write it (blocking as long as
@@ -307,14 +309,32 @@ fn run_writer(shared: &Shared, format: Format) {
     }
 }
 
-/// Write all of `bytes` to fd 2, waiting as long as it takes (a stderr
-/// someone else made non-blocking is waited on with poll). On a lasting
-/// error, the part not written.
+/// The most one `write` to a pipe takes all or nothing (POSIX's
+/// `PIPE_BUF`, 4096 on Linux).
+const ATOMIC_WRITE: usize = 4096;
+
+/// Write all of `bytes` (whole lines) to fd 2, waiting as long as it takes
+/// (a stderr someone else made non-blocking is waited on with poll). On a
+/// lasting error, the part not written.
+///
+/// Each `write` is of whole lines and at most [`ATOMIC_WRITE`] bytes when
+/// the lines allow, so that a pipe takes each all or nothing: when the
+/// process exits in the middle of a batch (a stop that gave a stalled
+/// reader its time), what reached the reader ends with a whole line. Only
+/// a line longer than that can be cut.
 fn write_stderr(mut bytes: &[u8]) -> Result<(), &[u8]> {
     while !bytes.is_empty() {
-        // SAFETY: the pointer and length describe `bytes`, which outlives
-        // the call.
-        let n = unsafe { libc::write(2, bytes.as_ptr().cast(), bytes.len()) };
+        let piece = match bytes[..bytes.len().min(ATOMIC_WRITE)].iter().rposition(|&b| b == b'\n') {
+            Some(end) => end + 1,
+            // A line longer than an atomic write: all of it.
+            None => bytes
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(bytes.len(), |end| end + 1),
+        };
+        // SAFETY: the pointer and length describe a part of `bytes`, which
+        // outlives the call.
+        let n = unsafe { libc::write(2, bytes.as_ptr().cast(), piece) };
         if n >= 0 {
             bytes = &bytes[n as usize..];
             continue;

@@ -1,7 +1,7 @@
 //! The command line as the system gave it: bytes, not necessarily UTF-8.
 //!
 //! argh parses `&str`s, but a path on Unix is any bytes. Every argument
-//! that is not UTF-8 (or that starts with [`MARK`], so that no real
+//! that is not UTF-8 (or that starts with `MARK`, so that no real
 //! argument can pass for a stand-in) is handed to argh as a stand-in that
 //! names its position; [`Args::os`] gives the original bytes back for the
 //! flags that take paths or bytes, and [`Args::utf8`] refuses it, with a

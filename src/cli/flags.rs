@@ -60,6 +60,8 @@ pub struct Serve {
     #[argh(switch, short = 'q')]
     pub quiet: bool,
     /// the real server a proxy scenario forwards to: HOST:PORT or [IPv6]:PORT (a name is resolved once, at start)
+    // The doc comment is `--help`'s text: `[IPv6]` stays as users read it.
+    #[allow(rustdoc::broken_intra_doc_links)]
     #[argh(option)]
     pub upstream: Option<String>,
     /// what the scenario's chance draws from: the same seed makes the same choices for the same connection and request numbers (default: a new one, named in the log's first line)

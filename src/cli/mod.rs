@@ -6,7 +6,7 @@
 //! scenario, bad `--set`, a number over its bound, a file too large); 3 the
 //! system refused (cannot listen, event loop failure, output that cannot be
 //! written). Nothing here panics on what a user typed or on a closed or
-//! full stdout or stderr ([`output`]).
+//! full stdout or stderr (`output`).
 
 pub mod args;
 mod commands;

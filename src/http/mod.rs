@@ -3,9 +3,9 @@
 //! [`RequestReader`] is fed the bytes received so far and says how many it
 //! consumed and whether the request is complete. The head is checked byte
 //! by byte as llhttp (the parser in Node's HTTP server) checks it
-//! ([`head`], [`fields`]), so that what Node answers with 400 gets 400 here
+//! (`head`, `fields`), so that what Node answers with 400 gets 400 here
 //! too; its header fields are then parsed with httparse. The body is counted
-//! and discarded as it arrives (by Content-Length or [`chunked`]), so a
+//! and discarded as it arrives (by Content-Length or `chunked`), so a
 //! large upload costs no memory. A head whose URL, header names and values
 //! add up to 16 KiB is "too large" (431), as in Node, and so is a chunk
 //! whose extensions pass 16 KiB (413).

@@ -56,13 +56,14 @@ pub fn render(report: &ProbeReport, color: bool) -> String {
     let mut out = format!("{:>9}  client{}server\n", "ms", " ".repeat(INNER - 4));
     for mark in &report.timeline {
         let (arrow, paint) = match &mark.what {
-            MarkKind::Connected => (to_server("connect", '-', true), Paint::Client),
-            MarkKind::Refused => (to_client("RST (connection refused)", '=', true), Paint::Rst),
-            MarkKind::Sent { bytes, line, .. } => {
-                (to_server(&format!("{line} ({bytes} B)"), '-', false), Paint::Client)
-            }
+            MarkKind::Connected => (to_server("connect", '-', Label::Centred), Paint::Client),
+            MarkKind::Refused => (to_client("RST (connection refused)", '=', Label::Centred), Paint::Rst),
+            MarkKind::Sent { bytes, line, .. } => (
+                to_server(&format!("{line} ({bytes} B)"), '-', Label::Left),
+                Paint::Client,
+            ),
             MarkKind::SendFailed { sent, total } => (
-                to_server(&format!("send failed after {sent} of {total} B"), '-', false),
+                to_server(&format!("send failed after {sent} of {total} B"), '-', Label::Left),
                 Paint::Rst,
             ),
             MarkKind::Head {
@@ -74,12 +75,12 @@ pub fn render(report: &ProbeReport, color: bool) -> String {
                 to_client(
                     &format!("HTTP/1.{version} {status} {reason} ({bytes} B head)"),
                     '-',
-                    false,
+                    Label::Left,
                 ),
                 Paint::Server,
             ),
             MarkKind::Partial { bytes } => (
-                to_client(&format!("{bytes} B, not a whole head"), '-', false),
+                to_client(&format!("{bytes} B, not a whole head"), '-', Label::Left),
                 Paint::Server,
             ),
             MarkKind::Body { bytes, expected } => {
@@ -87,7 +88,7 @@ pub fn render(report: &ProbeReport, color: bool) -> String {
                     Some(n) => format!("body {bytes} of {n} B"),
                     None => format!("body {bytes} B"),
                 };
-                (to_client(&label, '-', false), Paint::Server)
+                (to_client(&label, '-', Label::Left), Paint::Server)
             }
             MarkKind::MorePieces {
                 pieces,
@@ -103,11 +104,11 @@ pub fn render(report: &ProbeReport, color: bool) -> String {
                 };
                 let since = crate::units::Fixed::new(*since_ms, 1);
                 let label = format!("{pieces} more pieces since {since} ms, {stood}");
-                (to_client(&label, '-', false), Paint::Server)
+                (to_client(&label, '-', Label::Left), Paint::Server)
             }
-            MarkKind::ServerFin => (to_client("FIN", '-', true), Paint::Fin),
-            MarkKind::ServerRst => (to_client("RST", '=', true), Paint::Rst),
-            MarkKind::ClientClose => (to_server("close (FIN)", '-', true), Paint::Client),
+            MarkKind::ServerFin => (to_client("FIN", '-', Label::Centred), Paint::Fin),
+            MarkKind::ServerRst => (to_client("RST", '=', Label::Centred), Paint::Rst),
+            MarkKind::ClientClose => (to_server("close (FIN)", '-', Label::Centred), Paint::Client),
             MarkKind::Timeout => (centered("(no answer: timeout)", ' '), Paint::Plain),
             MarkKind::Error(e) => (centered(&format!("error: {e}"), ' '), Paint::Rst),
         };
@@ -142,22 +143,30 @@ fn fit(label: &str) -> String {
     }
 }
 
+/// Where an arrow's label sits.
+#[derive(Clone, Copy)]
+enum Label {
+    /// In the middle: an event of the connection (connect, FIN, RST).
+    Centred,
+    /// Near the tail: bytes that went across.
+    Left,
+}
+
 /// `--- label ------->` or, centred, `----- label ----->`.
-fn to_server(label: &str, line: char, center: bool) -> String {
-    arrow(label, line, center, INNER - 1, '>')
+fn to_server(label: &str, line: char, at: Label) -> String {
+    arrow(label, line, at, INNER - 1, '>')
 }
 
 /// `<-- label --------` or, centred, `<----- label -----`.
-fn to_client(label: &str, line: char, center: bool) -> String {
-    arrow(label, line, center, 0, '<')
+fn to_client(label: &str, line: char, at: Label) -> String {
+    arrow(label, line, at, 0, '<')
 }
 
 /// A labelled line with its head at `head_at`.
-fn arrow(label: &str, line: char, center: bool, head_at: usize, head: char) -> String {
-    let body = if center {
-        centered(label, line)
-    } else {
-        left(label, line)
+fn arrow(label: &str, line: char, at: Label, head_at: usize, head: char) -> String {
+    let body = match at {
+        Label::Centred => centered(label, line),
+        Label::Left => left(label, line),
     };
     let mut chars: Vec<char> = body.chars().collect();
     chars[head_at] = head;

@@ -1,5 +1,5 @@
 //! `--record` on the probe's side: what the server did, step by step, as
-//! the exchange sees it (moved here unchanged from the session).
+//! the exchange sees it.
 
 use std::time::Instant;
 

@@ -76,8 +76,8 @@ impl Timeline {
         for what in drawn {
             match what {
                 _ if self.pieces <= SHOWN_PIECES => self.mark(now, what.clone()),
-                MarkKind::Partial { bytes } => self.more(now, *bytes, None, true),
-                MarkKind::Body { bytes, expected } => self.more(now, *bytes, *expected, false),
+                MarkKind::Partial { bytes } => self.more(now, *bytes, None, Part::Head),
+                MarkKind::Body { bytes, expected } => self.more(now, *bytes, *expected, Part::Body),
                 // A whole head is always drawn.
                 other => self.mark(now, other.clone()),
             }
@@ -86,7 +86,8 @@ impl Timeline {
 
     /// One more piece past the bound: merged into the summary mark that
     /// ends the timeline, or a new one.
-    fn more(&mut self, now: Instant, bytes: u64, expected: Option<u64>, head: bool) {
+    fn more(&mut self, now: Instant, bytes: u64, expected: Option<u64>, part: Part) {
+        let head = matches!(part, Part::Head);
         let ms = self.ms(now);
         if let Some(last) = self.marks.last_mut()
             && let MarkKind::MorePieces {
@@ -118,4 +119,13 @@ impl Timeline {
     pub fn into_marks(self) -> Vec<Mark> {
         self.marks
     }
+}
+
+/// Which part of a response a piece past the bound belongs to.
+#[derive(Clone, Copy)]
+enum Part {
+    /// The head, still partial.
+    Head,
+    /// The body.
+    Body,
 }

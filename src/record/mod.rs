@@ -25,7 +25,8 @@
 //!   half-written, and checking `--record`'s path before anything runs;
 //! - [`writer`]: `serve`'s writer thread, so that the event loop never
 //!   writes files;
-//! - [`probe_file`]: `probe --record FILE`.
+//! - and outside it, `cli::record_file`: `probe --record FILE`,
+//!   which records with these pieces.
 
 pub(crate) mod files;
 mod header;

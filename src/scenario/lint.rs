@@ -64,7 +64,7 @@ pub fn lint(source: &str) -> Vec<Warning> {
     };
     let (body, _) = outline.block();
     let mut walk = Walk::default();
-    walk.block(&body, Path::Live(None), false);
+    walk.block(&body, Path::Live(None), Within::Body);
     // A handler runs where a request was refused: at a `read request` or
     // `read head`, after whatever half-close came before one.
     let at_reads = match walk.at_reads {
@@ -73,7 +73,7 @@ pub fn lint(source: &str) -> Vec<Warning> {
     };
     for (name, handler) in &outline.handlers {
         walk.handler = name;
-        walk.block(handler, Path::Live(at_reads), true);
+        walk.block(handler, Path::Live(at_reads), Within::Handler);
     }
     for (span, message) in unused {
         walk.warn(span, message);
@@ -278,6 +278,14 @@ struct Walk<'h> {
     handler: &'h str,
 }
 
+/// What the walk is in: the script's body, or an `on …` handler, where a
+/// `read request` cannot read past the bytes that were refused.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Within {
+    Body,
+    Handler,
+}
+
 impl Walk<'_> {
     fn warn(&mut self, span: Span, message: String) {
         self.warnings
@@ -285,14 +293,14 @@ impl Walk<'_> {
             .or_insert((span.width, message));
     }
 
-    fn block(&mut self, nodes: &[Node], mut path: Path, in_handler: bool) -> Path {
+    fn block(&mut self, nodes: &[Node], mut path: Path, within: Within) -> Path {
         for node in nodes {
-            path = self.node(node, path, in_handler);
+            path = self.node(node, path, within);
         }
         path
     }
 
-    fn node(&mut self, node: &Node, path: Path, in_handler: bool) -> Path {
+    fn node(&mut self, node: &Node, path: Path, within: Within) -> Path {
         match node {
             Node::Simple {
                 word,
@@ -300,29 +308,29 @@ impl Walk<'_> {
                 goal,
                 or_else,
             } => {
-                let path = self.simple(word, *span, goal.as_deref(), path, in_handler);
+                let path = self.simple(word, *span, goal.as_deref(), path, within);
                 match or_else {
                     // The `else` runs when the read times out, then the script goes on.
-                    Some(stmt) => path.join(self.node(stmt, path, in_handler)),
+                    Some(stmt) => path.join(self.node(stmt, path, within)),
                     None => path,
                 }
             }
             Node::Loop { forever, body } => {
                 // A second pass sees what the end of the first may have done.
-                let once = self.block(body, path, in_handler);
-                let again = self.block(body, path.join(once), in_handler);
+                let once = self.block(body, path, within);
+                let again = self.block(body, path.join(once), within);
                 if *forever { Path::Dead } else { path.join(again) }
             }
             Node::If { branches, otherwise } => {
                 let start = if *otherwise { Path::Dead } else { path };
-                branches.iter().fold(start, |joined, branch| {
-                    joined.join(self.block(branch, path, in_handler))
-                })
+                branches
+                    .iter()
+                    .fold(start, |joined, branch| joined.join(self.block(branch, path, within)))
             }
         }
     }
 
-    fn simple(&mut self, word: &str, span: Span, goal: Option<&str>, path: Path, in_handler: bool) -> Path {
+    fn simple(&mut self, word: &str, span: Span, goal: Option<&str>, path: Path, within: Within) -> Path {
         match word {
             "half-close" => match path {
                 Path::Live(None) => Path::Live(Some(span)),
@@ -342,7 +350,7 @@ impl Walk<'_> {
                 path
             }
             "read" if matches!(goal, Some("request" | "head")) => {
-                if in_handler {
+                if within == Within::Handler {
                     self.warn(
                         span,
                         format!(

@@ -1,6 +1,6 @@
 //! The scenario language: the script every connection runs.
 //!
-//! Source text goes through [`lexer`] (tokens with line and column) and
+//! Source text goes through `lexer` (tokens with line and column) and
 //! [`parser`] (tokens to the [`ast`]), with `--set` overrides applied while
 //! parsing. [`catalog`] holds the built-in scenarios, embedded in the binary
 //! so that it needs no files next to it. The language reference, with an
@@ -47,7 +47,7 @@ pub enum LoadError {
         /// "a FIFO" or "a socket", as the message says it.
         what: String,
     },
-    /// The file is larger than [`limits::MAX_SOURCE_BYTES`].
+    /// The file is larger than `limits::MAX_SOURCE_BYTES`.
     TooLarge {
         /// The path as the user gave it.
         name: String,

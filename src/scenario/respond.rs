@@ -5,11 +5,20 @@
 use super::ast::{Payload, Piece, Response, SendBody};
 use crate::http::reason_phrase;
 
+/// The request a response answers, as far as its bytes care.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Request {
+    /// A HEAD request: no body follows the head.
+    Head,
+    /// Any other method.
+    Other,
+}
+
 /// Status line, headers, framing header, then the body (none for HEAD
 /// requests and for 1xx, 204 and 304 responses, RFC 9110, unless the
 /// script says `anyway`; the framing header is the same either way, and
 /// for a HEAD request says how long the body would have been).
-pub fn wire(response: &Response, head_request: bool) -> Payload {
+pub fn wire(response: &Response, to: Request) -> Payload {
     let has_header = |name: &[u8]| response.headers.iter().any(|h| header_is(h, name));
     let bodiless_status = response.status < 200 || response.status == 204 || response.status == 304;
     let body_len = response.body.len();
@@ -44,7 +53,7 @@ pub fn wire(response: &Response, head_request: bool) -> Payload {
 
     payload.push(Piece::Bytes(head));
     let sends_body = match response.send_body {
-        SendBody::WhenAllowed => !(bodiless_status || head_request),
+        SendBody::WhenAllowed => !(bodiless_status || to == Request::Head),
         SendBody::Anyway => true,
     };
     if sends_body {

@@ -15,10 +15,10 @@
 //! - [`alert`]: the alert names and numbers of RFC 8446, and the 7-byte
 //!   plaintext record that carries one.
 //!
-//! With the `tls` feature (on by default), on rustls and ring: [`Layer`],
-//! one connection's TLS between its socket and its script; [`certs`], the
-//! certificates `serve` makes or loads; [`server`], the rustls
-//! configuration a server hands out. Without the feature, [`Layer`] is a
+//! With the `tls` feature (on by default), on rustls and ring: `Layer`,
+//! one connection's TLS between its socket and its script; `certs`, the
+//! certificates `serve` makes or loads; `server`, the rustls
+//! configurations a server hands out. Without the feature, `Layer` is a
 //! type with no values, and everything else still builds.
 
 pub mod alert;

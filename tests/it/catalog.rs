@@ -5,7 +5,7 @@ use std::io::Write;
 use std::net::TcpStream;
 use std::time::Duration;
 
-use crate::support::{End, GET, Server, client_hello, exchange, read_exact, read_to_end, text};
+use crate::support::{End, GET, Server, client_hello, exchange, json, read_exact, read_to_end, text};
 
 const SEED_002_BYTES: &[u8] = b"HTTP/1.1 200 OK\r\nServer: my-web-server\r\nContent-Length: 13\r\n\r\nHello,";
 const HELLO_RESPONSE: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 6\r\n\r\nhello\n";
@@ -17,7 +17,9 @@ fn mid_body_reset_sends_seed_bytes_then_rst() {
     let (received, end, _) = exchange(&server, GET, SHORT);
     assert_eq!(text(&received), text(SEED_002_BYTES));
     assert_eq!(end, End::PeerRst);
-    server.wait_for_log(&[r#""event":"end""#, r#""how":"rst""#, r#""bytes_out":68"#]);
+    let end = server.wait_for_event("end");
+    assert_eq!(end["how"], "rst", "{end}");
+    assert_eq!(end["bytes_out"], 68, "{end}");
 }
 
 #[test]
@@ -45,7 +47,8 @@ fn empty_reply_is_fin_without_bytes() {
     let (received, end, _) = exchange(&server, GET, SHORT);
     assert_eq!(received, b"");
     assert_eq!(end, End::PeerFin);
-    server.wait_for_log(&[r#""how":"fin""#]);
+    let end = server.wait_for_event("end");
+    assert_eq!(end["how"], "fin", "{end}");
 }
 
 #[test]
@@ -60,7 +63,9 @@ fn reset_on_accept_is_rst_without_bytes() {
         }
         Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset, "{e}"),
     }
-    server.wait_for_log(&[r#""how":"rst""#, r#""bytes_in":0"#]);
+    let end = server.wait_for_event("end");
+    assert_eq!(end["how"], "rst", "{end}");
+    assert_eq!(end["bytes_in"], 0, "{end}");
 }
 
 #[test]
@@ -70,7 +75,7 @@ fn connect_timeout_leaves_the_connect_unanswered() {
     let error = TcpStream::connect_timeout(&server.addr, Duration::from_millis(200)).unwrap_err();
     assert_eq!(error.kind(), std::io::ErrorKind::TimedOut, "{error}");
     assert!(started.elapsed() >= Duration::from_millis(190));
-    assert_eq!(server.count_log(r#""event":"accept""#), 0);
+    assert!(server.events("accept").is_empty(), "{:?}", server.log());
 }
 
 #[test]
@@ -121,7 +126,9 @@ fn keepalive_reset_answers_once_then_resets_the_reused_socket() {
     let (received, end) = read_to_end(&mut stream, SHORT);
     assert_eq!(received, b"");
     assert_eq!(end, End::PeerRst);
-    server.wait_for_log(&[r#""how":"rst""#, r#""requests":2"#]);
+    let end = server.wait_for_event("end");
+    assert_eq!(end["how"], "rst", "{end}");
+    assert_eq!(end["requests"], 2, "{end}");
 }
 
 #[test]
@@ -131,13 +138,11 @@ fn flaky_resets_a_request_chosen_by_chance_and_logs_the_choice() {
     let (received, end, _) = exchange(&server, GET, SHORT);
     assert_eq!(received, b"");
     assert_eq!(end, End::PeerRst);
-    server.wait_for_log(&[
-        r#""event":"chance""#,
-        r#""odds":"1/1""#,
-        r#""request":1"#,
-        r#""result":"yes""#,
-    ]);
-    assert!(server.log()[0].contains(r#""event":"seed""#), "{:?}", server.log());
+    let chance = server.wait_for_event("chance");
+    assert_eq!(chance["odds"], "1/1", "{chance}");
+    assert_eq!(chance["request"], 1, "{chance}");
+    assert_eq!(chance["result"], "yes", "{chance}");
+    assert_eq!(json::field(&server.log()[0], "event"), "seed", "{:?}", server.log());
     // The default, 1 in 3: an unchosen request is answered `hello` keep-alive.
     let server = Server::start("flaky", &[]);
     let answered = (0..30).any(|_| {
@@ -147,7 +152,8 @@ fn flaky_resets_a_request_chosen_by_chance_and_logs_the_choice() {
         read_to_end(&mut stream, SHORT) == (HELLO_RESPONSE.to_vec(), End::PeerFin)
     });
     assert!(answered, "30 requests, none answered");
-    server.wait_for_log(&[r#""odds":"1/3""#]);
+    let chance = server.wait_for_event("chance");
+    assert_eq!(chance["odds"], "1/3", "{chance}");
 }
 
 #[test]
@@ -168,7 +174,9 @@ fn hello_serves_keepalive_requests_until_the_client_leaves() {
         assert_eq!(read_exact(&mut stream, HELLO_RESPONSE.len()), HELLO_RESPONSE);
     }
     drop(stream);
-    server.wait_for_log(&[r#""how":"peer-fin""#, r#""requests":3"#]);
+    let end = server.wait_for_event("end");
+    assert_eq!(end["how"], "peer-fin", "{end}");
+    assert_eq!(end["requests"], 3, "{end}");
 }
 
 #[test]
@@ -206,8 +214,10 @@ fn upload_reset_resets_while_the_client_is_still_sending() {
         "{error:?}"
     );
     assert!(sent >= 100 * 1024, "sent only {sent}");
-    server.wait_for_log(&[r#""event":"read""#, r#""bytes":102400"#]);
-    server.wait_for_log(&[r#""how":"rst""#]);
+    let read = server.wait_for_event("read");
+    assert_eq!(read["bytes"], 102400, "{read}");
+    let end = server.wait_for_event("end");
+    assert_eq!(end["how"], "rst", "{end}");
 }
 
 #[test]
@@ -225,7 +235,9 @@ fn early_413_answers_by_the_head_and_resets_over_the_unread_body() {
         "HTTP/1.1 413 Payload Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
     );
     assert_eq!(end, End::PeerRst);
-    server.wait_for_log(&[r#""how":"rst""#, r#""unread":1000"#]);
+    let end = server.wait_for_event("end");
+    assert_eq!(end["how"], "rst", "{end}");
+    assert_eq!(end["unread"], 1000, "{end}");
 }
 
 #[test]
@@ -283,12 +295,10 @@ fn slow_body_drips_one_byte_per_interval() {
     );
     assert_eq!(end, End::PeerFin);
     assert!(elapsed >= Duration::from_millis(12 * 15), "{elapsed:?}");
-    let writes = server
-        .log()
-        .iter()
-        .filter(|l| l.contains(r#""event":"write","bytes":1}"#))
-        .count();
-    assert_eq!(writes, 13);
+    // The end line comes after every write's: all of them are in.
+    server.wait_for_event("end");
+    let writes = server.events("write").iter().filter(|w| w["bytes"] == 1).count();
+    assert_eq!(writes, 13, "{:?}", server.log());
 }
 
 #[test]

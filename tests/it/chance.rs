@@ -8,7 +8,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::Shutdown;
 use std::time::{Duration, Instant};
 
-use crate::support::json::{field, number};
+use crate::support::json::{self, Value, whole};
 use crate::support::{End, GET, Server, exchange, read_to_end, scenario_file, text};
 
 const SHORT: Duration = Duration::from_secs(2);
@@ -16,30 +16,18 @@ const SHORT: Duration = Duration::from_secs(2);
 /// The log's `chance` lines, once there are `n` of them (bounded
 /// wait): each as `#CONN request=N yes|no`, in connection order.
 fn choices(run: &Server, n: usize) -> Vec<String> {
-    let give_up = Instant::now() + Duration::from_secs(5);
-    loop {
-        let mut choices: Vec<(u64, String)> = run
-            .log()
-            .iter()
-            .filter(|line| line.contains(r#""event":"chance""#))
-            .map(|line| (number(line, "conn"), choice(line)))
-            .collect();
-        if choices.len() >= n {
-            choices.sort();
-            return choices.into_iter().map(|(_, c)| c).collect();
-        }
-        assert!(
-            Instant::now() < give_up,
-            "fewer than {n} choices; log:\n{}",
-            run.log().join("\n")
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    let mut choices: Vec<(u64, String)> = run
+        .wait_for_events("chance", n)
+        .iter()
+        .map(|line| (whole(line, "conn"), choice(line)))
+        .collect();
+    choices.sort();
+    choices.into_iter().map(|(_, c)| c).collect()
 }
 
-fn choice(line: &str) -> String {
-    let result = if field(line, "result") == "yes" { "yes" } else { "no" };
-    format!("#{} request={} {result}", number(line, "conn"), number(line, "request"))
+fn choice(line: &Value) -> String {
+    let result = if line["result"] == "yes" { "yes" } else { "no" };
+    format!("#{} request={} {result}", whole(line, "conn"), whole(line, "request"))
 }
 
 /// One request on a connection of its own, then the client's FIN: whether
@@ -95,10 +83,10 @@ fn flaky_with_a_seed_makes_the_same_choices_twice_and_resets_about_a_third() {
 #[test]
 fn without_a_seed_the_first_log_line_names_the_one_that_replays_the_run() {
     let (resets, choices, run) = flaky_run(&[], 30);
-    let first = run.log().into_iter().next().expect("a first log line");
-    assert!(first.contains(r#""event":"seed""#), "{first}");
-    let seed = number(&first, "seed").to_string();
-    assert!(first.contains(&format!(r#""replay":"--seed {seed}""#)), "{first}");
+    let first = json::parse(&run.log().into_iter().next().expect("a first log line"));
+    assert_eq!(first["event"], "seed", "{first}");
+    let seed = whole(&first, "seed").to_string();
+    assert_eq!(first["replay"], format!("--seed {seed}"), "{first}");
     let (replayed, replayed_choices, _run) = flaky_run(&["--seed", &seed], 30);
     assert_eq!(replayed_choices, choices);
     assert_eq!(replayed, resets);
@@ -129,14 +117,13 @@ fn the_timing_of_requests_changes_no_choice() {
             let mut body = [0u8; 5];
             std::io::Read::read_exact(&mut reader, &mut body).expect("body");
             bodies.push(text(&body));
+            // The scenario: requests `pause` apart.
             std::thread::sleep(pause);
         }
-        let sleeps: Vec<u64> = run
-            .log()
-            .iter()
-            .filter(|l| l.contains(r#""event":"sleep""#))
-            .map(|l| number(l, "ms"))
-            .collect();
+        // The end line comes after every sleep's: all of them are in.
+        drop(stream);
+        run.wait_for_event("end");
+        let sleeps: Vec<u64> = run.events("sleep").iter().map(|l| whole(l, "ms")).collect();
         (bodies, sleeps)
     };
     let (bodies, sleeps) = answers(Duration::ZERO);
@@ -172,12 +159,11 @@ fn a_drip_with_drawn_pauses_replays_by_its_seed() {
             })
             .collect();
         // Each `end` comes after its connection's pauses in the log.
-        server.wait_for_count(r#""event":"end""#, connections);
+        server.wait_for_events("end", connections);
         let mut pauses: Vec<(u64, u64)> = server
-            .log()
+            .events("sleep")
             .iter()
-            .filter(|l| l.contains(r#""event":"sleep""#))
-            .map(|l| (number(l, "conn"), number(l, "ms")))
+            .map(|l| (whole(l, "conn"), whole(l, "ms")))
             .collect();
         // Connection by connection, each one's pauses in the order drawn.
         pauses.sort_by_key(|(conn, _)| *conn);

@@ -8,18 +8,15 @@ use std::ffi::OsStr;
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::os::unix::ffi::OsStrExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::support::{BIN, Server, hangup, scenario_file, spawn_listening, text};
+use crate::support::{BIN, Server, TempDir, hangup, scenario_file, spawn_listening, text};
 
-/// A fresh directory of this test process's own.
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("hangup-cli-edges-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
+/// A fresh directory of this test's own, removed when dropped.
+fn temp_dir(name: &str) -> TempDir {
+    TempDir::new(&format!("cli-edges-{name}"))
 }
 
 /// Wait for `child` at most `limit`; kill it (by its PID) if it is still
@@ -168,7 +165,6 @@ fn a_builtin_name_that_is_also_a_file_runs_the_builtin_and_says_so() {
     // No file of that name: no note.
     let out = hangup(&["check", "hello"]);
     assert_eq!(text(&out.stderr), "");
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 // Issue 16, item 1: counts are bounded, nothing is reserved from them.
@@ -250,7 +246,6 @@ fn paths_that_are_not_utf8_are_read_as_given() {
         OsStr::new("complete"),
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
@@ -393,7 +388,6 @@ fn check_and_serve_refuse_a_fifo_at_once() {
         OsStr::new("127.0.0.1:0"),
     ]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 // Issue 16, item 11: files read whole are capped.

@@ -8,7 +8,7 @@
 
 use std::process::{Command, Output};
 
-use crate::support::{Server, text};
+use crate::support::{Server, TempDir, text};
 
 const NODE_CLIENT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/clients/node-client.js");
 const PYTHON_CLIENT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/clients/python-client.py");
@@ -226,11 +226,10 @@ fn curl_sees_nodes_400_and_431() {
 #[test]
 fn curl_upload_is_reset_mid_body() {
     let server = Server::start("upload-reset", &["limit=64KiB"]);
-    let path = std::env::temp_dir().join(format!("hangup-upload-{}", std::process::id()));
-    std::fs::write(&path, vec![b'u'; 8 << 20]).unwrap();
+    let dir = TempDir::new("upload");
+    let path = dir.file("upload", vec![b'u'; 8 << 20]);
     let data = format!("@{}", path.display());
     let (code, _, stderr) = curl(&server, &["-X", "POST", "--data-binary", &data]);
-    let _ = std::fs::remove_file(&path);
     // The RST finds curl in send() or in recv(): both are the reset.
     assert!([55, 56].contains(&code), "{code}: {stderr}");
     let expected = match code {
@@ -238,7 +237,8 @@ fn curl_upload_is_reset_mid_body() {
         _ => "curl: (56) Recv failure: Connection reset by peer\n",
     };
     assert_eq!(stderr, expected);
-    server.wait_for_log(&[r#""event":"read""#, r#""bytes":65536"#]);
+    let read = server.wait_for_event("read");
+    assert_eq!(read["bytes"], 65536, "{read}");
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 use std::process::{Command, Stdio};
 
-use crate::support::{Server, text};
+use crate::support::{Server, json, text};
 
 /// utime + stime of a process, in clock ticks (/proc/PID/stat fields 14
 /// and 15, counted after the `)` that ends the command name).
@@ -46,8 +46,8 @@ fn curl_connect_times_out_every_time_and_hangup_stays_idle() {
     // A tick is 10 ms: a second of waiting costs none; 10 allows for noise.
     assert!(used <= 10, "hangup used {used} ticks of CPU while not accepting");
     let (_, log) = server.stop("TERM");
-    let summary = log.last().unwrap();
-    assert!(summary.contains(r#""accepted":0"#), "{summary}");
+    let summary = json::event(&log, "stopped");
+    assert_eq!(summary["accepted"], 0, "{summary}");
 }
 
 #[test]

@@ -8,7 +8,7 @@ use std::net::TcpStream;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::support::{BIN, End, GET, Server, exchange, read_to_end, scenario_file, text};
+use crate::support::{BIN, End, GET, Server, exchange, json, read_exact, read_to_end, scenario_file, text};
 
 const SHORT: Duration = Duration::from_secs(2);
 
@@ -37,8 +37,9 @@ fn a_large_write_to_a_slow_reader_does_not_block_another() {
     let server = Server::start(&path, &[]);
     let mut first = server.connect();
     first.write_all(GET).unwrap();
-    // The first client never reads: its write is stuck in WouldBlock.
-    std::thread::sleep(Duration::from_millis(50));
+    // Its first byte shows the write has begun; the client reads no more,
+    // so the rest of the 64 MiB is stuck in WouldBlock.
+    assert_eq!(read_exact(&mut first, 1), b"x");
     let (received, end, elapsed) = exchange(&server, GET, SHORT);
     assert!(text(&received).ends_with("fast"));
     assert_eq!(end, End::PeerFin);
@@ -69,8 +70,9 @@ fn a_client_that_resets_mid_sleep_is_logged_at_once() {
         .unwrap();
     let start = Instant::now();
     drop(stream);
-    server.wait_for_log(&[r#""how":"peer-rst""#]);
+    let end = server.wait_for_event("end");
     assert!(start.elapsed() < Duration::from_secs(2));
+    assert_eq!(end["how"], "peer-rst", "{end}");
     // The server is unharmed.
     let server_ok = exchange(&server, b"", Duration::from_millis(100));
     assert_eq!(server_ok.1, End::Open);
@@ -100,8 +102,10 @@ fn half_close_then_read_until_eof() {
     // Our half is still open: the server reads until we close it.
     stream.write_all(b"late data").unwrap();
     stream.shutdown(std::net::Shutdown::Write).unwrap();
-    server.wait_for_log(&[r#""event":"eof""#, r#""bytes":9"#]);
-    server.wait_for_log(&[r#""message":"client done""#]);
+    let eof = server.wait_for_event("eof");
+    assert_eq!(eof["bytes"], 9, "{eof}");
+    let said = server.wait_for_event("log");
+    assert_eq!(said["message"], "client done", "{said}");
 }
 
 #[test]
@@ -116,7 +120,8 @@ fn data_and_fin_that_arrive_together_are_both_read() {
     stream.shutdown(std::net::Shutdown::Write).unwrap();
     let (received, end) = read_to_end(&mut stream, SHORT);
     assert_eq!((received.as_slice(), end), (&b"got it"[..], End::PeerFin));
-    server.wait_for_log(&[r#""event":"eof""#, r#""bytes":9"#]);
+    let eof = server.wait_for_event("eof");
+    assert_eq!(eof["bytes"], 9, "{eof}");
 }
 
 #[test]
@@ -125,7 +130,9 @@ fn close_now_with_unread_input_is_logged_as_rst() {
     let server = Server::start(&path, &[]);
     let (_, end, _) = exchange(&server, b"POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello", SHORT);
     assert_eq!(end, End::PeerRst);
-    server.wait_for_log(&[r#""how":"rst""#, r#""unread":5"#]);
+    let end = server.wait_for_event("end");
+    assert_eq!(end["how"], "rst", "{end}");
+    assert_eq!(end["unread"], 5, "{end}");
 }
 
 #[test]
@@ -134,15 +141,20 @@ fn plain_close_drains_unread_input_and_sends_fin() {
     let server = Server::start(&path, &[]);
     let (_, end, _) = exchange(&server, b"POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello", SHORT);
     assert_eq!(end, End::PeerFin);
-    server.wait_for_log(&[r#""how":"fin""#, r#""drained":5"#]);
+    let end = server.wait_for_event("end");
+    assert_eq!(end["how"], "fin", "{end}");
+    assert_eq!(end["drained"], 5, "{end}");
 }
 
+/// Not every machine has `::1` (containers often have IPv6 off);
+/// scripts/test.sh runs this where there is one.
 #[test]
+#[ignore = "needs an IPv6 loopback (::1); scripts/test.sh runs it where there is one"]
 fn serves_on_ipv6_loopback() {
-    if TcpStream::connect("[::1]:1").is_err_and(|e| e.raw_os_error() == Some(libc_eaddrnotavail())) {
-        eprintln!("no IPv6 loopback here; skipping");
-        return;
-    }
+    assert!(
+        !TcpStream::connect("[::1]:1").is_err_and(|e| e.raw_os_error() == Some(libc::EADDRNOTAVAIL)),
+        "no IPv6 loopback (::1) here"
+    );
     let server = Server::start_on("mid-body-reset", &[], "[::1]:0");
     assert!(server.addr.is_ipv6());
     let (received, end, _) = exchange(&server, GET, SHORT);
@@ -150,19 +162,19 @@ fn serves_on_ipv6_loopback() {
     assert_eq!(end, End::PeerRst);
 }
 
-fn libc_eaddrnotavail() -> i32 {
-    99
-}
-
 #[test]
 fn json_log_has_connection_and_millisecond_times() {
     let server = Server::start("empty-reply", &[]);
     exchange(&server, GET, SHORT);
     let line = server.wait_for_log(&[r#""event":"end""#]);
+    // The text itself: connection and time first, the time in whole
+    // microseconds (milliseconds with three decimals).
     assert!(line.starts_with(r#"{"conn":1,"t_ms":"#), "{line}");
     let t_ms = line.split(r#""t_ms":"#).nth(1).unwrap().split(',').next().unwrap();
     assert_eq!(t_ms.split('.').nth(1).map(str::len), Some(3), "{line}");
-    assert!(line.contains(r#""bytes_in":35,"bytes_out":0"#), "{line}");
+    let end = json::parse(&line);
+    assert_eq!(end["bytes_in"], 35, "{line}");
+    assert_eq!(end["bytes_out"], 0, "{line}");
 }
 
 #[test]
@@ -171,12 +183,14 @@ fn a_connection_that_never_waits_does_not_starve_another() {
     // steps per turn, connection 1 would keep the event loop forever.
     let path = scenario_file(
         "busy-first",
-        "if connection is 1\n  loop\n    sleep 0ms\n  end\nend\nread request\nrespond 200 body \"fast\"\nclose\n",
+        "if connection is 1\n  write \"x\"\n  loop\n    sleep 0ms\n  end\nend\nread request\nrespond 200 body \"fast\"\nclose\n",
     );
+    // Quiet: every `sleep 0ms` would be a log line.
     let (mut child, addr) =
         crate::support::spawn_listening(Command::new(BIN).args(["serve", &path, "--listen", "127.0.0.1:0", "--quiet"]));
-    let busy = TcpStream::connect(addr).unwrap();
-    std::thread::sleep(Duration::from_millis(50));
+    let mut busy = TcpStream::connect(addr).unwrap();
+    // Its "x" comes just before the loop: connection 1 is spinning.
+    assert_eq!(read_exact(&mut busy, 1), b"x");
     let mut other = TcpStream::connect(addr).unwrap();
     other.write_all(GET).unwrap();
     let (received, end) = read_to_end(&mut other, SHORT);

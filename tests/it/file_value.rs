@@ -1,18 +1,15 @@
 //! `file "…"`: a byte value that is a file's contents, read from beside the
 //! scenario file, sent byte for byte by the real binary.
 
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use crate::support::{BIN, End, GET, Server, exchange, text};
+use crate::support::{BIN, End, GET, Server, TempDir, exchange, text};
 
-/// A fresh directory for one test's scenario and side files.
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("hangup-file-value-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
+/// A fresh directory for one test's scenario and side files, removed
+/// when dropped.
+fn temp_dir(name: &str) -> TempDir {
+    TempDir::new(&format!("file-value-{name}"))
 }
 
 /// Every byte value once, 0 to 255.
@@ -50,7 +47,6 @@ fn write_sends_exactly_the_files_bytes() {
     assert_eq!(received.len(), expected.len());
     assert!(received == expected, "the bytes differ");
     assert_eq!(end, End::PeerFin);
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -68,7 +64,6 @@ fn respond_body_is_the_file_with_its_length() {
     let head = b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 256\r\n\r\n";
     assert_eq!(received, [head.to_vec(), all_bytes()].concat());
     assert_eq!(end, End::PeerFin);
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -101,5 +96,4 @@ fn check_reads_the_file_beside_the_scenario_and_names_a_missing_one() {
         "some/dir/x.hup:3:12: cannot read `nope.bin` (some/dir/nope.bin): No such file or directory\n  |\n\
          3 | write file \"nope.bin\"\n  |            ^^^^^^^^^^\n"
     );
-    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -6,7 +6,6 @@
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::Command;
-use std::thread;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
@@ -88,17 +87,14 @@ fn a_write_after_the_scripts_own_half_close_is_the_scripts_error_not_a_peer_rese
     let mut stream = server.connect();
     let (received, end) = read_to_end(&mut stream, Duration::from_secs(2));
     assert_eq!((received.as_slice(), end), (&b"a"[..], End::PeerFin));
-    let line = server.wait_for_log(&[r#""event":"end""#]);
-    assert!(line.contains(r#""how":"error""#), "{line}");
-    assert!(line.contains("half-close"), "{line}");
+    let end = server.wait_for_event("end");
+    assert_eq!(end["how"], "error", "{end}");
+    assert!(end["error"].as_str().is_some_and(|e| e.contains("half-close")), "{end}");
     drop(stream);
     let (code, log) = server.stop("TERM");
     assert_eq!(code, Some(0));
-    let summary = log
-        .iter()
-        .find(|l| l.contains(r#""event":"stopped""#))
-        .expect("summary");
-    assert_eq!(json::number(summary, "peer_rst"), 0, "{summary}");
+    let summary = json::event(&log, "stopped");
+    assert_eq!(summary["peer_rst"], 0, "{summary}");
 }
 
 #[test]
@@ -110,7 +106,8 @@ fn a_client_reset_ends_a_script_whose_reads_never_touch_the_socket() {
         let path = scenario_file(name, &format!("loop\n  {read}\nend\n"));
         let server = Server::start(&path, &[]);
         let stream = server.connect();
-        thread::sleep(Duration::from_millis(30));
+        // Its script starts as it is accepted.
+        server.wait_for_log(&[r#""event":"accept""#]);
         socket2::SockRef::from(&stream)
             .set_linger(Some(Duration::ZERO))
             .unwrap();

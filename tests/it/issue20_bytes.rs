@@ -6,7 +6,8 @@ use std::io::Write;
 use std::process::Command;
 use std::time::Duration;
 
-use crate::support::{End, GET, Server, exchange, read_to_end, scenario_file, text};
+use crate::support::json::{self, whole};
+use crate::support::{End, GET, Server, TempDir, exchange, read_to_end, scenario_file, text};
 
 const NODE_CLIENT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/clients/node-client.js");
 
@@ -63,11 +64,23 @@ const UPLOADS: &str = "loop
 end
 ";
 
-/// A file of `size` bytes for curl to upload.
-fn upload_file(name: &str, size: usize) -> String {
-    let path = std::env::temp_dir().join(format!("hangup-i20-{}-{name}", std::process::id()));
-    std::fs::write(&path, vec![b'u'; size]).expect("write upload");
-    path.to_string_lossy().into_owned()
+/// A file of `size` bytes for curl to upload, in a directory of its own
+/// (removed when dropped).
+fn upload_file(size: usize) -> (TempDir, String) {
+    let dir = TempDir::new("i20");
+    let path = dir.file("upload", vec![b'u'; size]);
+    (dir, path.to_string_lossy().into_owned())
+}
+
+/// The `body` lines of connection `conn` so far: the bytes each read,
+/// and its `rest` (`unread`) when it stopped inside the body.
+fn bodies(server: &Server, conn: u64) -> Vec<(u64, Option<String>)> {
+    server
+        .events("body")
+        .iter()
+        .filter(|line| line["conn"] == conn)
+        .map(|line| (whole(line, "bytes"), line["rest"].as_str().map(str::to_owned)))
+        .collect()
 }
 
 /// `curl -sS -v ARGS URL URL`: two uploads on one connection.
@@ -85,14 +98,16 @@ fn curl_twice(server: &Server, args: &[&str]) -> (i32, String, String) {
 #[test]
 fn read_body_takes_curl_uploads_by_length_and_by_chunks() {
     let server = Server::start(&scenario_file("i20-uploads", UPLOADS), &[]);
-    let file = upload_file("200k", 200_000);
+    let (_upload, file) = upload_file(200_000);
     let data = format!("@{file}");
 
     // Content-Length, with no 100-continue (`Expect:` off).
     let (code, out, err) = curl_twice(&server, &["--data-binary", &data, "-H", "Expect:"]);
     assert_eq!((code, out.as_str()), (0, "ok\nok\n"), "{err}");
     assert!(err.contains("Re-using existing connection"), "{err}");
-    server.wait_for_count(r#""event":"body","bytes":200000"#, 2);
+    // curl has left: the end line comes after the connection's others.
+    server.wait_for_events("end", 1);
+    assert_eq!(bodies(&server, 1), [(200_000, None), (200_000, None)]);
 
     // Chunked: the body is the chunks, their sizes and the last chunk.
     let (code, out, err) = curl_twice(
@@ -108,8 +123,14 @@ fn read_body_takes_curl_uploads_by_length_and_by_chunks() {
     );
     assert_eq!((code, out.as_str()), (0, "ok\nok\n"), "{err}");
     assert!(err.contains("Re-using existing connection"), "{err}");
-    server.wait_for_count(r#""event":"body","bytes":2"#, 4);
-    assert_eq!(server.count_log(r#""event":"bad-request""#), 0);
+    server.wait_for_events("end", 2);
+    let chunked = bodies(&server, 2);
+    assert_eq!(chunked.len(), 2, "{chunked:?}");
+    assert!(
+        chunked.iter().all(|(bytes, rest)| *bytes > 200_000 && rest.is_none()),
+        "the data and its framing: {chunked:?}"
+    );
+    assert!(server.events("bad-request").is_empty(), "{:?}", server.log());
 }
 
 /// The 100-continue story without `read 2048 bytes`: curl holds back a
@@ -117,7 +138,7 @@ fn read_body_takes_curl_uploads_by_length_and_by_chunks() {
 #[test]
 fn read_body_after_100_continue() {
     let server = Server::start(&scenario_file("i20-continue", UPLOADS), &[]);
-    let file = upload_file("2m", 2_000_000);
+    let (_upload, file) = upload_file(2_000_000);
     let (code, out, err) = curl_twice(
         &server,
         &["--data-binary", &format!("@{file}"), "-H", "Expect: 100-continue"],
@@ -125,7 +146,8 @@ fn read_body_after_100_continue() {
     assert_eq!((code, out.as_str()), (0, "ok\nok\n"), "{err}");
     assert_eq!(err.matches("< HTTP/1.1 100 Continue").count(), 2, "{err}");
     assert!(err.contains("Re-using existing connection"), "{err}");
-    server.wait_for_count(r#""event":"body","bytes":2000000"#, 2);
+    server.wait_for_events("end", 1);
+    assert_eq!(bodies(&server, 1), [(2_000_000, None), (2_000_000, None)]);
 }
 
 /// `max` stops a read inside the body; the next `read body` goes on from
@@ -141,17 +163,17 @@ fn read_body_max_leaves_the_rest_for_the_next_read() {
     let (bytes, end, _) = exchange(&server, request, Duration::from_secs(5));
     assert!(text(&bytes).ends_with("\r\n\r\nok"), "{}", text(&bytes));
     assert_eq!(end, End::PeerFin);
-    server.wait_for_log(&[r#""event":"body""#, r#""bytes":3"#, r#""rest":"unread""#]);
-    server.wait_for_log(&[r#""event":"body","bytes":2}"#]);
-    server.wait_for_log(&[r#""event":"body","bytes":0}"#]);
+    server.wait_for_events("end", 1);
+    let unread = Some("unread".to_owned());
+    assert_eq!(bodies(&server, 1), [(3, unread.clone()), (2, None), (0, None)]);
 
     // Chunked: `5\r\n`, then `hello\r\n0\r\n\r\n`; nothing is left unread.
     let chunked = b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n";
     let (bytes, end, _) = exchange(&server, chunked, Duration::from_secs(5));
     assert!(text(&bytes).ends_with("\r\n\r\nok"), "{}", text(&bytes));
     assert_eq!(end, End::PeerFin);
-    server.wait_for_log(&[r#""conn":2"#, r#""event":"body","bytes":3,"rest":"unread"}"#]);
-    server.wait_for_log(&[r#""conn":2"#, r#""event":"body","bytes":12}"#]);
+    server.wait_for_events("end", 2);
+    assert_eq!(bodies(&server, 2), [(3, unread), (12, None), (0, None)]);
 }
 
 /// A body bigger than `max` is cut off: `close now` then finds the rest
@@ -173,7 +195,8 @@ fn read_body_max_then_refuse() {
         "HTTP/1.1 413 Payload Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
     );
     assert_eq!(end, End::PeerRst);
-    server.wait_for_log(&[r#""event":"body""#, r#""bytes":1024"#, r#""rest":"unread""#]);
+    server.wait_for_events("end", 1);
+    assert_eq!(bodies(&server, 1), [(1024, Some("unread".to_owned()))]);
 }
 
 /// `check` refuses a `read body` with no `read head` before it.
@@ -199,7 +222,7 @@ const PYTHON_CLIENT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/client
 fn early_413_as_curl_node_and_python_see_it() {
     let server = Server::start("early-413", &[]);
     let url = format!("http://{}/", server.addr);
-    let file = upload_file("8m", 8 << 20);
+    let (_upload, file) = upload_file(8 << 20);
     let out = Command::new("curl")
         .args(["-sS", "-m", "5", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST"])
         .args(["--data-binary", &format!("@{file}"), &url])
@@ -236,5 +259,6 @@ fn early_413_as_curl_node_and_python_see_it() {
     );
     assert_eq!(out.status.code(), Some(1));
     // curl sent no body: its connection ends with FIN.
-    server.wait_for_log(&[r#""conn":1,"#, r#""how":"fin""#]);
+    let end = json::parse(&server.wait_for_log(&[r#""conn":1,"#, r#""event":"end""#]));
+    assert_eq!(end["how"], "fin", "{end}");
 }

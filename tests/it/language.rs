@@ -4,19 +4,12 @@
 
 use std::time::Duration;
 
+use crate::support::json::whole;
 use crate::support::{End, GET, Server, exchange, scenario_file};
 
 /// The `bytes` of each `write` line of the log, in order.
 fn writes(server: &Server) -> Vec<u64> {
-    server
-        .log()
-        .iter()
-        .filter(|line| line.contains(r#""event":"write""#))
-        .filter_map(|line| {
-            let rest = line.split(r#""bytes":"#).nth(1)?;
-            rest.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
-        })
-        .collect()
+    server.events("write").iter().map(|line| whole(line, "bytes")).collect()
 }
 
 #[test]
@@ -32,7 +25,7 @@ fn a_drip_with_a_size_writes_pieces_of_that_size_every_interval() {
     assert!(took >= Duration::from_millis(40), "{took:?}");
     server.wait_for_log(&[r#""event":"end""#]);
     assert_eq!(writes(&server), [3, 3, 1]);
-    assert_eq!(server.count_log(r#""event":"sleep""#), 2);
+    assert_eq!(server.events("sleep").len(), 2);
 }
 
 #[test]

@@ -4,18 +4,25 @@
 //! each, `serve` exits 2 (a bad scenario is a usage error), both naming
 //! the file.
 
-use crate::support::{hangup, scenario_file, text};
+use std::process::{Command, Output};
+
+use crate::support::{BIN, TempDir, hangup, scenario_file, text};
 
 /// `check` and `serve` on `path`: both fail with `message` on stderr.
 fn both_refuse(path: &str, message: &str) {
-    let out = hangup(&["check", path]);
+    both_refuse_run_by(&hangup, path, message);
+}
+
+/// The same, with `hangup ARGS…` run by `run`.
+fn both_refuse_run_by(run: &dyn Fn(&[&str]) -> Output, path: &str, message: &str) {
+    let out = run(&["check", path]);
     assert_eq!(out.status.code(), Some(1), "check {path}: {}", text(&out.stderr));
     assert!(
         text(&out.stderr).contains(message),
         "check {path}: {}",
         text(&out.stderr)
     );
-    let out = hangup(&["serve", path, "--listen", "127.0.0.1:0"]);
+    let out = run(&["serve", path, "--listen", "127.0.0.1:0"]);
     assert_eq!(out.status.code(), Some(2), "serve {path}: {}", text(&out.stderr));
     assert!(
         text(&out.stderr).contains(message),
@@ -49,9 +56,10 @@ fn an_endless_file_is_read_only_up_to_the_limit() {
 
 #[test]
 fn a_directory_is_refused_by_name() {
-    let dir = std::env::temp_dir().join(format!("hangup-dir-{}.hup", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.to_string_lossy().into_owned();
+    let dir = TempDir::new("dir");
+    let path = dir.join("scenario.hup");
+    std::fs::create_dir(&path).unwrap();
+    let path = path.to_string_lossy().into_owned();
     both_refuse(
         &path,
         &format!("cannot read scenario file {path}: it is a directory, not a file\n"),
@@ -65,15 +73,34 @@ fn a_directory_is_refused_by_name() {
 #[test]
 fn an_unreadable_file_is_refused_by_name() {
     use std::os::unix::fs::PermissionsExt;
-    if running_as_root() {
-        // chmod 000 does not stop root from reading: there is nothing to test.
-        println!("skipped: running as root, which reads a chmod 000 file anyway");
+    let path = scenario_file("locked", "reset\n");
+    std::fs::set_permissions(&*path, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let message = format!("cannot read scenario file {path}: Permission denied");
+    if !running_as_root() {
+        both_refuse(&path, &message);
         return;
     }
-    let path = scenario_file("locked", "reset\n");
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o000)).unwrap();
-    both_refuse(&path, &format!("cannot read scenario file {path}: Permission denied"));
+    // chmod 000 does not stop root (CI runs as root): hangup runs as
+    // nobody, whom it stops. From a copy of the binary beside it, which
+    // nobody can reach wherever the checkout is (/root is not open to all).
+    let dir = TempDir::new("nobody");
+    let bin = dir.join("hangup");
+    std::fs::copy(BIN, &bin).expect("copy the binary");
+    let as_nobody = |args: &[&str]| {
+        use std::os::unix::process::CommandExt;
+        Command::new(&bin)
+            .args(args)
+            .uid(NOBODY)
+            .gid(NOBODY)
+            .current_dir(&*dir)
+            .output()
+            .expect("run hangup as nobody")
+    };
+    both_refuse_run_by(&as_nobody, &path, &message);
 }
+
+/// `nobody` and `nogroup` on Linux.
+const NOBODY: u32 = 65534;
 
 /// Whether this process runs as root (uid 0), read from /proc so that the
 /// test needs no `unsafe` call.
@@ -94,8 +121,8 @@ fn running_as_root() -> bool {
 
 #[test]
 fn a_file_that_is_not_text_is_refused_where_it_stops_being_text() {
-    let path = std::env::temp_dir().join(format!("hangup-binary-{}.hup", std::process::id()));
-    std::fs::write(&path, b"read request\nwr\xffite\n").unwrap();
+    let dir = TempDir::new("binary");
+    let path = dir.file("binary.hup", b"read request\nwr\xffite\n");
     let path = path.to_string_lossy().into_owned();
     both_refuse(
         &path,

@@ -96,7 +96,7 @@ fn check_stops_after_twenty_errors_and_says_so() {
     let out = hangup(&["check", &path]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
-    let headlines: Vec<&str> = stderr.lines().filter(|l| l.starts_with(&path)).collect();
+    let headlines: Vec<&str> = stderr.lines().filter(|l| l.starts_with(&*path)).collect();
     assert_eq!(headlines.len(), 21, "{stderr}");
     assert!(headlines[19].starts_with(&format!("{path}:20:1: unknown statement `jump`")));
     assert_eq!(
@@ -124,7 +124,7 @@ fn a_mistyped_statement_or_keyword_gets_the_nearest_one() {
     let out = hangup(&["check", &path]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
-    let headlines: Vec<&str> = stderr.lines().filter(|l| l.starts_with(&path)).collect();
+    let headlines: Vec<&str> = stderr.lines().filter(|l| l.starts_with(&*path)).collect();
     assert_eq!(
         headlines,
         [

@@ -8,7 +8,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, ChildStderr, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::support::{BIN, spawn_listening};
+use crate::support::{BIN, TempDir, spawn_listening};
 
 /// Requests sent while nobody reads the log: at about 60 bytes a line and
 /// two lines a request, far more than a pipe (64 KiB) and the queue hold.
@@ -144,4 +144,49 @@ fn when_the_reader_is_back_the_log_says_how_many_lines_were_dropped() {
         "every line is either logged or counted"
     );
     eprintln!("{before} lines logged, {dropped} dropped; then: {notice}");
+}
+
+/// Where stderr cannot stall (a regular file, /dev/null) lines are written
+/// at once, on the loop's thread; only one that can (a pipe) gets the
+/// writer thread.
+#[test]
+fn only_a_stderr_that_can_stall_gets_a_writer_thread() {
+    let dir = TempDir::new("log-file");
+    let file = std::fs::File::create(dir.join("log")).expect("a log file");
+    for (name, stderr, writer) in [
+        ("a regular file", Stdio::from(file), false),
+        ("/dev/null", Stdio::null(), false),
+        ("a pipe", Stdio::piped(), true),
+    ] {
+        let mut child = Command::new(BIN)
+            .args(["serve", "hello", "--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .expect("spawn hangup");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("the listening line");
+        let addr: SocketAddr = line
+            .trim()
+            .trim_start_matches("listening on ")
+            .parse()
+            .expect("an address");
+        // The log opens at its first line (the accept), before the answer.
+        let mut stream = TcpStream::connect(addr).expect("connect");
+        stream.write_all(crate::support::GET).expect("send");
+        crate::support::read_exact(&mut stream, 70);
+        let threads: Vec<String> = std::fs::read_dir(format!("/proc/{}/task", child.id()))
+            .expect("/proc/PID/task")
+            .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+            .map(|comm| comm.trim().to_owned())
+            .collect();
+        let _ = child.kill();
+        let _ = child.wait();
+        // The loop's thread, and the writer if any (it may not have named
+        // itself `log` yet).
+        let expected = if writer { 2 } else { 1 };
+        assert_eq!(threads.len(), expected, "stderr {name}: threads {threads:?}");
+    }
 }

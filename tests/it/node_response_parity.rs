@@ -648,6 +648,9 @@ fn answer(mut stream: TcpStream, responses: &[(Vec<u8>, bool)]) {
         return;
     }
     if !keep_open {
+        // Part of the case, not a wait for anything: the FIN comes on its
+        // own, 50 ms after the response, as from a server that closes once
+        // it has answered.
         std::thread::sleep(Duration::from_millis(50));
         stream.shutdown(Shutdown::Write).ok();
     }

@@ -4,6 +4,8 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+use crate::support::TempDir;
+
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// Run scripts/test.sh with stand-ins for rustc and cargo first on PATH:
@@ -11,8 +13,7 @@ const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 /// when named in `components`. Anything else the fake cargo is asked fails,
 /// so the script can never go on to run the real suite.
 fn test_sh_with(name: &str, rustc_version: &str, components: &[&str]) -> Output {
-    let dir = std::env::temp_dir().join(format!("hangup-test-sh-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir::new(&format!("test-sh-{name}"));
     let write = |file: &str, text: String| {
         let path = dir.join(file);
         std::fs::write(&path, text).unwrap();
@@ -30,13 +31,11 @@ fn test_sh_with(name: &str, rustc_version: &str, components: &[&str]) -> Output 
     cargo.push_str("esac\necho \"fake cargo: no $1\" >&2\nexit 101\n");
     write("cargo", cargo);
     let path = format!("{}:{}", dir.display(), std::env::var("PATH").unwrap_or_default());
-    let out = Command::new("bash")
+    Command::new("bash")
         .arg(Path::new(ROOT).join("scripts/test.sh"))
         .env("PATH", path)
         .output()
-        .expect("run scripts/test.sh");
-    let _ = std::fs::remove_dir_all(&dir);
-    out
+        .expect("run scripts/test.sh")
 }
 
 fn stderr(out: &Output) -> String {

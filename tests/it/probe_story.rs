@@ -3,7 +3,7 @@
 //! sent, the version and the pieces of a head in the diagram, times per
 //! request, and `--expect` with a phase. Each from the real binary.
 
-use crate::support::{Report, Server, probe as probe_target, scenario_file};
+use crate::support::{Report, Server, TempDir, probe as probe_target, scenario_file};
 
 /// `hangup probe ADDR FLAGS…`: its exit code and stdout.
 fn probe(server: &Server, flags: &[&str]) -> (Option<i32>, String) {
@@ -105,12 +105,11 @@ fn pipelined_requests_get_a_report_each_in_order() {
         assert_eq!(request["received_bytes"], 70, "{json}");
     }
     // A --raw file of several requests is pipelined as it is.
-    let raw = std::env::temp_dir().join(format!("hangup-two-{}.raw", std::process::id()));
-    std::fs::write(
-        &raw,
+    let dir = TempDir::new("two");
+    let raw = dir.file(
+        "two.raw",
         "GET /a HTTP/1.1\r\nHost: x\r\n\r\nHEAD /b HTTP/1.1\r\nHost: x\r\n\r\n",
-    )
-    .unwrap();
+    );
     let raw = raw.to_string_lossy().into_owned();
     let (_, report) = probe(&server, &["--raw", &raw]);
     assert!(

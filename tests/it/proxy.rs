@@ -12,8 +12,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::support::{
-    End, GET, Server, Upstream, exchange, hangup, hangup_within, node_server, python_upstream, raw_server, read_to_end,
-    scenario_file, text,
+    End, GET, Server, TempDir, Upstream, exchange, hangup, hangup_within, json, node_server, python_upstream,
+    raw_server, read_to_end, reset_when_sent, scenario_file, text,
 };
 
 const SHORT: Duration = Duration::from_secs(3);
@@ -60,10 +60,9 @@ fn curl(args: &[&str]) -> (Option<i32>, String, String) {
 
 #[test]
 fn proxy_in_front_of_python_passes_every_byte_and_the_upstreams_close() {
-    let dir = std::env::temp_dir().join(format!("hangup-proxy-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir::new("proxy");
     let body: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
-    std::fs::write(dir.join("file.bin"), &body).unwrap();
+    dir.file("file.bin", &body);
     let upstream = python_upstream(&dir);
     let server = Server::start_proxy("proxy", &[], upstream.addr);
     let url = format!("http://{}/file.bin", server.addr);
@@ -77,16 +76,13 @@ fn proxy_in_front_of_python_passes_every_byte_and_the_upstreams_close() {
     );
     // python's http.server closes after each response, and curl closes
     // too: whichever FIN hangup reads first, both sides end with FIN.
-    let end = server.wait_for_log(&[r#""event":"end""#]);
-    assert!(
-        end.contains(r#""how":"fin""#) || end.contains(r#""how":"peer-fin""#),
-        "{end}"
-    );
+    let end = server.wait_for_event("end");
+    assert!(end["how"] == "fin" || end["how"] == "peer-fin", "{end}");
     let (code, log) = server.stop("TERM");
     assert_eq!(code, Some(0));
-    let summary = log.iter().find(|l| l.contains(r#""event":"stopped""#)).unwrap();
-    assert!(summary.contains(r#""upstream_connects":1"#), "{summary}");
-    assert!(summary.contains(r#""upstream_rst":0"#), "{summary}");
+    let summary = json::event(&log, "stopped");
+    assert_eq!(summary["upstream_connects"], 1, "{summary}");
+    assert_eq!(summary["upstream_rst"], 0, "{summary}");
 }
 
 #[test]
@@ -98,17 +94,17 @@ fn proxy_keeps_one_upstream_connection_per_client_connection() {
     let (code, body, err) = curl(&[&a, &b]);
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(body, "hello from nodehello from node");
-    server.wait_for_log(&[r#""event":"end""#]);
-    assert_eq!(server.count_log(r#""event":"forward""#), 2);
-    assert_eq!(server.count_log(r#""event":"upstream-connect""#), 1);
+    server.wait_for_event("end");
+    assert_eq!(server.events("forward").len(), 2, "{:?}", server.log());
+    assert_eq!(server.events("upstream-connect").len(), 1, "{:?}", server.log());
 }
 
 #[test]
 fn proxy_streams_uploads_by_length_and_chunked() {
     let upstream = node_upstream();
     let server = Server::start_proxy("proxy", &[], upstream.addr);
-    let file = std::env::temp_dir().join(format!("hangup-upload-{}", std::process::id()));
-    std::fs::write(&file, vec![7u8; 3_000_000]).unwrap();
+    let dir = TempDir::new("upload");
+    let file = dir.file("upload", vec![7u8; 3_000_000]);
     let data = format!("@{}", file.display());
     let url = format!("http://{}/upload", server.addr);
     let (code, body, err) = curl(&["--data-binary", &data, &url]);
@@ -141,8 +137,8 @@ fn node_and_python_clients_get_the_upstreams_answers_through_proxy() {
         "request 1: status 200, 15 body bytes\nrequest 2: status 200, 15 body bytes\n"
     );
     // Node's keep-alive agent reused its socket: so did hangup, upstream.
-    server.wait_for_log(&[r#""event":"end""#]);
-    assert_eq!(server.count_log(r#""event":"upstream-connect""#), 1);
+    server.wait_for_event("end");
+    assert_eq!(server.events("upstream-connect").len(), 1, "{:?}", server.log());
     let python = Command::new("python3")
         .args([
             "scripts/clients/python-client.py",
@@ -205,7 +201,7 @@ fn proxy_fail_first_counts_requests_across_connections() {
         ]
     );
     // The failed requests never reached the upstream.
-    assert_eq!(server.count_log(r#""event":"upstream-connect""#), 2);
+    assert_eq!(server.events("upstream-connect").len(), 2, "{:?}", server.log());
 }
 
 #[test]
@@ -231,8 +227,11 @@ fn a_refused_upstream_gets_the_client_a_502_and_the_log_says_why() {
     let (code, body, err) = curl(&["-w", "%{http_code}", &format!("http://{}/", server.addr)]);
     assert_eq!(code, Some(0), "{err}");
     assert!(body.ends_with("502"), "{body}");
-    let line = server.wait_for_log(&[r#""event":"upstream-failed""#]);
-    assert!(line.contains("refused"), "{line}");
+    let failed = server.wait_for_event("upstream-failed");
+    assert!(
+        failed["why"].as_str().is_some_and(|why| why.contains("refused")),
+        "{failed}"
+    );
 }
 
 #[test]
@@ -281,8 +280,7 @@ fn tcp_proxy_passes_half_close_and_rst_through() {
         let _ = stream.read_to_end(&mut got);
         if got == b"rst" {
             let _ = stream.write_all(&[b'x'; 700]);
-            thread::sleep(Duration::from_millis(30));
-            let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+            reset_when_sent(stream);
         } else {
             let _ = stream.write_all(b"pong:");
             let _ = stream.write_all(&got);
@@ -384,6 +382,8 @@ fn interim_responses_pass_through_before_the_final_one() {
     let upstream = raw_server(|mut stream| {
         let mut buf = [0u8; 1024];
         let _ = stream.read(&mut buf);
+        // Each answer on its own, 20 ms apart; then the connection stays
+        // open, so the client's end is the scenario's `close`.
         let _ = stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n");
         thread::sleep(Duration::from_millis(20));
         let _ = stream.write_all(b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n");
@@ -501,7 +501,11 @@ fn answers_then_resets(answer: &'static [u8]) -> std::net::SocketAddr {
             head.push(byte[0]);
         }
         let _ = stream.write_all(answer);
-        // Let the answer reach hangup before the RST does.
+        // Let the answer reach hangup before the RST does. Not
+        // `reset_when_sent`: an RST right behind the acknowledged answer
+        // makes the `proxy` scenario, about half the time, read the rest of
+        // the upload as a next request and answer it with a 400 before the
+        // RST (reported to the lead; src/server/conn/proxy/ is theirs).
         thread::sleep(Duration::from_millis(20));
         let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
     })
@@ -537,8 +541,7 @@ fn seven_hundred_bytes_then_rst_while_the_client_uploads() {
         let mut answer = ANSWER.to_vec();
         answer.resize(700, b'x');
         let _ = stream.write_all(&answer);
-        thread::sleep(Duration::from_millis(20));
-        let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+        reset_when_sent(stream);
     });
     let server = Server::start_proxy("proxy", &[], upstream);
     for run in 0..5 {
@@ -570,7 +573,8 @@ fn an_early_answer_and_fin_reach_an_uploading_client_at_once() {
     assert_eq!(text(&received), text(REFUSED));
     assert!(end == End::PeerFin || end == End::PeerRst, "{end:?}");
     assert!(start.elapsed() < Duration::from_secs(3), "{:?}", start.elapsed());
-    server.wait_for_log(&[r#""event":"forward""#, "the upstream ended first"]);
+    let cut = json::parse(&server.wait_for_log(&[r#""event":"forward""#, r#""cut":"#]));
+    assert_eq!(cut["cut"], "the upstream ended first", "{cut}");
 }
 
 /// Issue 24, item 3: a client's FIN while its answer is awaited reaches

@@ -17,7 +17,10 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::support::{End, Server, Upstream, hangup, node_server, python_upstream, raw_server, read_to_end, text};
+use crate::support::{
+    End, Server, TempDir, Upstream, hangup, json, node_server, python_upstream, raw_server, read_to_end,
+    reset_when_sent, text,
+};
 
 /// The request the raw client sends to the original and to the replay.
 const GET_ROOT: &[u8] = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
@@ -73,19 +76,13 @@ fn reset_mid_head_server() -> SocketAddr {
     raw_server(|mut stream| {
         read_head(&mut stream);
         let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Le");
-        // The half head must leave before the reset, which discards
-        // whatever is still queued.
-        thread::sleep(Duration::from_millis(20));
-        let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+        reset_when_sent(stream);
     })
 }
 
 /// A fresh directory for one case, removed when dropped (pass or fail).
 fn case_dir(case: &str) -> CaseDir {
-    let dir = std::env::temp_dir().join(format!("hangup-record-{}-{case}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("case dir");
-    CaseDir(dir)
+    CaseDir(TempDir::new(&format!("record-{case}")))
 }
 
 /// `hangup probe TARGET --json FLAGS…`: its JSON (the probe must succeed).
@@ -698,7 +695,7 @@ fn proxy_records_each_client_connection() {
 
     let line = proxy.wait_for_log(r#""event":"recorded""#);
     let scenario = rec.join("conn-000001.hup");
-    assert!(line.contains(&format!(r#""file":"{}""#, scenario.display())), "{line}");
+    assert_eq!(json::field(&line, "file"), scenario.display().to_string(), "{line}");
     assert_eq!(listing(&rec), ["conn-000001.client.bin", "conn-000001.hup"]);
     let client = std::fs::read(rec.join("conn-000001.client.bin")).expect("client bytes");
     assert_eq!(text(&client), text(request));
@@ -748,7 +745,7 @@ fn tcp_proxy_records_each_client_connection() {
 }
 
 /// A directory of one test's own, removed when dropped (pass or fail).
-pub(crate) struct CaseDir(pub PathBuf);
+pub(crate) struct CaseDir(pub TempDir);
 
 impl CaseDir {
     pub(crate) fn new(case: &str) -> CaseDir {
@@ -771,12 +768,6 @@ impl std::ops::Deref for CaseDir {
 
     fn deref(&self) -> &Path {
         &self.0
-    }
-}
-
-impl Drop for CaseDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
@@ -874,15 +865,13 @@ fn a_head_and_body_that_came_in_one_read_are_written_apart() {
     let got = fetch(replay.addr, GET_ROOT, Duration::from_secs(2));
     assert_eq!(got, ([&head[..], b"hello"].concat(), End::PeerFin), "{scenario}");
     // The replay wrote the head, then the body: two writes.
-    replay.wait_for_log(&[r#""event":"end""#]);
-    let writes: Vec<String> = replay
-        .log()
-        .into_iter()
-        .filter(|l| l.contains(r#""event":"write""#))
+    replay.wait_for_event("end");
+    let writes: Vec<u64> = replay
+        .events("write")
+        .iter()
+        .map(|w| w["bytes"].as_u64().unwrap_or_else(|| panic!("no bytes in {w}")))
         .collect();
-    assert_eq!(writes.len(), 2, "{writes:?}\n{scenario}");
-    assert!(writes[0].contains(&format!(r#""bytes":{}"#, head.len())), "{writes:?}");
-    assert!(writes[1].contains(r#""bytes":5"#), "{writes:?}");
+    assert_eq!(writes, [head.len() as u64, 5], "{scenario}");
 }
 
 #[test]
@@ -898,8 +887,8 @@ fn connections_open_at_the_stop_are_recorded_before_the_exit() {
     assert_eq!(through.1, End::Open);
     // The client keeps its connection; the server stops.
     let log = proxy.stop();
-    let recorded = log.iter().position(|l| l.contains(r#""event":"recorded""#));
-    let stopped = log.iter().position(|l| l.contains(r#""event":"stopped""#));
+    let recorded = log.iter().position(|l| json::is_event(l, "recorded"));
+    let stopped = log.iter().position(|l| json::is_event(l, "stopped"));
     assert!(
         recorded.is_some() && recorded < stopped,
         "no recorded line before stopped:\n{}",

@@ -12,7 +12,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::record::{CaseDir, RecordingProxy};
-use crate::support::{BIN, End, Server, hangup, raw_server, read_exact, read_to_end, text};
+use crate::support::{BIN, End, Server, hangup, json, raw_server, read_exact, read_to_end, text};
 
 const GET: &[u8] = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
 
@@ -157,7 +157,10 @@ fn proxy_records_eighty_thousand_one_byte_writes_as_a_file_check_accepts() {
     assert_checks(&scenario);
     // What the limit cost is said in the log and in the file.
     let warning = proxy.wait_for_log(r#""event":"record-warning""#);
-    assert!(warning.contains("chunks under 4 KiB were merged"), "{warning}");
+    assert!(
+        json::field(&warning, "warning").contains("chunks under 4 KiB were merged"),
+        "{warning}"
+    );
     let text_of = std::fs::read_to_string(&scenario).expect("the recording");
     assert!(
         text_of.contains("\n# NOTE: past 256 KiB of statements"),
@@ -291,7 +294,7 @@ fn a_write_that_fails_leaves_nothing_behind() {
         "other bytes through the proxy"
     );
     let error = proxy.wait_for_log(r#""event":"record-error""#);
-    assert!(error.contains("File too large"), "{error}");
+    assert!(json::field(&error, "error").contains("File too large"), "{error}");
     assert_eq!(dir.names(), ["rec"]);
     assert_eq!(
         std::fs::read_dir(&rec).expect("rec").count(),

@@ -6,6 +6,8 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+use crate::support::TempDir;
+
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// Run a script with this build's binary (so the script does not build).
@@ -162,17 +164,14 @@ fn compare_with_docs(name: &str, variant: &str) -> Output {
 
 /// The same, with `--compare`'s flags (`--allow-missing`).
 fn compare_with_docs_flags(name: &str, flags: &[&str], variant: &str) -> Output {
-    let dir = std::env::temp_dir().join(format!("hangup-outcome-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir::new(&format!("outcome-{name}"));
     let (expected, actual) = (dir.join("expected.md"), dir.join("actual.md"));
     std::fs::write(&expected, docs_table()).unwrap();
     std::fs::write(&actual, variant).unwrap();
     let mut args = vec!["--compare"];
     args.extend(flags);
     args.extend([expected.to_str().unwrap(), actual.to_str().unwrap()]);
-    let out = script("outcome-table.sh", &args);
-    let _ = std::fs::remove_dir_all(&dir);
-    out
+    script("outcome-table.sh", &args)
 }
 
 /// A machine whose clients are other versions (Debian's python3 3.11.2

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use crate::support::{End, GET, Server, exchange, scenario_file, text};
+use crate::support::{End, GET, Server, exchange, json, scenario_file, text};
 
 /// Connection 1 runs `body`; the others get a plain 200.
 fn first_connection_runs(body: &str) -> String {
@@ -36,10 +36,10 @@ fn free_steps_in_a_loop_are_stopped_as_stuck() {
         let mut spinning = server.connect();
         let (_, end) = crate::support::read_to_end(&mut spinning, Duration::from_secs(2));
         assert_ne!(end, End::Open, "{name}: the spinning connection was not ended");
-        let stuck = server.wait_for_log(&[r#""event":"stuck""#]);
-        assert!(stuck.contains(r#""conn":1"#), "{stuck}");
-        let why = server.wait_for_log(&[r#""event":"log""#, "did nothing"]);
-        assert!(why.contains(r#""conn":1"#), "{why}");
+        let stuck = server.wait_for_event("stuck");
+        assert_eq!(stuck["conn"], 1, "{stuck}");
+        let why = json::parse(&server.wait_for_log(&[r#""event":"log""#, "did nothing"]));
+        assert_eq!(why["conn"], 1, "{why}");
         // Bounded: a hundred steps and their lines, not millions.
         assert!(server.log().len() < 400, "{name}: {} log lines", server.log().len());
         assert_served(&server);
@@ -58,7 +58,8 @@ fn a_read_request_in_the_bad_request_handler_closes_the_connection() {
     assert!(reply.is_empty(), "{}", text(&reply));
     assert!(took < Duration::from_secs(1), "{took:?}");
     server.wait_for_log(&[r#""event":"log""#, "after a bad request"]);
-    server.wait_for_log(&[r#""event":"end""#, r#""how":"fin""#]);
-    assert_eq!(server.count_log(r#""event":"bad-request""#), 1);
+    let end = server.wait_for_event("end");
+    assert_eq!(end["how"], "fin", "{end}");
+    assert_eq!(server.events("bad-request").len(), 1);
     assert_served(&server);
 }

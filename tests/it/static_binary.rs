@@ -4,8 +4,10 @@
 //! And `scripts/build-static.sh` takes the binary from where cargo says it
 //! built it, never from a fixed `target/` that may hold a stale one.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
+
+use crate::support::TempDir;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
@@ -38,10 +40,16 @@ case $1 in
 esac
 "#;
 
-/// Run build-static.sh with the fake cargo; `(output, the fake target dir)`.
-fn build_static_with_fake_cargo(name: &str, fail: bool) -> (Output, PathBuf) {
-    let dir = std::env::temp_dir().join(format!("hangup-fake-cargo-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+/// What the fake cargo's build does.
+enum Build {
+    Succeeds,
+    Fails,
+}
+
+/// Run build-static.sh with the fake cargo; `(output, the directory that
+/// holds the fake's `bin/` and `target/`)`.
+fn build_static_with_fake_cargo(build: Build) -> (Output, TempDir) {
+    let dir = TempDir::new("fake-cargo");
     let bin = dir.join("bin");
     let target = dir.join("target");
     std::fs::create_dir_all(&bin).unwrap();
@@ -60,15 +68,16 @@ fn build_static_with_fake_cargo(name: &str, fail: bool) -> (Output, PathBuf) {
         .env("FAKE_TARGET", &target)
         // glibc needs no rustup; the fake cargo stands for the build either way.
         .env("STATIC_LIBC", "gnu");
-    if fail {
+    if let Build::Fails = build {
         command.env("FAKE_FAIL", "1");
     }
-    (command.output().expect("run build-static.sh"), target)
+    (command.output().expect("run build-static.sh"), dir)
 }
 
 #[test]
 fn build_static_copies_the_binary_cargo_reports() {
-    let (out, target) = build_static_with_fake_cargo("ok", false);
+    let (out, dir) = build_static_with_fake_cargo(Build::Succeeds);
+    let target = dir.join("target");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stdout}\n{stderr}");
@@ -78,15 +87,14 @@ fn build_static_copies_the_binary_cargo_reports() {
         "{stdout}\n{stderr}"
     );
     assert_eq!(std::fs::read_to_string(&copy).unwrap(), "fresh\n");
-    let _ = std::fs::remove_dir_all(target.parent().unwrap());
 }
 
 #[test]
 fn build_static_fails_loudly_when_the_build_fails() {
-    let (out, target) = build_static_with_fake_cargo("fail", true);
+    let (out, dir) = build_static_with_fake_cargo(Build::Fails);
+    let target = dir.join("target");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{stderr}");
     assert!(stderr.contains("failed"), "{stderr}");
     assert!(!target.join("static/hangup").exists());
-    let _ = std::fs::remove_dir_all(target.parent().unwrap());
 }

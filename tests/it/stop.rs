@@ -6,7 +6,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use crate::support::json::{field, number};
+use crate::support::json::{self, field, number};
 use crate::support::{End, GET, Server, read_exact, read_to_end, scenario_file};
 
 #[test]
@@ -21,7 +21,8 @@ fn a_signal_stops_at_once_with_a_summary() {
         let mut open = server.connect();
         open.write_all(GET).expect("send");
         read_exact(&mut open, 70);
-        server.wait_for_log(&[r#""how":"peer-fin""#]);
+        let first = server.wait_for_event("end");
+        assert_eq!(first["how"], "peer-fin", "{first}");
         let started = Instant::now();
         let (code, log) = server.stop(signal);
         assert_eq!(code, Some(0), "SIG{signal}");
@@ -60,9 +61,9 @@ fn a_reset_still_sending_finishes_before_the_stop() {
     let mut client = slow_reader(&server);
     server.wait_for_log(&[r#""event":"write""#]);
     let pid = server.pid();
-    let stopper = std::thread::spawn(move || server.stop("INT"));
+    server.signal("INT");
+    server.wait_for_log(&[r#""event":"stopping""#]);
     // The stop waits for the bytes; read them all, then the RST comes.
-    std::thread::sleep(Duration::from_millis(100));
     let mut got = 0;
     let mut buf = [0u8; 65536];
     let end = loop {
@@ -74,13 +75,9 @@ fn a_reset_still_sending_finishes_before_the_stop() {
         }
     };
     assert_eq!((got, end), (200 * 1024, End::PeerRst), "hangup {pid}");
-    let (code, log) = stopper.join().expect("stopper");
+    let (code, log) = server.wait_for_exit();
     assert_eq!(code, Some(0));
-    assert!(
-        log.iter().any(|l| l.contains(r#""event":"stopping""#)),
-        "{}",
-        log.join("\n")
-    );
+    assert_eq!(json::events(&log, "stopping").len(), 1, "{}", log.join("\n"));
     let summary = log.last().expect("summary");
     assert_eq!(
         [number(summary, "rst"), number(summary, "still_open")],

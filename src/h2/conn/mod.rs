@@ -5,7 +5,7 @@
 //! [`Event`]s with [`Conn::next_event`] (a request, body bytes, a reset, a
 //! GOAWAY, an error), writes [`Conn::pending_output`] to the socket and
 //! reports what went with [`Conn::written`]. What a scenario says is sent
-//! with the `send_*` methods ([`send`]), which write what they are told,
+//! with the `send_*` methods (`send.rs`), which write what they are told,
 //! rules or not; state is tracked along the way, so that a window or a
 //! stream ended by the scenario is known to the reading side.
 //!

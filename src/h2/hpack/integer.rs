@@ -16,7 +16,7 @@ const MAX_CONTINUATION: usize = 5;
 pub enum IntegerError {
     /// The block ended in the middle of it.
     Truncated,
-    /// More continuation bytes than [`MAX_CONTINUATION`], or a value
+    /// More continuation bytes than `MAX_CONTINUATION`, or a value
     /// over 2^32-1.
     TooLarge,
 }

@@ -1,6 +1,7 @@
 //! A response's body, by its framing: none, Content-Length, chunked or
 //! until the server closes.
 
+use super::fields::Line;
 use super::{BOTH, Before, Checker, Head, Kind, NODE, PYTHON, Section, Stop};
 use crate::http::NODE_CHUNK_EXTENSIONS_LIMIT;
 use crate::http::chars::{HEADER_VALUE, QDTEXT, TOKEN, hex_value};
@@ -185,7 +186,7 @@ impl Checker<'_> {
                 self.pos = self.line_end(p, "the trailer")?;
                 return Ok(());
             }
-            let field = self.field(p, false)?;
+            let field = self.field(p, Line::Later)?;
             self.count(&mut counted, &field, Section::Trailer)?;
             p = field.next;
         }

@@ -12,6 +12,16 @@ pub(super) struct Field {
     pub next: usize,
 }
 
+/// Which field line [`Checker::field`] checks: whitespace at the start of
+/// the head's first is not folding, as there is nothing to fold onto.
+#[derive(Clone, Copy)]
+pub(super) enum Line {
+    /// The head's first field line.
+    FirstOfHead,
+    /// Any other line of the head, or of a chunked body's trailer.
+    Later,
+}
+
 impl Checker<'_> {
     /// The header fields from `self.pos` to the empty line, which ends
     /// the head; `counted` is what Node counted of the status line.
@@ -40,7 +50,8 @@ impl Checker<'_> {
                     PYTHON,
                 );
             }
-            let field = self.field(p, lines == 1)?;
+            let line = if lines == 1 { Line::FirstOfHead } else { Line::Later };
+            let field = self.field(p, line)?;
             self.count(&mut counted, &field, Section::Head)?;
             let name = &self.b[field.name.0..field.name.1];
             let raw = &self.b[field.value.0..field.value.1];
@@ -117,14 +128,13 @@ impl Checker<'_> {
         Ok(())
     }
 
-    /// The header line at `p`, checked; `first` is the head's first field line.
-    pub(super) fn field(&mut self, p: usize, first: bool) -> Result<Field, Stop> {
+    /// The header line at `p`, checked.
+    pub(super) fn field(&mut self, p: usize, line: Line) -> Result<Field, Stop> {
         self.long_line(p);
         if matches!(self.b[p], b' ' | b'\t') {
-            let what = if first {
-                "whitespace at the start of the first header line".to_string()
-            } else {
-                "obsolete line folding (a header line starting with whitespace)".to_string()
+            let what = match line {
+                Line::FirstOfHead => "whitespace at the start of the first header line".to_string(),
+                Line::Later => "obsolete line folding (a header line starting with whitespace)".to_string(),
             };
             return self.fail(Kind::ObsFold, p, what, NODE);
         }

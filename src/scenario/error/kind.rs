@@ -246,7 +246,7 @@ pub enum FileProblem {
     Io(String),
     /// Not a regular file: "a directory", "a FIFO"…
     NotRegular(&'static str),
-    /// Over [`MAX_HELD_BYTES`] alone.
+    /// Over `limits::MAX_HELD_BYTES` alone.
     OverLimit,
 }
 
@@ -479,29 +479,29 @@ pub enum ErrorKind {
     },
 
     // Limits.
-    /// Over [`MAX_SOURCE_BYTES`].
+    /// Over `limits::MAX_SOURCE_BYTES`.
     SourceTooLarge,
-    /// Over [`MAX_NESTING`].
+    /// Over `limits::MAX_NESTING`.
     NestedTooDeep {
         /// The block's keyword.
         keyword: &'static str,
         /// How deep it is.
         depth: usize,
     },
-    /// Over [`MAX_CONDITION_TERMS`].
+    /// Over `limits::MAX_CONDITION_TERMS`.
     TooManyTerms,
-    /// Over [`MAX_HELD_BYTES`].
+    /// Over `limits::MAX_HELD_BYTES`.
     HeldTooMuch,
-    /// One `repeat` over [`MAX_PAYLOAD_BYTES`].
+    /// One `repeat` over `limits::MAX_PAYLOAD_BYTES`.
     RepeatOverLimit {
         /// The count.
         count: u64,
         /// The bytes of the pattern.
         pattern: usize,
     },
-    /// One write or body over [`MAX_PAYLOAD_BYTES`].
+    /// One write or body over `limits::MAX_PAYLOAD_BYTES`.
     PayloadOverLimit,
-    /// More errors than [`MAX_ERRORS`]: the rest are not looked for.
+    /// More errors than `limits::MAX_ERRORS`: the rest are not looked for.
     TooManyErrors,
 
     // The file.

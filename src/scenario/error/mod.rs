@@ -4,7 +4,7 @@
 //! [`ScenarioError`] adds the file name and source so that it can print
 //! each offending line with a caret under the column, the way rustc does.
 //! A file's errors are all reported at once, up to
-//! [`MAX_ERRORS`](super::limits::MAX_ERRORS).
+//! `limits::MAX_ERRORS`.
 
 mod kind;
 

@@ -2,9 +2,9 @@
 //!
 //! A hand-written recursive-descent parser over the lexer's tokens. The
 //! grammar is in `scenarios/README.md`; each `parse_*` method handles one
-//! of its rules: the file and its blocks in [`blocks`], one-line statements
-//! in [`stmt`], conditions in [`cond`], values and parameters in
-//! [`values`]. Parameters are declared before use and substituted on the
+//! of its rules: the file and its blocks in `blocks`, one-line statements
+//! in `stmt`, conditions in `cond`, values and parameters in
+//! `values`. Parameters are declared before use and substituted on the
 //! spot, with `--set` overrides applied at the declaration, so the AST holds
 //! only literal values and the interpreter never resolves a name.
 //!
@@ -14,7 +14,7 @@
 //! rustc's parsers recover, so that `check` reports every error of a file
 //! at once. A line the lexer refused is passed over without a second
 //! error. Only the limits that bound the parser's own work (nesting, the
-//! bytes held) and [`MAX_ERRORS`] end it early.
+//! bytes held) and `MAX_ERRORS` end it early.
 
 mod blocks;
 mod cond;
@@ -46,7 +46,7 @@ pub fn parse(source: &str, overrides: &BTreeMap<String, String>) -> Result<Scena
 /// directory of the scenario file); `None` is the current directory.
 ///
 /// The errors come in the order of the text (those about a `--set` last),
-/// at most [`MAX_ERRORS`] of them; when there were more, an
+/// at most `MAX_ERRORS` of them; when there were more, an
 /// [`ErrorKind::TooManyErrors`] ends the list.
 pub fn parse_in(
     source: &str,

@@ -8,6 +8,7 @@ use crate::scenario::ast::*;
 use crate::scenario::error::{Diagnostic, ErrorKind, Expected, Span};
 use crate::scenario::lexer::TokenKind;
 use crate::scenario::limits::MAX_PAYLOAD_BYTES;
+use crate::scenario::respond;
 use crate::tls::Alert;
 use crate::tls::alert::Level;
 use crate::tls::options::{Stall, Versions};
@@ -421,8 +422,8 @@ impl Parser<'_> {
                 }
             }
         }
-        response.wire = crate::scenario::respond::wire(&response, false);
-        response.wire_for_head = crate::scenario::respond::wire(&response, true);
+        response.wire = respond::wire(&response, respond::Request::Other);
+        response.wire_for_head = respond::wire(&response, respond::Request::Head);
         self.hold(
             (response.wire.held_bytes() + response.wire_for_head.held_bytes()) as usize,
             status_span,

@@ -13,11 +13,11 @@
 //!
 //! One file per state, so that a step can be followed in one place:
 //! [`writing`] (`write`), [`reading`] (`read request`, `read head`, `read
-//! body`, `read N bytes`, `read eof`), [`route`] (the catalog's choice by
-//! path), [`ending`] (`reset` after the send queue empties, `close`, the
-//! last log line), and [`proxy`] for the upstream side (connect, `forward`,
-//! `relay`, `relay both`). [`client`] is the accepted socket and the input
-//! read ahead of the script.
+//! body`, `read N bytes`, `read until eof`), [`route`] (the catalog's
+//! choice by path), [`ending`] (`reset` after the send queue empties,
+//! `close`, the last log line), and [`proxy`] for the upstream side
+//! (connect, `forward`, `relay`, `relay both`). [`client`] is the accepted
+//! socket and the input read ahead of the script.
 //!
 //! The connection is driven by the event loop as a [`Session`]: `on_event`
 //! (readiness on either side) and `on_wake` (the time it asked for came).

@@ -1,5 +1,5 @@
-//! `read request`, `read head`, `read body`, `read N bytes`, `read eof` and
-//! `read tls-hello`: the client's input, taken as the script asks for it.
+//! `read request`, `read head`, `read body`, `read N bytes`, `read until eof`
+//! and `read tls-hello`: the client's input, taken as the script asks for it.
 //!
 //! Each read first uses what is already buffered (a pipelined request, the
 //! rest of a body), then asks the socket for more. A request is counted
@@ -48,7 +48,7 @@ enum What {
     },
     /// `read N bytes`.
     Bytes { remaining: u64, total: u64 },
-    /// `read eof`: everything until the peer's FIN.
+    /// `read until eof`: everything until the peer's FIN.
     Eof { got: u64 },
     /// `read tls-hello`: whole TLS records up to the end of the ClientHello.
     TlsHello(HelloReader),

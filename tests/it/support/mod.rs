@@ -9,8 +9,10 @@
 
 pub mod json;
 mod probe;
+mod temp;
 
 pub use probe::{Report, probe, probe_json};
+pub use temp::{ScenarioFile, TempDir};
 
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -78,8 +80,9 @@ impl Server {
         Server::spawn(Command::new("sh").args(["-c", &script]))
     }
 
-    /// Run a `hangup serve` command and collect its log.
-    fn spawn(command: &mut Command) -> Server {
+    /// Run a `hangup serve` command (any flags, any log format) and
+    /// collect its log, line by line.
+    pub fn spawn(command: &mut Command) -> Server {
         let (mut child, addr) = spawn_listening(command);
         let log = Arc::new(Mutex::new(Vec::new()));
         let sink = Arc::clone(&log);
@@ -107,24 +110,6 @@ impl Server {
         self.log.lock().expect("log lock").clone()
     }
 
-    /// How many log lines contain `part`.
-    pub fn count_log(&self, part: &str) -> usize {
-        self.log().iter().filter(|line| line.contains(part)).count()
-    }
-
-    /// Wait (bounded) until `count_log(part)` reaches `n`.
-    pub fn wait_for_count(&self, part: &str, n: usize) {
-        let give_up = Instant::now() + Duration::from_secs(5);
-        while self.count_log(part) < n {
-            assert!(
-                Instant::now() < give_up,
-                "fewer than {n} log lines with {part:?}; log:\n{}",
-                self.log().join("\n")
-            );
-            std::thread::sleep(Duration::from_millis(5));
-        }
-    }
-
     /// Send SIGTERM or SIGINT ("TERM", "INT") to the server, our child.
     pub fn signal(&self, signal: &str) {
         let number = match signal {
@@ -141,15 +126,49 @@ impl Server {
     }
 
     /// Send SIGTERM (or SIGINT) and wait for the exit: (code, log).
-    pub fn stop(mut self, signal: &str) -> (Option<i32>, Vec<String>) {
+    pub fn stop(self, signal: &str) -> (Option<i32>, Vec<String>) {
         self.signal(signal);
+        self.wait_for_exit()
+    }
+
+    /// Wait for the server to exit (after a signal sent with `signal`):
+    /// (code, log).
+    pub fn wait_for_exit(mut self) -> (Option<i32>, Vec<String>) {
         let code = self.child.wait().expect("wait for hangup").code();
         // The log thread ends with the process's stderr.
         let give_up = Instant::now() + Duration::from_secs(2);
-        while !self.log().iter().any(|l| l.contains(r#""event":"stopped""#)) && Instant::now() < give_up {
+        while json::events(&self.log(), "stopped").is_empty() && Instant::now() < give_up {
             std::thread::sleep(Duration::from_millis(5));
         }
         (code, self.log())
+    }
+
+    /// The JSON log lines of `event` so far, parsed, in order.
+    pub fn events(&self, event: &str) -> Vec<json::Value> {
+        json::events(&self.log(), event)
+    }
+
+    /// Wait (bounded) until the log has `n` lines of `event`: them all
+    /// (`n` or more), parsed, in order.
+    pub fn wait_for_events(&self, event: &str, n: usize) -> Vec<json::Value> {
+        let give_up = Instant::now() + Duration::from_secs(5);
+        loop {
+            let events = self.events(event);
+            if events.len() >= n {
+                return events;
+            }
+            assert!(
+                Instant::now() < give_up,
+                "fewer than {n} {event} lines; log:\n{}",
+                self.log().join("\n")
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// Wait (bounded) for the first log line of `event`: it, parsed.
+    pub fn wait_for_event(&self, event: &str) -> json::Value {
+        self.wait_for_events(event, 1).remove(0)
     }
 
     /// Wait (bounded) until a log line contains all of `parts`.
@@ -255,6 +274,31 @@ pub fn exchange(server: &Server, request: &[u8], timeout: Duration) -> (Vec<u8>,
     (bytes, end, start.elapsed())
 }
 
+/// Reset `stream` (linger 0, then close) once the peer has acknowledged
+/// every byte written to it: a reset discards whatever the kernel still
+/// holds, so a test's server that writes and then resets waits for its
+/// bytes to arrive first (as hangup's own `reset` does), rather than
+/// sleeping and hoping. Gives up waiting after 5 s, and resets anyway: the
+/// test then fails on what its client received.
+pub fn reset_when_sent(stream: TcpStream) {
+    let give_up = Instant::now() + Duration::from_secs(5);
+    while unacknowledged(&stream) > 0 && Instant::now() < give_up {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+}
+
+/// Bytes written to `stream` that its peer has not acknowledged yet
+/// (Linux SIOCOUTQ); 0 if the query fails.
+fn unacknowledged(stream: &TcpStream) -> libc::c_int {
+    use std::os::fd::AsRawFd;
+    let mut queued: libc::c_int = 0;
+    // SAFETY: SIOCOUTQ writes one c_int through the pointer, which points
+    // at a live local; the descriptor is `stream`'s for the whole call.
+    let rc = unsafe { libc::ioctl(stream.as_raw_fd(), libc::TIOCOUTQ, &mut queued as *mut libc::c_int) };
+    if rc < 0 { 0 } else { queued }
+}
+
 /// Run `hangup ARGS…` to completion.
 pub fn hangup(args: &[&str]) -> Output {
     Command::new(BIN).args(args).output().expect("run hangup")
@@ -277,13 +321,10 @@ pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// Write a scenario to a fresh temporary file and return its path.
-pub fn scenario_file(name: &str, source: &str) -> String {
-    let dir = std::env::temp_dir().join(format!("hangup-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let path = dir.join(format!("{name}.hup"));
-    std::fs::write(&path, source).expect("write scenario");
-    path.to_string_lossy().into_owned()
+/// Write a scenario to a file in a fresh temporary directory: its path
+/// (as text), removed when the returned guard is dropped.
+pub fn scenario_file(name: &str, source: &str) -> ScenarioFile {
+    ScenarioFile::new(name, source)
 }
 
 /// Fail unless every built-in scenario's name appears in `source` (a test
@@ -291,7 +332,7 @@ pub fn scenario_file(name: &str, source: &str) -> String {
 pub fn assert_every_builtin_in(file: &str, source: &str, usage: impl Fn(&str) -> String) {
     for (name, builtin) in hangup::scenario::catalog::BUILTINS {
         if is_proxy(builtin) {
-            // Served in front of a real server: tests/proxy.rs has those.
+            // Served in front of a real server: tests/it/proxy.rs has those.
             continue;
         }
         assert!(source.contains(&usage(name)), "built-in `{name}` has no test in {file}");
@@ -378,30 +419,6 @@ pub fn raw_server(serve: impl Fn(TcpStream) + Send + Sync + 'static) -> SocketAd
         }
     });
     addr
-}
-
-/// A directory of the test's own under the temp directory, removed with
-/// everything in it when dropped.
-pub struct TempDir(std::path::PathBuf);
-
-impl TempDir {
-    pub fn new(name: &str) -> TempDir {
-        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let path = std::env::temp_dir().join(format!("hangup-{name}-{}-{n}", std::process::id()));
-        std::fs::create_dir_all(&path).expect("temp dir");
-        TempDir(path)
-    }
-
-    pub fn path(&self) -> &std::path::Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 /// Wait for `child` to exit and collect its output, killing it by its PID
