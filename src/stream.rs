@@ -198,8 +198,9 @@ impl Stream {
     /// `sink`. A read that returns fewer bytes than asked for drained the
     /// socket: any later data raises a new edge, so the `WouldBlock` read
     /// is skipped. Not so for a FIN or an error the last event already
-    /// reported: it came with the data, raises no new edge, and only the
-    /// next read reveals it.
+    /// reported, nor for a reset a write already reported: it came with
+    /// the data (or before it), raises no new edge, and only the next read
+    /// reveals it.
     pub fn read(&mut self, want: usize, sink: impl FnOnce(&[u8])) -> Io {
         let Some(socket) = self.socket.as_mut() else {
             return Io::Failed(closed());
@@ -215,7 +216,9 @@ impl Stream {
         match io {
             Io::Data(n) => {
                 self.bytes_in += n as u64;
-                if n < want && !self.fin_hint && !self.error_hint {
+                // After a write reported the reset, the end is there to read
+                // (as an `Ok(0)`, which is the reset): no edge will say so.
+                if n < want && !self.fin_hint && !self.error_hint && !self.reset_reported {
                     self.readable = false;
                 }
                 Io::Data(n)

@@ -501,13 +501,8 @@ fn answers_then_resets(answer: &'static [u8]) -> std::net::SocketAddr {
             head.push(byte[0]);
         }
         let _ = stream.write_all(answer);
-        // Let the answer reach hangup before the RST does. Not
-        // `reset_when_sent`: an RST right behind the acknowledged answer
-        // makes the `proxy` scenario, about half the time, read the rest of
-        // the upload as a next request and answer it with a 400 before the
-        // RST (reported to the lead; src/server/conn/proxy/ is theirs).
-        thread::sleep(Duration::from_millis(20));
-        let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+        // The RST right behind the answer, once hangup has it.
+        reset_when_sent(stream);
     })
 }
 
