@@ -25,5 +25,6 @@ pub(crate) mod server;
 pub(crate) mod signals;
 pub(crate) mod sock;
 pub(crate) mod stream;
+pub(crate) mod sys;
 pub(crate) mod timers;
 pub(crate) mod units;
