@@ -38,7 +38,7 @@ cd "$(dirname "$0")/.."
 usage="usage: build-static.sh [--target TRIPLE] [--no-default-features] [--example NAME]"
 what=(--bin hangup)
 name=hangup
-target=""
+triple=""
 features=()
 while (($#)); do
   case $1 in
@@ -48,7 +48,7 @@ while (($#)); do
       shift 2
       ;;
     --target)
-      target=${2:?$usage}
+      triple=${2:?$usage}
       shift 2
       ;;
     --no-default-features)
@@ -96,32 +96,32 @@ use_c_compiler() {
   fi
 }
 
-if [[ -n $target ]]; then
-  case $target in
+if [[ -n $triple ]]; then
+  case $triple in
     x86_64-unknown-linux-musl | aarch64-unknown-linux-musl) ;;
     *)
-      echo "build-static.sh: no static build for $target; use x86_64-unknown-linux-musl or aarch64-unknown-linux-musl" >&2
+      echo "build-static.sh: no static build for $triple; use x86_64-unknown-linux-musl or aarch64-unknown-linux-musl" >&2
       exit 2
       ;;
   esac
-  if ! has_target "$target"; then
-    echo "build-static.sh: rustup could not add $target" >&2
+  if ! has_target "$triple"; then
+    echo "build-static.sh: rustup could not add $triple" >&2
     exit 1
   fi
-  use_c_compiler "$target"
-  built=$(cargo_executable "$name" --release --locked --quiet --target "$target" "${features[@]}" "${what[@]}")
-  subdir=$target/
+  use_c_compiler "$triple"
+  built=$(cargo_executable "$name" --release --locked --quiet --target "$triple" "${features[@]}" "${what[@]}")
+  subdir=$triple/
 elif [[ ${STATIC_LIBC:-musl} == musl ]] && has_target "$arch-unknown-linux-musl"; then
-  target=$arch-unknown-linux-musl
-  use_c_compiler "$target"
-  built=$(cargo_executable "$name" --release --locked --quiet --target "$target" "${features[@]}" "${what[@]}")
+  triple=$arch-unknown-linux-musl
+  use_c_compiler "$triple"
+  built=$(cargo_executable "$name" --release --locked --quiet --target "$triple" "${features[@]}" "${what[@]}")
   subdir=""
 else
-  target=$arch-unknown-linux-gnu
+  triple=$arch-unknown-linux-gnu
   [[ ${STATIC_LIBC:-musl} == gnu ]] || echo "build-static.sh: no $arch-unknown-linux-musl target here; using glibc +crt-static" >&2
   # An explicit --target keeps +crt-static away from proc-macro crates.
   built=$(RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+crt-static" \
-    cargo_executable "$name" --release --locked --quiet --target "$target" "${features[@]}" "${what[@]}")
+    cargo_executable "$name" --release --locked --quiet --target "$triple" "${features[@]}" "${what[@]}")
   subdir=""
 fi
 ((${#features[@]})) && subdir+=no-default-features/
@@ -130,4 +130,4 @@ static="$(cargo_target_dir)/static/$subdir"
 mkdir -p "$static"
 cp "$built" "$static$name"
 size=$(stat -c %s "$static$name")
-echo "$static$name  $target  $size bytes ($(awk "BEGIN{printf \"%.0f\", $size/1024}") KiB)"
+echo "$static$name  $triple  $size bytes ($(awk "BEGIN{printf \"%.0f\", $size/1024}") KiB)"

@@ -193,6 +193,19 @@ fn the_published_crate_holds_the_code_scenarios_and_licences_only() {
         let name = format!("scenarios/{}", scenario.unwrap().file_name().to_string_lossy());
         assert!(files.contains(&name), "{name} is not packaged");
     }
+    // All of src/, data a unit test reads with include_str! included.
+    let mut dirs = vec![Path::new(ROOT).join("src")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+                continue;
+            }
+            let name = path.strip_prefix(ROOT).unwrap().to_string_lossy().into_owned();
+            assert!(files.contains(&name), "{name} is not packaged");
+        }
+    }
     for left_out in [
         "tests/",
         "scripts/",
