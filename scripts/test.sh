@@ -1,21 +1,27 @@
 #!/usr/bin/env bash
-# Run every check hangup has: formatting, lints, doc links and the whole
-# test suite.
+# Run every check hangup has: formatting, lints (for Linux, and for macOS
+# and FreeBSD, which are compiled here but not run), the whole test suite,
+# and a dry run of `cargo publish`.
 #
-# Needs Rust 1.85 or later with the rustfmt and clippy components, and says
-# so first when they are missing. The tests drive real clients (curl, node,
-# python3, openssl s_client) and lint the shell scripts (shellcheck);
-# whatever of those this machine lacks is installed first from Debian's
-# packages.
+# Needs Rust (Cargo.toml's rust-version or later) with the rustfmt and
+# clippy components, and says so first when they are missing. The tests
+# drive real clients (curl, node, python3, openssl s_client), lint the shell scripts
+# (shellcheck) and run the arm64 static binary under qemu-user; whatever of
+# those this machine lacks is installed first from Debian's packages, with
+# the C compilers the static builds need (musl-tools, Debian's arm64 cross
+# gcc) and the Rust targets the cross-checks need.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Rust itself: edition 2024 needs 1.85, and the checks below need the
+# Rust itself: Cargo.toml's rust-version (edition 2024 needs 1.85, let
+# chains and some dependencies 1.88), and the checks below need the
 # rustfmt and clippy components, which a minimal rustup profile leaves out.
+needed=$(sed -n 's/^rust-version = "\([0-9]*\.[0-9]*\).*"/\1/p' Cargo.toml)
+read -r need_major need_minor <<<"${needed/./ }"
 version=$(rustc --version 2>/dev/null | sed -n 's/^rustc \([0-9]*\)\.\([0-9]*\)\..*/\1 \2/p')
 read -r major minor <<<"${version:-0 0}"
-if ((major < 1 || (major == 1 && minor < 85))); then
-  echo "test.sh: hangup needs Rust 1.85 or later (edition 2024); here: $(rustc --version 2>&1 || echo 'no rustc')" >&2
+if ((major < need_major || (major == need_major && minor < need_minor))); then
+  echo "test.sh: hangup needs Rust $needed or later (Cargo.toml's rust-version); here: $(rustc --version 2>&1 || echo 'no rustc')" >&2
   echo "test.sh: run \`rustup update stable\`" >&2
   exit 1
 fi
@@ -33,6 +39,13 @@ command -v node >/dev/null || missing+=(nodejs)
 command -v python3 >/dev/null || missing+=(python3)
 command -v openssl >/dev/null || missing+=(openssl)
 command -v shellcheck >/dev/null || missing+=(shellcheck)
+command -v qemu-aarch64 >/dev/null || missing+=(qemu-user)
+# The C compilers ring needs for the static builds (scripts/build-static.sh
+# would install them itself, but not in the middle of the test run).
+if [[ $(uname -m) == x86_64 ]]; then
+  command -v musl-gcc >/dev/null || missing+=(musl-tools)
+  command -v aarch64-linux-gnu-gcc >/dev/null || missing+=(gcc-aarch64-linux-gnu)
+fi
 if ((${#missing[@]})); then
   echo "test.sh: installing ${missing[*]}"
   # shellcheck source=scripts/lib/apt.sh
@@ -40,15 +53,40 @@ if ((${#missing[@]})); then
   apt_install "${missing[@]}"
 fi
 
+# macOS and FreeBSD cannot be run here, so they are linted, the tests
+# included, as Linux is; with --no-default-features, because ring's C
+# cannot be compiled for them on Linux (it needs their system headers).
+# The same pass lints the build without TLS for Linux, x86_64 and arm64.
+cross_targets=(x86_64-apple-darwin aarch64-apple-darwin x86_64-unknown-freebsd
+  aarch64-unknown-linux-musl x86_64-unknown-linux-gnu)
+installed=$(rustup target list --installed)
+for target in "${cross_targets[@]}" x86_64-unknown-linux-musl; do
+  grep -qx "$target" <<<"$installed" || rustup target add "$target" >/dev/null
+done
+
 cargo fmt --check
 cargo clippy --all-targets --quiet -- -D warnings
+cargo clippy "${cross_targets[@]/#/--target=}" --no-default-features --all-targets --quiet -- -D warnings
 # The docs, private items included, with every intra-doc link resolving,
 # and none from public docs to private items (dead for a reader of those).
 RUSTDOCFLAGS="-D rustdoc::broken_intra_doc_links -D rustdoc::private_intra_doc_links" \
   cargo doc --quiet --no-deps --document-private-items
+
+# The static binaries, built before the tests rather than during them:
+# tests/it/static_binary.rs runs them (the arm64 one under qemu-aarch64),
+# and a release build beside the timing tests would slow them down.
+scripts/build-static.sh >/dev/null
+HANGUP_STATIC_AARCH64=$(scripts/build-static.sh --target aarch64-unknown-linux-musl | cut -d' ' -f1)
+export HANGUP_STATIC_AARCH64
+
 cargo test --quiet --no-fail-fast
 # Tests marked #[ignore] need what not every machine has; run each where
 # this one has it.
 if grep -qs '^00000000000000000000000000000001 ' /proc/net/if_inet6; then
   cargo test --quiet --test it -- --ignored --exact engine::serves_on_ipv6_loopback
 fi
+
+# What `cargo install hangup` would build: the packaged files alone
+# (Cargo.toml's include list) must compile. --allow-dirty so that it also
+# runs on a work tree with changes not yet committed.
+cargo publish --dry-run --allow-dirty --quiet

@@ -26,6 +26,7 @@ pub(crate) mod server;
 pub(crate) mod signals;
 pub(crate) mod sock;
 pub(crate) mod stream;
+pub(crate) mod sys;
 pub(crate) mod timers;
 pub mod tls;
 pub(crate) mod transport;

@@ -1,8 +1,8 @@
 //! The event loop machinery shared by `serve` and `probe`.
 //!
-//! A [`Reactor`] owns one `mio::Poll`, a timerfd for deadlines, and a slot
-//! table of sessions (server connections or probe connections). Each turn
-//! it arms the timerfd for the earliest deadline, polls, and hands every
+//! A [`Reactor`] owns one `mio::Poll`, a timer descriptor for deadlines
+//! ([`WakeTimer`]), and a slot table of sessions (server connections or
+//! probe connections). Each turn it arms the timer for the earliest deadline, polls, and hands every
 //! event to its session; then it runs the sessions whose time came. A
 //! session answers [`Flow::Closed`] when it is done: its slot is freed and
 //! the session handed back, so a probe can read its result.
@@ -45,7 +45,8 @@ use mio::event::{Event, Source as MioSource};
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Registry, Token};
 
-use crate::timers::{TimerFd, Timers};
+use crate::sys;
+use crate::timers::{Timers, WakeTimer};
 
 /// A table of up to this many slots is never shrunk, so a server of a few
 /// connections at a time does not free and regrow it.
@@ -117,7 +118,7 @@ enum TimerKey {
 }
 
 /// What a mio token stands for. Sessions take the low tokens, two per
-/// key (one per side); the reactor's timerfd and the owner's sources take
+/// key (one per side); the reactor's timer and the owner's sources take
 /// the top few.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Wake {
@@ -204,7 +205,7 @@ pub enum Fired<S> {
 /// The poll, the deadlines and the sessions of one event loop.
 pub struct Reactor<S> {
     poll: Poll,
-    timerfd: TimerFd,
+    timer: WakeTimer,
     timers: Timers<TimerKey>,
     slots: Vec<Option<Slot<S>>>,
     /// Empty slots below the end of the table; the lowest is used first.
@@ -222,18 +223,18 @@ pub struct Reactor<S> {
 }
 
 impl<S: Session> Reactor<S> {
-    /// An empty reactor with its timerfd registered.
+    /// An empty reactor with its timer registered.
     pub fn new() -> io::Result<Reactor<S>> {
         let poll = Poll::new()?;
-        let timerfd = TimerFd::new()?;
+        let timer = WakeTimer::new()?;
         poll.registry().register(
-            &mut SourceFd(&timerfd.as_raw_fd()),
+            &mut SourceFd(&timer.as_raw_fd()),
             Wake::Timer.token(),
             Interest::READABLE,
         )?;
         Ok(Reactor {
             poll,
-            timerfd,
+            timer,
             timers: Timers::default(),
             slots: Vec::new(),
             free: BTreeSet::new(),
@@ -318,7 +319,7 @@ impl<S: Session> Reactor<S> {
     /// run again, only look at what is ready and do not wait.
     pub fn poll(&mut self, events: &mut Events) -> io::Result<()> {
         let timeout = if self.again.is_empty() {
-            self.timerfd.arm(self.timers.next_deadline())?;
+            self.timer.arm(self.timers.next_deadline())?;
             None
         } else {
             Some(Duration::ZERO)
@@ -328,7 +329,7 @@ impl<S: Session> Reactor<S> {
             _ => {}
         }
         if events.iter().any(|e| Wake::of(e.token()) == Wake::Timer) {
-            self.timerfd.acknowledge();
+            self.timer.acknowledge();
         }
         Ok(())
     }
@@ -521,14 +522,7 @@ impl<S: Session> Reactor<S> {
         // A burst of deadlines due at once may have made these lists long.
         self.due = Vec::new();
         self.running = Vec::new();
-        // glibc keeps freed memory for reuse, even whole pages in the middle
-        // of the heap; malloc_trim hands free pages back to the kernel.
-        #[cfg(target_env = "gnu")]
-        // SAFETY: malloc_trim takes no pointers and only releases memory
-        // that is free.
-        unsafe {
-            libc::malloc_trim(0);
-        }
+        sys::give_back_memory();
     }
 }
 

@@ -12,6 +12,8 @@ use std::os::fd::AsRawFd;
 
 use socket2::{Domain, Protocol, Socket, Type};
 
+use crate::sys;
+
 /// Pending connections the kernel may queue before `accept`.
 pub const BACKLOG: i32 = 1024;
 
@@ -31,21 +33,19 @@ pub fn listen(addr: SocketAddr, backlog: i32) -> io::Result<mio::net::TcpListene
     Ok(mio::net::TcpListener::from_std(socket.into()))
 }
 
-/// Bytes written but not yet acknowledged by the peer (Linux SIOCOUTQ).
+/// Bytes written but not yet acknowledged by the peer (Linux `SIOCOUTQ`,
+/// macOS `SO_NWRITE`, FreeBSD `FIONWRITE`; see `crate::sys`).
 pub fn unsent_bytes(stream: &impl AsRawFd) -> io::Result<usize> {
-    int_ioctl(stream, libc::TIOCOUTQ)
+    sys::unsent_bytes(stream)
 }
 
-/// Bytes received but not yet read (FIONREAD).
+/// Bytes received but not yet read (`FIONREAD`, the same on every system
+/// hangup runs on).
 pub fn unread_bytes(stream: &impl AsRawFd) -> io::Result<usize> {
-    int_ioctl(stream, libc::FIONREAD)
-}
-
-fn int_ioctl(stream: &impl AsRawFd, request: libc::Ioctl) -> io::Result<usize> {
     let mut value: libc::c_int = 0;
-    // SAFETY: both requests write one c_int through the pointer, which
-    // points at a live local; the fd is owned by `stream` for the call.
-    let rc = unsafe { libc::ioctl(stream.as_raw_fd(), request, &mut value as *mut libc::c_int) };
+    // SAFETY: FIONREAD writes one c_int through the pointer, which points
+    // at a live local; the fd is owned by `stream` for the call.
+    let rc = unsafe { libc::ioctl(stream.as_raw_fd(), libc::FIONREAD, &mut value) };
     if rc < 0 {
         return Err(io::Error::last_os_error());
     }
@@ -61,9 +61,11 @@ pub fn is_resource_exhaustion(error: &io::Error) -> bool {
     )
 }
 
-/// Raise the soft limit on open descriptors to the hard limit: a server of
-/// thousands of idle connections, or a probe of a thousand at once, needs
-/// more than the usual 1024. Best effort; the old limit stays on failure.
+/// Raise the soft limit on open descriptors as far as the system allows
+/// (the hard limit; on macOS no more than `kern.maxfilesperproc`): a server
+/// of thousands of idle connections, or a probe of a thousand at once,
+/// needs more than the usual 1024 (macOS: 256). Best effort; the old limit
+/// stays on failure.
 pub fn raise_fd_limit() {
     let mut limit = libc::rlimit {
         rlim_cur: 0,
@@ -72,8 +74,12 @@ pub fn raise_fd_limit() {
     // SAFETY: getrlimit and setrlimit read or write one rlimit struct that
     // lives on this stack frame for the whole call.
     unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max {
-            limit.rlim_cur = limit.rlim_max;
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+            return;
+        }
+        let ceiling = sys::open_files_ceiling(limit.rlim_max);
+        if limit.rlim_cur < ceiling {
+            limit.rlim_cur = ceiling;
             libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
         }
     }

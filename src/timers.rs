@@ -5,16 +5,19 @@
 //! wants it, so a stale entry costs one comparison, and the owner sweeps
 //! out the stale ones in bulk ([`Timers::retain`]) when they outnumber the
 //! live ones, so the heap's memory follows what is live, not how many
-//! deadlines passed through it. [`TimerFd`] wakes `epoll` at the
+//! deadlines passed through it. [`WakeTimer`] wakes the poll at the
 //! earliest deadline with nanosecond resolution: `epoll_wait`'s timeout is
 //! in whole milliseconds, and mio rounds up, which would make every timed
-//! reset up to 1 ms late.
+//! reset up to 1 ms late (the BSD kernels' poll timeouts may be late too;
+//! `crate::sys` says by how much).
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, RawFd};
 use std::time::{Duration, Instant};
+
+use crate::sys::OneShotTimer;
 
 /// Deadlines with the key of whatever each one wakes.
 #[derive(Debug)]
@@ -69,24 +72,22 @@ impl<K: Ord + Copy> Timers<K> {
 /// Entries the heap keeps room for however few are queued.
 const MIN_ROOM: usize = 64;
 
-/// A Linux timerfd on CLOCK_MONOTONIC (the clock behind `Instant`).
-pub struct TimerFd {
-    fd: OwnedFd,
+/// The descriptor that wakes the poll at the earliest deadline: a timer
+/// with nanosecond resolution from [`crate::sys`] (Linux: timerfd; macOS
+/// and FreeBSD: a kqueue timer), re-armed only when a deadline comes
+/// earlier than the one it is armed for.
+pub struct WakeTimer {
+    timer: OneShotTimer,
     armed_for: Option<Instant>,
 }
 
-impl TimerFd {
+impl WakeTimer {
     /// A disarmed timer.
-    pub fn new() -> io::Result<TimerFd> {
-        // SAFETY: timerfd_create takes no pointers; a non-negative result is
-        // a new descriptor that nothing else owns.
-        let fd = unsafe { libc::timerfd_create(libc::CLOCK_MONOTONIC, libc::TFD_NONBLOCK | libc::TFD_CLOEXEC) };
-        if fd < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: `fd` is valid and owned by no one else (see above).
-        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-        Ok(TimerFd { fd, armed_for: None })
+    pub fn new() -> io::Result<WakeTimer> {
+        Ok(WakeTimer {
+            timer: OneShotTimer::new()?,
+            armed_for: None,
+        })
     }
 
     /// Make sure the timer fires no later than `at` (at once if it has
@@ -99,47 +100,26 @@ impl TimerFd {
         if self.armed_for.is_some_and(|armed| armed <= at) {
             return Ok(());
         }
-        // A zero it_value would disarm the timer, so a due deadline fires
-        // after one nanosecond instead.
+        // A zero time would disarm a timerfd, so a due deadline fires after
+        // one nanosecond instead.
         let after = at
             .saturating_duration_since(Instant::now())
             .max(Duration::from_nanos(1));
-        let spec = libc::itimerspec {
-            it_interval: libc::timespec { tv_sec: 0, tv_nsec: 0 },
-            it_value: libc::timespec {
-                tv_sec: after.as_secs() as _,
-                tv_nsec: after.subsec_nanos() as _,
-            },
-        };
-        // SAFETY: `spec` is a valid itimerspec for the call; the old value
-        // pointer may be null.
-        let rc = unsafe { libc::timerfd_settime(self.fd.as_raw_fd(), 0, &spec, std::ptr::null_mut()) };
-        if rc < 0 {
-            return Err(io::Error::last_os_error());
-        }
+        self.timer.set(after)?;
         self.armed_for = Some(at);
         Ok(())
     }
 
     /// Acknowledge an expiry, so that the descriptor is quiet until re-armed.
     pub fn acknowledge(&mut self) {
-        let mut expirations = 0u64;
-        // SAFETY: reads at most 8 bytes into a live u64. EAGAIN (a spurious
-        // wake-up) is harmless, so the result is not needed.
-        unsafe {
-            libc::read(
-                self.fd.as_raw_fd(),
-                &mut expirations as *mut u64 as *mut libc::c_void,
-                8,
-            );
-        }
+        self.timer.drain();
         self.armed_for = None;
     }
 }
 
-impl AsRawFd for TimerFd {
+impl AsRawFd for WakeTimer {
     fn as_raw_fd(&self) -> RawFd {
-        self.fd.as_raw_fd()
+        self.timer.as_raw_fd()
     }
 }
 
