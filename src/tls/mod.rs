@@ -14,6 +14,8 @@
 //! - [`hello`]: the ClientHello's fields: SNI, ALPN, versions, suites.
 //! - [`alert`]: the alert names and numbers of RFC 8446, and the 7-byte
 //!   plaintext record that carries one.
+//! - [`x509`]: what a certificate says of itself (subject, names,
+//!   validity), for the probe to report.
 //!
 //! With the `tls` feature (on by default), on rustls and ring: [`Layer`],
 //! one connection's TLS between its socket and its script; [`certs`], the
@@ -25,6 +27,7 @@ pub mod alert;
 pub mod handshake;
 pub mod hello;
 pub mod record;
+pub mod x509;
 
 pub use alert::Alert;
 pub use handshake::{BadHello, HelloReader, HelloStatus};
