@@ -15,9 +15,13 @@
 //! [`super::timeline::SHOWN_PIECES`] pieces of a response; the rest are
 //! one line that counts them.
 //!
+//! Under TLS the handshake is drawn too (the ClientHello, then what was
+//! agreed, or how it failed), and the server's close_notify or alert
+//! before its FIN or RST.
+//!
 //! Plain ASCII, 72 columns. On a terminal the arrows are coloured (green
-//! for the client, cyan for the server, yellow for FIN, red for RST)
-//! unless `NO_COLOR` is set.
+//! for the client, cyan for the server, yellow for FIN and close_notify,
+//! red for RST and alerts) unless `NO_COLOR` is set.
 
 use super::outcome::{MarkKind, ProbeReport};
 use super::report::outcome_text;
@@ -54,10 +58,31 @@ pub fn color_wanted() -> bool {
 
 pub fn render(report: &ProbeReport, color: bool) -> String {
     let mut out = format!("{:>9}  client{}server\n", "ms", " ".repeat(INNER - 4));
+    // An established TLS connection the server ended without close_notify.
+    let unnotified = report
+        .tls
+        .as_ref()
+        .is_some_and(|tls| tls.agreed.is_some() && tls.end == super::tls::TlsEnd::NoCloseNotify);
     for mark in &report.timeline {
         let (arrow, paint) = match &mark.what {
             MarkKind::Connected => (to_server("connect", '-', true), Paint::Client),
             MarkKind::Refused => (to_client("RST (connection refused)", '=', true), Paint::Rst),
+            MarkKind::TlsHello { bytes } => (
+                to_server(&format!("TLS ClientHello ({bytes} B)"), '-', false),
+                Paint::Client,
+            ),
+            MarkKind::TlsHandshake { version, cipher } => {
+                (to_client(&format!("TLS {version} {cipher}"), '-', false), Paint::Server)
+            }
+            MarkKind::TlsRejected { verdict } => (
+                to_server(&format!("alert: certificate refused ({verdict})"), '-', false),
+                Paint::Rst,
+            ),
+            MarkKind::TlsAlert { alert } => (
+                to_client(&format!("alert {}", super::tls::alert_name(*alert)), '=', true),
+                Paint::Rst,
+            ),
+            MarkKind::CloseNotify => (to_client("close_notify", '-', true), Paint::Fin),
             MarkKind::Sent { bytes, line, .. } => {
                 (to_server(&format!("{line} ({bytes} B)"), '-', false), Paint::Client)
             }
@@ -105,6 +130,7 @@ pub fn render(report: &ProbeReport, color: bool) -> String {
                 let label = format!("{pieces} more pieces since {since} ms, {stood}");
                 (to_client(&label, '-', false), Paint::Server)
             }
+            MarkKind::ServerFin if unnotified => (to_client("FIN, no close_notify", '-', true), Paint::Fin),
             MarkKind::ServerFin => (to_client("FIN", '-', true), Paint::Fin),
             MarkKind::ServerRst => (to_client("RST", '=', true), Paint::Rst),
             MarkKind::ClientClose => (to_server("close (FIN)", '-', true), Paint::Client),

@@ -79,6 +79,7 @@ impl Recording {
             .filter(|s| matches!(s, Step::Wait(Wait::Request | Wait::Head)))
             .count();
         let answers_more = matches!(self.ending, None | Some((Ending::Hang, _))) && body.repeat_last(requests);
+        let mut notes = self.notes.clone();
         match self.ending {
             Some((ending, after)) => {
                 body.sleep(after);
@@ -86,11 +87,29 @@ impl Recording {
                     Ending::Close => "close\n",
                     Ending::Reset => "reset\n",
                     Ending::Hang => "hang\n",
+                    // The nearest ending the language has: `close` under
+                    // `--tls` sends close_notify before its FIN.
+                    Ending::CloseNoNotify => {
+                        notes.push(
+                            "the server ended with FIN and no close_notify, which this replay cannot do: \
+                             its `close` sends close_notify first"
+                                .into(),
+                        );
+                        "close\n"
+                    }
+                    Ending::TlsAlert(alert) => {
+                        let name = crate::tls::Alert::numbered(alert)
+                            .map_or_else(|| format!("number {alert}"), |known| known.name.to_string());
+                        notes.push(format!(
+                            "the server ended with the TLS alert {name}, which this replay cannot send after \
+                             the handshake: it closes instead"
+                        ));
+                        "close\n"
+                    }
                 });
             }
             None => body.out.push_str("hang\n"),
         }
-        let mut notes = self.notes.clone();
         notes.append(&mut body.notes);
         let mut scenario = self.header(file, at, &notes, answers_more.then_some(requests));
         scenario.push_str(&body.out);
@@ -114,9 +133,10 @@ impl Recording {
         for note in notes {
             let _ = writeln!(out, "# NOTE: {}.", comment(note, COMMENT_LINE_MAX));
         }
+        let tls = if self.over_tls { " --tls" } else { "" };
         let _ = writeln!(
             out,
-            "# Replay: hangup serve {}. The bytes are the server's, in the chunks they came in (and\n\
+            "# Replay: hangup serve {}{tls}. The bytes are the server's, in the chunks they came in (and\n\
              # apart where an HTTP head, body or response ends); move the ending (or put a `reset`\n\
              # between two writes) to make the fault you want.",
             comment(file, COMMENT_LINE_MAX)

@@ -13,11 +13,13 @@
 //! does), and takes records in while the handshake needs them.
 
 use std::io;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-use rustls::{Connection, ServerConfig, ServerConnection};
+use rustls::pki_types::ServerName;
+use rustls::{ClientConfig, ClientConnection, Connection, ServerConfig, ServerConnection};
 
 use super::Handshake;
+use super::verdict::Presented;
 use crate::stream::{Io, Stream};
 
 /// Records read in one go at most: one record of the largest size, with
@@ -36,6 +38,14 @@ pub struct Layer {
     notified: bool,
     /// When a handshake not done by then is given up.
     deadline: std::time::Instant,
+    /// The peer's close_notify came.
+    peer_notified: bool,
+    /// The alert the peer ended the connection with, by number.
+    peer_alert: Option<u8>,
+    /// The peer sent bytes that are not TLS records at all.
+    peer_not_tls: bool,
+    /// On a client: what the server presented, once its verifier saw it.
+    presented: Option<Arc<OnceLock<Presented>>>,
 }
 
 impl std::fmt::Debug for Layer {
@@ -61,6 +71,21 @@ impl Layer {
         Ok(Layer::over(conn.into(), deadline))
     }
 
+    /// The client's side of a connection to `name`, whose verifier keeps
+    /// what the server presented in `presented` (see
+    /// [`super::client::TlsClient`]).
+    pub(super) fn client(
+        config: Arc<ClientConfig>,
+        name: ServerName<'static>,
+        presented: Arc<OnceLock<Presented>>,
+        deadline: std::time::Instant,
+    ) -> Result<Layer, String> {
+        let conn = ClientConnection::new(config, name).map_err(|e| format!("TLS: {e}"))?;
+        let mut layer = Layer::over(conn.into(), deadline);
+        layer.presented = Some(presented);
+        Ok(layer)
+    }
+
     fn over(conn: Connection, deadline: std::time::Instant) -> Layer {
         Layer {
             conn,
@@ -69,7 +94,47 @@ impl Layer {
             told: false,
             notified: false,
             deadline,
+            peer_notified: false,
+            peer_alert: None,
+            peer_not_tls: false,
+            presented: None,
         }
+    }
+
+    /// Whether the peer's close_notify came: a `read` that gives
+    /// [`Io::Eof`] after it is the well-behaved end; without it, the end
+    /// of the TCP stream alone (a truncation, to a strict reader).
+    pub fn peer_notified(&self) -> bool {
+        self.peer_notified
+    }
+
+    /// The alert the peer ended the connection with (its number), once
+    /// one came.
+    pub fn peer_alert(&self) -> Option<u8> {
+        self.peer_alert
+    }
+
+    /// Whether the peer sent bytes that are no TLS record (a server that
+    /// answers in plain HTTP, say).
+    pub fn peer_not_tls(&self) -> bool {
+        self.peer_not_tls
+    }
+
+    /// On a client, once the server's certificate was seen: the
+    /// certificate and the verdict on it.
+    pub fn presented(&self) -> Option<&Presented> {
+        self.presented.as_deref()?.get()
+    }
+
+    /// A TLS error: an alert the peer sent is kept (see
+    /// [`Layer::peer_alert`]).
+    fn failed(&mut self, error: rustls::Error) -> Io {
+        match &error {
+            rustls::Error::AlertReceived(alert) => self.peer_alert = Some(u8::from(*alert)),
+            rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType) => self.peer_not_tls = true,
+            _ => {}
+        }
+        failure(error)
     }
 
     /// While handshaking: when the handshake is given up.
@@ -117,11 +182,14 @@ impl Layer {
                 Ok(_) => {}
             }
             match self.conn.process_new_packets() {
-                Ok(state) => self.plaintext = state.plaintext_bytes_to_read(),
+                Ok(state) => {
+                    self.plaintext = state.plaintext_bytes_to_read();
+                    self.peer_notified |= state.peer_has_closed();
+                }
                 Err(e) => {
                     let taken = self.wire_in.len() - offered.len();
                     self.wire_in.drain(..taken);
-                    return Err(failure(e));
+                    return Err(self.failed(e));
                 }
             }
         }
@@ -147,7 +215,7 @@ impl Layer {
                 // rustls learns of the FIN from a read of nothing.
                 let _ = self.conn.read_tls(&mut &[][..]);
                 if let Err(e) = self.conn.process_new_packets() {
-                    return failure(e);
+                    return self.failed(e);
                 }
                 Io::Eof
             }

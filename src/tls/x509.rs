@@ -79,6 +79,14 @@ impl Time {
     }
 }
 
+impl Time {
+    /// RFC 3339, for JSON: `2026-12-07T21:56:02Z`.
+    pub fn rfc3339(self) -> String {
+        let (year, month, day, hour, minute, second) = self.civil();
+        format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}Z")
+    }
+}
+
 /// `2026-12-07 21:56:02 UTC`.
 impl fmt::Display for Time {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -1,4 +1,5 @@
-//! Built without the `tls` feature: `--tls` says so, as a usage error.
+//! Built without the `tls` feature: `--tls` and `probe https://` say so,
+//! as usage errors.
 
 use std::time::Duration;
 
@@ -12,4 +13,15 @@ fn tls_is_refused_with_the_reason() {
     );
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("built without TLS"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn probing_https_is_refused_with_the_reason() {
+    let out = hangup_within(&["probe", "https://127.0.0.1:9/"], Duration::from_secs(5));
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        "hangup: https:// needs TLS, and this hangup was built without it (cargo's --no-default-features): \
+         build it with the default features\n"
+    );
 }

@@ -64,6 +64,7 @@ fn openssls_certificate_reads_as_openssl_prints_it() {
     assert_eq!(cert.not_after, Time { unix: 2_660_680_562 });
     assert_eq!(cert.not_before.to_string(), "2026-12-07 21:56:02 UTC");
     assert_eq!(cert.not_after.to_string(), "2054-04-24 21:56:02 UTC");
+    assert_eq!(cert.not_after.rfc3339(), "2054-04-24T21:56:02Z");
     let names: Vec<String> = cert.names.iter().map(ToString::to_string).collect();
     assert_eq!(names, ["www.example.test", "*.example.test", "127.0.0.1", "::1"]);
 }
