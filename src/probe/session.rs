@@ -153,10 +153,11 @@ impl<'p> ProbeConn<'p> {
         }
         match stream.connect_result() {
             Some(Err(e)) => self.exchange.connect_failed(&e, now),
-            // Writable with no error: connected. (No TCP_NODELAY: a request
-            // is one send after everything before it was acknowledged,
-            // which Nagle never delays, and it would cost a syscall per
-            // connection.) When time is up, `advance` says timeout.
+            // Writable with no error: connected. (No TCP_NODELAY over plain
+            // HTTP: a request is one send after everything before it was
+            // acknowledged, which Nagle never delays, and it would cost a
+            // syscall per connection; TLS has it, see `connect`.) When time
+            // is up, `advance` says timeout.
             Some(Ok(())) if !time_is_up => self.exchange.connected(now),
             _ => {}
         }
@@ -269,24 +270,18 @@ impl Session for ProbeConn<'_> {
 /// How a handshake failed, from how the socket or TLS did: `insecure`
 /// (`-k`) accepts every certificate, so no failure is the certificate's.
 fn handshake_failure(io: Io, tls: Option<&Layer>, insecure: bool) -> HandshakeFailure {
+    let refused = tls
+        .and_then(Layer::presented)
+        .is_some_and(|p| p.verdict != crate::tls::verdict::Verdict::Ok);
     match io {
         Io::Reset(_) => HandshakeFailure::Rst,
         Io::Eof => HandshakeFailure::Fin,
-        Io::Failed(e) => {
-            let refused = |layer: &Layer| {
-                layer
-                    .presented()
-                    .is_some_and(|p| p.verdict != crate::tls::verdict::Verdict::Ok)
-            };
-            match tls {
-                Some(layer) if layer.peer_alert().is_some() => {
-                    HandshakeFailure::Alert(layer.peer_alert().unwrap_or_default())
-                }
-                Some(layer) if layer.peer_not_tls() => HandshakeFailure::NotTls,
-                Some(layer) if !insecure && refused(layer) => HandshakeFailure::Rejected,
-                _ => HandshakeFailure::Error(e.to_string()),
-            }
-        }
+        Io::Failed(e) => match tls.and_then(Layer::peer_alert) {
+            Some(alert) => HandshakeFailure::Alert(alert),
+            None if tls.is_some_and(Layer::peer_not_tls) => HandshakeFailure::NotTls,
+            None if refused && !insecure => HandshakeFailure::Rejected,
+            None => HandshakeFailure::Error(e.to_string()),
+        },
         // Not failures; `pump` does not give them as such.
         Io::Data(_) | Io::Blocked => HandshakeFailure::Error("the handshake stopped".into()),
     }
