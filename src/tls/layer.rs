@@ -44,6 +44,9 @@ pub struct Layer {
     peer_alert: Option<u8>,
     /// The peer sent bytes that are not TLS records at all.
     peer_not_tls: bool,
+    /// A TLS error found while plaintext that came before it was still
+    /// unread: told once that is read.
+    failure: Option<Io>,
     /// On a client: what the server presented, once its verifier saw it.
     presented: Option<Arc<OnceLock<Presented>>>,
 }
@@ -97,6 +100,7 @@ impl Layer {
             peer_notified: false,
             peer_alert: None,
             peer_not_tls: false,
+            failure: None,
             presented: None,
         }
     }
@@ -147,9 +151,10 @@ impl Layer {
         self.conn.is_handshaking()
     }
 
-    /// Whether opened plaintext waits to be read.
+    /// Whether opened plaintext waits to be read (or the error that came
+    /// after it).
     pub fn has_plaintext(&self) -> bool {
-        self.plaintext > 0
+        self.plaintext > 0 || self.failure.is_some()
     }
 
     /// Records rustls has yet to write: one or more bytes (rustls does not
@@ -239,11 +244,18 @@ impl Layer {
                 Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Io::Eof,
                 Err(e) => return Io::Failed(e),
             }
+            // An alert (or another TLS error) is told after the plaintext
+            // that came before it, in the same read or not: a response cut
+            // by an alert shows its bytes first.
+            if let Some(failed) = self.failure.take() {
+                return failed;
+            }
             if !self.wire_in.is_empty()
                 && let Err(failed) = self.take_in()
             {
                 let _ = self.flush(stream);
-                return failed;
+                self.failure = Some(failed);
+                continue;
             }
             if self.plaintext > 0 {
                 continue;
@@ -262,6 +274,8 @@ impl Layer {
                         _ => Io::Blocked,
                     };
                 }
+                // A TLS error: the plaintext before it goes first.
+                failed @ Io::Failed(_) => self.failure = Some(failed),
                 failed => return failed,
             }
         }

@@ -727,3 +727,102 @@ fn many_probes_each_verify_their_own_certificate() {
     assert_eq!(probed.code, Some(0), "{}{}", probed.stdout, probed.stderr);
     assert!(probed.stdout.contains("outcomes  complete: 20\n"), "{}", probed.stdout);
 }
+
+/// A TLS server written here on rustls: it answers the request with a
+/// head and 6 of its 13 body bytes, then a fatal alert in the same write,
+/// then FIN. The alert is one rustls sends by itself: `bad_record_mac`,
+/// for a record made not to decrypt, fed to it as if the client had sent
+/// it (rustls has no call to send an alert of one's choosing).
+fn alert_mid_body_server(certs: &Certs) -> std::net::SocketAddr {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    use std::io::{ErrorKind, Read, Write};
+
+    let (cert, key) = certs.leaf("alerting", Defect::None);
+    let chain = vec![CertificateDer::from_pem_file(&cert).expect("the leaf")];
+    let key = PrivateKeyDer::from_pem_file(&key).expect("its key");
+    #[allow(deprecated)]
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .expect("TLS 1.3")
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .expect("a server config");
+    let config = std::sync::Arc::new(config);
+    crate::support::raw_server(move |mut stream| {
+        let Ok(mut conn) = rustls::ServerConnection::new(config.clone()) else {
+            return;
+        };
+        let mut request = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+            match conn.reader().read(&mut buf) {
+                Ok(0) => return,
+                Ok(n) => request.extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                    if conn.complete_io(&mut stream).is_err() {
+                        return;
+                    }
+                }
+                Err(_) => return,
+            }
+        }
+        let _ = conn
+            .writer()
+            .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\nHello,");
+        let garbage = [&[0x17, 0x03, 0x03, 0x00, 0x20][..], &[0u8; 32]].concat();
+        let _ = conn.read_tls(&mut garbage.as_slice());
+        assert!(
+            conn.process_new_packets().is_err(),
+            "a record of zeros does not decrypt"
+        );
+        let mut out = Vec::new();
+        while conn.wants_write() {
+            let _ = conn.write_tls(&mut out);
+        }
+        let _ = stream.write_all(&out);
+        let _ = stream.shutdown(std::net::Shutdown::Write);
+        let _ = stream.read(&mut buf);
+    })
+}
+
+#[test]
+fn an_alert_mid_body_comes_after_the_bytes_before_it() {
+    let certs = Certs::new();
+    let addr = alert_mid_body_server(&certs);
+    let url = format!("https://localhost:{}/", addr.port());
+    let ca = certs.ca();
+    let probed = probe(
+        &url,
+        &[
+            "--cacert",
+            &ca,
+            "--expect",
+            "error",
+            "--expect-tls-end",
+            "alert bad_record_mac",
+        ],
+    );
+    assert_eq!(probed.code, Some(0), "{}{}", probed.stdout, probed.stderr);
+    assert!(
+        probed.stdout.contains(
+            "received  45 B      HTTP/1.1 200 OK, Content-Length: 13, body 6 of 13 B; TLS alert bad_record_mac \
+             from the server\n"
+        ),
+        "{}",
+        probed.stdout
+    );
+    assert!(
+        probed
+            .stdout
+            .contains("ended     alert bad_record_mac then FIN from server after 45 B, "),
+        "{}",
+        probed.stdout
+    );
+    let json = json(&url, &["--cacert", &ca]);
+    assert_eq!(json.request(1)["body_bytes"], 6, "{json}");
+    assert_eq!(json["tls"]["alert"], "bad_record_mac", "{json}");
+    let events: Vec<&str> = json.timeline().iter().filter_map(|m| m["event"].as_str()).collect();
+    assert!(events.ends_with(&["body", "tls-alert", "server-fin"]), "{json}");
+}
