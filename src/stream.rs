@@ -32,7 +32,6 @@ use mio::event::Event;
 use mio::net::TcpStream;
 use socket2::SockRef;
 
-use crate::outgoing::Outgoing;
 use crate::sock;
 
 /// Bytes asked of the kernel per `read`.
@@ -45,7 +44,7 @@ thread_local! {
 /// What one I/O operation came to.
 #[derive(Debug)]
 pub enum Io {
-    /// This many bytes were read or written (for [`Stream::send`]: all of
+    /// This many bytes were read or written (for `Transport::send`: all of
     /// it is written, this many in this call).
     Data(usize),
     /// The peer sent FIN: `read` returned 0.
@@ -259,25 +258,6 @@ impl Stream {
             }
             other => other,
         }
-    }
-
-    /// Write `out` until all of it is sent ([`Io::Data`] with what this
-    /// call wrote), the socket is full ([`Io::Blocked`]) or it fails.
-    pub fn send(&mut self, out: &mut Outgoing) -> Io {
-        let mut sent = 0;
-        while let Some(chunk) = out.chunk() {
-            if !self.is_writable() {
-                return Io::Blocked;
-            }
-            match self.write(chunk) {
-                Io::Data(n) => {
-                    out.advance(n);
-                    sent += n;
-                }
-                other => return other,
-            }
-        }
-        Io::Data(sent)
     }
 
     /// shutdown(SHUT_WR): the peer gets FIN, and hangup can still read.

@@ -152,6 +152,11 @@ impl Transport {
         self.extra.as_ref()?.tls.as_ref()
     }
 
+    /// The socket, to register it with the poll; `None` once closed.
+    pub fn socket_mut(&mut self) -> Option<&mut TcpStream> {
+        self.stream.socket_mut()
+    }
+
     fn parts(&mut self) -> (&mut Stream, Option<&mut Layer>, Option<&mut (dyn Tap + 'static)>) {
         match self.extra.as_deref_mut() {
             Some(Extra { tls, tap, .. }) => (&mut self.stream, tls.as_mut(), tap.as_deref_mut()),
@@ -238,10 +243,15 @@ impl Transport {
         }
     }
 
-    /// Read and throw away what arrived, up to `limit` bytes: for a close
-    /// that must not leave unread input (which would turn it into an RST)
-    /// and for a script that hangs. Returns the bytes thrown away and how
-    /// the last read ended ([`Io::Data`] when the limit was reached).
+    /// Read from the socket itself, below TLS: after the peer's
+    /// close_notify or alert, whatever the socket still brings (bytes no
+    /// TLS reader would take, then FIN or RST). No tap sees them.
+    pub fn read_socket(&mut self, want: usize, sink: impl FnOnce(&[u8])) -> Io {
+        self.stream.read(want, sink)
+    }
+
+    /// Read and throw away what arrived, up to `limit` bytes; see
+    /// [`Stream::discard`].
     pub fn discard(&mut self, limit: u64) -> (u64, Io) {
         let mut thrown = 0;
         while thrown < limit {

@@ -18,9 +18,12 @@ use argh::FromArgs;
 use super::{Args, Failure};
 use crate::probe::Load;
 use crate::probe::outcome::{Outcome, Phase};
-use crate::probe::report::Expect;
-use crate::probe::request::{self, Body, Plan};
-use crate::probe::target::Target;
+use crate::probe::report::{Expect, TlsEndWanted};
+use crate::probe::request::{self, Body, Plan, TlsPlan};
+use crate::probe::target::{Scheme, Target};
+use crate::probe::tls::TlsEnd;
+use crate::tls::verdict::Verdict;
+use crate::tls::{TlsClient, TrustOptions};
 use crate::units;
 
 /// The most probes one `--count` runs.
@@ -42,13 +45,20 @@ pub const MAX_FILE_BYTES: u64 = 16 << 20;
     example = "hangup probe 127.0.0.1:9000 --expect reset --expect-body-bytes 6",
     example = "hangup probe 9000 --requests 2 --gap 100ms --diagram",
     example = "hangup probe 127.0.0.1:9000 --count 200 --concurrency 50",
-    note = "Outcomes: complete, truncated, reset (with a phase: at-connect, while-sending,\nbefore-response, mid-head, mid-body), empty, timeout, refused, error. Without --expect the exit code is 0;\nwith it, 0 when every probe matched, 1 when one did not. 2 is a usage error: among them --gap without\n--requests, --concurrency or --interval without --count, --count or --requests over 1000000,\n--concurrency over 10000, a --raw or --body-file over 16 MiB, and a target some resolver would read as
+    example = "hangup probe https://localhost:9000/ --cacert ca.pem --expect-tls-end close-notify",
+    note = "Outcomes: complete, truncated, reset (with a phase: at-connect, handshake, while-sending,\nbefore-response, mid-head, mid-body), empty, timeout, refused, error. For https://, the server's\ncertificate is verified against --cacert FILE, else SSL_CERT_FILE or the system's CA bundle; -k goes on\nwhatever it is. Without --expect the exit code is 0;\nwith it, 0 when every probe matched, 1 when one did not. 2 is a usage error: among them --gap without\n--requests, --concurrency or --interval without --count, --count or --requests over 1000000,\n--concurrency over 10000, a --raw or --body-file over 16 MiB, and a target some resolver would read as
 another address (http://9000 is 0.0.35.40; 127.1; 0.x.x.x). A bare PORT or PORT/PATH is 127.0.0.1:PORT."
 )]
 pub struct ProbeArgs {
-    /// http://HOST:PORT/PATH, HOST:PORT/PATH, or PORT/PATH (on 127.0.0.1; the path is optional)
+    /// http://HOST:PORT/PATH, https://HOST:PORT/PATH, HOST:PORT/PATH, or PORT/PATH (on 127.0.0.1; the path is optional)
     #[argh(positional)]
     pub target: String,
+    /// for https://: verify the server's certificate against this CA (PEM), not the system's
+    #[argh(option)]
+    pub cacert: Option<String>,
+    /// for https://: go on whatever the server's certificate is (its verdict is still reported)
+    #[argh(switch, short = 'k')]
+    pub insecure: bool,
     /// request method (default GET, or POST with a body)
     #[argh(option, short = 'X')]
     pub method: Option<String>,
@@ -94,6 +104,12 @@ pub struct ProbeArgs {
     /// exit 1 unless this many body bytes arrived
     #[argh(option)]
     pub expect_body_bytes: Option<u64>,
+    /// for https://: exit 1 unless the certificate's verdict is this (ok, expired, wrong-name, unknown-issuer, ...)
+    #[argh(option)]
+    pub expect_verdict: Option<String>,
+    /// for https://: exit 1 unless the server ended TLS so (close-notify, no-close-notify, alert [NAME], rst, open)
+    #[argh(option)]
+    pub expect_tls_end: Option<String>,
     /// run this many probes and print outcome counts and percentiles
     #[argh(option)]
     pub count: Option<String>,
@@ -157,6 +173,7 @@ impl Probe {
         check_combinations(flags, count)?;
         let target_text = args.utf8("probe", &flags.target)?;
         let target = Target::parse(target_text).map_err(Failure::usage)?;
+        let tls = tls(flags, args, &target)?;
         let addr = target.resolve().map_err(Failure::usage)?;
         let (mut request, request_line) = build(flags, args, &target)?;
         let pipeline = pipeline(flags, args, &mut request, &request_line)?;
@@ -181,6 +198,7 @@ impl Probe {
                 (_, true) => 64 << 10,
                 (_, false) => 0,
             },
+            tls,
         };
         let load = Load {
             count,
@@ -247,6 +265,39 @@ fn check_combinations(flags: &ProbeArgs, count: usize) -> Result<(), Failure> {
     Ok(())
 }
 
+/// The TLS an `https://` target is spoken to with; the TLS flags are a
+/// usage error with any other target.
+fn tls(flags: &ProbeArgs, args: &Args, target: &Target) -> Result<Option<TlsPlan>, Failure> {
+    if target.scheme != Scheme::Https {
+        let given = [
+            ("--cacert", flags.cacert.is_some()),
+            ("-k", flags.insecure),
+            ("--expect-verdict", flags.expect_verdict.is_some()),
+            ("--expect-tls-end", flags.expect_tls_end.is_some()),
+        ];
+        return match given.iter().find(|(_, given)| *given) {
+            Some((flag, _)) => Err(Failure::usage(format!(
+                "{flag} is for an https:// target; {} is plain HTTP",
+                target.host_header()
+            ))),
+            None => Ok(None),
+        };
+    }
+    let options = TrustOptions {
+        cacert: flags.cacert.as_deref().map(|path| args.os(path).into()),
+        insecure: flags.insecure,
+        // As OpenSSL and curl read it; empty is unset.
+        ssl_cert_file: std::env::var_os("SSL_CERT_FILE")
+            .filter(|path| !path.is_empty())
+            .map(Into::into),
+    };
+    let client = TlsClient::new(&options).map_err(Failure::usage)?;
+    Ok(Some(TlsPlan {
+        client,
+        host: target.host.clone(),
+    }))
+}
+
 fn expect(flags: &ProbeArgs) -> Result<Expect, Failure> {
     let (outcome, phase) = match &flags.expect {
         None => (None, None),
@@ -272,12 +323,53 @@ fn expect(flags: &ProbeArgs) -> Result<Expect, Failure> {
             (Some(outcome), phase)
         }
     };
+    let verdict = flags
+        .expect_verdict
+        .as_deref()
+        .map(|text| {
+            Verdict::NAMES.into_iter().find(|name| *name == text).ok_or_else(|| {
+                Failure::usage(format!(
+                    "--expect-verdict {text}: expected one of {}",
+                    Verdict::NAMES.join(", ")
+                ))
+            })
+        })
+        .transpose()?;
+    let tls_end = flags.expect_tls_end.as_deref().map(tls_end).transpose()?;
     Ok(Expect {
         outcome,
         phase,
         status: flags.expect_status,
         body_bytes: flags.expect_body_bytes,
+        verdict,
+        tls_end,
     })
+}
+
+/// `--expect-tls-end`: an end's name, and for `alert` maybe the alert's.
+fn tls_end(text: &str) -> Result<TlsEndWanted, Failure> {
+    let usage = || {
+        Failure::usage(format!(
+            "--expect-tls-end {text}: expected one of {} (`alert NAME` for one alert)",
+            TlsEnd::NAMES.join(", ")
+        ))
+    };
+    let mut words = text.split_whitespace();
+    let name = words.next().ok_or_else(usage)?;
+    let end = TlsEnd::NAMES.into_iter().find(|n| *n == name).ok_or_else(usage)?;
+    let alert = match (end, words.next()) {
+        (_, None) => None,
+        ("alert", Some(alert)) => Some(
+            crate::tls::Alert::named(alert)
+                .map_err(|e| Failure::usage(format!("--expect-tls-end {text}: {e}")))?
+                .description,
+        ),
+        _ => return Err(usage()),
+    };
+    if words.next().is_some() {
+        return Err(usage());
+    }
+    Ok(TlsEndWanted { end, alert })
 }
 
 /// The most requests `--pipeline` writes at once.

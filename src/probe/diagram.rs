@@ -15,9 +15,13 @@
 //! [`super::timeline::SHOWN_PIECES`] pieces of a response; the rest are
 //! one line that counts them.
 //!
+//! Under TLS the handshake is drawn too (the ClientHello, then what was
+//! agreed, or how it failed), and the server's close_notify or alert
+//! before its FIN or RST.
+//!
 //! Plain ASCII, 72 columns. On a terminal the arrows are coloured (green
-//! for the client, cyan for the server, yellow for FIN, red for RST)
-//! unless `NO_COLOR` is set.
+//! for the client, cyan for the server, yellow for FIN and close_notify,
+//! red for RST and alerts) unless `NO_COLOR` is set.
 
 use super::outcome::{MarkKind, ProbeReport};
 use super::report::outcome_text;
@@ -54,10 +58,36 @@ pub fn color_wanted() -> bool {
 
 pub fn render(report: &ProbeReport, color: bool) -> String {
     let mut out = format!("{:>9}  client{}server\n", "ms", " ".repeat(INNER - 4));
+    // An established TLS connection the server ended without close_notify.
+    let unnotified = report
+        .tls
+        .as_ref()
+        .is_some_and(|tls| tls.agreed.is_some() && tls.end == super::tls::TlsEnd::NoCloseNotify);
     for mark in &report.timeline {
         let (arrow, paint) = match &mark.what {
             MarkKind::Connected => (to_server("connect", '-', Label::Centred), Paint::Client),
             MarkKind::Refused => (to_client("RST (connection refused)", '=', Label::Centred), Paint::Rst),
+            MarkKind::TlsHello { bytes } => (
+                to_server(&format!("TLS ClientHello ({bytes} B)"), '-', Label::Left),
+                Paint::Client,
+            ),
+            MarkKind::TlsHandshake { version, cipher } => (
+                to_client(&format!("TLS {version} {cipher}"), '-', Label::Left),
+                Paint::Server,
+            ),
+            MarkKind::TlsRejected { verdict } => (
+                to_server(&format!("alert: certificate refused ({verdict})"), '-', Label::Left),
+                Paint::Rst,
+            ),
+            MarkKind::TlsAlert { alert } => (
+                to_client(
+                    &format!("alert {}", super::tls::alert_name(*alert)),
+                    '=',
+                    Label::Centred,
+                ),
+                Paint::Rst,
+            ),
+            MarkKind::CloseNotify => (to_client("close_notify", '-', Label::Centred), Paint::Fin),
             MarkKind::Sent { bytes, line, .. } => (
                 to_server(&format!("{line} ({bytes} B)"), '-', Label::Left),
                 Paint::Client,
@@ -106,6 +136,7 @@ pub fn render(report: &ProbeReport, color: bool) -> String {
                 let label = format!("{pieces} more pieces since {since} ms, {stood}");
                 (to_client(&label, '-', Label::Left), Paint::Server)
             }
+            MarkKind::ServerFin if unnotified => (to_client("FIN, no close_notify", '-', Label::Centred), Paint::Fin),
             MarkKind::ServerFin => (to_client("FIN", '-', Label::Centred), Paint::Fin),
             MarkKind::ServerRst => (to_client("RST", '=', Label::Centred), Paint::Rst),
             MarkKind::ClientClose => (to_server("close (FIN)", '-', Label::Centred), Paint::Client),

@@ -14,6 +14,9 @@
 //!
 //! - [`State::Connecting`] until the connect's result ([`Exchange::connected`]
 //!   or [`Exchange::connect_failed`]) or the timeout;
+//! - [`State::Handshaking`], for `https://`: the TLS handshake, until it is
+//!   done ([`Exchange::handshake_done`]), fails ([`Exchange::handshake_failed`])
+//!   or times out;
 //! - [`State::Exchanging`]: the current request is written
 //!   ([`Exchange::outgoing`]) while its response is read, until the
 //!   response is whole, the server ends the connection, the bytes are not
@@ -25,7 +28,10 @@
 //! - [`State::Done`]: the story is told ([`Exchange::into_report`]).
 //!
 //! The server's end (FIN, RST, another error) is seen once and drawn once:
-//! after it the session reads no more.
+//! after it the session reads no more. Under TLS, the server may say
+//! close_notify or an alert first ([`Exchange::tls_closed`]): no more data
+//! comes after it, and the session goes on reading below TLS to see the
+//! TCP end, for `--linger` at most.
 
 use std::borrow::Cow;
 use std::io;
@@ -35,11 +41,13 @@ use super::outcome::{MarkKind, Outcome, Phase, ProbeReport, RequestReport, SHOWN
 use super::recorder::Recorder;
 use super::request::Plan;
 use super::timeline::Timeline;
+use super::tls::{Closing, HandshakeFailure, TlsEnd, TlsReport, alert_name};
 use crate::end::End;
 use crate::http::response::ResponseReader;
 use crate::outgoing::Outgoing;
 use crate::record;
 use crate::stream::READ_CHUNK;
+use crate::tls::verdict::Presented;
 use crate::transport::Boundary;
 
 /// Where the connection is; each state's comment says when it is left.
@@ -47,6 +55,8 @@ use crate::transport::Boundary;
 enum State {
     /// Until the connect's result, or its timeout.
     Connecting,
+    /// The TLS handshake, until it is done, fails, or the timeout.
+    Handshaking,
     /// Sending the current request and reading its response, until the
     /// response is whole, the connection ends, or the request's timeout.
     Exchanging,
@@ -75,6 +85,7 @@ pub enum Ended {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
     Connecting,
+    Handshaking,
     /// Request `number` is being sent and answered.
     Exchanging {
         number: usize,
@@ -117,6 +128,8 @@ pub struct Exchange<'p> {
     /// The current request's report is already in `reports` (its response
     /// was complete); what follows only says how the connection ended.
     current_reported: bool,
+    /// `https://`: what TLS did.
+    tls: Option<TlsReport>,
 }
 
 impl<'p> Exchange<'p> {
@@ -141,6 +154,14 @@ impl<'p> Exchange<'p> {
             received: Vec::new(),
             received_cut: false,
             current_reported: false,
+            tls: plan.tls.as_ref().map(|tls| {
+                TlsReport::new(
+                    tls.host.clone(),
+                    tls.sni().map(str::to_string),
+                    tls.client.trust().to_string(),
+                    tls.client.insecure(),
+                )
+            }),
         }
     }
 
@@ -148,12 +169,21 @@ impl<'p> Exchange<'p> {
     pub fn stage(&self) -> Stage {
         match self.state {
             State::Connecting => Stage::Connecting,
+            State::Handshaking => Stage::Handshaking,
             State::Exchanging => Stage::Exchanging {
                 number: self.current.number,
             },
             State::Gap { .. } | State::Lingering { .. } => Stage::Waiting,
             State::Done => Stage::Done,
         }
+    }
+
+    /// Under TLS: what is known before the handshake (the tests' way in,
+    /// where `Exchange::new` takes it from the plan's client).
+    #[cfg(test)]
+    pub(crate) fn with_tls(mut self, tls: TlsReport) -> Exchange<'p> {
+        self.tls = Some(tls);
+        self
     }
 
     /// Whether the story is over.
@@ -166,7 +196,7 @@ impl<'p> Exchange<'p> {
     /// lingering; `None` once done.
     pub fn poll_at(&self) -> Option<Instant> {
         match self.state {
-            State::Connecting | State::Exchanging => Some(self.give_up_at),
+            State::Connecting | State::Handshaking | State::Exchanging => Some(self.give_up_at),
             State::Gap { until } | State::Lingering { until } => Some(until),
             State::Done => None,
         }
@@ -192,14 +222,107 @@ impl<'p> Exchange<'p> {
         }
     }
 
-    /// The connect completed: the request's time starts.
+    /// The connect completed: the request's time (or the TLS
+    /// handshake's) starts.
     pub fn connected(&mut self, now: Instant) {
         if self.state != State::Connecting {
             return;
         }
         self.mark(now, MarkKind::Connected);
+        self.state = if self.tls.is_some() {
+            State::Handshaking
+        } else {
+            State::Exchanging
+        };
+        self.give_up_at = now + self.plan.timeout;
+    }
+
+    /// The TLS handshake so far: `sent` bytes written (the ClientHello
+    /// first) and `received` from the server.
+    pub fn handshake_progress(&mut self, sent: u64, received: u64, now: Instant) {
+        let Some(tls) = self.tls.as_mut() else { return };
+        tls.handshake_received = received;
+        if sent > 0 && tls.hello_bytes.is_none() {
+            tls.hello_bytes = Some(sent);
+            self.mark(now, MarkKind::TlsHello { bytes: sent });
+        }
+    }
+
+    /// The TLS handshake is done: the request's time starts.
+    pub fn handshake_done(&mut self, agreed: crate::tls::Handshake, presented: Option<Presented>, now: Instant) {
+        if self.state != State::Handshaking {
+            return;
+        }
+        let mark = MarkKind::TlsHandshake {
+            version: agreed.version.clone(),
+            cipher: agreed.cipher.clone(),
+        };
+        if let Some(tls) = self.tls.as_mut() {
+            tls.agreed = Some(agreed);
+            tls.presented = presented;
+        }
+        self.mark(now, mark);
         self.state = State::Exchanging;
         self.give_up_at = now + self.plan.timeout;
+    }
+
+    /// The TLS handshake failed: the story ends.
+    pub fn handshake_failed(&mut self, failure: HandshakeFailure, presented: Option<Presented>, now: Instant) {
+        if self.state != State::Handshaking {
+            return;
+        }
+        let (mark, end) = match &failure {
+            HandshakeFailure::Rst => (MarkKind::ServerRst, End::PeerRst),
+            HandshakeFailure::Fin => (MarkKind::ServerFin, End::PeerFin),
+            HandshakeFailure::Alert(alert) => (MarkKind::TlsAlert { alert: *alert }, End::Error),
+            HandshakeFailure::Rejected => {
+                let verdict = presented.as_ref().map_or("invalid", |p| p.verdict.name());
+                (MarkKind::TlsRejected { verdict }, End::Open)
+            }
+            HandshakeFailure::Timeout => (MarkKind::Timeout, End::Timeout),
+            HandshakeFailure::NotTls => (MarkKind::Error("the server's answer is not TLS".into()), End::Error),
+            HandshakeFailure::Error(text) => (MarkKind::Error(text.clone()), End::Error),
+        };
+        self.current.problem = handshake_problem(&failure, presented.as_ref());
+        if let Some(tls) = self.tls.as_mut() {
+            if let HandshakeFailure::Alert(alert) = failure {
+                // The alert is how the server ended TLS here too.
+                tls.closing = Some(Closing::Alert(alert));
+            }
+            tls.failure = Some(failure);
+            tls.presented = presented;
+        }
+        self.mark(now, mark);
+        self.finish(end, now);
+    }
+
+    /// Under TLS, the server said close_notify or a fatal alert: no more
+    /// data comes. Seen once; the TCP end is still to come.
+    pub fn tls_closed(&mut self, closing: Closing, now: Instant) {
+        if self.server_end.is_some() || matches!(self.state, State::Connecting | State::Handshaking | State::Done) {
+            return;
+        }
+        let Some(tls) = self.tls.as_mut() else { return };
+        if tls.closing.is_some() {
+            return;
+        }
+        tls.closing = Some(closing);
+        let mark = match closing {
+            Closing::CloseNotify => MarkKind::CloseNotify,
+            Closing::Alert(alert) => MarkKind::TlsAlert { alert },
+        };
+        self.mark(now, mark);
+    }
+
+    /// Whether the server said close_notify or an alert: what the socket
+    /// still brings is read below TLS.
+    pub fn tls_closed_seen(&self) -> bool {
+        self.tls.as_ref().is_some_and(|tls| tls.closing.is_some())
+    }
+
+    /// What the server said at the TLS layer to end the connection.
+    fn closing(&self) -> Option<Closing> {
+        self.tls.as_ref()?.closing
     }
 
     /// The bytes to write now: the current request's, while some are
@@ -250,14 +373,21 @@ impl<'p> Exchange<'p> {
             return false;
         }
         match self.state {
-            State::Exchanging => !self.reader.complete && self.reader.malformed.is_none(),
+            State::Exchanging => {
+                // After close_notify or an alert, to see the TCP end.
+                (!self.reader.complete && self.reader.malformed.is_none()) || self.tls_closed_seen()
+            }
             State::Gap { .. } | State::Lingering { .. } => true,
-            State::Connecting | State::Done => false,
+            State::Connecting | State::Handshaking | State::Done => false,
         }
     }
 
     /// Bytes arrived.
     pub fn received(&mut self, bytes: &[u8], now: Instant) {
+        if self.tls_closed_seen() {
+            // Below TLS, after its end: no data of the response.
+            return;
+        }
         match self.state {
             State::Exchanging => self.take_in(bytes, now),
             // Bytes nobody asked for: count them on the last request.
@@ -270,13 +400,13 @@ impl<'p> Exchange<'p> {
                 }
                 self.keep_received(bytes);
             }
-            State::Connecting | State::Done => {}
+            State::Connecting | State::Handshaking | State::Done => {}
         }
     }
 
     /// The server ended the connection (seen once: later calls are ignored).
     pub fn ended(&mut self, how: Ended, now: Instant) {
-        if self.server_end.is_some() || matches!(self.state, State::Connecting | State::Done) {
+        if self.server_end.is_some() || matches!(self.state, State::Connecting | State::Handshaking | State::Done) {
             return;
         }
         let end = match how {
@@ -320,10 +450,18 @@ impl<'p> Exchange<'p> {
                     }
                     return;
                 }
+                State::Handshaking => {
+                    if self.time_is_up(now) {
+                        self.handshake_failed(HandshakeFailure::Timeout, None, now);
+                    }
+                    return;
+                }
                 State::Exchanging => {
                     let ended = self.server_end;
-                    if ended == Some(End::PeerFin) {
-                        // A body delimited by close completes with the FIN.
+                    let closing = self.closing();
+                    if ended == Some(End::PeerFin) || closing == Some(Closing::CloseNotify) {
+                        // A body delimited by close completes with the FIN,
+                        // or under TLS with close_notify.
                         self.reader.on_close();
                     }
                     if ended.is_none() && self.reader.malformed.is_some() {
@@ -345,6 +483,11 @@ impl<'p> Exchange<'p> {
                     }
                     if let Some(ended) = ended {
                         self.finish(ended, now);
+                    } else if closing.is_some() {
+                        // No more data can come: watch for the TCP end.
+                        self.state = State::Lingering {
+                            until: now + self.plan.linger,
+                        };
                     } else if self.time_is_up(now) {
                         self.mark(now, MarkKind::Timeout);
                         self.finish(End::Timeout, now);
@@ -383,6 +526,7 @@ impl<'p> Exchange<'p> {
             not_shown: self.not_shown,
             not_sent: self.not_sent,
             recording: self.recording.map(|r| r.recording),
+            tls: self.tls,
         }
     }
 
@@ -589,7 +733,7 @@ impl<'p> Exchange<'p> {
         self.reader = ResponseReader::new(self.plan.head_request);
         self.timeline.next_response();
         self.give_up_at = now + self.plan.timeout;
-        self.closed_before_send = self.server_end.is_some();
+        self.closed_before_send = self.server_end.is_some() || self.tls_closed_seen();
         if let Some(recorder) = self.recording.as_mut() {
             recorder.next_request();
         }
@@ -598,10 +742,17 @@ impl<'p> Exchange<'p> {
 
     /// The story is over: classify and record it.
     fn finish(&mut self, ended: End, now: Instant) {
+        let closing = self.closing();
+        let established = self.tls.as_ref().is_some_and(|tls| tls.agreed.is_some());
+        if let Some(tls) = self.tls.as_mut() {
+            tls.end = TlsEnd::of(closing, ended);
+        }
         if let Some(recorder) = self.recording.as_mut() {
-            let ending = match ended {
-                End::PeerFin => record::Ending::Close,
-                End::PeerRst => record::Ending::Reset,
+            let ending = match (ended, closing) {
+                (End::PeerRst, _) => record::Ending::Reset,
+                (_, Some(Closing::Alert(alert))) => record::Ending::TlsAlert(alert),
+                (End::PeerFin, None) if established => record::Ending::CloseNoNotify,
+                (End::PeerFin, _) => record::Ending::Close,
                 _ => record::Ending::Hang,
             };
             recorder.end(ending, now);
@@ -627,6 +778,7 @@ impl<'p> Exchange<'p> {
         let number = self.current.number;
         let connecting = self.state == State::Connecting;
         match ended {
+            _ if self.state == State::Handshaking => "the TLS handshake failed".into(),
             End::Refused => "the connection was refused".into(),
             End::PeerFin | End::PeerRst if self.closed_before_send => {
                 format!("the server had closed the connection before request {number} was sent")
@@ -656,8 +808,30 @@ impl<'p> Exchange<'p> {
         report.sent_bytes = self.out.written().min(report.request_bytes);
         let sent_all = self.out.written() == self.plan.request.len();
         let received = report.received_bytes;
+        let failure = self.tls.as_ref().and_then(|tls| tls.failure.as_ref());
+        if let (State::Handshaking, Some(failure)) = (self.state, failure) {
+            report.outcome = match failure {
+                HandshakeFailure::Rst => Outcome::Reset,
+                HandshakeFailure::Fin => Outcome::Empty,
+                HandshakeFailure::Timeout => Outcome::Timeout,
+                _ => Outcome::Error,
+            };
+            report.phase = Some(Phase::Handshake);
+            report.ended = ended;
+            return report;
+        }
+        let alert = match self.closing() {
+            Some(Closing::Alert(alert)) => Some(alert),
+            _ => None,
+        };
+        if let Some(alert) = alert
+            && !self.reader.complete
+        {
+            report.problem = Some(format!("TLS alert {} from the server", alert_name(alert)));
+        }
         report.outcome = match ended {
             _ if self.reader.complete => Outcome::Complete,
+            _ if alert.is_some() => Outcome::Error,
             _ if self.reader.malformed.is_some() => Outcome::Error,
             End::PeerFin if received == 0 => Outcome::Empty,
             End::PeerFin | End::Open | End::Fin => Outcome::Truncated,
@@ -684,6 +858,20 @@ impl<'p> Exchange<'p> {
         report.ended = ended;
         report
     }
+}
+
+/// What a failed handshake's report says as its problem.
+fn handshake_problem(failure: &HandshakeFailure, presented: Option<&Presented>) -> Option<String> {
+    Some(match failure {
+        HandshakeFailure::Alert(alert) => format!("TLS alert {} from the server", alert_name(*alert)),
+        HandshakeFailure::Rejected => format!(
+            "the server's certificate is refused: {}",
+            presented.map_or("invalid", |p| p.verdict.name())
+        ),
+        HandshakeFailure::NotTls => "the server's answer is not TLS".into(),
+        HandshakeFailure::Error(text) => text.clone(),
+        HandshakeFailure::Rst | HandshakeFailure::Fin | HandshakeFailure::Timeout => return None,
+    })
 }
 
 fn new_report(plan: &Plan, number: usize, start_ms: f64) -> RequestReport {

@@ -17,6 +17,8 @@ pub mod request;
 pub mod session;
 pub mod target;
 pub mod timeline;
+pub mod tls;
+mod tls_report;
 
 use std::io;
 use std::time::{Duration, Instant};

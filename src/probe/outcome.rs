@@ -6,11 +6,11 @@
 //! |---|---|
 //! | `complete` | a whole response (the connection may then stay open, FIN or RST: see `ended`) |
 //! | `truncated` | FIN before the declared body length or the last chunk (or mid-head) |
-//! | `reset` | RST (ECONNRESET); `phase` says when: `at-connect`, `while-sending`, `before-response`, `mid-head`, `mid-body` |
-//! | `empty` | FIN before any response byte |
-//! | `timeout` | nothing decisive within `--timeout` |
+//! | `reset` | RST (ECONNRESET); `phase` says when: `at-connect`, `handshake`, `while-sending`, `before-response`, `mid-head`, `mid-body` |
+//! | `empty` | FIN before any response byte (`handshake`: during the TLS handshake) |
+//! | `timeout` | nothing decisive within `--timeout` (`handshake`: no TLS handshake) |
 //! | `refused` | the connection was refused |
-//! | `error` | anything else: another socket error, or bytes that are not HTTP |
+//! | `error` | anything else: another socket error, bytes that are not HTTP, a TLS alert or a certificate refused (`handshake`) |
 
 use crate::end::End;
 use crate::http::response::{Framing, Head};
@@ -61,6 +61,8 @@ pub enum Phase {
     /// could send a byte: its connect reported ECONNRESET (curl says
     /// "Couldn't connect to server" here, though the handshake completed).
     AtConnect,
+    /// During the TLS handshake, before any request was sent.
+    Handshake,
     /// The request was not all sent yet.
     WhileSending,
     BeforeResponse,
@@ -73,8 +75,9 @@ pub enum Phase {
 
 impl Phase {
     /// Every phase, in the order of a connection's life.
-    pub const ALL: [Phase; 6] = [
+    pub const ALL: [Phase; 7] = [
         Phase::AtConnect,
+        Phase::Handshake,
         Phase::WhileSending,
         Phase::BeforeResponse,
         Phase::MidHead,
@@ -85,6 +88,7 @@ impl Phase {
     pub fn name(self) -> &'static str {
         match self {
             Phase::AtConnect => "at-connect",
+            Phase::Handshake => "handshake",
             Phase::WhileSending => "while-sending",
             Phase::BeforeResponse => "before-response",
             Phase::MidHead => "mid-head",
@@ -173,6 +177,25 @@ pub struct Mark {
 pub enum MarkKind {
     Connected,
     Refused,
+    /// The TLS ClientHello was written: its bytes (records).
+    TlsHello {
+        bytes: u64,
+    },
+    /// The TLS handshake is done.
+    TlsHandshake {
+        version: String,
+        cipher: String,
+    },
+    /// The probe refused the server's certificate: the verdict's name.
+    TlsRejected {
+        verdict: &'static str,
+    },
+    /// A TLS alert from the server: its number.
+    TlsAlert {
+        alert: u8,
+    },
+    /// close_notify from the server.
+    CloseNotify,
     /// A request was all sent.
     Sent {
         number: usize,
@@ -232,6 +255,8 @@ pub struct ProbeReport {
     pub recording: Option<crate::record::Recording>,
     /// Requests of `--requests` that were never sent, and why.
     pub not_sent: Option<(usize, String)>,
+    /// `https://`: what the probe saw of TLS.
+    pub tls: Option<super::tls::TlsReport>,
 }
 
 /// Requests of one connection reported in full; of those after them, only

@@ -26,6 +26,7 @@ impl Recorder {
             record::Method::Other
         };
         let mut recording = record::Recording::default();
+        recording.over_tls = plan.tls.is_some();
         recording.next_request(method);
         Recorder {
             recording,

@@ -5,12 +5,15 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use super::outcome::{MarkKind, Outcome, Phase, ProbeReport, RequestReport, SHOWN_REQUESTS, Violation};
+use super::tls::{TlsEnd, alert_name};
+use super::tls_report;
 use crate::end::End;
 use crate::http::response::Framing;
 use crate::log::push_json_string;
 use crate::units::Fixed;
 
-/// What `--expect`, `--expect-status` and `--expect-body-bytes` ask for.
+/// What `--expect`, `--expect-status`, `--expect-body-bytes`,
+/// `--expect-verdict` and `--expect-tls-end` ask for.
 #[derive(Debug, Clone, Default)]
 pub struct Expect {
     pub outcome: Option<Outcome>,
@@ -18,11 +21,51 @@ pub struct Expect {
     pub phase: Option<Phase>,
     pub status: Option<u16>,
     pub body_bytes: Option<u64>,
+    /// The certificate's verdict, by name (`expired`).
+    pub verdict: Option<&'static str>,
+    pub tls_end: Option<TlsEndWanted>,
+}
+
+/// `--expect-tls-end`: how the server is to end TLS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TlsEndWanted {
+    /// The end's name ([`TlsEnd::name`]).
+    pub end: &'static str,
+    /// For `alert`: which one, if said.
+    pub alert: Option<u8>,
+}
+
+impl TlsEndWanted {
+    fn matches(self, got: TlsEnd) -> bool {
+        match (got, self.alert) {
+            (TlsEnd::Alert(alert), Some(wanted)) => alert == wanted,
+            _ => got.name() == self.end,
+        }
+    }
+
+    fn text(self) -> String {
+        match self.alert {
+            Some(alert) => format!("{} {}", self.end, alert_name(alert)),
+            None => self.end.to_string(),
+        }
+    }
+}
+
+/// `alert internal_error`, `close-notify`, …
+fn tls_end_text(end: TlsEnd) -> String {
+    match end {
+        TlsEnd::Alert(alert) => format!("alert {}", alert_name(alert)),
+        other => other.name().to_string(),
+    }
 }
 
 impl Expect {
     pub fn is_empty(&self) -> bool {
-        self.outcome.is_none() && self.status.is_none() && self.body_bytes.is_none()
+        self.outcome.is_none()
+            && self.status.is_none()
+            && self.body_bytes.is_none()
+            && self.verdict.is_none()
+            && self.tls_end.is_none()
     }
 
     /// `Err(why)` when the probe's last request does not match.
@@ -43,6 +86,21 @@ impl Expect {
         }
         if let Some(want) = self.body_bytes.filter(|b| *b != last.body_bytes) {
             wrong.push(format!("expected {want} body bytes, got {}", last.body_bytes));
+        }
+        let tls = report.tls.as_ref();
+        if let Some(want) = self.verdict {
+            let got = tls.and_then(|t| t.presented.as_ref()).map(|p| p.verdict.name());
+            if got != Some(want) {
+                let got = got.map_or("no certificate".to_string(), |v| format!("verdict {v}"));
+                wrong.push(format!("expected verdict {want}, got {got}"));
+            }
+        }
+        if let Some(want) = self.tls_end {
+            let got = tls.map(|t| t.end);
+            if !got.is_some_and(|end| want.matches(end)) {
+                let got = got.map_or("no TLS".to_string(), tls_end_text);
+                wrong.push(format!("expected TLS end {}, got {got}", want.text()));
+            }
         }
         if wrong.is_empty() {
             Ok(())
@@ -68,16 +126,24 @@ fn ms(value: f64) -> String {
     }
 }
 
-fn duration(d: Duration) -> String {
+pub(super) fn duration(d: Duration) -> String {
     ms(d.as_secs_f64() * 1000.0)
 }
 
-/// The human report: a few aligned lines per request.
+/// The human report: the TLS lines for `https://`, then a few aligned
+/// lines per request.
 pub fn text(report: &ProbeReport, timeout: Duration, linger: Duration) -> String {
     let mut out = String::new();
+    if let Some(tls) = &report.tls {
+        for (label, text) in tls_report::lines(tls, timeout) {
+            let _ = writeln!(out, "{label:<9} {text}");
+        }
+    }
     let several = report.requests.len() > 1 || report.last().number > 1;
     for (index, request) in report.requests.iter().enumerate() {
         let is_last = index + 1 == report.requests.len();
+        // How TLS ended is the connection's, so the last request's.
+        let tls_end = report.tls.as_ref().filter(|_| is_last).map(|tls| tls.end);
         if is_last && let Some(counts) = not_shown_text(report) {
             let _ = writeln!(
                 out,
@@ -111,7 +177,7 @@ pub fn text(report: &ProbeReport, timeout: Duration, linger: Duration) -> String
                 format!("{:<9} {}{partial}", bytes(request.sent_bytes), request.request_line),
             );
         }
-        if request.outcome != Outcome::Refused {
+        if request.outcome != Outcome::Refused && request.phase != Some(Phase::Handshake) {
             line(
                 "received",
                 format!("{:<9} {}", bytes(request.received_bytes), received_text(request)),
@@ -126,10 +192,13 @@ pub fn text(report: &ProbeReport, timeout: Duration, linger: Duration) -> String
                 ms(at - request.end_ms)
             ),
             None if request.ended == End::Open && !is_last => "kept open for the next request".to_string(),
-            None => ended_text(request, timeout, linger),
+            None => ended_text(request, tls_end, timeout, linger),
         };
         line("ended", ended);
         line("outcome", outcome_text(request));
+        if tls_end == Some(TlsEnd::NoCloseNotify) && request.phase != Some(Phase::Handshake) {
+            line("warning", tls_report::NO_CLOSE_NOTIFY.to_string());
+        }
         for violation in &request.violations {
             line("warning", violation_text(violation));
         }
@@ -195,11 +264,53 @@ fn received_text(request: &RequestReport) -> String {
     }
 }
 
-fn ended_text(request: &RequestReport, timeout: Duration, linger: Duration) -> String {
+/// How the connection ended, with `tls_end` (how the server ended TLS)
+/// for the last request of an `https://` probe.
+fn ended_text(request: &RequestReport, tls_end: Option<TlsEnd>, timeout: Duration, linger: Duration) -> String {
     let after = match request.sent_ms {
         Some(_) => format!("{} after the request", ms(request.ms_to_end())),
         None => format!("{} after connecting", ms(request.end_ms)),
     };
+    let received = request.received_bytes;
+    if request.phase == Some(Phase::Handshake) {
+        return match request.ended {
+            End::PeerRst => format!("RST from server during the TLS handshake, {after}"),
+            End::PeerFin => format!("FIN from server during the TLS handshake, {after}"),
+            End::Timeout => format!("no TLS handshake within {}", duration(timeout)),
+            End::Open => format!("the probe closed it, refusing the certificate, {after}"),
+            _ => match tls_end {
+                Some(TlsEnd::Alert(alert)) => {
+                    format!(
+                        "alert {} from server during the TLS handshake, {after}",
+                        alert_name(alert)
+                    )
+                }
+                _ => format!("error: {}", request.problem.as_deref().unwrap_or("unknown")),
+            },
+        };
+    }
+    let said = tls_end.map(tls_report::closing_prefix).unwrap_or_default();
+    match request.ended {
+        End::PeerFin if tls_end == Some(TlsEnd::NoCloseNotify) => {
+            format!("FIN from server without close_notify after {received} B, {after}")
+        }
+        End::Open if !said.is_empty() => format!(
+            "{}from server after {received} B, but no FIN within {}; the probe closed it",
+            said.trim_end_matches("then "),
+            duration(linger)
+        ),
+        End::PeerRst if !said.is_empty() && request.phase != Some(Phase::AfterClose) => {
+            format!("{said}RST from server after {received} B, {after}")
+        }
+        End::PeerFin if !said.is_empty() && request.phase != Some(Phase::AfterClose) => {
+            format!("{said}FIN from server after {received} B, {after}")
+        }
+        _ => plain_ended_text(request, timeout, linger, &after),
+    }
+}
+
+/// How the connection ended, TLS aside.
+fn plain_ended_text(request: &RequestReport, timeout: Duration, linger: Duration, after: &str) -> String {
     let received = request.received_bytes;
     match request.ended {
         _ if request.phase == Some(Phase::AfterClose) => format!(
@@ -272,7 +383,12 @@ pub fn json(report: &ProbeReport) -> String {
         let comma = if i > 0 { "," } else { "" };
         let _ = write!(out, "{comma}\"{}\":{n}", outcome.name());
     }
-    out.push_str("},\"timeline\":[");
+    out.push_str("},\"tls\":");
+    match &report.tls {
+        Some(tls) => tls_report::json(&mut out, tls),
+        None => out.push_str("null"),
+    }
+    out.push_str(",\"timeline\":[");
     for (i, mark) in report.timeline.iter().enumerate() {
         if i > 0 {
             out.push(',');
@@ -281,6 +397,24 @@ pub fn json(report: &ProbeReport) -> String {
         match &mark.what {
             MarkKind::Connected => out.push_str("\"connected\""),
             MarkKind::Refused => out.push_str("\"refused\""),
+            MarkKind::TlsHello { bytes } => {
+                let _ = write!(out, "\"tls-hello\",\"bytes\":{bytes}");
+            }
+            MarkKind::TlsHandshake { version, cipher } => {
+                out.push_str("\"tls-handshake\",\"version\":");
+                push_json_string(&mut out, version.as_bytes());
+                out.push_str(",\"cipher\":");
+                push_json_string(&mut out, cipher.as_bytes());
+            }
+            MarkKind::TlsRejected { verdict } => {
+                let _ = write!(out, "\"tls-rejected\",\"verdict\":\"{verdict}\"");
+            }
+            MarkKind::TlsAlert { alert } => {
+                out.push_str("\"tls-alert\",\"alert\":");
+                push_json_string(&mut out, super::tls::alert_name(*alert).as_bytes());
+                let _ = write!(out, ",\"number\":{alert}");
+            }
+            MarkKind::CloseNotify => out.push_str("\"close-notify\""),
             MarkKind::Sent { number, bytes, .. } => {
                 let _ = write!(out, "\"sent\",\"request\":{number},\"bytes\":{bytes}");
             }

@@ -36,6 +36,26 @@ pub struct Plan {
     /// What the connection received is judged as strict clients judge it,
     /// up to this many bytes (beyond them, nothing is judged).
     pub check_bytes: usize,
+    /// `https://`: the TLS to speak below the requests.
+    pub tls: Option<TlsPlan>,
+}
+
+/// How a probe speaks TLS: its client, and the host it names (sent as
+/// SNI unless it is an address, and checked against the certificate).
+#[derive(Debug, Clone)]
+pub struct TlsPlan {
+    pub client: crate::tls::TlsClient,
+    pub host: String,
+}
+
+impl TlsPlan {
+    /// The name sent as SNI: the host, unless it is an address (as curl).
+    pub fn sni(&self) -> Option<&str> {
+        self.host
+            .parse::<std::net::IpAddr>()
+            .is_err()
+            .then_some(self.host.as_str())
+    }
 }
 
 /// One of several requests written at once.

@@ -11,6 +11,7 @@
 //! |---|---|
 //! | `9000`, `9000/big`, `9000?q` | `127.0.0.1:9000` (a bare port is this machine, as for `serve --listen`) |
 //! | `HOST`, `HOST:PORT/PATH`, `http://…` | the scheme in any case; port 80 when none is given |
+//! | `https://…` | TLS; port 443 when none is given |
 //! | `[::1]:9000/x` | IPv6 in brackets |
 //! | `…?q` | the path `/?q`; a `#fragment` is not sent (as curl) |
 //!
@@ -20,13 +21,33 @@
 //! in 0.0.0.0/8 or `[::]` (where servers listen, not a host); port 0, over
 //! 65535, empty or not a number; no host (`:9000`); an IPv6 address out of
 //! brackets or followed by anything but `:PORT`; `user:password@`; and any
-//! scheme but `http://`.
+//! scheme but `http://` and `https://`.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
+
+/// How the target is spoken to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    /// Plain HTTP/1.1 (`http://`, or no scheme).
+    Http,
+    /// HTTP/1.1 over TLS (`https://`).
+    Https,
+}
+
+impl Scheme {
+    /// The port a URL of this scheme means when it names none.
+    pub fn default_port(self) -> u16 {
+        match self {
+            Scheme::Http => 80,
+            Scheme::Https => 443,
+        }
+    }
+}
 
 /// `http://host:port/path`, `http://[::1]:9000/`, `host:port` or a port.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
+    pub scheme: Scheme,
     pub host: String,
     pub port: u16,
     /// The request target: `/`, `/a?b`.
@@ -56,14 +77,15 @@ impl Target {
         self.host.parse::<IpAddr>().is_ok()
     }
 
-    /// The Host header: the host, with the port unless it is 80.
+    /// The Host header: the host, with the port unless it is the
+    /// scheme's (80, or 443 for https).
     pub fn host_header(&self) -> String {
         let host = if self.host.contains(':') {
             format!("[{}]", self.host)
         } else {
             self.host.clone()
         };
-        if self.port == 80 {
+        if self.port == self.scheme.default_port() {
             host
         } else {
             format!("{host}:{}", self.port)
@@ -76,19 +98,23 @@ fn parse(text: &str) -> Result<Target, String> {
         Some((scheme, rest)) => (Some(scheme), rest),
         None => (None, text),
     };
-    match scheme {
-        None => {}
-        Some(s) if s.eq_ignore_ascii_case("http") => {}
-        Some(s) if s.eq_ignore_ascii_case("https") => {
-            return Err("https is not supported; hangup speaks plain HTTP/1.1".into());
+    let has_scheme = scheme.is_some();
+    let scheme = match scheme {
+        None => Scheme::Http,
+        Some(s) if s.eq_ignore_ascii_case("http") => Scheme::Http,
+        Some(s) if s.eq_ignore_ascii_case("https") => Scheme::Https,
+        Some(s) => {
+            return Err(format!(
+                "{s}:// is not supported; the target is an http:// or https:// URL"
+            ));
         }
-        Some(s) => return Err(format!("{s}:// is not supported; the target is an http:// URL")),
-    }
+    };
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let (authority, tail) = rest.split_at(end);
     let path = request_path(tail);
-    if scheme.is_none() && !authority.is_empty() && authority.bytes().all(|b| b.is_ascii_digit()) {
+    if !has_scheme && !authority.is_empty() && authority.bytes().all(|b| b.is_ascii_digit()) {
         return Ok(Target {
+            scheme,
             host: "127.0.0.1".into(),
             port: port(authority).map_err(|_| "a bare port must be 1 to 65535".to_string())?,
             path,
@@ -107,12 +133,13 @@ fn parse(text: &str) -> Result<Target, String> {
         return Err("no host: expected http://HOST:PORT/PATH, HOST:PORT, or a bare PORT for 127.0.0.1".into());
     }
     let port = match port_text {
-        None => 80,
+        None => scheme.default_port(),
         Some("") => return Err("an empty port after `:`; give one, or leave out the `:` for 80".into()),
         Some(text) => port(text)?,
     };
     check_host(host, port)?;
     Ok(Target {
+        scheme,
         host: host.to_string(),
         port,
         path,
@@ -253,6 +280,9 @@ mod tests {
             ("http://example", ok("example", 80, "/")),
             ("localhost:9000/x", ok("localhost", 9000, "/x")),
             ("1e100.net", ok("1e100.net", 80, "/")),
+            ("https://localhost:9443/x", ok("localhost", 9443, "/x")),
+            ("HTTPS://example", ok("example", 443, "/")),
+            ("https://[::1]/", ok("::1", 443, "/")),
             // A bare port, with or without a path, is this machine.
             ("46593", ok("127.0.0.1", 46593, "/")),
             ("9000/big", ok("127.0.0.1", 9000, "/big")),
@@ -265,6 +295,8 @@ mod tests {
         }
         assert!(Target::parse("9000/big").unwrap().bare_port);
         assert!(!Target::parse("127.0.0.1:9000").unwrap().bare_port);
+        assert_eq!(Target::parse("https://localhost/").unwrap().scheme, Scheme::Https);
+        assert_eq!(Target::parse("localhost:443").unwrap().scheme, Scheme::Http);
     }
 
     #[test]
@@ -303,8 +335,12 @@ mod tests {
             ("[::1]x:80", "`x:80` after `[::1]`: only `:PORT` may follow"),
             ("[example]:80", "`[example]` is not an IPv6 address"),
             ("user:pw@127.0.0.1:9000", "a user name or password"),
-            ("https://x/", "https is not supported"),
-            ("ftp://127.0.0.1:21/", "ftp:// is not supported"),
+            (
+                "ftp://127.0.0.1:21/",
+                "ftp:// is not supported; the target is an http:// or https:// URL",
+            ),
+            ("https://9000", "a host of digits alone"),
+            ("https://user@localhost/", "a user name or password"),
         ];
         for (text, why) in table {
             match Target::parse(text) {
@@ -315,9 +351,18 @@ mod tests {
     }
 
     #[test]
-    fn the_host_header_brackets_ipv6_and_leaves_out_port_80() {
+    fn the_host_header_brackets_ipv6_and_leaves_out_the_schemes_port() {
         assert_eq!(Target::parse("[::1]:8080").unwrap().host_header(), "[::1]:8080");
         assert_eq!(Target::parse("http://example/").unwrap().host_header(), "example");
         assert_eq!(Target::parse("9000/x").unwrap().host_header(), "127.0.0.1:9000");
+        assert_eq!(Target::parse("https://example/").unwrap().host_header(), "example");
+        assert_eq!(
+            Target::parse("https://example:80/").unwrap().host_header(),
+            "example:80"
+        );
+        assert_eq!(
+            Target::parse("http://example:443/").unwrap().host_header(),
+            "example:443"
+        );
     }
 }

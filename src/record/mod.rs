@@ -69,12 +69,16 @@ pub(crate) enum Wait {
 /// How the server ended the connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Ending {
-    /// FIN.
+    /// FIN (under TLS: close_notify, then FIN).
     Close,
     /// RST.
     Reset,
     /// Nothing: it stayed open until the client left.
     Hang,
+    /// Under TLS: FIN without close_notify.
+    CloseNoNotify,
+    /// Under TLS: a fatal alert (its number), and then whatever TCP did.
+    TlsAlert(u8),
 }
 
 /// Whether the replay keeps the pauses between the server's chunks.
@@ -114,6 +118,8 @@ pub(crate) struct Recording {
     /// What a limit cost while recording, one sentence each: a `# NOTE:`
     /// in the file, and a warning.
     pub notes: Vec<String>,
+    /// The server spoke TLS: the replay is served with `--tls`.
+    pub over_tls: bool,
     /// The server's bytes kept, against [`RECORD_LIMIT`].
     held: usize,
     /// [`RECORD_LIMIT`] was reached: nothing more is kept.

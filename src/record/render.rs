@@ -79,18 +79,34 @@ impl Recording {
             .filter(|s| matches!(s, Step::Wait(Wait::Request | Wait::Head)))
             .count();
         let answers_more = matches!(self.ending, None | Some((Ending::Hang, _))) && body.repeat_last(requests);
+        let mut notes = self.notes.clone();
         match self.ending {
             Some((ending, after)) => {
                 body.sleep(after);
-                body.out.push_str(match ending {
+                let last = match ending {
                     Ending::Close => "close\n",
                     Ending::Reset => "reset\n",
                     Ending::Hang => "hang\n",
-                });
+                    // Under `--tls`, `close` sends close_notify first: the
+                    // server that did not is replayed as it was.
+                    Ending::CloseNoNotify => "close no-notify\n",
+                    Ending::TlsAlert(alert) => {
+                        match crate::tls::Alert::numbered(alert) {
+                            Some(known) => {
+                                let _ = writeln!(body.out, "tls alert {}", known.name);
+                            }
+                            None => notes.push(format!(
+                                "the server ended with the TLS alert numbered {alert}, which has no name \
+                                 the language knows: the replay closes without it"
+                            )),
+                        }
+                        "close no-notify\n"
+                    }
+                };
+                body.out.push_str(last);
             }
             None => body.out.push_str("hang\n"),
         }
-        let mut notes = self.notes.clone();
         notes.append(&mut body.notes);
         let mut scenario = self.header(file, at, &notes, answers_more.then_some(requests));
         scenario.push_str(&body.out);
@@ -114,9 +130,10 @@ impl Recording {
         for note in notes {
             let _ = writeln!(out, "# NOTE: {}.", comment(note, COMMENT_LINE_MAX));
         }
+        let tls = if self.over_tls { " --tls" } else { "" };
         let _ = writeln!(
             out,
-            "# Replay: hangup serve {}. The bytes are the server's, in the chunks they came in (and\n\
+            "# Replay: hangup serve {}{tls}. The bytes are the server's, in the chunks they came in (and\n\
              # apart where an HTTP head, body or response ends); move the ending (or put a `reset`\n\
              # between two writes) to make the fault you want.",
             comment(file, COMMENT_LINE_MAX)

@@ -13,12 +13,14 @@
 //! does), and takes records in while the handshake needs them.
 
 use std::io;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-use rustls::{Connection, ServerConfig, ServerConnection};
+use rustls::pki_types::ServerName;
+use rustls::{ClientConfig, ClientConnection, Connection, ServerConfig, ServerConnection};
 
 use super::Handshake;
 use super::options::Stall;
+use super::verdict::Presented;
 use crate::stream::{Io, Stream};
 
 /// Records read in one go at most: one record of the largest size, with
@@ -39,6 +41,17 @@ pub struct Layer {
     deadline: std::time::Instant,
     /// Records withheld on purpose from some point on.
     cut: Cut,
+    /// The peer's close_notify came.
+    peer_notified: bool,
+    /// The alert the peer ended the connection with, by number.
+    peer_alert: Option<u8>,
+    /// The peer sent bytes that are not TLS records at all.
+    peer_not_tls: bool,
+    /// A TLS error found while plaintext that came before it was still
+    /// unread: told once that is read.
+    failure: Option<Io>,
+    /// On a client: what the server presented, once its verifier saw it.
+    presented: Option<Arc<OnceLock<Presented>>>,
 }
 
 /// How many more bytes of records may reach the socket.
@@ -75,6 +88,21 @@ impl Layer {
         Ok(Layer::over(conn.into(), deadline))
     }
 
+    /// The client's side of a connection to `name`, whose verifier keeps
+    /// what the server presented in `presented` (see
+    /// [`super::client::TlsClient`]).
+    pub(super) fn client(
+        config: Arc<ClientConfig>,
+        name: ServerName<'static>,
+        presented: Arc<OnceLock<Presented>>,
+        deadline: std::time::Instant,
+    ) -> Result<Layer, String> {
+        let conn = ClientConnection::new(config, name).map_err(|e| format!("TLS: {e}"))?;
+        let mut layer = Layer::over(conn.into(), deadline);
+        layer.presented = Some(presented);
+        Ok(layer)
+    }
+
     fn over(conn: Connection, deadline: std::time::Instant) -> Layer {
         Layer {
             conn,
@@ -84,7 +112,48 @@ impl Layer {
             notified: false,
             deadline,
             cut: Cut::None,
+            peer_notified: false,
+            peer_alert: None,
+            peer_not_tls: false,
+            failure: None,
+            presented: None,
         }
+    }
+
+    /// Whether the peer's close_notify came: a `read` that gives
+    /// [`Io::Eof`] after it is the well-behaved end; without it, the end
+    /// of the TCP stream alone (a truncation, to a strict reader).
+    pub fn peer_notified(&self) -> bool {
+        self.peer_notified
+    }
+
+    /// The alert the peer ended the connection with (its number), once
+    /// one came.
+    pub fn peer_alert(&self) -> Option<u8> {
+        self.peer_alert
+    }
+
+    /// Whether the peer sent bytes that are no TLS record (a server that
+    /// answers in plain HTTP, say).
+    pub fn peer_not_tls(&self) -> bool {
+        self.peer_not_tls
+    }
+
+    /// On a client, once the server's certificate was seen: the
+    /// certificate and the verdict on it.
+    pub fn presented(&self) -> Option<&Presented> {
+        self.presented.as_deref()?.get()
+    }
+
+    /// A TLS error: an alert the peer sent is kept (see
+    /// [`Layer::peer_alert`]).
+    fn failed(&mut self, error: rustls::Error) -> Io {
+        match &error {
+            rustls::Error::AlertReceived(alert) => self.peer_alert = Some(u8::from(*alert)),
+            rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType) => self.peer_not_tls = true,
+            _ => {}
+        }
+        failure(error)
     }
 
     /// Records the client sent before the layer began (`read tls-hello`
@@ -121,9 +190,10 @@ impl Layer {
         self.conn.is_handshaking()
     }
 
-    /// Whether opened plaintext waits to be read.
+    /// Whether opened plaintext waits to be read (or the error that came
+    /// after it).
     pub fn has_plaintext(&self) -> bool {
-        self.plaintext > 0
+        self.plaintext > 0 || self.failure.is_some()
     }
 
     /// Records rustls has yet to write: one or more bytes (rustls does not
@@ -156,11 +226,14 @@ impl Layer {
                 Ok(_) => {}
             }
             match self.conn.process_new_packets() {
-                Ok(state) => self.plaintext = state.plaintext_bytes_to_read(),
+                Ok(state) => {
+                    self.plaintext = state.plaintext_bytes_to_read();
+                    self.peer_notified |= state.peer_has_closed();
+                }
                 Err(e) => {
                     let taken = self.wire_in.len() - offered.len();
                     self.wire_in.drain(..taken);
-                    return Err(failure(e));
+                    return Err(self.failed(e));
                 }
             }
         }
@@ -186,7 +259,7 @@ impl Layer {
                 // rustls learns of the FIN from a read of nothing.
                 let _ = self.conn.read_tls(&mut &[][..]);
                 if let Err(e) = self.conn.process_new_packets() {
-                    return failure(e);
+                    return self.failed(e);
                 }
                 Io::Eof
             }
@@ -210,11 +283,18 @@ impl Layer {
                 Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Io::Eof,
                 Err(e) => return Io::Failed(e),
             }
+            // An alert (or another TLS error) is told after the plaintext
+            // that came before it, in the same read or not: a response cut
+            // by an alert shows its bytes first.
+            if let Some(failed) = self.failure.take() {
+                return failed;
+            }
             if !self.wire_in.is_empty()
                 && let Err(failed) = self.take_in()
             {
                 let _ = self.flush(stream);
-                return failed;
+                self.failure = Some(failed);
+                continue;
             }
             if self.plaintext > 0 {
                 continue;
@@ -233,6 +313,8 @@ impl Layer {
                         _ => Io::Blocked,
                     };
                 }
+                // A TLS error: the plaintext before it goes first.
+                failed @ Io::Failed(_) => self.failure = Some(failed),
                 failed => return failed,
             }
         }

@@ -14,12 +14,16 @@
 //! - [`hello`]: the ClientHello's fields: SNI, ALPN, versions, suites.
 //! - [`alert`]: the alert names and numbers of RFC 8446, and the 7-byte
 //!   plaintext record that carries one.
+//! - [`x509`]: what a certificate says of itself (subject, names,
+//!   validity), for the probe to report.
+//! - [`verdict`]: what a client made of a server's certificate.
 //!
-//! With the `tls` feature (on by default), on rustls and ring: `Layer`,
-//! one connection's TLS between its socket and its script; `certs`, the
-//! certificates `serve` makes or loads; `server`, the rustls
-//! configurations a server hands out. Without the feature, `Layer` is a
-//! type with no values, and everything else still builds.
+//! With the `tls` feature (on by default), on rustls and ring: [`Layer`],
+//! one connection's TLS between its socket and its script (or the
+//! probe); [`certs`], the certificates `serve` makes or loads; [`server`],
+//! the rustls configuration a server hands out; [`client`], the probe's.
+//! Without the feature, [`Layer`] and `TlsClient` are types with no
+//! values, and everything else still builds.
 
 pub mod alert;
 pub mod handshake;
@@ -28,13 +32,18 @@ pub mod options;
 pub mod record;
 #[cfg(feature = "tls")]
 mod seal;
+pub mod x509;
 
 pub use alert::Alert;
 pub use handshake::{BadHello, HelloReader, HelloStatus};
 pub use hello::ClientHello;
 
+pub mod verdict;
+
 #[cfg(feature = "tls")]
 pub(crate) mod certs;
+#[cfg(feature = "tls")]
+pub(crate) mod client;
 #[cfg(feature = "tls")]
 mod layer;
 #[cfg(not(feature = "tls"))]
@@ -43,9 +52,11 @@ mod no_layer;
 pub(crate) mod server;
 
 #[cfg(feature = "tls")]
+pub(crate) use client::TlsClient;
+#[cfg(feature = "tls")]
 pub(crate) use layer::Layer;
 #[cfg(not(feature = "tls"))]
-pub(crate) use no_layer::{Layer, TlsServer};
+pub(crate) use no_layer::{Layer, TlsClient, TlsServer};
 #[cfg(feature = "tls")]
 pub(crate) use server::TlsServer;
 
@@ -65,6 +76,17 @@ pub struct TlsSetup {
     pub ca_out: Option<PathBuf>,
     /// The user's own certificate chain and key (PEM files), instead.
     pub own: Option<(PathBuf, PathBuf)>,
+}
+
+/// What `probe https://` was told to trust.
+#[derive(Debug, Clone, Default)]
+pub struct TrustOptions {
+    /// `--cacert FILE`.
+    pub cacert: Option<PathBuf>,
+    /// `-k`: go on whatever the verdict.
+    pub insecure: bool,
+    /// `SSL_CERT_FILE`, as the environment had it.
+    pub ssl_cert_file: Option<PathBuf>,
 }
 
 /// The server's TLS: certificates made (or loaded) and the CA written,

@@ -1,9 +1,39 @@
 //! Without the `tls` feature: a TLS layer no connection can have, so that
 //! [`crate::transport`] is the same code in both builds and its TLS
-//! branches compile away.
+//! branches compile away; and a probe's TLS client that cannot be made,
+//! so that the probe is the same code too.
 
-use super::Handshake;
+use super::verdict::Presented;
+use super::{Handshake, TrustOptions};
 use crate::stream::{Io, Stream};
+
+/// No value of this type exists: a probe without TLS.
+#[derive(Debug, Clone)]
+pub enum TlsClient {}
+
+impl TlsClient {
+    /// Always an error: this build has no TLS.
+    pub fn new(options: &TrustOptions) -> Result<TlsClient, String> {
+        let _ = (&options.cacert, options.insecure, &options.ssl_cert_file);
+        Err(
+            "https:// needs TLS, and this hangup was built without it (cargo's --no-default-features): \
+             build it with the default features"
+                .into(),
+        )
+    }
+
+    pub fn trust(&self) -> &str {
+        match *self {}
+    }
+
+    pub fn insecure(&self) -> bool {
+        match *self {}
+    }
+
+    pub fn layer(&self, _: &str, _: std::time::Instant) -> Result<Layer, String> {
+        match *self {}
+    }
+}
 
 /// No value of this type exists.
 #[derive(Debug)]
@@ -85,5 +115,21 @@ impl Layer {
 
     pub fn seal_alert(self, _: &mut Stream, _: [u8; 2]) -> Result<Vec<u8>, String> {
         match self {}
+    }
+
+    pub fn peer_notified(&self) -> bool {
+        match *self {}
+    }
+
+    pub fn peer_alert(&self) -> Option<u8> {
+        match *self {}
+    }
+
+    pub fn peer_not_tls(&self) -> bool {
+        match *self {}
+    }
+
+    pub fn presented(&self) -> Option<&Presented> {
+        match *self {}
     }
 }

@@ -31,6 +31,8 @@ mod probe_response;
 mod probe_story;
 mod probe_strict;
 mod probe_target;
+#[cfg(feature = "tls")]
+mod probe_tls;
 mod properties;
 mod proxy;
 mod record;

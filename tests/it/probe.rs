@@ -413,11 +413,11 @@ fn expectations_set_the_exit_code() {
     );
     let usage = hangup(&["probe", &target, "--expect", "sad"]);
     assert_eq!(usage.status.code(), Some(2));
-    let usage = hangup(&["probe", "https://example.com/"]);
+    let usage = hangup(&["probe", "ftp://example.com/"]);
     assert_eq!(usage.status.code(), Some(2));
     assert_eq!(
         text(&usage.stderr),
-        "hangup: https://example.com/: https is not supported; hangup speaks plain HTTP/1.1\n"
+        "hangup: ftp://example.com/: ftp:// is not supported; the target is an http:// or https:// URL\n"
     );
 }
 

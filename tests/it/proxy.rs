@@ -567,7 +567,12 @@ fn an_early_answer_and_fin_reach_an_uploading_client_at_once() {
     let (received, end) = upload_while_reading(&server, 100 << 20);
     assert_eq!(text(&received), text(REFUSED));
     assert!(end == End::PeerFin || end == End::PeerRst, "{end:?}");
-    assert!(start.elapsed() < Duration::from_secs(3), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(3),
+        "{:?}\n{}",
+        start.elapsed(),
+        server.log().join("\n")
+    );
     let cut = json::parse(&server.wait_for_log(&[r#""event":"forward""#, r#""cut":"#]));
     assert_eq!(cut["cut"], "the upstream ended first", "{cut}");
 }

@@ -1,4 +1,5 @@
-//! Built without the `tls` feature: `--tls` says so, as a usage error.
+//! Built without the `tls` feature: `--tls` and `probe https://` say so,
+//! as usage errors.
 
 use std::time::Duration;
 
@@ -25,4 +26,15 @@ fn a_scenario_that_handshakes_is_refused_and_still_checks() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("built without TLS"), "{}", text(&out.stderr));
     assert_eq!(crate::support::hangup(&["check", "tls-expired"]).status.code(), Some(0));
+}
+
+#[test]
+fn probing_https_is_refused_with_the_reason() {
+    let out = hangup_within(&["probe", "https://127.0.0.1:9/"], Duration::from_secs(5));
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        "hangup: https:// needs TLS, and this hangup was built without it (cargo's --no-default-features): \
+         build it with the default features\n"
+    );
 }

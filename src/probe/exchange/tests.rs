@@ -5,6 +5,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+mod tls;
+
 use super::*;
 use crate::probe::request::{Body, build_request};
 use crate::probe::target::Target;
@@ -30,6 +32,7 @@ fn plan(requests: usize, gap: Duration) -> Plan {
         pipeline: Vec::new(),
         record: false,
         check_bytes: 4 << 20,
+        tls: None,
     }
 }
 

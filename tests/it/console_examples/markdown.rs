@@ -21,6 +21,12 @@ impl Block {
         self.info.split_whitespace().next().unwrap_or("")
     }
 
+    /// Whether the info string has the word `flag` after the language
+    /// (```console tls).
+    pub fn has(&self, flag: &str) -> bool {
+        self.info.split_whitespace().skip(1).any(|word| word == flag)
+    }
+
     /// The value of `NAME=VALUE` in the info string (```hup file=api.hup).
     pub fn attribute(&self, name: &str) -> Option<&str> {
         self.info

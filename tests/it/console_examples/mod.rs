@@ -12,6 +12,8 @@
 //!   programs' output (node's, python's, psql's messages) is shown for the
 //!   reader and not compared: it is theirs and changes with their
 //!   versions; only their exit status is checked.
+//!   A ```console tls block needs the TLS build, and is skipped without
+//!   the `tls` feature.
 //! - A ```hup block with `file=NAME` is written to NAME in the directory
 //!   the file's examples run in, for the examples after it.
 //! - A ```sh block is not run as a whole (it builds, installs, runs the
@@ -105,6 +107,8 @@ fn run_examples(doc: &str) -> Vec<String> {
     let mut failures = Vec::new();
     for block in markdown::blocks(&text) {
         match block.language() {
+            // What needs TLS is not there to run without it.
+            "console" if block.has("tls") && !cfg!(feature = "tls") => {}
             "console" => failures.extend(run_console(doc, &block, &dir.0)),
             "sh" => failures.extend(check_sh(doc, &block, &dir.0)),
             "hup" => {

@@ -109,7 +109,9 @@ impl Forwarding {
             return Progress::End(Ending::Broken("a forward without an upstream"));
         };
         loop {
-            up.take_in();
+            // Read all the upstream has (while there is room): its FIN may
+            // have come with its last bytes, and no new event would tell.
+            while up.take_in() && up.heard.is_none() {}
             if up.heard.is_some() || up.write_failed {
                 // The upstream ended first: what it sent goes to the client
                 // with the script's next relay (or its end at once).
