@@ -61,6 +61,7 @@ for defect in expired wrong-host self-signed unknown-ca; do
   show "curl --cacert ca.pem, then with -k:" "$curl_says" "$curl_k"
   show "python urllib with cafile=ca.pem, then with CERT_NONE:" "$python_says" "$python_k"
   stop_hangup
+  show_log
   echo
   refused[$defect]="$curl_says | $python_says"
   [[ $curl_says == "exit 60: curl: (60) "* && $python_says == "SSLCertVerificationError: "* &&
