@@ -23,14 +23,24 @@
 # node and python send two requests on one keep-alive connection (the
 # second shown only when it differs). Delays are shortened with --set.
 # The proxy built-ins stand in front of a second hangup serving `hello`.
+# The TLS built-ins are asked for over https://localhost:PORT/: those that
+# handshake are started with --tls-ca-out and every client trusts that CA
+# (curl --cacert, the clients' --ca); those that end at the ClientHello
+# need no certificate. What OpenSSL adds that says which build it is
+# (`OpenSSL/3.0.19: error:0A000438:SSL routines::`, Python's `(_ssl.c:1006)`)
+# is left out, and the port is written PORT.
 #
 # --catalog checks that a scenario chosen by path behaves as the scenario
 # served alone, so its table must equal the docs': each row still gets a
 # server of its own (`--catalog`, with the row's --seed), so connection and
 # request numbers, and with them flaky's seeded draws, are what they are
 # alone. Rows that no path can reach (a fault before any request is read,
-# a proxy that needs --upstream) are left out and named. It cannot update
-# the docs: that table is of the scenarios served alone.
+# a proxy that needs --upstream) are left out and named. The TLS rows are
+# asked for by name instead (SNI): `hangup serve --catalog --tls` at
+# https://tls-NAME.localhost:PORT/, which the clients take for loopback as
+# curl does; their messages name tls-NAME.localhost, written localhost
+# here. It cannot update the docs: that table is of the scenarios served
+# alone.
 #
 # --check-readme and --update-readme are the old names of --check and
 # --update, from when the table was in README.md.
@@ -126,10 +136,13 @@ clients="$ROOT/scripts/clients"
 head -c $((8 << 20)) /dev/zero >"$WORK/upload.bin"
 
 # scenario | --set flags (or, from `--`, flags as they are: `--seed 7`) | curl flags | node/python gap ms | request body bytes | timeout ms
-# [| upstream scenario, for a proxy]. Curl flag `fresh`: a new server for
+# [| upstream scenario, for a proxy] [| https: `ca` for a TLS built-in that
+# handshakes (the clients trust the CA --tls-ca-out writes), `hello` for
+# one that ends at the ClientHello]. Curl flag `fresh`: a new server for
 # each client (for counts across the server); `connect`: the connect
 # itself times out (`connect-timeout`), so the port is left out of node's
-# message.
+# message; `handshake`: the handshake times out, which curl's
+# --connect-timeout covers and names.
 cases=(
   "hello||||0|5000"
   "server-timeout|after=100ms|||0|5000"
@@ -159,12 +172,23 @@ cases=(
   "proxy-fail-first|count=1|fresh||0|5000|hello"
   "tcp-proxy||||0|5000|hello"
   "tcp-reset-after|bytes=67|||0|5000|hello"
+  "tls-reset-on-hello||||0|5000||hello"
+  "tls-close-on-hello||||0|5000||hello"
+  "tls-alert-on-hello||||0|5000||hello"
+  "tls-stall-hello||handshake||0|500||hello"
+  "tls-no-close-notify||||0|5000||ca"
+  "tls-alert-mid-body||||0|5000||ca"
+  "tls-expired||||0|5000||ca"
+  "tls-wrong-host||||0|5000||ca"
+  "tls-self-signed||||0|5000||ca"
+  "tls-unknown-ca||||0|5000||ca"
 )
 
 # by_path SCENARIO UPSTREAM: whether `hangup serve --catalog` can run the
 # case. The path is in the first request, so a fault that comes before it
 # is read cannot be chosen by it; a proxy needs --upstream, which
-# --catalog does not take.
+# --catalog does not take. (The TLS built-ins come before any request too,
+# but `--catalog --tls` chooses them by the name in the ClientHello.)
 by_path() {
   [[ -z $2 && $1 != reset-on-accept && $1 != connect-timeout ]]
 }
@@ -183,12 +207,13 @@ url_encode() {
   printf '%s' "$out"
 }
 
-# start_catalog SCENARIO FLAGS...: `hangup serve --catalog` with the
+# start_catalog SCENARIO HTTPS FLAGS...: `hangup serve --catalog` with the
 # case's server flags (--seed), its --set values moved to the query of
-# HANGUP_URL and HANGUP_PATH, which name SCENARIO.
+# HANGUP_URL, whose path names SCENARIO; for a TLS case (HTTPS not empty),
+# `--catalog --tls` and SCENARIO asked for by name (SNI).
 start_catalog() {
-  local scenario=$1 query='' serve_flags=()
-  shift
+  local scenario=$1 https=$2 query='' serve_flags=()
+  shift 2
   while (($#)); do
     if [[ $1 == --set ]]; then
       query+="${query:+&}$(url_encode "${2%%=*}")=$(url_encode "${2#*=}")"
@@ -198,21 +223,31 @@ start_catalog() {
       shift
     fi
   done
+  if [[ -n $https ]]; then
+    start_hangup --catalog --tls --tls-ca-out "$WORK/ca.pem" "${serve_flags[@]}" --quiet
+    HANGUP_URL="https://$scenario.localhost:$HANGUP_PORT/"
+    return
+  fi
   start_hangup --catalog "${serve_flags[@]}" --quiet
-  HANGUP_PATH="/$scenario${query:+?$query}"
-  HANGUP_URL="http://127.0.0.1:$HANGUP_PORT$HANGUP_PATH"
+  HANGUP_URL="http://127.0.0.1:$HANGUP_PORT/$scenario${query:+?$query}"
 }
 
-# start_case SCENARIO UPSTREAM SETS...: hangup for one case, and in front
-# of a hangup serving UPSTREAM when there is one; with --catalog, the
-# catalog at the case's path. Sets HANGUP_URL and HANGUP_PATH.
+# start_case SCENARIO UPSTREAM HTTPS SETS...: hangup for one case, and in
+# front of a hangup serving UPSTREAM when there is one; over TLS when HTTPS
+# says so (`ca`: with the CA written for the clients); with --catalog, the
+# catalog at the case's path, or name. Sets HANGUP_URL.
 start_case() {
-  local scenario=$1 upstream=$2
-  shift 2
+  local scenario=$1 upstream=$2 https=$3
+  shift 3
   UPSTREAM_PID=
-  HANGUP_PATH=/
+  rm -f "$WORK/ca.pem"
   if [[ -n $catalog ]]; then
-    start_catalog "$scenario" "$@"
+    start_catalog "$scenario" "$https" "$@"
+  elif [[ -n $https ]]; then
+    local ca=()
+    [[ $https == ca ]] && ca=(--tls-ca-out "$WORK/ca.pem")
+    start_hangup "$scenario" "$@" "${ca[@]}" --quiet
+    HANGUP_URL="https://localhost:$HANGUP_PORT/"
   elif [[ -n $upstream ]]; then
     start_server "$HANGUP" serve "$upstream" --quiet --listen 127.0.0.1:0
     UPSTREAM_PID=$SERVER_PID
@@ -227,9 +262,31 @@ stop_case() {
   [[ -z $UPSTREAM_PID ]] || stop_server "$UPSTREAM_PID"
 }
 
+# tls_words FILE: what FILE holds, without what names the TLS library's
+# build, and with this case's port as PORT and, through --catalog, the
+# name a TLS built-in was asked for as localhost.
+tls_words() {
+  sed -i -E \
+    -e 's/OpenSSL\/[0-9][0-9a-z.]*: //g' \
+    -e 's/error:[0-9A-F]{8}:SSL routines:[^:]*://g' \
+    -e "s/:$HANGUP_PORT\b/:PORT/g" \
+    -e 's/tls-[a-z-]+\.localhost/localhost/g' \
+    -e 's/ +$//' \
+    "$1"
+}
+
 curl_cell() {
   local flags=$1 timeout_ms=$2 status=0 code
-  local args=(-sS -o /dev/null -w '%{http_code}\n' -m "$(awk "BEGIN{print $timeout_ms/1000}")")
+  local seconds
+  seconds=$(awk "BEGIN{print $timeout_ms/1000}")
+  local args=(-sS -o /dev/null -w '%{http_code}\n')
+  [[ -f $WORK/ca.pem ]] && args+=(--cacert "$WORK/ca.pem")
+  case $flags in
+    # The handshake's own timeout, which curl names (-m alone would say
+    # "Connection timed out"); -m stays as a bound, twice as long.
+    handshake) args+=(--connect-timeout "$seconds" -m "$(awk "BEGIN{print 2*$seconds}")") ;;
+    *) args+=(-m "$seconds") ;;
+  esac
   case $flags in
     # Two URLs: curl reuses the connection; -v shows whether it retried.
     reuse) args+=(-v "$HANGUP_URL") ;;
@@ -239,6 +296,7 @@ curl_cell() {
     bad-method) args+=(-X 'BAD METHOD') ;;
   esac
   code=$(curl "${args[@]}" "$HANGUP_URL" 2>"$WORK/curl.err" | tail -1) || status=$?
+  tls_words "$WORK/curl.err"
   local message
   message=$(grep '^curl: (' "$WORK/curl.err" | sed -e 's/^curl: ([0-9]*) //' -e 's/ after [0-9]* milliseconds.*//' | tail -1 || true)
   local cell="exit $status"
@@ -277,9 +335,9 @@ unavailable=()
 table() {
   echo "| scenario | curl $(curl --version | sed -n '1s/curl \([0-9.]*\).*/\1/p') | node $(node --version) | python $(python3 -c 'import platform; print(platform.python_version())') |"
   echo "|---|---|---|---|"
-  local case scenario set flags gap body timeout upstream
+  local case scenario set flags gap body timeout upstream https
   for case in "${cases[@]}"; do
-    IFS='|' read -r scenario set flags gap body timeout upstream <<<"$case"
+    IFS='|' read -r scenario set flags gap body timeout upstream https <<<"$case"
     if [[ -n $catalog ]] && ! by_path "$scenario" "$upstream"; then
       unavailable+=("$scenario")
       continue
@@ -289,19 +347,25 @@ table() {
       --*) read -ra sets <<<"$set" ;;
       ?*) sets=(--set "$set") ;;
     esac
-    start_case "$scenario" "$upstream" "${sets[@]}"
+    start_case "$scenario" "$upstream" "$https" "${sets[@]}"
     local curl_text node_text python_text
     curl_text=$(curl_cell "$flags" "$timeout")
     if [[ $flags == fresh ]]; then
       stop_case
-      start_case "$scenario" "$upstream" "${sets[@]}"
+      start_case "$scenario" "$upstream" "$https" "${sets[@]}"
     fi
-    node "$clients/node-client.js" "$HANGUP_URL" 2 "${gap:-0}" "$timeout" "$body" >"$WORK/node.out" 2>&1 || true
+    local ca=()
+    [[ -f $WORK/ca.pem ]] && ca=(--ca "$WORK/ca.pem")
+    node "$clients/node-client.js" "${ca[@]}" "$HANGUP_URL" 2 "${gap:-0}" "$timeout" "$body" >"$WORK/node.out" 2>&1 || true
     if [[ $flags == fresh ]]; then
       stop_case
-      start_case "$scenario" "$upstream" "${sets[@]}"
+      start_case "$scenario" "$upstream" "$https" "${sets[@]}"
     fi
-    python3 "$clients/python-client.py" 127.0.0.1 "$HANGUP_PORT" 2 "${gap:-0}" "$timeout" "$body" "$HANGUP_PATH" >"$WORK/python.out" 2>&1 || true
+    python3 "$clients/python-client.py" "${ca[@]}" "$HANGUP_URL" 2 "${gap:-0}" "$timeout" "$body" >"$WORK/python.out" 2>&1 || true
+    if [[ -n $https ]]; then
+      tls_words "$WORK/node.out"
+      tls_words "$WORK/python.out"
+    fi
     if [[ $flags == upload ]]; then
       # The RST meets node in write() or read(), per request.
       sed -i -E 's/(write|read) ECONNRESET/write or read ECONNRESET/' "$WORK/node.out"

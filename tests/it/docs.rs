@@ -657,3 +657,16 @@ fn cells(row: &str) -> Vec<String> {
         .map(|cell| cell.trim().to_string())
         .collect()
 }
+
+/// The README is a front page: what hangup is, the stories, install, a
+/// demo, the commands, the error index and links. The detail goes into
+/// docs/, or the page stops being read.
+#[test]
+fn the_readme_stays_a_front_page() {
+    let readme = std::fs::read_to_string(std::path::Path::new(ROOT).join("README.md")).unwrap();
+    let lines = readme.lines().count();
+    assert!(
+        lines <= 200,
+        "README.md has {lines} lines; the front page keeps to 200: move the detail into docs/"
+    );
+}

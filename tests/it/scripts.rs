@@ -1,4 +1,4 @@
-//! Every script in `scripts/` runs green: each seed reproduction prints
+//! Every script in `scripts/` runs green: each story's reproduction prints
 //! REPRODUCED and exits 0, the demo runs straight through, the outcome
 //! table in docs/clients.md matches a fresh run (and a run through `--catalog`), the
 //! quick soak passes, and all of them are shellcheck-clean.
@@ -84,6 +84,26 @@ fn connect_timeout_without_root() {
 #[test]
 fn big_header_overflows_node_but_not_curl() {
     assert_reproduces("repro-big-header.sh");
+}
+
+/// Node's "Client network socket disconnected before secure TLS
+/// connection was established" from a FIN after the ClientHello.
+#[test]
+fn tls_handshake_cut_disconnects_node() {
+    assert_reproduces("repro-tls-disconnected.sh");
+}
+
+/// OpenSSL's "unexpected eof while reading" without close_notify, which
+/// curl, node and python's urllib accept.
+#[test]
+fn tls_no_close_notify_is_an_openssl_eof_error() {
+    assert_reproduces("repro-tls-no-close-notify.sh");
+}
+
+/// badssl.com's four bad certificates, offline.
+#[test]
+fn tls_bad_certificates_are_refused_each_for_its_reason() {
+    assert_reproduces("repro-tls-bad-certs.sh");
 }
 
 #[test]

@@ -287,6 +287,8 @@ examples! {
     docs_ci: "docs/ci.md",
     docs_performance: "docs/performance.md",
     docs_architecture: "docs/architecture.md",
+    docs_event_log: "docs/event-log.md",
+    docs_tls: "docs/tls.md",
 }
 
 #[test]
