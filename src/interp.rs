@@ -18,8 +18,8 @@ use crate::chance::Draw;
 use crate::http::response::{Framing, Head};
 use crate::http::{BadRequest, RequestInfo};
 use crate::scenario::ast::{
-    Atom, Cond, Drip, Forward, Interval, Odds, Payload, ReadGoal, Relay, RelayWhat, Scenario, Stmt, TlsAlert,
-    TlsHandshake, UpstreamEnd,
+    Atom, Cond, Drip, Forward, H2Frame, Interval, Odds, Payload, ReadGoal, Relay, RelayWhat, Response, Scenario, Stmt,
+    TlsAlert, TlsHandshake, UpstreamEnd,
 };
 
 /// Statements run without any I/O before the script is judged stuck (for
@@ -45,6 +45,32 @@ pub static FREE_SPIN_WHY: LazyLock<String> = LazyLock::new(|| {
 /// Why a script that ran [`SPIN_LIMIT`] statements without I/O ended.
 static SPIN_WHY: LazyLock<String> =
     LazyLock::new(|| format!("the script ran {SPIN_LIMIT} statements without I/O; closing"));
+
+/// What an HTTP/1.1 client gets from a script that speaks HTTP/2 (see
+/// [`Event::NotHttp2`]): 505, what to do instead, and the close.
+static NOT_HTTP2: LazyLock<Vec<Stmt>> = LazyLock::new(|| {
+    let body = "505 HTTP Version Not Supported: this scenario speaks HTTP/2. With curl, use \
+                --http2-prior-knowledge (h2c), or serve it with --tls and ask for https:// (h2 by ALPN).\n";
+    let head = format!(
+        "HTTP/1.1 505 HTTP Version Not Supported\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n",
+        body.len()
+    );
+    vec![
+        Stmt::Write {
+            payload: Payload {
+                pieces: vec![crate::scenario::ast::Piece::Bytes(
+                    [head.as_bytes(), body.as_bytes()].concat(),
+                )],
+            },
+            every: None,
+        },
+        Stmt::Close {
+            drain: true,
+            notify: true,
+        },
+    ]
+});
 
 /// Logged before a `read request` or `read head` after a bad request ends
 /// the connection.
@@ -82,6 +108,9 @@ pub enum Event {
     /// HTTP, a broken record): the script is over and the connection
     /// closes, as a TLS server gives up on a peer that does not speak TLS.
     BadTlsHello,
+    /// An HTTP/2 step (`read preface`, `h2 …`) on a connection whose client
+    /// does not speak HTTP/2: the script is over, and the client gets 505.
+    NotHttp2,
 }
 
 /// What the connection must do next.
@@ -121,6 +150,23 @@ pub enum Step<'s> {
     TlsCloseNotify,
     /// Let only this many more bytes of TLS records out; report `Done`.
     TlsCut(u64),
+    /// `respond`: on HTTP/1.1 these bytes (`wire`, built when the scenario
+    /// was parsed); on HTTP/2, HEADERS and DATA made from `response`.
+    /// Report `Done`.
+    Respond {
+        response: &'s Response,
+        to: crate::scenario::respond::Request,
+    },
+    /// An HTTP/2 frame other than DATA; report `Done`.
+    H2(&'s H2Frame),
+    /// DATA frames with these bytes, on the stream and as `frame` (an `h2
+    /// data`) says; END_STREAM only with the `last` piece of a drip.
+    /// Report `Done`.
+    H2Data {
+        frame: &'s H2Frame,
+        piece: Cow<'s, Payload>,
+        last: bool,
+    },
 }
 
 /// How the script asks to end the connection. This is an instruction, not
@@ -163,18 +209,38 @@ struct Frame<'s> {
     repeats_left: Option<u64>,
 }
 
-/// A `write … every` in progress: one piece per interval.
+/// A `write … every` or an `h2 data … every` in progress: one piece per
+/// interval. Only the statement is kept, borrowed, and its bytes and
+/// pace are found in it: a copy would make every connection larger (see
+/// `Conn`'s size test).
 #[derive(Debug)]
 struct Dripping<'s> {
-    payload: &'s Payload,
+    stmt: &'s Stmt,
     /// Bytes sent so far.
     offset: u64,
-    /// The piece size and the pause, drawn anew for each pause when it is
-    /// a `between`; borrowed, as a copy would make every connection larger
-    /// (see `Conn`'s size test).
-    drip: &'s Drip,
     /// Whether the next step is the pause (after a piece) or a piece.
     pause_next: bool,
+}
+
+impl<'s> Dripping<'s> {
+    /// The bytes, the pace (drawn anew for each pause when it is a
+    /// `between`), and the `h2 data` frame they go in, if they do.
+    fn parts(&self) -> Option<(&'s Payload, &'s Drip, Option<&'s H2Frame>)> {
+        match self.stmt {
+            Stmt::Write {
+                payload,
+                every: Some(drip),
+            } => Some((payload, drip, None)),
+            Stmt::H2(
+                frame @ H2Frame::Data {
+                    payload,
+                    every: Some(drip),
+                    ..
+                },
+            ) => Some((payload, drip, Some(frame))),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -351,6 +417,14 @@ impl<'s> Interp<'s> {
             }
             Event::Forwarded => {}
             Event::TlsHello => self.input_arrived(),
+            Event::NotHttp2 => {
+                // The script speaks HTTP/2 and the client HTTP/1.1: it
+                // ends, and the client is told so in its own protocol.
+                self.stack.clear();
+                self.drip = None;
+                self.input_arrived();
+                self.push_block(NOT_HTTP2.as_slice(), Some(0));
+            }
             Event::BadTlsHello => {
                 // Nothing of the script can make sense of a peer that does
                 // not speak TLS: it ends, and running off its end closes.
@@ -414,6 +488,7 @@ impl<'s> Interp<'s> {
             Step::Read { deadline, .. } => deadline.is_some_and(|d| d <= now),
             Step::HalfClose => self.half_closed,
             Step::Write(payload) => payload.is_empty(),
+            Step::Respond { .. } | Step::H2(_) | Step::H2Data { .. } => false,
             Step::Forward(Forward::Bytes(0)) => true,
             Step::Relay(Relay {
                 what: RelayWhat::Bytes(0),
@@ -443,21 +518,31 @@ impl<'s> Interp<'s> {
 
     fn next_drip(&mut self, now: Instant) -> Option<Step<'s>> {
         let drip = self.drip.as_mut()?;
+        let Some((payload, pace, h2)) = drip.parts() else {
+            self.drip = None;
+            return None;
+        };
         if drip.pause_next {
             drip.pause_next = false;
-            let every = &drip.drip.every;
             return Some(Step::Sleep {
-                until: now + self.length(every),
+                until: now + self.length(&pace.every),
             });
         }
-        let piece = drip.payload.slice(drip.offset, drip.drip.piece);
+        let piece = payload.slice(drip.offset, pace.piece);
         if piece.is_empty() {
             self.drip = None;
             return None;
         }
         drip.offset += piece.len();
-        drip.pause_next = drip.offset < drip.payload.len();
-        Some(Step::Write(Cow::Owned(piece)))
+        drip.pause_next = drip.offset < payload.len();
+        Some(match h2 {
+            Some(frame) => Step::H2Data {
+                frame,
+                piece: Cow::Owned(piece),
+                last: !drip.pause_next,
+            },
+            None => Step::Write(Cow::Owned(piece)),
+        })
     }
 
     /// Run statements until one needs the connection.
@@ -532,26 +617,22 @@ impl<'s> Interp<'s> {
                 }
             }
             Stmt::Write { payload, every: None } => Step::Write(Cow::Borrowed(payload)),
-            Stmt::Write {
-                payload,
-                every: Some(drip),
-            } => {
+            Stmt::Write { every: Some(_), .. } => {
                 self.drip = Some(Dripping {
-                    payload,
+                    stmt,
                     offset: 0,
-                    drip,
                     pause_next: false,
                 });
                 return self.next_drip(now);
             }
             Stmt::Respond(response) => {
                 let head_request = self.last_request.as_ref().is_some_and(|r| r.method == b"HEAD");
-                // Built once, when the scenario was parsed.
-                Step::Write(Cow::Borrowed(if head_request {
-                    &response.wire_for_head
+                let to = if head_request {
+                    crate::scenario::respond::Request::Head
                 } else {
-                    &response.wire
-                }))
+                    crate::scenario::respond::Request::Other
+                };
+                Step::Respond { response, to }
             }
             Stmt::Sleep(interval) => Step::Sleep {
                 until: now + self.length(interval),
@@ -573,6 +654,20 @@ impl<'s> Interp<'s> {
             Stmt::TlsHandshake(handshake) => Step::TlsHandshake(handshake),
             Stmt::TlsCloseNotify => Step::TlsCloseNotify,
             Stmt::TlsCut(n) => Step::TlsCut(*n),
+            Stmt::H2(H2Frame::Data { every: Some(_), .. }) => {
+                self.drip = Some(Dripping {
+                    stmt,
+                    offset: 0,
+                    pause_next: false,
+                });
+                return self.next_drip(now);
+            }
+            Stmt::H2(frame @ H2Frame::Data { payload, .. }) => Step::H2Data {
+                frame,
+                piece: Cow::Borrowed(payload),
+                last: true,
+            },
+            Stmt::H2(frame) => Step::H2(frame),
             Stmt::Loop { times, body } => {
                 match times {
                     Some(0) => {}
@@ -707,6 +802,7 @@ mod tests {
     fn written(step: Step) -> Vec<u8> {
         match step {
             Step::Write(payload) => payload.to_vec(),
+            Step::Respond { response, to } => response.wire(to).to_vec(),
             // Before any handshake, an alert is its plaintext record.
             Step::TlsAlert(alert) => alert.wire.to_vec(),
             other => panic!("expected a write, got {other:?}"),
@@ -901,6 +997,7 @@ mod tests {
             .iter()
             .map(|s| match s {
                 Step::Write(p) => String::from_utf8(p.to_vec()).unwrap(),
+                Step::Respond { response, to } => String::from_utf8(response.wire(*to).to_vec()).unwrap(),
                 Step::Sleep { .. } => "_".into(),
                 Step::Finish(_) => "end".into(),
                 other => format!("{other:?}"),
@@ -923,6 +1020,7 @@ mod tests {
                 .iter()
                 .map(|s| match s {
                     Step::Write(p) => String::from_utf8(p.to_vec()).unwrap(),
+                    Step::Respond { response, to } => String::from_utf8(response.wire(*to).to_vec()).unwrap(),
                     Step::Sleep { .. } => "_".into(),
                     Step::Finish(_) => "end".into(),
                     other => format!("{other:?}"),
@@ -1195,7 +1293,7 @@ mod tests {
                         now = until;
                         Event::Done
                     }
-                    Step::Write(_) => Event::Done,
+                    Step::Write(_) | Step::Respond { .. } => Event::Done,
                     Step::Finish(_) => break,
                     other => panic!("{other:?}"),
                 };

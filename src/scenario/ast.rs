@@ -56,6 +56,11 @@ pub struct Scenario {
     /// `tls` feature cannot serve the script, and `serve` makes
     /// certificates for it without `--tls`.
     pub needs_tls: bool,
+    /// `tls alpn STRING…`: the application protocols `--tls`'s own
+    /// handshake offers (`"h2" "http/1.1"` for HTTP/2 over TLS).
+    pub alpn: Vec<Vec<u8>>,
+    /// `h2 manual …`.
+    pub h2_manual: H2Manual,
 }
 
 /// A named value declared with `param NAME = VALUE`.
@@ -163,6 +168,133 @@ pub enum Stmt {
     /// `tls cut after N bytes`: only N more bytes of TLS records reach
     /// the client; the rest is withheld for good.
     TlsCut(u64),
+    /// `h2 …`: an HTTP/2 frame, on a connection that speaks HTTP/2.
+    H2(H2Frame),
+}
+
+/// Which stream an `h2` statement's frame is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum H2Stream {
+    /// The stream of the request last read.
+    Current,
+    /// Stream 0: the connection.
+    Connection,
+    /// This stream id, whatever it is.
+    Id(u32),
+}
+
+/// The last-stream-id of an `h2 goaway`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum H2Last {
+    /// The stream of the request last read (the highest seen).
+    Current,
+    /// 2^31-1: the first GOAWAY of a graceful drain.
+    Max,
+    /// This number.
+    Id(u32),
+}
+
+/// What an `h2` statement sends.
+#[derive(Debug, Clone, PartialEq)]
+pub enum H2Frame {
+    /// `h2 headers STATUS [header BYTES]… [end-stream] [stream …]`.
+    Headers {
+        /// The stream it goes on.
+        stream: H2Stream,
+        /// `:status`.
+        status: u16,
+        /// `name: value` pairs, names lowercased as HTTP/2 wants them.
+        headers: Vec<(Vec<u8>, Vec<u8>)>,
+        /// END_STREAM: no DATA follows.
+        end_stream: bool,
+    },
+    /// `h2 data BYTES [[SIZE] every DURATION] [end-stream]
+    /// [ignore-window | stall-at-window] [stream …]`.
+    Data {
+        /// The stream it goes on.
+        stream: H2Stream,
+        /// The bytes, cut into frames of the client's largest size.
+        payload: Payload,
+        /// Sent a piece at a time, a DATA frame each.
+        every: Option<Drip>,
+        /// END_STREAM on the last frame.
+        end_stream: bool,
+        /// How the client's flow-control windows are treated.
+        window: H2Window,
+    },
+    /// `h2 rst-stream ERROR [stream …]`.
+    RstStream {
+        /// The stream it resets.
+        stream: H2Stream,
+        /// Why.
+        code: crate::h2::ErrorCode,
+    },
+    /// `h2 goaway [last-stream …] [error ERROR] [debug STRING]`.
+    GoAway {
+        /// The last stream the server says it processed.
+        last: H2Last,
+        /// Why (NO_ERROR: a graceful shutdown).
+        code: crate::h2::ErrorCode,
+        /// The debug data, opaque to the client (`too_many_pings`).
+        debug: Vec<u8>,
+    },
+    /// `h2 settings [NAME VALUE]…` (none: an empty SETTINGS).
+    Settings(Vec<(u16, u32)>),
+    /// `h2 settings-ack`: the ACK `h2 manual settings-ack` withholds, or
+    /// one nobody asked for.
+    SettingsAck,
+    /// `h2 ping [ack] [data STRING]`.
+    Ping {
+        /// The ACK flag: an answer to the client's PING.
+        ack: bool,
+        /// 8 bytes of opaque data, zeros by default.
+        data: [u8; 8],
+    },
+    /// `h2 window-update INCREMENT [stream …]`.
+    WindowUpdate {
+        /// The stream whose window grows; the connection's by default.
+        stream: H2Stream,
+        /// By how much.
+        increment: u32,
+    },
+    /// `h2 frame type N [flags N] [stream …] [length N] [payload BYTES]`:
+    /// any bytes in a frame's shape.
+    Raw {
+        /// The type byte, defined or not.
+        kind: u8,
+        /// The flags byte.
+        flags: u8,
+        /// The stream it names.
+        stream: H2Stream,
+        /// The length field, when it is to lie about the payload's.
+        declared_len: Option<u32>,
+        /// The payload bytes.
+        payload: Vec<u8>,
+    },
+}
+
+/// How `h2 data` treats the client's flow-control windows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum H2Window {
+    /// Send what the windows allow, and the rest as WINDOW_UPDATEs come.
+    Honour,
+    /// Send it all whatever they say (`ignore-window`).
+    Ignore,
+    /// Send what they allow now, and never the rest (`stall-at-window`):
+    /// a server that stopped reading WINDOW_UPDATE.
+    Stall,
+}
+
+/// Which answers an HTTP/2 connection leaves to the script (`h2 manual
+/// …`): the others it sends by itself, as any server does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct H2Manual {
+    /// The ACK of the client's SETTINGS.
+    pub settings_ack: bool,
+    /// The ACK of the client's PINGs.
+    pub ping_ack: bool,
+    /// WINDOW_UPDATEs that give back what the client's DATA used.
+    pub window_update: bool,
 }
 
 /// `tls handshake [alpn STRING…] [version 1.2 | 1.3] [stall after
@@ -326,6 +458,9 @@ pub enum ReadGoal {
     /// A TLS ClientHello: whole handshake records up to the end of the
     /// client's first handshake message, which must be one.
     TlsHello,
+    /// The HTTP/2 connection preface and the client's first SETTINGS (h2c
+    /// with prior knowledge, or h2 by ALPN).
+    Preface,
 }
 
 /// Bytes to send, as pieces so that a large repeat is never materialised.
@@ -507,6 +642,19 @@ pub struct Response {
     pub wire: Payload,
     /// The same for a HEAD request: no body.
     pub wire_for_head: Payload,
+    /// The header fields on HTTP/2 (see `respond::h2_fields`).
+    pub h2_fields: Vec<crate::http::Header>,
+}
+
+impl Response {
+    /// The HTTP/1.1 bytes answering `to` (built when the scenario was
+    /// parsed).
+    pub fn wire(&self, to: crate::scenario::respond::Request) -> &Payload {
+        match to {
+            crate::scenario::respond::Request::Head => &self.wire_for_head,
+            crate::scenario::respond::Request::Other => &self.wire,
+        }
+    }
 }
 
 /// When a `respond` sends its body.

@@ -79,6 +79,26 @@ pub const BUILTINS: &[(&str, &str)] = &[
     ("tls-wrong-host", include_str!("../../scenarios/tls-wrong-host.hup")),
     ("tls-self-signed", include_str!("../../scenarios/tls-self-signed.hup")),
     ("tls-unknown-ca", include_str!("../../scenarios/tls-unknown-ca.hup")),
+    ("h2-hello", include_str!("../../scenarios/h2-hello.hup")),
+    ("h2-goaway-refuse", include_str!("../../scenarios/h2-goaway-refuse.hup")),
+    (
+        "h2-goaway-drain-cut",
+        include_str!("../../scenarios/h2-goaway-drain-cut.hup"),
+    ),
+    (
+        "h2-rst-after-headers",
+        include_str!("../../scenarios/h2-rst-after-headers.hup"),
+    ),
+    (
+        "h2-refused-stream",
+        include_str!("../../scenarios/h2-refused-stream.hup"),
+    ),
+    ("h2-max-age", include_str!("../../scenarios/h2-max-age.hup")),
+    (
+        "h2-too-many-pings",
+        include_str!("../../scenarios/h2-too-many-pings.hup"),
+    ),
+    ("h2-window-stall", include_str!("../../scenarios/h2-window-stall.hup")),
 ];
 
 /// The source of the built-in scenario `name`.

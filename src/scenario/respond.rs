@@ -52,11 +52,7 @@ pub fn wire(response: &Response, to: Request) -> Payload {
     head.extend_from_slice(b"\r\n");
 
     payload.push(Piece::Bytes(head));
-    let sends_body = match response.send_body {
-        SendBody::WhenAllowed => !(bodiless_status || to == Request::Head),
-        SendBody::Anyway => true,
-    };
-    if sends_body {
+    if sends_body(response, to) {
         if response.chunked && body_len > 0 {
             payload.push(Piece::Bytes(format!("{body_len:x}\r\n").into_bytes()));
         }
@@ -69,6 +65,54 @@ pub fn wire(response: &Response, to: Request) -> Payload {
         }
     }
     payload
+}
+
+/// The most bytes of one header line kept for HTTP/2.
+pub const H2_FIELD_MAX: u64 = 64 * 1024;
+
+/// Whether the body goes with the response (RFC 9110: not for a HEAD
+/// request, nor with a 1xx, 204 or 304 status, unless `anyway`).
+pub fn sends_body(response: &Response, to: Request) -> bool {
+    let bodiless_status = response.status < 200 || response.status == 204 || response.status == 304;
+    match response.send_body {
+        SendBody::WhenAllowed => !(bodiless_status || to == Request::Head),
+        SendBody::Anyway => true,
+    }
+}
+
+/// The header fields of the response on HTTP/2, after `:status`: names
+/// lowercased, the fields HTTP/2 forbids (RFC 9113 §8.2.2: `connection`,
+/// `keep-alive`, `proxy-connection`, `transfer-encoding`, `upgrade`)
+/// left out, as a client would treat the response as malformed, and a
+/// `content-length` as on HTTP/1.1. A `reason` has no place in HTTP/2.
+/// A header longer than [`H2_FIELD_MAX`] is cut there: no client takes a
+/// larger one, and a `repeat` is written out here.
+pub fn h2_fields(response: &Response) -> Vec<crate::http::Header> {
+    const FORBIDDEN: [&[u8]; 5] = [
+        b"connection",
+        b"keep-alive",
+        b"proxy-connection",
+        b"transfer-encoding",
+        b"upgrade",
+    ];
+    let bodiless_status = response.status < 200 || response.status == 204 || response.status == 304;
+    let mut fields = Vec::with_capacity(response.headers.len() + 1);
+    for header in &response.headers {
+        let line = header.slice(0, H2_FIELD_MAX).to_vec();
+        let Some(colon) = line.iter().position(|&b| b == b':') else {
+            continue;
+        };
+        let name = line[..colon].trim_ascii().to_ascii_lowercase();
+        if FORBIDDEN.contains(&name.as_slice()) {
+            continue;
+        }
+        fields.push((name, line[colon + 1..].trim_ascii().to_vec()));
+    }
+    if !bodiless_status && !fields.iter().any(|(name, _)| name == b"content-length") {
+        let len = response.body.len().to_string().into_bytes();
+        fields.push((b"content-length".to_vec(), len));
+    }
+    fields
 }
 
 /// Whether `header`'s name (the bytes before its first `:`, trimmed) is

@@ -711,11 +711,11 @@ fn errors() -> Vec<(&'static str, usize, usize, usize, ErrorKind)> {
 const DISPLAYED: &[(&str, &str)] = &[
     (
         "jump",
-        "unknown statement `jump`; expected one of read, write, respond, sleep, close, reset, half-close, hang, loop, if, log, forward, relay, upstream, tls",
+        "unknown statement `jump`; expected one of read, write, respond, sleep, close, reset, half-close, hang, loop, if, log, forward, relay, upstream, tls, h2",
     ),
     (
         "read",
-        "expected what to read: `request`, `head`, `body`, a byte count, `until eof` or `tls-hello`, found end of line",
+        "expected what to read: `request`, `head`, `body`, a byte count, `until eof`, `tls-hello` or `preface`, found end of line",
     ),
     (
         "tls alert handshake_failur",

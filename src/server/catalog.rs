@@ -415,7 +415,14 @@ fn param_defaults(source: &str) -> Vec<String> {
         .filter_map(|line| line.trim().strip_prefix("param "))
         .filter_map(|rest| {
             let (name, value) = rest.split_once('=')?;
-            Some(format!("{}={}", name.trim(), value.trim()))
+            // A string's quotes are the scenario's syntax, not the query's.
+            let value = value.trim();
+            let value = value
+                .strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .filter(|v| !v.contains(['"', '\\']))
+                .unwrap_or(value);
+            Some(format!("{}={value}", name.trim()))
         })
         .collect()
 }

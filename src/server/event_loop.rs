@@ -314,7 +314,11 @@ impl<'s> EventLoop<'s> {
                     if let Some(exhausted) = self.exhausted.as_mut() {
                         exhausted.accepted += 1;
                     }
-                    self.add(stream, peer, now, log);
+                    // Each connection's clock starts as it is accepted, not
+                    // when the turn began: its script runs at once, and may
+                    // read bytes the client sent after that, which a
+                    // `sleep` after them must not be timed from.
+                    self.add(stream, peer, Instant::now(), log);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     self.end_exhaustion(now, log);
@@ -437,6 +441,7 @@ impl<'s> EventLoop<'s> {
             // handshake` says when.)
             let options = crate::tls::options::HandshakeOptions {
                 defect: self.scenario.tls_certificate,
+                alpn: self.scenario.alpn.clone(),
                 ..Default::default()
             };
             match tls.layer(&options, now) {

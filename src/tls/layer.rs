@@ -190,6 +190,11 @@ impl Layer {
         self.conn.is_handshaking()
     }
 
+    /// The application protocol ALPN agreed on, once it has.
+    pub fn alpn(&self) -> Option<&[u8]> {
+        self.conn.alpn_protocol()
+    }
+
     /// Whether opened plaintext waits to be read (or the error that came
     /// after it).
     pub fn has_plaintext(&self) -> bool {

@@ -53,6 +53,10 @@ impl Layer {
         match *self {}
     }
 
+    pub fn alpn(&self) -> Option<&[u8]> {
+        match *self {}
+    }
+
     pub fn has_plaintext(&self) -> bool {
         match *self {}
     }

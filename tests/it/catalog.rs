@@ -406,3 +406,137 @@ fn every_builtin_is_covered_here() {
         format!("Server::start(\"{name}\"")
     });
 }
+
+/// HTTP/2 built-ins, seen by a bare HTTP/2 client (tests/it/support/h2.rs):
+/// the frames each sends after a GET on stream 1, then the end.
+mod http2 {
+    use std::io::Write;
+    use std::time::Duration;
+
+    use crate::support::h2::{self, DATA, END_STREAM, GOAWAY, HEADERS, PING, RST_STREAM, SETTINGS};
+    use crate::support::{End, GET, Server, exchange, text};
+
+    const WAIT: Duration = Duration::from_secs(3);
+    const QUIET: Duration = Duration::from_millis(200);
+
+    #[test]
+    fn h2_hello_answers_200_hello_and_keeps_the_connection() {
+        let server = Server::start("h2-hello", &[]);
+        let (frames, end) = h2::exchange(&server, &h2::get("/"), QUIET);
+        assert_eq!(end, End::Open);
+        assert_eq!(frames[0].kind, SETTINGS, "our SETTINGS first: {frames:?}");
+        let scripted = h2::scripted(&frames);
+        assert_eq!(scripted.len(), 2, "{frames:?}");
+        assert_eq!((scripted[0].kind, scripted[0].stream), (HEADERS, 1));
+        assert_eq!(scripted[0].status(), "200");
+        assert!(scripted[0].fields().contains(&("content-length".into(), "6".into())));
+        assert_eq!((scripted[1].kind, scripted[1].flags), (DATA, END_STREAM));
+        assert_eq!(scripted[1].payload, b"hello\n");
+        // HTTP/1.1 on the same port.
+        let (received, _, _) = exchange(&server, GET, QUIET);
+        assert!(text(&received).ends_with("\r\n\r\nhello\n"), "{}", text(&received));
+    }
+
+    #[test]
+    fn h2_goaway_refuse_names_no_stream_then_fin() {
+        let server = Server::start("h2-goaway-refuse", &[]);
+        let (frames, end) = h2::exchange(&server, &h2::get("/"), WAIT);
+        let scripted = h2::scripted(&frames);
+        assert_eq!(scripted.len(), 1, "{frames:?}");
+        assert_eq!(scripted[0].goaway(), (0, 0, String::new()));
+        assert_eq!(end, End::PeerFin);
+    }
+
+    #[test]
+    fn h2_goaway_drain_cut_sends_100_bytes_and_never_end_stream() {
+        let server = Server::start("h2-goaway-drain-cut", &[]);
+        let (frames, end) = h2::exchange(&server, &h2::get("/"), WAIT);
+        let scripted = h2::scripted(&frames);
+        let kinds: Vec<(u8, u8)> = scripted.iter().map(|f| (f.kind, f.flags & END_STREAM)).collect();
+        assert_eq!(kinds, [(HEADERS, 0), (DATA, 0), (GOAWAY, 0)], "{frames:?}");
+        assert_eq!(scripted[0].status(), "200");
+        assert_eq!(scripted[1].payload, vec![b'x'; 100]);
+        assert_eq!(scripted[2].goaway(), (1, 0, String::new()));
+        assert_eq!(end, End::PeerFin);
+    }
+
+    #[test]
+    fn h2_rst_after_headers_resets_with_the_error_asked() {
+        for (sets, code) in [
+            (&[][..], 2),
+            (&["error=PROTOCOL_ERROR"][..], 1),
+            (&["error=13"][..], 13),
+        ] {
+            let server = Server::start("h2-rst-after-headers", sets);
+            let (frames, end) = h2::exchange(&server, &h2::get("/"), QUIET);
+            let scripted = h2::scripted(&frames);
+            assert_eq!(scripted.len(), 2, "{sets:?}: {frames:?}");
+            assert_eq!((scripted[0].kind, scripted[0].flags & END_STREAM), (HEADERS, 0));
+            assert_eq!((scripted[1].kind, scripted[1].stream), (RST_STREAM, 1));
+            assert_eq!(scripted[1].word(0), code, "{sets:?}");
+            // The connection stays, for the next request.
+            assert_eq!(end, End::Open);
+        }
+    }
+
+    #[test]
+    fn h2_refused_stream_refuses_before_any_headers() {
+        let server = Server::start("h2-refused-stream", &[]);
+        let (frames, end) = h2::exchange(&server, &h2::get("/"), QUIET);
+        let scripted = h2::scripted(&frames);
+        assert_eq!(scripted.len(), 1, "{frames:?}");
+        assert_eq!(
+            (scripted[0].kind, scripted[0].stream, scripted[0].word(0)),
+            (RST_STREAM, 1, 7)
+        );
+        assert_eq!(end, End::Open);
+    }
+
+    #[test]
+    fn h2_max_age_drains_in_two_goaways_around_a_ping_then_closes() {
+        let server = Server::start("h2-max-age", &["age=10ms", "grace=20ms"]);
+        let (frames, end) = h2::exchange(&server, &h2::get("/"), WAIT);
+        let scripted = h2::scripted(&frames);
+        let kinds: Vec<u8> = scripted.iter().map(|f| f.kind).collect();
+        assert_eq!(kinds, [GOAWAY, PING, GOAWAY], "{frames:?}");
+        assert_eq!(scripted[0].goaway(), (0x7fff_ffff, 0, String::new()));
+        assert_eq!(
+            (scripted[1].flags, scripted[1].payload.as_slice()),
+            (0, &b"max-age\0"[..])
+        );
+        assert_eq!(scripted[2].goaway(), (1, 0, String::new()));
+        // The request was never answered; the close ends it.
+        assert_eq!(end, End::PeerFin);
+    }
+
+    #[test]
+    fn h2_too_many_pings_says_enhance_your_calm() {
+        let server = Server::start("h2-too-many-pings", &[]);
+        let (frames, end) = h2::exchange(&server, &h2::get("/"), WAIT);
+        let scripted = h2::scripted(&frames);
+        assert_eq!(scripted.len(), 1, "{frames:?}");
+        assert_eq!(scripted[0].goaway(), (1, 0xb, "too_many_pings".into()));
+        assert_eq!(end, End::PeerFin);
+    }
+
+    #[test]
+    fn h2_window_stall_sends_the_window_and_no_more_whatever_the_client_gives() {
+        let server = Server::start("h2-window-stall", &[]);
+        let mut stream = server.connect();
+        stream.write_all(&h2::get("/")).expect("send");
+        let window = 65_535;
+        let data =
+            |frames: &[h2::Frame]| -> usize { frames.iter().filter(|f| f.kind == DATA).map(|f| f.payload.len()).sum() };
+        let frames = h2::read_until(&mut stream, WAIT, |_| false);
+        assert_eq!(data(&frames), window, "{:?}", h2::scripted(&frames).len());
+        assert!(frames.iter().all(|f| f.flags & END_STREAM == 0 || f.kind != DATA));
+        server.wait_for_log(&[r#""event":"h2-stalled""#, r#""sent":65535"#]);
+        // More window, on the stream and the connection: still nothing.
+        for stream_id in [0, 1] {
+            let more = h2::frame(h2::WINDOW_UPDATE, 0, stream_id, &1_000_000u32.to_be_bytes());
+            stream.write_all(&more).expect("window update");
+        }
+        let (after, end) = h2::read_frames(&mut stream, QUIET);
+        assert_eq!((data(&after), end), (0, End::Open));
+    }
+}

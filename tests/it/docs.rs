@@ -255,6 +255,7 @@ const PARSER: &[&str] = &[
     include_str!("../../src/scenario/parser/mod.rs"),
     include_str!("../../src/scenario/parser/blocks.rs"),
     include_str!("../../src/scenario/parser/stmt.rs"),
+    include_str!("../../src/scenario/parser/h2.rs"),
     include_str!("../../src/scenario/parser/cond.rs"),
     include_str!("../../src/scenario/parser/values.rs"),
 ];

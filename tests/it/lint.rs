@@ -129,14 +129,14 @@ fn a_mistyped_statement_or_keyword_gets_the_nearest_one() {
         headlines,
         [
             format!(
-                "{path}:1:6: expected what to read: `request`, `head`, `body`, a byte count, `until eof` or `tls-hello`, found `reqest`; did you mean `request`?"
+                "{path}:1:6: expected what to read: `request`, `head`, `body`, a byte count, `until eof`, `tls-hello` or `preface`, found `reqest`; did you mean `request`?"
             ),
             format!("{path}:2:1: unknown statement `wrte`; did you mean `write`?"),
             format!("{path}:3:1: unknown statement `reste`; did you mean `reset`?"),
             format!("{path}:4:7: expected end of line, found `nwo`; did you mean `now`?"),
             // Nothing is near `jump`: no guess, the whole list.
             format!(
-                "{path}:6:1: unknown statement `jump`; expected one of read, write, respond, sleep, close, reset, half-close, hang, loop, if, log, forward, relay, upstream, tls"
+                "{path}:6:1: unknown statement `jump`; expected one of read, write, respond, sleep, close, reset, half-close, hang, loop, if, log, forward, relay, upstream, tls, h2"
             ),
         ],
         "{stderr}"

@@ -427,3 +427,29 @@ fn every_builtin_is_probed_here() {
         format!("\"{name}\"")
     });
 }
+
+/// The HTTP/2 built-ins probed over HTTP/1.1: `h2-hello` answers as
+/// `hello` does; the others speak only HTTP/2, and say so with a 505 and
+/// a close, never a silent one.
+#[test]
+fn http2_built_ins_tell_an_http1_probe_what_they_speak() {
+    let server = Server::start("h2-hello", &[]);
+    let hello = report(&server, &[]);
+    assert_eq!(hello.request(1)["status"], 200, "{hello}");
+    for name in [
+        "h2-goaway-refuse",
+        "h2-goaway-drain-cut",
+        "h2-rst-after-headers",
+        "h2-refused-stream",
+        "h2-max-age",
+        "h2-too-many-pings",
+        "h2-window-stall",
+    ] {
+        let server = Server::start(name, &[]);
+        let report = report(&server, &[]);
+        let request = report.request(1);
+        let got = json!([report["outcome"], request["status"], request["ended"]]);
+        assert_eq!(got, json!(["complete", 505, "fin"]), "{name}: {report}");
+        server.wait_for_log(&[r#""event":"h2-not-spoken""#]);
+    }
+}

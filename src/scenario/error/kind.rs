@@ -30,6 +30,7 @@ pub const STATEMENT_WORDS: &[&str] = &[
     "relay",
     "upstream",
     "tls",
+    "h2",
 ];
 
 /// A token as an error names it ("found …").
@@ -140,6 +141,16 @@ pub enum Expected {
     AlpnProtocol,
     /// A defect after `tls certificate`.
     Defect,
+    /// What follows `h2`.
+    H2Frame,
+    /// An HTTP/2 error code.
+    H2Error,
+    /// The data of `h2 ping`.
+    PingData,
+    /// The debug text of `h2 goaway`.
+    DebugText,
+    /// What `h2 manual` leaves to the script.
+    H2Manual,
 }
 
 impl Expected {
@@ -149,9 +160,22 @@ impl Expected {
         match self {
             Expected::Word(_) => &[],
             Expected::Statement => STATEMENT_WORDS,
-            Expected::ReadGoal => &["request", "head", "body", "until", "tls-hello"],
-            Expected::TlsAction => &["alert", "handshake", "close-notify", "cut", "certificate"],
+            Expected::ReadGoal => &["request", "head", "body", "until", "tls-hello", "preface"],
+            Expected::TlsAction => &["alert", "handshake", "close-notify", "cut", "certificate", "alpn"],
             Expected::Defect => &["expired", "not-yet-valid", "wrong-host", "self-signed", "unknown-ca"],
+            Expected::H2Frame => &[
+                "headers",
+                "data",
+                "rst-stream",
+                "goaway",
+                "settings",
+                "settings-ack",
+                "ping",
+                "window-update",
+                "frame",
+                "manual",
+            ],
+            Expected::H2Manual => &crate::scenario::parser::H2_MANUAL_WORDS,
             Expected::ForwardGoal => &["request"],
             Expected::RelayGoal => &["response", "head", "body", "until", "both"],
             Expected::UpstreamEnd => &["reset", "close", "half-close"],
@@ -184,7 +208,9 @@ impl fmt::Display for Expected {
             Expected::Word(word) => return write!(f, "`{word}`"),
             Expected::Statement => return write!(f, "a statement ({})", STATEMENT_WORDS.join(", ")),
             Expected::LineEnd => "end of line",
-            Expected::ReadGoal => "what to read: `request`, `head`, `body`, a byte count, `until eof` or `tls-hello`",
+            Expected::ReadGoal => {
+                "what to read: `request`, `head`, `body`, a byte count, `until eof`, `tls-hello` or `preface`"
+            }
             Expected::ForwardGoal => "what to forward: `request` or a byte count",
             Expected::RelayGoal => "what to relay: `response`, `head`, `body`, a byte count, `until eof` or `both`",
             Expected::UpstreamEnd => "how to end the upstream side: `reset`, `close` or `half-close`",
@@ -219,12 +245,23 @@ impl fmt::Display for Expected {
             Expected::HeaderValue => "a header value string",
             Expected::AlertName => "a TLS alert's name, like internal_error or handshake_failure (RFC 8446 §6)",
             Expected::TlsAction => {
-                "`alert`, `handshake`, `close-notify`, `cut` or (at the top of the file) `certificate` after `tls`"
+                "`alert`, `handshake`, `close-notify`, `cut` or (at the top of the file) `certificate` or `alpn` \
+                 after `tls`"
             }
             Expected::AlpnProtocol => "a protocol name as a string, like \"h2\" or \"http/1.1\"",
             Expected::Defect => {
                 "a certificate defect: `expired`, `not-yet-valid`, `wrong-host`, `self-signed` or `unknown-ca`"
             }
+            Expected::H2Frame => {
+                "a frame after `h2`: `headers`, `data`, `rst-stream`, `goaway`, `settings`, `settings-ack`, \
+                 `ping`, `window-update` or `frame`"
+            }
+            Expected::H2Error => {
+                "an HTTP/2 error code, like INTERNAL_ERROR or REFUSED_STREAM (RFC 9113 §7), or a number"
+            }
+            Expected::PingData => "the PING's data: a string of up to 8 bytes",
+            Expected::DebugText => "the GOAWAY's debug data, as a string",
+            Expected::H2Manual => "`settings-ack`, `ping-ack` or `window-update` after `h2 manual`",
         };
         f.write_str(text)
     }
@@ -404,6 +441,35 @@ pub enum ErrorKind {
     NotATlsVersion,
     /// `alpn` or `version` twice in one `tls handshake`.
     HandshakeOptionTwice,
+    /// `h2 manual` inside a block: it is said once, at the top.
+    H2ManualNotAtTop,
+    /// `tls alpn` inside a block.
+    AlpnNotAtTop,
+    /// A second `tls alpn`.
+    AlpnTwice,
+    /// `ignore-window` and `stall-at-window` in one `h2 data`.
+    TwoWindows,
+    /// `h2 ping data` of more than 8 bytes.
+    PingDataTooLong(usize),
+    /// A number over what its HTTP/2 field holds.
+    H2ValueTooLarge {
+        /// The largest the field holds.
+        max: u64,
+    },
+    /// `h2 settings NAME` with no such setting.
+    UnknownSetting {
+        /// The name as written.
+        name: String,
+        /// The setting name nearest to it.
+        suggestion: Option<&'static str>,
+    },
+    /// An HTTP/2 error code name RFC 9113 does not have.
+    UnknownH2Error {
+        /// The name as written.
+        name: String,
+        /// The code name nearest to it.
+        suggestion: Option<&'static str>,
+    },
     /// `between LOW and HIGH` with LOW above HIGH.
     BetweenReversed {
         /// The first duration.
@@ -606,6 +672,43 @@ impl fmt::Display for ErrorKind {
             }
             ErrorKind::NotATlsVersion => write!(f, "a TLS version is 1.2 or 1.3"),
             ErrorKind::HandshakeOptionTwice => write!(f, "this is already said for the handshake"),
+            ErrorKind::H2ManualNotAtTop => write!(
+                f,
+                "`h2 manual` says which answers every HTTP/2 connection leaves to the script: \
+                 say it once, at the top of the file, not in a block"
+            ),
+            ErrorKind::AlpnNotAtTop => write!(
+                f,
+                "`tls alpn` chooses what every `--tls` handshake offers: say it at the top of the file, \
+                 not in a block (a `tls handshake` statement takes its own `alpn`)"
+            ),
+            ErrorKind::TwoWindows => write!(f, "`h2 data` either ignores the window or stalls at it, not both"),
+            ErrorKind::AlpnTwice => write!(f, "`tls alpn` is already said above"),
+            ErrorKind::PingDataTooLong(n) => {
+                write!(f, "a PING carries 8 bytes of data; this string has {n}")
+            }
+            ErrorKind::H2ValueTooLarge { max } => write!(f, "this field of an HTTP/2 frame holds at most {max}"),
+            ErrorKind::UnknownSetting { name, suggestion } => {
+                let names: Vec<&str> = crate::scenario::parser::H2_SETTING_NAMES
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .collect();
+                write!(f, "no HTTP/2 setting `{name}`; expected one of {}", names.join(", "))?;
+                match suggestion {
+                    Some(near) => write!(f, "; did you mean `{near}`?"),
+                    None => Ok(()),
+                }
+            }
+            ErrorKind::UnknownH2Error { name, suggestion } => {
+                write!(f, "no HTTP/2 error code `{name}` (RFC 9113 §7)")?;
+                match suggestion {
+                    Some(near) => write!(f, "; did you mean `{near}`?"),
+                    None => {
+                        let names: Vec<&str> = crate::h2::ErrorCode::names().collect();
+                        write!(f, "; expected one of {}, or a number", names.join(", "))
+                    }
+                }
+            }
             ErrorKind::StatementAfterAcceptNever { accept_line } => write!(
                 f,
                 "`accept never` on line {accept_line} leaves no connection for statements to run on: \

@@ -44,6 +44,10 @@ struct TopLevel {
     told_statement_after_accept: bool,
     /// `tls certificate DEFECT`.
     certificate: Option<crate::tls::options::Defect>,
+    /// `tls alpn STRING…`.
+    alpn: Option<Vec<Vec<u8>>>,
+    /// `h2 manual …`.
+    h2_manual: H2Manual,
 }
 
 impl TopLevel {
@@ -97,6 +101,8 @@ impl Parser<'_> {
             tls_certificate: top.certificate,
             handshakes: self.handshakes,
             needs_tls: self.needs_tls || top.certificate.is_some(),
+            alpn: top.alpn.unwrap_or_default(),
+            h2_manual: top.h2_manual,
         }
     }
 
@@ -120,12 +126,7 @@ impl Parser<'_> {
                 }
                 Ok(())
             }
-            Some("tls")
-                if matches!(
-                    self.tokens.get(self.pos + 1).map(|t| &t.kind),
-                    Some(TokenKind::Word(w)) if w == "certificate"
-                ) =>
-            {
+            Some("tls") if self.word_ahead(1) == Some("certificate") => {
                 self.next();
                 self.next();
                 let Some(defect) = self.header(|p| p.parse_defect())? else {
@@ -135,6 +136,26 @@ impl Parser<'_> {
                     return self.tell(span, ErrorKind::CertificateTwice);
                 }
                 top.certificate = Some(defect);
+                Ok(())
+            }
+            Some("tls") if self.word_ahead(1) == Some("alpn") => {
+                self.next();
+                self.next();
+                let Some(protocols) = self.header(|p| p.parse_alpn())? else {
+                    return Ok(());
+                };
+                if top.alpn.is_some() {
+                    return self.tell(span, ErrorKind::AlpnTwice);
+                }
+                top.alpn = Some(protocols);
+                Ok(())
+            }
+            Some("h2") if self.word_ahead(1) == Some("manual") => {
+                self.next();
+                let mut manual = top.h2_manual;
+                if self.header(|p| p.parse_h2_manual(&mut manual))?.is_some() {
+                    top.h2_manual = manual;
+                }
                 Ok(())
             }
             Some("on") => {
@@ -164,6 +185,25 @@ impl Parser<'_> {
                 let stmt = self.parse_stmt()?;
                 top.body.push(stmt);
                 Ok(())
+            }
+        }
+    }
+
+    /// The word `n` tokens ahead, if it is one.
+    fn word_ahead(&self, n: usize) -> Option<&str> {
+        match self.tokens.get(self.pos + n).map(|t| &t.kind) {
+            Some(TokenKind::Word(w)) => Some(w),
+            _ => None,
+        }
+    }
+
+    /// One or more protocol names, after an `alpn`.
+    pub(super) fn parse_alpn(&mut self) -> Parsed<Vec<Vec<u8>>> {
+        let mut protocols = Vec::new();
+        loop {
+            protocols.push(self.parse_string(Expected::AlpnProtocol)?);
+            if !matches!(self.peek().kind, TokenKind::Str(_) | TokenKind::Var(_)) {
+                return Ok(protocols);
             }
         }
     }

@@ -18,12 +18,14 @@
 
 mod blocks;
 mod cond;
+mod h2;
 mod stmt;
 mod values;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
+pub use h2::{MANUAL_WORDS as H2_MANUAL_WORDS, SETTING_NAMES as H2_SETTING_NAMES};
 pub use values::{parse_duration, parse_number};
 
 use super::ast::*;

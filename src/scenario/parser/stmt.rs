@@ -1,6 +1,6 @@
 //! One-line statements: `read`, `write`, `respond`, `sleep`, `close`,
 //! `reset`, `half-close`, `hang`, `log`, `forward`, `relay`, `upstream`,
-//! `tls alert`, and the byte values they send.
+//! `tls alert`, and the byte values they send. (`h2 …` is in `h2`.)
 
 use super::values::decode_hex;
 use super::{Parsed, Parser, fail};
@@ -91,8 +91,10 @@ impl Parser<'_> {
                     Stmt::TlsCut(n)
                 }
                 Some("certificate") => return fail(self.peek().span, ErrorKind::CertificateNotAtTop),
+                Some("alpn") => return fail(self.peek().span, ErrorKind::AlpnNotAtTop),
                 _ => return Err(self.unexpected(Expected::TlsAction)),
             },
+            "h2" => Stmt::H2(self.parse_h2()?),
             "loop" => return fail(span, ErrorKind::BlockAfterElse { keyword: "loop" }),
             "if" => return fail(span, ErrorKind::BlockAfterElse { keyword: "if" }),
             _ => return Err(self.unknown_statement(word, span)),
@@ -102,7 +104,7 @@ impl Parser<'_> {
     /// `[SIZE [bytes]] every INTERVAL` after a write's bytes: how to drip
     /// them, a byte at a time unless a size is given; `None` without
     /// `every`, which sends them all at once.
-    fn parse_drip(&mut self) -> Parsed<Option<Drip>> {
+    pub(super) fn parse_drip(&mut self) -> Parsed<Option<Drip>> {
         let piece = if matches!(self.peek().kind, TokenKind::Number(_) | TokenKind::Var(_)) {
             let span = self.peek().span;
             let piece = self.parse_number()?;
@@ -122,7 +124,7 @@ impl Parser<'_> {
     }
 
     /// `read (request | head | body [max SIZE] | SIZE [bytes] | until eof
-    /// | tls-hello) [within (DUR | between DUR and DUR) [else STMT]]`
+    /// | tls-hello | preface) [within (DUR | between DUR and DUR) [else STMT]]`
     fn parse_read(&mut self) -> Parsed<Stmt> {
         let what = match self.peek_word() {
             Some("request") => {
@@ -156,6 +158,10 @@ impl Parser<'_> {
             Some("tls-hello") => {
                 self.next();
                 ReadGoal::TlsHello
+            }
+            Some("preface") => {
+                self.next();
+                ReadGoal::Preface
             }
             _ if matches!(self.peek().kind, TokenKind::Number(_) | TokenKind::Var(_)) => {
                 let n = self.parse_number()?;
@@ -202,12 +208,7 @@ impl Parser<'_> {
                 Some("alpn") if !alpn => {
                     self.next();
                     alpn = true;
-                    loop {
-                        handshake.alpn.push(self.parse_string(Expected::AlpnProtocol)?);
-                        if !matches!(self.peek().kind, TokenKind::Str(_) | TokenKind::Var(_)) {
-                            break;
-                        }
-                    }
+                    handshake.alpn = self.parse_alpn()?;
                 }
                 Some("version") if !version => {
                     self.next();
@@ -389,6 +390,7 @@ impl Parser<'_> {
             send_body: SendBody::WhenAllowed,
             wire: Payload::default(),
             wire_for_head: Payload::default(),
+            h2_fields: Vec::new(),
         };
         loop {
             match self.peek_word() {
@@ -424,8 +426,13 @@ impl Parser<'_> {
         }
         response.wire = respond::wire(&response, respond::Request::Other);
         response.wire_for_head = respond::wire(&response, respond::Request::Head);
+        response.h2_fields = respond::h2_fields(&response);
+        // Repeats written out for HTTP/2 are held too.
+        let h2_held: u64 = response.h2_fields.iter().map(|(n, v)| (n.len() + v.len()) as u64).sum();
+        let h1_headers: u64 = response.headers.iter().map(Payload::held_bytes).sum();
         self.hold(
-            (response.wire.held_bytes() + response.wire_for_head.held_bytes()) as usize,
+            (response.wire.held_bytes() + response.wire_for_head.held_bytes() + h2_held.saturating_sub(h1_headers))
+                as usize,
             status_span,
         )?;
         Ok(response)
@@ -433,7 +440,7 @@ impl Parser<'_> {
 
     /// One or more byte pieces: `"…"`, `hex "…"`, `repeat N "…"`, `file "…"`,
     /// `$string`.
-    fn parse_payload(&mut self, expected: Expected) -> Parsed<Payload> {
+    pub(super) fn parse_payload(&mut self, expected: Expected) -> Parsed<Payload> {
         let mut payload = Payload::default();
         let mut total: u64 = 0;
         // A `$name` emptied by `--set name=`: the blame is the flag's.

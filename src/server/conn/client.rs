@@ -30,6 +30,9 @@ pub(super) struct Client {
     /// `read body` or `forward request` to come (boxed: the others pay one
     /// word). A new request's read drops it.
     pub(super) body: Option<Box<RequestReader>>,
+    /// HTTP/2, once the client sent its preface (boxed: an HTTP/1.1
+    /// connection pays one word).
+    pub(super) h2: Option<Box<super::h2::H2>>,
     /// The peer's FIN was seen (read, or hinted by an event).
     fin_seen: bool,
     /// The peer's FIN was read: every byte it sent is in `input`.
@@ -42,6 +45,7 @@ impl Client {
             stream,
             input: Vec::new(),
             body: None,
+            h2: None,
             fin_seen: false,
             eof_read: false,
         }

@@ -25,6 +25,7 @@
 
 mod client;
 mod ending;
+mod h2;
 mod handshake;
 mod proxy;
 mod reading;
@@ -45,10 +46,11 @@ use crate::log::{Field, Log};
 use crate::outgoing::Outgoing;
 use crate::reactor::{Flow, PollAt, Session, Side};
 use crate::scenario::Scenario;
-use crate::scenario::ast::{Payload, Piece};
+use crate::scenario::ast::{Payload, Piece, ReadGoal};
 use crate::transport::Transport;
 use client::Client;
 use ending::{Drain, Ending, Flushing};
+use h2::{H2Reading, H2Sending};
 use handshake::Handshaking;
 use proxy::{Both, Connecting, Forwarding, ProxySide, Relaying};
 use reading::Reading;
@@ -86,6 +88,10 @@ enum State<'s> {
     Relaying(Relaying),
     /// `relay both`: each direction as it comes.
     Both(Both),
+    /// A `read` on an HTTP/2 connection.
+    H2Reading(H2Reading),
+    /// `respond` or an `h2` frame on an HTTP/2 connection.
+    H2Sending(H2Sending<'s>),
     /// The connection is over.
     Closed,
 }
@@ -249,13 +255,19 @@ impl Session for Conn<'_> {
         }
         let at = match &self.state {
             State::Reading(reading) => reading.deadline(),
+            State::H2Reading(reading) => reading.deadline(),
             State::Routing(routing) => Some(routing.deadline()),
             State::Sleeping { until } => Some(*until),
             State::Flushing(flushing) => Some(flushing.next_check()),
             State::Connecting(connecting) => Some(connecting.give_up_at()),
             State::Relaying(relaying) => relaying.resume_at(),
             State::Both(both) => both.resume_at(),
-            State::Writing(_) | State::Hanging | State::Handshaking(_) | State::Forwarding(_) | State::Closed => None,
+            State::Writing(_)
+            | State::Hanging
+            | State::Handshaking(_)
+            | State::Forwarding(_)
+            | State::H2Sending(_)
+            | State::Closed => None,
         };
         // A TLS handshake not done by its deadline is given up.
         let at = match (at, self.client.stream.handshake_deadline()) {
@@ -354,6 +366,8 @@ impl<'s> Conn<'s> {
                 let retained = proxy.as_deref_mut().map(|p| &mut p.retained);
                 reading.progress(client, &mut self.interp, retained, &mut cx)
             }
+            State::H2Reading(reading) => reading.progress(client, &mut self.interp, &mut cx),
+            State::H2Sending(sending) => sending.progress(client, &mut cx),
             State::Routing(routing) => routing.progress(client, &mut cx),
             State::Sleeping { until } if cx.now >= *until => Progress::Next(Event::Done),
             State::Sleeping { .. } => Progress::Wait,
@@ -429,6 +443,22 @@ impl<'s> Conn<'s> {
         }
         let state = match step {
             Step::Write(payload) => State::Writing(Writing::new(Outgoing::new(payload))),
+            Step::Respond { response, to } if self.client.h2.is_some() => {
+                return H2Sending::respond(response, to, &mut self.client, &mut cx);
+            }
+            Step::Respond { response, to } => {
+                State::Writing(Writing::new(Outgoing::new(Cow::Borrowed(response.wire(to)))))
+            }
+            Step::H2(frame) => return H2Sending::frame(frame, &mut self.client, &mut cx),
+            Step::H2Data { frame, piece, last } => {
+                return H2Sending::data(frame, piece, last, &mut self.client, &mut cx);
+            }
+            Step::Read { goal, deadline } if self.client.h2.is_some() && goal != ReadGoal::TlsHello => {
+                match H2Reading::start(goal, deadline) {
+                    Some(reading) => State::H2Reading(reading),
+                    None => return Progress::End(Ending::Broken("a read HTTP/2 has no meaning for")),
+                }
+            }
             Step::Read { goal, deadline } => State::Reading(Reading::start(
                 goal,
                 deadline,

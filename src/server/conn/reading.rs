@@ -13,9 +13,11 @@ use std::time::Instant;
 
 use super::client::{Client, Retained};
 use super::ending::Ending;
-use super::request::{arrived, refused};
+use super::h2::H2Reading;
+use super::request::{Taken, arrived, refused};
 use super::route::{self, NextInLine};
-use super::{Cx, Progress};
+use super::{Cx, Progress, State};
+use crate::h2::preface::Preface;
 use crate::http::{BadRequest, Headers, RequestReader, Status};
 use crate::interp::{Event, Interp};
 use crate::log::Field;
@@ -31,14 +33,19 @@ pub(super) struct Reading {
 }
 
 enum What {
-    /// `read request` (`head_only: false`) or `read head`. With
-    /// `route_check`, the catalog has yet to look at its first line (kept
-    /// here, beside `head_only`, where it costs a connection nothing).
+    /// `read request` or `read head`. With `route_check`, the catalog has
+    /// yet to look at its first line; with `preface_check`, the bytes may
+    /// yet be HTTP/2's preface (both kept here, beside `taken`, where they
+    /// cost a connection nothing).
     Request {
         reader: RequestReader,
-        head_only: bool,
+        taken: Taken,
         route_check: bool,
+        preface_check: bool,
     },
+    /// `read preface` before the client spoke: HTTP/2's preface, or the
+    /// script is over.
+    Preface,
     /// `read body`: `reader` is `None` when there is no body to read;
     /// `left` counts down a `max`; `got` counts the body bytes read.
     Body {
@@ -77,20 +84,23 @@ impl Reading {
                 if let Some(retained) = retained {
                     *retained = Retained::Nothing;
                 }
-                let head_only = goal == ReadGoal::Head;
-                let reader = if head_only {
-                    RequestReader::head(headers)
+                let (reader, taken) = if goal == ReadGoal::Head {
+                    (RequestReader::head(headers), Taken::Head)
                 } else {
-                    RequestReader::whole(headers)
+                    (RequestReader::whole(headers), Taken::Whole)
                 };
                 // The first request's path chose the script already (`route`).
                 let route_check = cx.shared.catalog.is_some() && interp.requests() > 0;
+                // A client speaks HTTP/2 from its first byte, or never.
+                let preface_check = client.stream.bytes_in() == client.input.len() as u64;
                 What::Request {
                     reader,
-                    head_only,
+                    taken,
                     route_check,
+                    preface_check,
                 }
             }
+            ReadGoal::Preface => What::Preface,
             ReadGoal::Body { max } => What::Body {
                 reader: client.body.take(),
                 left: max,
@@ -133,7 +143,39 @@ impl Reading {
             let outcome = match &mut self.what {
                 // Its first line is not all in: not a byte is taken yet.
                 What::Request { route_check: true, .. } => None,
-                What::Request { reader, head_only, .. } => {
+                What::Request {
+                    preface_check: true, ..
+                }
+                | What::Preface => match crate::h2::preface::check(&client.input) {
+                    // Not one byte to tell by yet, or the first of the preface.
+                    Preface::Partial => None,
+                    Preface::Complete => {
+                        super::h2::start(client, interp.scenario().h2_manual, cx);
+                        let goal = match &self.what {
+                            What::Request { taken: Taken::Head, .. } => ReadGoal::Head,
+                            What::Request { .. } => ReadGoal::Request,
+                            _ => ReadGoal::Preface,
+                        };
+                        return match H2Reading::start(goal, self.deadline) {
+                            Some(reading) => Progress::Become(State::H2Reading(reading)),
+                            None => Progress::End(Ending::Broken("no HTTP/2 read for a request")),
+                        };
+                    }
+                    Preface::Mismatch => match &mut self.what {
+                        What::Request { preface_check, .. } => {
+                            *preface_check = false;
+                            continue;
+                        }
+                        _ => {
+                            cx.say(
+                                "h2-not-spoken",
+                                &[("why", Field::Str("the client's first bytes are not the HTTP/2 preface"))],
+                            );
+                            Some(Event::NotHttp2)
+                        }
+                    },
+                },
+                What::Request { reader, taken, .. } => {
                     let fed = reader.feed(&client.input);
                     if let Some(retained) = retained.as_deref_mut() {
                         // Kept for `forward request`, up to a limit.
@@ -143,13 +185,13 @@ impl Reading {
                     match fed.status {
                         Status::Partial => None,
                         Status::Complete(info) => {
-                            let head_only = *head_only;
-                            if head_only && (interp.proxies() || interp.reads_body()) {
+                            let taken = *taken;
+                            if taken == Taken::Head && (interp.proxies() || interp.reads_body()) {
                                 // For a `forward request` or `read body` to come.
                                 let done = std::mem::replace(reader, RequestReader::head(Headers::Skip));
                                 client.body = Some(Box::new(done.into_body_reader()));
                             }
-                            return arrived(info, head_only, client, interp, cx);
+                            return arrived(info, taken, None, client, interp, cx);
                         }
                         Status::Bad(bad) => Some(refused(bad, cx)),
                     }

@@ -8,11 +8,22 @@ use crate::http::{BadRequest, RequestInfo};
 use crate::interp::{Event, Interp};
 use crate::log::Field;
 
+/// How much of a request a read took.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Taken {
+    /// All of it (`read request`, `forward request`).
+    Whole,
+    /// Its head (`read head`).
+    Head,
+}
+
 /// A whole request (or head) was read: count it across the server, log
-/// it, and tell the interpreter. (`forward` reads a request too.)
+/// it, and tell the interpreter. (`forward` reads a request too.) On
+/// HTTP/2, `stream` is the request's.
 pub(super) fn arrived<'s>(
     info: RequestInfo,
-    head_only: bool,
+    taken: Taken,
+    stream: Option<u32>,
     client: &mut Client,
     interp: &mut Interp,
     cx: &mut Cx,
@@ -22,14 +33,19 @@ pub(super) fn arrived<'s>(
     if let Some(tape) = client.stream.tape_mut() {
         tape.request(cx.now);
     }
-    let event = if head_only { "head" } else { "request" };
+    let event = match taken {
+        Taken::Whole => "request",
+        Taken::Head => "head",
+    };
     let fields = [
         ("method", Field::Bytes(&info.method)),
         ("path", Field::Bytes(&info.path)),
         ("bytes", Field::Num(info.bytes)),
         ("number", Field::Num(interp.requests() + 1)),
+        ("stream", Field::Num(stream.unwrap_or(0).into())),
     ];
-    cx.say(event, &fields);
+    let said = if stream.is_some() { 5 } else { 4 };
+    cx.say(event, &fields[..said]);
     Progress::Next(Event::Request(info))
 }
 

@@ -17,8 +17,10 @@ use std::time::{Duration, Instant};
 use super::client::Client;
 use super::ending::{Drain, Ending};
 use super::{Cx, Progress};
+use crate::h2::preface::Preface;
 use crate::log::Field;
 use crate::scenario::Scenario;
+use crate::scenario::ast::H2Manual;
 use crate::server::catalog::MAX_TARGET;
 use crate::stream::{Io, READ_CHUNK};
 use crate::tls::HelloStatus;
@@ -60,7 +62,37 @@ impl Routing {
                     None => {}
                 }
             }
+            // The first bytes of HTTP/2's preface are a request line to
+            // HTTP/1.1 (`PRI * HTTP/2.0`): not one, until the rest differs.
+            let mut preface_partial = false;
+            if !self.hello_first && client.h2.is_none() {
+                match crate::h2::preface::check(&client.input) {
+                    Preface::Complete => super::h2::start(client, H2Manual::default(), cx),
+                    Preface::Partial => preface_partial = !client.input.is_empty(),
+                    Preface::Mismatch => {}
+                }
+            }
+            if client.h2.is_some() {
+                // HTTP/2: the first request's `:path` chooses.
+                match super::h2::next_path(client, cx) {
+                    Ok(Some(path)) => {
+                        let Some(catalog) = cx.shared.catalog.as_mut() else {
+                            return Progress::End(Ending::Broken("a catalog connection on a server without a catalog"));
+                        };
+                        let scenario = catalog.route(Some(&path));
+                        say_route(Some(&path), scenario, cx);
+                        return Progress::Route(scenario);
+                    }
+                    Ok(None) if cx.now >= self.deadline => {
+                        cx.say("timeout", &[("waiting", Field::Str("the first request"))]);
+                        return Progress::End(Ending::Close(Drain::First));
+                    }
+                    Ok(None) => return Progress::Wait,
+                    Err(ending) => return Progress::End(ending),
+                }
+            }
             if !self.hello_first
+                && !preface_partial
                 && let Some(target) = first_line(&client.input).target()
             {
                 let Some(catalog) = cx.shared.catalog.as_mut() else {
@@ -151,15 +183,22 @@ pub(super) fn next_in_line(input: &[u8], running: &Scenario, cx: &mut Cx) -> Nex
     let Some(target) = first_line(input).target() else {
         return NextInLine::Partial;
     };
-    let (Some(target), Some(catalog)) = (target, cx.shared.catalog.as_mut()) else {
-        return NextInLine::Same;
-    };
-    let scenario = catalog.route(Some(target));
+    match target.and_then(|target| other_for(target, running, cx)) {
+        Some(scenario) => NextInLine::Other(scenario),
+        None => NextInLine::Same,
+    }
+}
+
+/// The script `target` chooses, when it is another than `running` (said
+/// in the log); `None` to go on with `running`. An HTTP/2 request's
+/// `:path` is its target.
+pub(super) fn other_for(target: &[u8], running: &Scenario, cx: &mut Cx) -> Option<&'static Scenario> {
+    let scenario = cx.shared.catalog.as_mut()?.route(Some(target));
     if std::ptr::eq(scenario, running) {
-        return NextInLine::Same;
+        return None;
     }
     say_route(Some(target), scenario, cx);
-    NextInLine::Other(scenario)
+    Some(scenario)
 }
 
 fn say_route(target: Option<&[u8]>, scenario: &Scenario, cx: &mut Cx) {

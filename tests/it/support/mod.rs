@@ -7,6 +7,7 @@
 //! until the connection ends, answering what arrived and how it ended.
 #![allow(dead_code)]
 
+pub mod h2;
 pub mod json;
 mod probe;
 mod temp;

@@ -20,7 +20,7 @@ use crate::log::Field;
 use crate::scenario::ast::Forward;
 use crate::server::conn::client::{Client, Retained};
 use crate::server::conn::ending::Ending;
-use crate::server::conn::request::{arrived, refused};
+use crate::server::conn::request::{Taken, arrived, refused};
 use crate::server::conn::{Cx, Progress};
 use crate::stream::Io;
 
@@ -146,7 +146,7 @@ impl Forwarding {
                 cx.say("forward", &[("bytes", Field::Num(self.total))]);
                 return match finished {
                     Finished::Sent => Progress::Next(Event::Forwarded),
-                    Finished::Request(info) => arrived(info, false, client, interp, cx),
+                    Finished::Request(info) => arrived(info, Taken::Whole, None, client, interp, cx),
                     Finished::Refused(bad) => Progress::Next(refused(bad, cx)),
                 };
             }
