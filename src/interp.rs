@@ -1007,6 +1007,31 @@ mod tests {
     }
 
     #[test]
+    fn h2_data_drips_a_frame_per_piece_and_ends_the_stream_with_the_last() {
+        let s = scenario("read request\nh2 data \"abcde\" 2 bytes every 10ms end-stream\nh2 goaway\nrespond 200\n");
+        let now = Instant::now();
+        let mut i = Interp::new(&s, 1);
+        assert!(matches!(i.next(Event::Start, now), Step::Read { .. }));
+        let mut shape = Vec::new();
+        let mut step = i.next(request("GET", "/"), now);
+        while !matches!(step, Step::Finish(_)) {
+            shape.push(match &step {
+                Step::H2Data { piece, last, .. } => format!(
+                    "{}{}",
+                    String::from_utf8(piece.to_vec()).unwrap(),
+                    if *last { "!" } else { "" }
+                ),
+                Step::Sleep { .. } => "_".into(),
+                Step::H2(H2Frame::GoAway { .. }) => "goaway".into(),
+                Step::Respond { response, .. } => format!("respond {}", response.status),
+                other => format!("{other:?}"),
+            });
+            step = i.next(Event::Done, now);
+        }
+        assert_eq!(shape, ["ab", "_", "cd", "_", "e!", "goaway", "respond 200"]);
+    }
+
+    #[test]
     fn a_drip_with_a_size_sends_pieces_of_it() {
         let shape = |src: &str| {
             let s = scenario(src);

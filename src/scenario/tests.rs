@@ -383,6 +383,131 @@ fn tls_statements() {
 }
 
 #[test]
+fn h2_statements() {
+    use crate::h2::ErrorCode;
+    let h2 = |src: &str| match one(src) {
+        Stmt::H2(frame) => frame,
+        other => panic!("{src}: {other:?}"),
+    };
+    assert_eq!(
+        h2("h2 headers 200 header \"Content-Type: text/plain\" end-stream"),
+        H2Frame::Headers {
+            stream: H2Stream::Current,
+            status: 200,
+            headers: vec![(b"content-type".to_vec(), b"text/plain".to_vec())],
+            end_stream: true,
+        }
+    );
+    assert_eq!(
+        h2("h2 data \"abc\" 1 bytes every 10ms end-stream stall-at-window stream 3"),
+        H2Frame::Data {
+            stream: H2Stream::Id(3),
+            payload: bytes(b"abc"),
+            every: Some(Drip {
+                piece: 1,
+                every: fixed(Duration::from_millis(10)),
+            }),
+            end_stream: true,
+            window: H2Window::Stall,
+        }
+    );
+    assert_eq!(
+        h2("h2 rst-stream cancel stream 0"),
+        H2Frame::RstStream {
+            stream: H2Stream::Connection,
+            code: ErrorCode::CANCEL,
+        }
+    );
+    assert_eq!(
+        h2("h2 rst-stream 13"),
+        H2Frame::RstStream {
+            stream: H2Stream::Current,
+            code: ErrorCode::HTTP_1_1_REQUIRED,
+        }
+    );
+    assert_eq!(
+        h2("h2 goaway debug \"bye\" error ENHANCE_YOUR_CALM last-stream max"),
+        H2Frame::GoAway {
+            last: H2Last::Max,
+            code: ErrorCode::ENHANCE_YOUR_CALM,
+            debug: b"bye".to_vec(),
+        }
+    );
+    assert_eq!(
+        h2("h2 goaway"),
+        H2Frame::GoAway {
+            last: H2Last::Current,
+            code: ErrorCode::NO_ERROR,
+            debug: Vec::new(),
+        }
+    );
+    assert_eq!(
+        h2("h2 settings max-concurrent-streams 0 initial-window-size 1"),
+        H2Frame::Settings(vec![(3, 0), (4, 1)])
+    );
+    assert_eq!(h2("h2 settings"), H2Frame::Settings(vec![]));
+    assert_eq!(h2("h2 settings-ack"), H2Frame::SettingsAck);
+    assert_eq!(
+        h2("h2 ping ack data \"hi\""),
+        H2Frame::Ping {
+            ack: true,
+            data: *b"hi\0\0\0\0\0\0",
+        }
+    );
+    assert_eq!(
+        h2("h2 window-update 100 stream current"),
+        H2Frame::WindowUpdate {
+            stream: H2Stream::Current,
+            increment: 100,
+        }
+    );
+    assert_eq!(
+        h2("h2 frame type 250 flags 7 stream 1 length 99 payload hex \"00ff\" repeat 2 \"a\""),
+        H2Frame::Raw {
+            kind: 250,
+            flags: 7,
+            stream: H2Stream::Id(1),
+            declared_len: Some(99),
+            payload: b"\x00\xffaa".to_vec(),
+        }
+    );
+    for (value, code) in [("REFUSED_STREAM", 7), ("refused_stream", 7), ("0xd", 13), ("500", 500)] {
+        let source = format!("param error = \"{value}\"\nh2 rst-stream $error\n");
+        let param = parse(&source, &BTreeMap::new()).unwrap();
+        assert_eq!(
+            param.body,
+            [Stmt::H2(H2Frame::RstStream {
+                stream: H2Stream::Current,
+                code: ErrorCode(code),
+            })],
+            "{value}"
+        );
+    }
+    let top = parse(
+        "tls alpn \"h2\" \"http/1.1\"\nh2 manual ping-ack window-update\nread preface\n",
+        &BTreeMap::new(),
+    )
+    .unwrap();
+    assert_eq!(top.alpn, [b"h2".to_vec(), b"http/1.1".to_vec()]);
+    assert_eq!(
+        top.h2_manual,
+        H2Manual {
+            settings_ack: false,
+            ping_ack: true,
+            window_update: true,
+        }
+    );
+    assert_eq!(
+        top.body,
+        [Stmt::Read {
+            what: ReadGoal::Preface,
+            within: None,
+            on_timeout: None,
+        }]
+    );
+}
+
+#[test]
 fn simple_statements() {
     assert_eq!(one("sleep 2m"), Stmt::Sleep(fixed(Duration::from_secs(120))));
     assert_eq!(one("sleep 500us"), Stmt::Sleep(fixed(Duration::from_micros(500))));
@@ -635,6 +760,29 @@ fn errors() -> Vec<(&'static str, usize, usize, usize, ErrorKind)> {
         ("tls certificate expired\ntls certificate expired", 2, 1, 3, ErrorKind::CertificateTwice),
         ("loop\n tls certificate expired\nend", 2, 6, 11, ErrorKind::CertificateNotAtTop),
         ("tls alert", 1, 10, 1, unexpected(Expected::AlertName, Found::LineEnd)),
+        ("h2", 1, 3, 1, unexpected(Expected::H2Frame, Found::LineEnd)),
+        ("h2 goway", 1, 4, 5, ErrorKind::UnexpectedToken { expected: Expected::H2Frame, found: word("goway"), suggestion: Some("goaway") }),
+        ("h2 rst-stream INTERNAL_EROR", 1, 15, 13, ErrorKind::UnknownH2Error { name: "INTERNAL_EROR".into(), suggestion: Some("INTERNAL_ERROR") }),
+        ("h2 rst-stream", 1, 14, 1, unexpected(Expected::H2Error, Found::LineEnd)),
+        ("h2 goaway error 4294967296", 1, 17, 10, ErrorKind::H2ValueTooLarge { max: u32::MAX.into() }),
+        ("h2 goaway last-stream 2147483648", 1, 23, 10, ErrorKind::H2ValueTooLarge { max: 0x7fff_ffff }),
+        ("h2 settings max-streams 0", 1, 13, 11, ErrorKind::UnknownSetting { name: "max-streams".into(), suggestion: None }),
+        ("h2 settings enable-psh 0", 1, 13, 10, ErrorKind::UnknownSetting { name: "enable-psh".into(), suggestion: Some("enable-push") }),
+        ("h2 settings enable-push", 1, 24, 1, unexpected(Expected::Number, Found::LineEnd)),
+        ("h2 ping data \"123456789\"", 1, 14, 11, ErrorKind::PingDataTooLong(9)),
+        ("h2 window-update 2147483648", 1, 18, 10, ErrorKind::H2ValueTooLarge { max: 0x7fff_ffff }),
+        ("h2 frame type 256", 1, 15, 3, ErrorKind::H2ValueTooLarge { max: 255 }),
+        ("h2 frame flags 1", 1, 10, 5, unexpected(Expected::Word("type"), word("flags"))),
+        ("h2 frame type 1 length 16777216", 1, 24, 8, ErrorKind::H2ValueTooLarge { max: 0xff_ffff }),
+        ("h2 data \"x\" ignore-window stall-at-window", 1, 27, 15, ErrorKind::TwoWindows),
+        ("h2 headers 42", 1, 12, 2, ErrorKind::NotAStatus(42)),
+        ("h2 headers 200 header \"nocolon\"", 1, 23, 9, ErrorKind::HeaderWithoutColon),
+        ("loop\n h2 manual ping-ack\nend", 2, 5, 6, ErrorKind::H2ManualNotAtTop),
+        ("h2 manual", 1, 10, 1, unexpected(Expected::H2Manual, Found::LineEnd)),
+        ("h2 manual ping-ak", 1, 11, 7, ErrorKind::UnexpectedToken { expected: Expected::H2Manual, found: word("ping-ak"), suggestion: Some("ping-ack") }),
+        ("tls alpn", 1, 9, 1, unexpected(Expected::AlpnProtocol, Found::LineEnd)),
+        ("tls alpn \"h2\"\ntls alpn \"h2\"", 2, 1, 3, ErrorKind::AlpnTwice),
+        ("loop\n tls alpn \"h2\"\nend", 2, 6, 4, ErrorKind::AlpnNotAtTop),
         ("tls alert 80", 1, 11, 2, unexpected(Expected::AlertName, number("80"))),
         ("tls alert internal_eror", 1, 11, 13, ErrorKind::UnknownAlert { name: "internal_eror".into(), suggestion: Some("internal_error"), set: None }),
         ("tls alert internal_error warnng", 1, 26, 6, ErrorKind::UnexpectedToken { expected: Expected::LineEnd, found: word("warnng"), suggestion: Some("warning") }),

@@ -242,6 +242,20 @@ impl H2 {
             .map(|w| &mut w.body)
     }
 
+    /// Take in what the client sent meanwhile, without waiting: before an
+    /// answer, a stream it reset must be known to be gone.
+    fn catch_up(&mut self, client_stream: &mut Transport, input: &mut Vec<u8>, cx: &mut Cx) -> Result<(), Ending> {
+        while !self.eof && client_stream.is_readable() {
+            match client_stream.read(READ_CHUNK, |bytes| input.extend_from_slice(bytes)) {
+                Io::Data(_) => self.take_in(input, cx),
+                Io::Blocked => break,
+                Io::Eof => self.eof = true,
+                failed => return Err(Ending::Failed(failed)),
+            }
+        }
+        Ok(())
+    }
+
     /// Write what the codec has to send. [`Io::Data`] once all of it went.
     /// After the script's `half-close` nothing can go: the answers the
     /// codec still makes (ACKs, WINDOW_UPDATEs) are dropped.

@@ -76,6 +76,9 @@ impl<'s> H2Sending<'s> {
         let Some(h2) = client.h2.as_deref_mut() else {
             return not_spoken(cx);
         };
+        if let Err(ending) = h2.catch_up(&mut client.stream, &mut client.input, cx) {
+            return Progress::End(ending);
+        }
         let stream = h2.current;
         if !h2.codec.is_active(stream) {
             // The client reset it, or no request was read: a server
