@@ -1,4 +1,4 @@
-//! Issue 27, the codec alone: hangup does not serve HTTP/2 yet, so a tiny
+//! Issue 27, the codec alone, apart from the server that drives it: a tiny
 //! server here drives `hangup::h2::conn::Conn` over a real socket, and
 //! real clients (curl and Node, both with prior knowledge) talk to it.
 //! They read our SETTINGS and HPACK, we decode their preface, SETTINGS

@@ -289,6 +289,7 @@ examples! {
     docs_architecture: "docs/architecture.md",
     docs_event_log: "docs/event-log.md",
     docs_tls: "docs/tls.md",
+    docs_http2: "docs/http2.md",
 }
 
 #[test]
