@@ -24,17 +24,20 @@ pub(super) fn serve(serve: Serve, args: &Args) -> Result<(), Failure> {
     // Held here: a `Serving::Scenario` borrows it for as long as it serves.
     let loaded;
     let mut names = Vec::new();
-    let (serving, mut options, needs_tls) = if serve.catalog {
+    let (serving, mut options) = if serve.catalog {
         let catalog = catalog_only(&serve)?;
         names = catalog.tls_names();
-        (Serving::Catalog(catalog), Options::new(seed), false)
+        (Serving::Catalog(catalog), Options::new(seed))
     } else {
         let (scenario, options) = one_scenario(&serve, args, seed)?;
         loaded = scenario;
-        let needs_tls = loaded.needs_tls;
-        (Serving::Scenario(&loaded), options, needs_tls)
+        (Serving::Scenario(&loaded), options)
     };
-    options.tls = tls_setup(&serve, args, needs_tls)?;
+    let scenario = match &serving {
+        Serving::Scenario(scenario) => Some(*scenario),
+        Serving::Catalog(_) => None,
+    };
+    options.tls = tls_setup(&serve, args, scenario)?;
     if let Some(tls) = options.tls.as_mut() {
         // Under --catalog, a TLS built-in is asked for by name.
         tls.names.extend(names);
@@ -123,9 +126,28 @@ fn catalog_only(serve: &Serve) -> Result<crate::server::catalog::Catalog, Failur
     }
 }
 
-/// `--tls` and the flags that go with it, checked against each other. A
-/// scenario that handshakes itself (`needs_tls`) gets TLS without `--tls`.
-fn tls_setup(serve: &Serve, args: &Args, needs_tls: bool) -> Result<Option<TlsSetup>, Failure> {
+/// `--tls` and the flags that go with it, checked against each other and
+/// against the scenario served (`None`: the catalog). A scenario that
+/// handshakes itself (`needs_tls`) gets TLS without `--tls`.
+fn tls_setup(serve: &Serve, args: &Args, scenario: Option<&scenario::Scenario>) -> Result<Option<TlsSetup>, Failure> {
+    let needs_tls = scenario.is_some_and(|s| s.needs_tls);
+    if let Some(scenario) = scenario {
+        if serve.tls && scenario.reads_tls_hello && !scenario.handshakes {
+            return Err(Failure::usage(format!(
+                "{} reads the client's ClientHello itself (`read tls-hello`): under --tls the handshake \
+                 would take it first, and the script would find a request instead; serve it without --tls",
+                scenario.name
+            )));
+        }
+        if let (Some(defect), true) = (scenario.tls_certificate, serve.tls_cert.is_some()) {
+            return Err(Failure::usage(format!(
+                "{} presents a certificate with a defect of its own (`tls certificate {}`): \
+                 --tls-cert cannot replace it",
+                scenario.name,
+                defect.name()
+            )));
+        }
+    }
     let with_tls_only = [
         ("--tls-name", !serve.tls_name.is_empty()),
         ("--tls-ca-out", serve.tls_ca_out.is_some()),

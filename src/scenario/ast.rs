@@ -56,6 +56,9 @@ pub struct Scenario {
     /// `tls` feature cannot serve the script, and `serve` makes
     /// certificates for it without `--tls`.
     pub needs_tls: bool,
+    /// A `read tls-hello`: the script reads the ClientHello itself, so a
+    /// handshake under it (`--tls`) would take the hello first.
+    pub reads_tls_hello: bool,
     /// `tls alpn STRING…`: the application protocols `--tls`'s own
     /// handshake offers (`"h2" "http/1.1"` for HTTP/2 over TLS).
     pub alpn: Vec<Vec<u8>>,

@@ -223,10 +223,14 @@ fn not_by_path(scenario: &Scenario) -> Option<&'static str> {
         Some(
             "it forwards to a real server, whose paths are its own (serve it alone: hangup serve NAME --upstream HOST:PORT)",
         )
-    } else if reads_tls_first(&scenario.body) || scenario.handshakes {
+    } else if (reads_tls_first(&scenario.body) || scenario.handshakes) && cfg!(feature = "tls") {
         Some(
             "it reads a TLS ClientHello or handshakes itself, before any path: under --tls the name a client asks for chooses it (https://NAME.localhost:PORT/; curl resolves *.localhost itself, others take --resolve or a servername), or serve it alone: hangup serve NAME",
         )
+    } else if scenario.handshakes {
+        Some("it handshakes TLS itself, and this hangup was built without TLS (cargo's --no-default-features)")
+    } else if reads_tls_first(&scenario.body) {
+        Some("it reads a TLS ClientHello before any path (serve it alone: hangup serve NAME)")
     } else if !waits_for_input(&scenario.body) {
         Some("it acts before any request is read, so a path cannot choose it (serve it alone: hangup serve NAME)")
     } else {

@@ -164,6 +164,30 @@ fn certificates_that_cannot_be_used_are_usage_errors_before_listening() {
         assert!(text(&out.stderr).contains(says), "{}", text(&out.stderr));
         assert!(!text(&out.stdout).contains("listening on"));
     }
+    // What a scenario does itself, a flag cannot do under it.
+    for (all, says) in [
+        (
+            vec!["serve", "tls-reset-on-hello", "--listen", "127.0.0.1:0", "--tls"],
+            "tls-reset-on-hello reads the client's ClientHello itself (`read tls-hello`)",
+        ),
+        (
+            vec![
+                "serve",
+                "tls-expired",
+                "--listen",
+                "127.0.0.1:0",
+                "--tls-cert",
+                &junk,
+                "--tls-key",
+                &junk,
+            ],
+            "tls-expired presents a certificate with a defect of its own (`tls certificate expired`)",
+        ),
+    ] {
+        let out = hangup_within(&all, short);
+        assert_eq!(out.status.code(), Some(2), "{all:?}: {}", text(&out.stderr));
+        assert!(text(&out.stderr).contains(says), "{}", text(&out.stderr));
+    }
     for flag in ["--tls-name", "--tls-ca-out"] {
         let out = hangup_within(&["serve", "hello", "--listen", "127.0.0.1:0", flag, &ca], short);
         assert_eq!(out.status.code(), Some(2));

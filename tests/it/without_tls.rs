@@ -38,3 +38,32 @@ fn probing_https_is_refused_with_the_reason() {
          build it with the default features\n"
     );
 }
+
+/// The catalog's index says why a TLS built-in is not there, in this
+/// build's terms: no `--tls` to send the reader to.
+#[test]
+fn the_catalog_says_a_handshaking_built_in_needs_the_tls_build() {
+    use std::io::{Read, Write};
+    let server = crate::support::Server::start_with("--catalog", &[]);
+    let mut stream = server.connect();
+    stream
+        .write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .expect("send");
+    let mut index = String::new();
+    stream.read_to_string(&mut index).expect("the index");
+    let line = |name: &str| {
+        index
+            .lines()
+            .find(|l| l.starts_with(&format!("{name} ")))
+            .unwrap_or("")
+            .to_string()
+    };
+    assert!(line("tls-expired").contains("built without TLS"), "{index}");
+    assert!(
+        line("tls-reset-on-hello").contains("serve it alone: hangup serve tls-reset-on-hello"),
+        "{index}"
+    );
+    let tls_lines = index.lines().filter(|l| l.starts_with("tls-"));
+    assert!(tls_lines.clone().count() >= 10, "{index}");
+    assert!(tls_lines.clone().all(|l| !l.contains("--tls")), "{index}");
+}

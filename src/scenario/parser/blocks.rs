@@ -101,6 +101,7 @@ impl Parser<'_> {
             tls_certificate: top.certificate,
             handshakes: self.handshakes,
             needs_tls: self.needs_tls || top.certificate.is_some(),
+            reads_tls_hello: self.reads_tls_hello,
             alpn: top.alpn.unwrap_or_default(),
             h2_manual: top.h2_manual,
         }

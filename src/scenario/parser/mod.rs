@@ -90,6 +90,7 @@ pub fn parse_in(
         chance_sites: 0,
         handshakes: false,
         needs_tls: false,
+        reads_tls_hello: false,
     };
     let scenario = parser.parse_file(source);
     for unknown in overrides.keys().filter(|name| !parser.param_index.contains_key(*name)) {
@@ -204,6 +205,8 @@ struct Parser<'a> {
     handshakes: bool,
     /// A statement needs the TLS library.
     needs_tls: bool,
+    /// A `read tls-hello` was seen.
+    reads_tls_hello: bool,
 }
 
 impl Parser<'_> {

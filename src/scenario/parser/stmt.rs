@@ -157,6 +157,7 @@ impl Parser<'_> {
             }
             Some("tls-hello") => {
                 self.next();
+                self.reads_tls_hello = true;
                 ReadGoal::TlsHello
             }
             Some("preface") => {
