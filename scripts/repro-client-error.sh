@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Seed 003: Node's 'clientError' defaults. A request Node cannot parse gets
+# Node's 'clientError' defaults. A request Node cannot parse gets
 # "HTTP/1.1 400 Bad Request", a header block over 16 KiB gets "HTTP/1.1 431
 # Request Header Fields Too Large", then the socket is closed. hangup's
 # bad-request scenario does the same; this shows it with curl and with raw

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Seed 001: a keep-alive agent reuses an idle socket just as the server
+# The keep-alive reusedSocket race: a keep-alive agent reuses an idle socket just as the server
 # closes it, and the request fails with ECONNRESET. Node's docs for
 # request.reusedSocket advise retrying exactly then. hangup makes the race
 # deterministic: keepalive-reset answers the first request and resets the

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Seed 002: to test a proxy, a raw Node server writes a response head that
+# 6 of 13 body bytes, then RST: to test a proxy, a raw Node server writes a response head that
 # promises 13 body bytes, writes 6 ("Hello,"), then resetAndDestroy()s the
 # socket. curl prints "(56) Recv failure: Connection reset by peer". This
 # runs the seed's own server and hangup's mid-body-reset side by side and

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Seed 004: "res.end() does not close the socket". Ending a response is not
+# "res.end() does not close the socket". Ending a response is not
 # ending the connection: with keep-alive the socket stays open for the next
 # request; "Connection: close" makes the server close it (FIN); destroying
 # the socket resets it (RST). The same response, ended three ways, drawn by

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Seed 000: before Node 13, http.Server destroyed any socket whose request
+# Node's 2-minute server timeout: before Node 13, http.Server destroyed any socket whose request
 # took longer than server.timeout (120 s), and the client got
 # "Error: socket hang up" with code ECONNRESET. hangup plays that server
 # with `after` shortened to 1 s; then a server that answers in time (the

@@ -3,7 +3,7 @@
 // usage: node node-client.js [--ca FILE] URL [REQUESTS] [GAP_MS] [TIMEOUT_MS] [BODY_BYTES]
 // Requests go one after another through a keep-alive agent with a single
 // socket, GAP_MS apart, so request 2 reuses request 1's connection when
-// the agent still holds it (seed 001).
+// the agent still holds it (the keep-alive reusedSocket race).
 // An https:// URL goes through `https`, trusting only the CA in FILE
 // (`hangup serve --tls-ca-out FILE`) when --ca is given. A host under
 // `.localhost` is loopback, as curl and RFC 6761 have it, so

@@ -69,7 +69,7 @@ pub enum Phase {
     MidHead,
     MidBody,
     /// The server had already closed the connection (while it was idle
-    /// between requests) when this request was sent: seed 001's race.
+    /// between requests) when this request was sent: the keep-alive reusedSocket race.
     AfterClose,
 }
 

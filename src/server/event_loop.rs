@@ -77,9 +77,9 @@ pub struct EventLoop<'s> {
     /// Loads the scenario again on SIGHUP.
     reloader: Option<Reloader>,
     scenario: &'s Scenario,
-    /// Accepting waits for ACCEPT_RETRY, or for a connection to close.
+    /// Accepting waits for [`Alarm::AcceptRetry`], or for a connection to close.
     accept_paused: bool,
-    /// An ACCEPT_RETRY is queued (one at a time: each retry that fails
+    /// An [`Alarm::AcceptRetry`] is queued (one at a time: each retry that fails
     /// would otherwise queue another, and they would add up).
     retry_queued: bool,
     exhausted: Option<Exhausted>,

@@ -191,7 +191,7 @@ pub fn serve(addr: SocketAddr, serving: Serving, options: Options, log: &mut Log
         error,
     })?;
     event_loop.finish_recordings(log);
-    summarize(&stopped, scenario.proxies, log);
+    summarize(&stopped, scenario, log);
     Ok(())
 }
 
@@ -253,8 +253,9 @@ const LOG_CATCH_UP: Duration = Duration::from_millis(100);
 const LOG_LAST_FLUSH: Duration = Duration::from_millis(500);
 
 /// The last log line: how every connection of the run ended, and how many
-/// log lines a stalled reader cost (see `crate::log`).
-fn summarize(stopped: &Stopped, proxies: bool, log: &mut Log) {
+/// log lines a stalled reader cost (see `crate::log`); the upstream's ends
+/// too for a scenario that proxies.
+fn summarize(stopped: &Stopped, scenario: &Scenario, log: &mut Log) {
     let tally = &stopped.tally;
     log.flush(LOG_CATCH_UP);
     let mut fields = vec![
@@ -268,7 +269,7 @@ fn summarize(stopped: &Stopped, proxies: bool, log: &mut Log) {
         ("still_open", Field::Num(stopped.open as u64)),
         ("log_dropped", Field::Num(log.dropped())),
     ];
-    if proxies {
+    if scenario.proxies {
         fields.extend([
             ("upstream_connects", Field::Num(tally.upstream_connects)),
             ("upstream_failed", Field::Num(tally.upstream_failed)),

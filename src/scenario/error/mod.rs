@@ -6,11 +6,13 @@
 //! A file's errors are all reported at once, up to
 //! `limits::MAX_ERRORS`.
 
+mod expected;
 mod kind;
 
 use std::fmt;
 
-pub use kind::{ErrorKind, Expected, FileProblem, Found, OddsForm, STATEMENT_WORDS};
+pub use expected::{Expected, Found, STATEMENT_WORDS};
+pub use kind::{ErrorKind, FileProblem, OddsForm};
 
 /// Where in the source something is: 1-based line and column (in
 /// characters), and its width in characters for the caret.

@@ -1,5 +1,5 @@
 //! `relay response`, `relay head`, `relay body`, `relay N bytes` and
-//! `relay eof`: the upstream's bytes to the client, in one direction.
+//! `relay until eof`: the upstream's bytes to the client, in one direction.
 //!
 //! A response is relayed by its own framing (Content-Length, chunked, or
 //! until the upstream closes; interim 1xx heads pass through), so the relay
@@ -132,8 +132,8 @@ impl Relaying {
                 }
                 let window = &up.input[..room];
                 let taken = match self.relay.what {
-                    RelayWhat::Response | RelayWhat::Body => relay_framed(up.response.as_mut(), window, false),
-                    RelayWhat::Head => relay_framed(up.response.as_mut(), window, true),
+                    RelayWhat::Response | RelayWhat::Body => relay_framed(up.response.as_mut(), window, UpTo::End),
+                    RelayWhat::Head => relay_framed(up.response.as_mut(), window, UpTo::Head),
                     RelayWhat::Bytes(n) => (room as u64).min(n - self.sent) as usize,
                     RelayWhat::Eof | RelayWhat::Both => room,
                 };
@@ -176,9 +176,17 @@ impl Relaying {
     }
 }
 
-/// Relay what `window` holds of the response being read: all of it up to
-/// its end, or to the end of its head.
-fn relay_framed(reader: Option<&mut ResponseReader>, window: &[u8], head_only: bool) -> usize {
+/// How far a framed relay goes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum UpTo {
+    /// The response's end.
+    End,
+    /// The end of its head.
+    Head,
+}
+
+/// Relay what `window` holds of the response being read, up to `to`.
+fn relay_framed(reader: Option<&mut ResponseReader>, window: &[u8], to: UpTo) -> usize {
     let Some(reader) = reader else {
         return window.len();
     };
@@ -186,15 +194,14 @@ fn relay_framed(reader: Option<&mut ResponseReader>, window: &[u8], head_only: b
         // Not HTTP: pass it through as it is, until the upstream ends.
         return window.len();
     }
-    let used = if head_only {
-        reader.feed_head_only(window)
-    } else {
-        reader.feed(window)
+    let used = match to {
+        UpTo::Head => reader.feed_head_only(window),
+        UpTo::End => reader.feed(window),
     };
     if reader.malformed.is_some() {
         return window.len();
     }
-    if reader.head.as_ref().is_some_and(|h| h.framing == Framing::UntilClose) && !head_only {
+    if reader.head.as_ref().is_some_and(|h| h.framing == Framing::UntilClose) && to == UpTo::End {
         // Its end is the upstream's FIN.
         return window.len().max(used);
     }
