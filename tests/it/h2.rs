@@ -281,3 +281,35 @@ fn a_stream_the_client_reset_gets_no_answer() {
     assert!(frames.iter().all(|f| f.kind != HEADERS && f.kind != DATA), "{frames:?}");
     server.wait_for_log(&[r#""event":"h2-stream-gone""#, r#""stream":1"#]);
 }
+
+#[test]
+fn a_proxy_scenario_asks_an_http2_client_for_http1_and_curl_retries_over_it() {
+    use std::io::Read;
+    let upstream = crate::support::raw_server(|mut socket| {
+        let mut buf = [0; 4096];
+        let _ = socket.read(&mut buf);
+        let _ = socket.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\nConnection: close\r\n\r\nupstream\n");
+    });
+    let server = Server::start_proxy("proxy", &[], upstream);
+    let (frames, end) = h2::exchange(&server, &h2::get("/"), WAIT);
+    let scripted = h2::scripted(&frames);
+    assert_eq!(scripted.len(), 1, "{frames:?}");
+    assert_eq!(
+        (scripted[0].kind, scripted[0].stream, scripted[0].word(0)),
+        (RST_STREAM, 1, 13)
+    );
+    assert_eq!(end, End::PeerFin);
+    server.wait_for_log(&[r#""event":"h2-not-proxied""#]);
+    let url = format!("http://{}/", server.addr);
+    let curl = std::process::Command::new("curl")
+        .args(["-sS", "--http2-prior-knowledge", "-w", " %{http_version}", &url])
+        .output()
+        .expect("curl runs");
+    assert_eq!(
+        text(&curl.stdout),
+        "upstream\n 1.1",
+        "{}\n{}",
+        text(&curl.stderr),
+        server.log().join("\n")
+    );
+}

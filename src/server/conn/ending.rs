@@ -91,6 +91,37 @@ impl Flushing {
     }
 }
 
+/// How long a lingering close waits for the peer's FIN.
+const LINGER: Duration = Duration::from_secs(1);
+
+/// A close that waits for the peer: our FIN went (a half-close), and what
+/// the peer still sends is read away until its own FIN, so that nothing
+/// it sends meanwhile turns the close into an RST; then the socket
+/// closes. Given up after [`LINGER`]: then the close is as it falls.
+pub(super) struct Lingering {
+    until: Instant,
+}
+
+impl Lingering {
+    pub(super) fn new(now: Instant) -> Lingering {
+        Lingering { until: now + LINGER }
+    }
+
+    /// When the wait for the peer's FIN is given up.
+    pub(super) fn deadline(&self) -> Instant {
+        self.until
+    }
+
+    pub(super) fn progress<'s>(&mut self, stream: &mut Transport, now: Instant) -> Progress<'s> {
+        match stream.discard(u64::MAX) {
+            (_, Io::Eof) => Progress::End(Ending::Close(Drain::First)),
+            (_, Io::Blocked | Io::Data(_)) if now < self.until => Progress::Wait,
+            (_, Io::Blocked | Io::Data(_)) => Progress::End(Ending::Close(Drain::First)),
+            (_, failed) => Progress::End(Ending::Failed(failed)),
+        }
+    }
+}
+
 /// How a connection ended on the wire, and what its `end` line says.
 #[derive(Debug)]
 pub(super) struct EndNote {

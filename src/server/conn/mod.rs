@@ -49,7 +49,7 @@ use crate::scenario::Scenario;
 use crate::scenario::ast::{Payload, Piece, ReadGoal};
 use crate::transport::Transport;
 use client::Client;
-use ending::{Drain, Ending, Flushing};
+use ending::{Drain, Ending, Flushing, Lingering};
 use h2::{H2Reading, H2Sending};
 use handshake::Handshaking;
 use proxy::{Both, Connecting, Forwarding, ProxySide, Relaying};
@@ -74,6 +74,9 @@ enum State<'s> {
     Sleeping { until: Instant },
     /// `reset`: the RST waits for the written bytes to leave.
     Flushing(Flushing),
+    /// A close after our FIN waits for the peer's (HTTP/2's GOAWAY and
+    /// close, when the client broke the rules).
+    Lingering(Lingering),
     /// `hang`: input is thrown away until the peer leaves.
     Hanging,
     /// `tls handshake`: until the handshake is done (or stalled as asked).
@@ -259,6 +262,7 @@ impl Session for Conn<'_> {
             State::Routing(routing) => Some(routing.deadline()),
             State::Sleeping { until } => Some(*until),
             State::Flushing(flushing) => Some(flushing.next_check()),
+            State::Lingering(lingering) => Some(lingering.deadline()),
             State::Connecting(connecting) => Some(connecting.give_up_at()),
             State::Relaying(relaying) => relaying.resume_at(),
             State::Both(both) => both.resume_at(),
@@ -372,6 +376,7 @@ impl<'s> Conn<'s> {
             State::Sleeping { until } if cx.now >= *until => Progress::Next(Event::Done),
             State::Sleeping { .. } => Progress::Wait,
             State::Flushing(flushing) => flushing.progress(&client.stream, cx.now),
+            State::Lingering(lingering) => lingering.progress(&mut client.stream, cx.now),
             State::Hanging => client.hang(),
             State::Handshaking(handshaking) => handshaking.progress(client, &mut cx),
             State::Connecting(connecting) => {
@@ -557,6 +562,9 @@ impl<'s> Conn<'s> {
             Step::Finish(Finish::Hang) => {
                 cx.say("hang", &[]);
                 State::Hanging
+            }
+            Step::Forward(_) | Step::Relay(_) | Step::Upstream(_) if self.client.h2.is_some() => {
+                return H2Sending::http1_required(&mut self.client, &mut cx);
             }
             Step::Forward(forward) => {
                 let pending = proxy::Pending::Forward(forward);

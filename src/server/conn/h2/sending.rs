@@ -10,6 +10,7 @@
 use std::borrow::Cow;
 
 use super::H2;
+use crate::h2::ErrorCode;
 use crate::h2::conn::{Flow, LastStream};
 use crate::h2::frame::{Ack, EndStream, RawFrame};
 use crate::interp::Event;
@@ -17,7 +18,7 @@ use crate::log::Field;
 use crate::scenario::ast::{H2Frame, H2Last, H2Window, Payload, Response};
 use crate::scenario::respond::{Request, sends_body};
 use crate::server::conn::client::Client;
-use crate::server::conn::ending::{Drain, Ending};
+use crate::server::conn::ending::{Drain, Ending, Lingering};
 use crate::server::conn::{Cx, Progress, State};
 use crate::stream::{Io, READ_CHUNK};
 
@@ -40,6 +41,8 @@ enum Then {
     Done,
     /// The connection closes: the client broke its rules and GOAWAY went.
     Close,
+    /// The client is to close the connection: it was asked to go elsewhere.
+    ClientCloses,
 }
 
 /// DATA in progress.
@@ -95,6 +98,28 @@ impl<'s> H2Sending<'s> {
         Progress::Become(State::H2Sending(H2Sending { data, then: Then::Done }))
     }
 
+    /// A proxy step on an HTTP/2 connection: hangup proxies HTTP/1.1
+    /// only, so the request is refused with RST_STREAM HTTP_1_1_REQUIRED
+    /// (which curl answers by retrying over HTTP/1.1), and the connection
+    /// closes once the client closed it.
+    pub(in crate::server::conn) fn http1_required(client: &mut Client, cx: &mut Cx) -> Progress<'s> {
+        let Some(h2) = client.h2.as_deref_mut() else {
+            return Progress::End(Ending::Broken("an HTTP/2 refusal without HTTP/2"));
+        };
+        let stream = h2.current;
+        h2.codec.send_rst_stream(stream, ErrorCode::HTTP_1_1_REQUIRED);
+        let why = "the scenario proxies, which hangup does over HTTP/1.1 only: RST_STREAM HTTP_1_1_REQUIRED asks \
+                   the client to retry over it";
+        cx.say(
+            "h2-not-proxied",
+            &[("stream", Field::Num(stream.into())), ("why", Field::Str(why))],
+        );
+        Progress::Become(State::H2Sending(H2Sending {
+            data: None,
+            then: Then::ClientCloses,
+        }))
+    }
+
     /// An `h2` statement's frame (not DATA, see [`H2Sending::data`]).
     pub(in crate::server::conn) fn frame(frame: &'s H2Frame, client: &mut Client, cx: &mut Cx) -> Progress<'s> {
         if let H2Frame::Data { payload, .. } = frame {
@@ -148,7 +173,7 @@ impl<'s> H2Sending<'s> {
                 Io::Blocked => return Progress::Wait,
                 failed => return Progress::End(Ending::Failed(failed)),
             }
-            if h2.failed && self.then == Then::Done {
+            if h2.failed && self.then != Then::Close {
                 // The client broke the rules meanwhile: GOAWAY is queued.
                 self.data = None;
                 self.then = Then::Close;
@@ -157,7 +182,15 @@ impl<'s> H2Sending<'s> {
             let Some(data) = self.data.as_deref_mut() else {
                 return match self.then {
                     Then::Done => Progress::Next(Event::Done),
-                    Then::Close => Progress::End(Ending::Close(Drain::First)),
+                    // FIN, and the client's own close awaited: the GOAWAY
+                    // (or RST_STREAM) must not be lost to an RST.
+                    Then::Close => match client.stream.shutdown_write() {
+                        Ok(()) => Progress::Become(State::Lingering(Lingering::new(cx.now))),
+                        Err(_) => Progress::End(Ending::Close(Drain::First)),
+                    },
+                    // A FIN in the same read as the RST_STREAM makes curl
+                    // give up rather than retry: it closes first.
+                    Then::ClientCloses => Progress::Become(State::Lingering(Lingering::new(cx.now))),
                 };
             };
             if data.queued_all {
