@@ -20,6 +20,11 @@
 //! Each connection is on its own: no session resumption (a resumed TLS
 //! 1.3 handshake presents no certificate, and the second of `--count`
 //! probes would report none), and a verifier of its own.
+//!
+//! ALPN offers `http/1.1`, or with `--http2` ([`TlsClient::offering_h2`])
+//! `h2` then `http/1.1`, as curl and browsers do: a server that does not
+//! speak HTTP/2 then says so by choosing `http/1.1`, where one offered
+//! `h2` alone would end the handshake with an alert.
 
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
@@ -126,6 +131,12 @@ impl TlsClient {
     /// system's bundle and where it is.
     pub fn trust(&self) -> &str {
         &self.trust
+    }
+
+    /// The same client offering `h2` before `http/1.1` by ALPN.
+    pub fn offering_h2(mut self) -> TlsClient {
+        Arc::make_mut(&mut self.config).alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        self
     }
 
     /// Whether the probe goes on whatever the verdict (`-k`).
