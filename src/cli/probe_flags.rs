@@ -180,14 +180,13 @@ impl Probe {
         let target = Target::parse(target_text).map_err(Failure::usage)?;
         let tls = tls(flags, args, &target)?;
         let addr = target.resolve().map_err(Failure::usage)?;
-        let (mut request, mut request_line) = build(flags, args, &target)?;
-        let pipeline = pipeline(flags, args, &mut request, &request_line)?;
         let http2 = flags.http2.then(|| build_h2(flags, args, &target)).transpose()?;
-        if let Some(h2) = &http2 {
-            // HTTP/2 sends its own frames: the HTTP/1.1 bytes are not sent.
-            request = crate::scenario::ast::Payload::default();
-            request_line.clone_from(&h2.line);
-        }
+        let (mut request, request_line) = match &http2 {
+            // HTTP/2 writes frames: there are no HTTP/1.1 bytes to send.
+            Some(h2) => (crate::scenario::ast::Payload::default(), h2.line.clone()),
+            None => build(flags, args, &target)?,
+        };
+        let pipeline = pipeline(flags, args, &mut request, &request_line)?;
         let plan = Plan {
             addr,
             target: target_text.to_string(),
@@ -473,19 +472,8 @@ fn pipeline(
 
 /// `--http2`'s request: the same flags, as HTTP/2 sends them.
 fn build_h2(flags: &ProbeArgs, args: &Args, target: &Target) -> Result<request::H2Request, Failure> {
-    let body = if let Some(text) = &flags.body {
-        Body::Bytes(args.bytes(text))
-    } else if let Some(path) = &flags.body_file {
-        Body::Bytes(read_capped("--body-file", &args.os(path))?)
-    } else if let Some(size) = &flags.body_bytes {
-        let size = args.utf8("--body-bytes", size)?;
-        Body::Generated(units::parse_size(size).map_err(|m| Failure::usage(format!("--body-bytes {size}: {m}")))?)
-    } else {
-        Body::None
-    };
-    let method = flags.method.as_deref().map(|m| args.utf8("--method", m)).transpose()?;
-    let headers: Vec<Vec<u8>> = flags.header.iter().map(|h| args.bytes(h)).collect();
-    request::build_h2_request(target, method, &headers, &body).map_err(Failure::usage)
+    let asked = Asked::from_flags(flags, args)?;
+    request::build_h2_request(target, asked.method, &asked.headers, &asked.body).map_err(Failure::usage)
 }
 
 /// The bytes to send and their first line.
@@ -493,19 +481,38 @@ fn build(flags: &ProbeArgs, args: &Args, target: &Target) -> Result<(crate::scen
     if let Some(path) = &flags.raw {
         return Ok(request::raw_request(read_capped("--raw", &args.os(path))?));
     }
-    let body = if let Some(text) = &flags.body {
-        Body::Bytes(args.bytes(text))
-    } else if let Some(path) = &flags.body_file {
-        Body::Bytes(read_capped("--body-file", &args.os(path))?)
-    } else if let Some(size) = &flags.body_bytes {
-        let size = args.utf8("--body-bytes", size)?;
-        Body::Generated(units::parse_size(size).map_err(|m| Failure::usage(format!("--body-bytes {size}: {m}")))?)
-    } else {
-        Body::None
-    };
-    let method = flags.method.as_deref().map(|m| args.utf8("--method", m)).transpose()?;
-    let headers: Vec<Vec<u8>> = flags.header.iter().map(|h| args.bytes(h)).collect();
-    Ok(request::build_request(target, method, &headers, &body))
+    let asked = Asked::from_flags(flags, args)?;
+    Ok(request::build_request(
+        target,
+        asked.method,
+        &asked.headers,
+        &asked.body,
+    ))
+}
+
+/// The method, headers and body the flags ask for, in HTTP/1.1 or HTTP/2.
+struct Asked<'f> {
+    method: Option<&'f str>,
+    headers: Vec<Vec<u8>>,
+    body: Body,
+}
+
+impl<'f> Asked<'f> {
+    fn from_flags(flags: &'f ProbeArgs, args: &Args) -> Result<Asked<'f>, Failure> {
+        let body = if let Some(text) = &flags.body {
+            Body::Bytes(args.bytes(text))
+        } else if let Some(path) = &flags.body_file {
+            Body::Bytes(read_capped("--body-file", &args.os(path))?)
+        } else if let Some(size) = &flags.body_bytes {
+            let size = args.utf8("--body-bytes", size)?;
+            Body::Generated(units::parse_size(size).map_err(|m| Failure::usage(format!("--body-bytes {size}: {m}")))?)
+        } else {
+            Body::None
+        };
+        let method = flags.method.as_deref().map(|m| args.utf8("--method", m)).transpose()?;
+        let headers = flags.header.iter().map(|h| args.bytes(h)).collect();
+        Ok(Asked { method, headers, body })
+    }
 }
 
 /// A file's bytes, refused when over [`MAX_FILE_BYTES`]: reads one byte

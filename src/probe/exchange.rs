@@ -904,7 +904,7 @@ impl<'p> Exchange<'p> {
                 expected: self.reader.expected_body(),
             });
         }
-        self.timeline.piece(self.current.number, now, &drawn);
+        self.timeline.piece(self.current.number, now, drawn);
         used
     }
 

@@ -7,8 +7,8 @@
 //! without touching the socket, [`outcome`] names what happened, and
 //! [`report`] and [`diagram`] show it; [`h2`] is the stream of an
 //! HTTP/2 probe (`--http2`), which the exchange drives instead of its
-//! HTTP/1.1 reader. [`run`] drives one probe, or many
-//! at a time, and is the only place that reads the clock.
+//! HTTP/1.1 reader. [`run`] drives one probe, or many at a time, and is
+//! the only place that reads the clock.
 
 pub mod diagram;
 pub mod exchange;

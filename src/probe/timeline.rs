@@ -85,18 +85,18 @@ impl Timeline {
     /// One piece of request `number`'s response arrived at `now`, and this
     /// is what it made of the response: a head still partial, a head made
     /// whole, body bytes (one or two of these).
-    pub fn piece(&mut self, number: usize, now: Instant, drawn: &[MarkKind]) {
+    pub fn piece(&mut self, number: usize, now: Instant, drawn: Vec<MarkKind>) {
         if number > SHOWN_REQUESTS || drawn.is_empty() {
             return;
         }
         self.pieces += 1;
         for what in drawn {
             match what {
-                _ if self.pieces <= SHOWN_PIECES => self.mark(now, what.clone()),
-                MarkKind::Partial { bytes } => self.more(now, *bytes, None, Part::Head),
-                MarkKind::Body { bytes, expected } => self.more(now, *bytes, *expected, Part::Body),
+                _ if self.pieces <= SHOWN_PIECES => self.mark(now, what),
+                MarkKind::Partial { bytes } => self.more(now, bytes, None, Part::Head),
+                MarkKind::Body { bytes, expected } => self.more(now, bytes, expected, Part::Body),
                 // A whole head is always drawn.
-                other => self.mark(now, other.clone()),
+                other => self.mark(now, other),
             }
         }
     }

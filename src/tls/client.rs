@@ -69,6 +69,8 @@ pub struct TlsClient {
     algorithms: WebPkiSupportedAlgorithms,
     /// What the certificate is verified against, in words.
     trust: String,
+    /// The protocols offered by ALPN, in order.
+    alpn: Vec<Vec<u8>>,
 }
 
 impl TlsClient {
@@ -116,7 +118,6 @@ impl TlsClient {
             .dangerous()
             .with_custom_certificate_verifier(placeholder)
             .with_no_client_auth();
-        config.alpn_protocols = vec![b"http/1.1".to_vec()];
         config.resumption = Resumption::disabled();
         Ok(TlsClient {
             config: Arc::new(config),
@@ -124,6 +125,7 @@ impl TlsClient {
             on_verdict,
             algorithms,
             trust,
+            alpn: vec![b"http/1.1".to_vec()],
         })
     }
 
@@ -135,7 +137,7 @@ impl TlsClient {
 
     /// The same client offering `h2` before `http/1.1` by ALPN.
     pub fn offering_h2(mut self) -> TlsClient {
-        Arc::make_mut(&mut self.config).alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        self.alpn = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         self
     }
 
@@ -155,6 +157,7 @@ impl TlsClient {
         };
         let seen = Arc::new(OnceLock::new());
         let mut config = ClientConfig::clone(&self.config);
+        config.alpn_protocols.clone_from(&self.alpn);
         config.dangerous().set_certificate_verifier(Arc::new(Witness {
             real: self.real.clone(),
             on_verdict: self.on_verdict,
