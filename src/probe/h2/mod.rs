@@ -151,8 +151,13 @@ impl<'p> H2Probe<'p> {
         self.batch.as_mut().map(|b| &mut b.out)
     }
 
-    /// Queue body bytes within the server's windows, up to a batch.
+    /// Queue body bytes within the server's windows, up to a batch; none
+    /// once the stream's story is settled (a server that refused or reset
+    /// the stream, or answered it whole, wants no more of it).
     fn queue_body(&mut self) {
+        if self.decision.is_some() {
+            return;
+        }
         let id = self.stream.id;
         let total = self.request.body.len();
         while self.client.output_len() < BATCH_BYTES {

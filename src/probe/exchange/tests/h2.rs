@@ -435,6 +435,36 @@ fn the_body_goes_as_the_servers_windows_open() {
 }
 
 #[test]
+fn the_upload_stops_once_the_server_refused_the_stream() {
+    let clock = Clock::new();
+    let plan = plan_h2(Body::Generated(100_000));
+    let mut exchange = Exchange::new(&plan, clock.0);
+    exchange.connected(clock.ms(1));
+    write_all(&mut exchange, clock.ms(1));
+    let answers = server(
+        &mut exchange,
+        &[
+            settings(),
+            goaway(0, ErrorCode::NO_ERROR, ""),
+            Frame::WindowUpdate {
+                stream: 0,
+                increment: 40_000,
+            },
+            Frame::WindowUpdate {
+                stream: 1,
+                increment: 40_000,
+            },
+        ],
+        clock.ms(2),
+    );
+    assert!(!answers.iter().any(|f| matches!(f, Frame::Data { .. })), "{answers:?}");
+    exchange.advance(clock.ms(100));
+    let report = exchange.into_report();
+    assert_eq!(report.last().outcome, Outcome::GoAway);
+    assert_eq!(report.last().stream.as_ref().unwrap().body_sent, 65_535);
+}
+
+#[test]
 fn a_data_flood_is_drawn_within_bounds() {
     let clock = Clock::new();
     let plan = plan_h2(Body::None);
