@@ -112,7 +112,7 @@ pub struct ProbeArgs {
     /// for https://: exit 1 unless the certificate's verdict is this (ok, expired, wrong-name, unknown-issuer, ...)
     #[argh(option)]
     pub expect_verdict: Option<String>,
-    /// for https://: exit 1 unless the server ended TLS so (close-notify, no-close-notify, alert [NAME], rst, open)
+    /// for https://: exit 1 unless the server ended TLS so (close-notify, no-close-notify, alert or `alert NAME`, rst, open)
     #[argh(option)]
     pub expect_tls_end: Option<String>,
     /// run this many probes and print outcome counts and percentiles
