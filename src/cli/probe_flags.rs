@@ -16,6 +16,7 @@ use std::time::Duration;
 use argh::FromArgs;
 
 use super::{Args, Failure};
+use crate::h2::error::ErrorCode;
 use crate::probe::Load;
 use crate::probe::outcome::{Outcome, Phase};
 use crate::probe::report::{Expect, TlsEndWanted};
@@ -46,7 +47,8 @@ pub const MAX_FILE_BYTES: u64 = 16 << 20;
     example = "hangup probe 9000 --requests 2 --gap 100ms --diagram",
     example = "hangup probe 127.0.0.1:9000 --count 200 --concurrency 50",
     example = "hangup probe https://localhost:9000/ --cacert ca.pem --expect-tls-end close-notify",
-    note = "Outcomes: complete, truncated, reset (with a phase: at-connect, handshake, while-sending,\nbefore-response, mid-head, mid-body), empty, timeout, refused, error. For https://, the server's\ncertificate is verified against --cacert FILE, else SSL_CERT_FILE or the system's CA bundle; -k goes on\nwhatever it is. Without --expect the exit code is 0;\nwith it, 0 when every probe matched, 1 when one did not. 2 is a usage error: among them --gap without\n--requests, --concurrency or --interval without --count, --count or --requests over 1000000,\n--concurrency over 10000, a --raw or --body-file over 16 MiB, and a target some resolver would read as
+    example = "hangup probe http://127.0.0.1:8080/ --http2 --expect \"stream-reset (INTERNAL_ERROR)\"",
+    note = "Outcomes: complete, truncated, reset (with a phase: at-connect, handshake, while-sending,\nbefore-response, mid-head, mid-body), empty, timeout, refused, error; with --http2 also\nstream-reset and goaway (with the error code: \"goaway (NO_ERROR)\"). For https://, the server's\ncertificate is verified against --cacert FILE, else SSL_CERT_FILE or the system's CA bundle; -k goes on\nwhatever it is. Without --expect the exit code is 0;\nwith it, 0 when every probe matched, 1 when one did not. 2 is a usage error: among them --gap without\n--requests, --concurrency or --interval without --count, --count or --requests over 1000000,\n--concurrency over 10000, a --raw or --body-file over 16 MiB, and a target some resolver would read as
 another address (http://9000 is 0.0.35.40; 127.1; 0.x.x.x). A bare PORT or PORT/PATH is 127.0.0.1:PORT."
 )]
 pub struct ProbeArgs {
@@ -89,6 +91,9 @@ pub struct ProbeArgs {
     /// watch the connection this long after the last response (default 50ms)
     #[argh(option, default = "String::from(\"50ms\")")]
     pub linger: String,
+    /// speak HTTP/2: h2c with prior knowledge for http://, h2 by ALPN for https://; one stream per connection
+    #[argh(switch)]
+    pub http2: bool,
     /// print one JSON object instead of text
     #[argh(switch)]
     pub json: bool,
@@ -175,7 +180,12 @@ impl Probe {
         let target = Target::parse(target_text).map_err(Failure::usage)?;
         let tls = tls(flags, args, &target)?;
         let addr = target.resolve().map_err(Failure::usage)?;
-        let (mut request, request_line) = build(flags, args, &target)?;
+        let http2 = flags.http2.then(|| build_h2(flags, args, &target)).transpose()?;
+        let (mut request, request_line) = match &http2 {
+            // HTTP/2 writes frames: there are no HTTP/1.1 bytes to send.
+            Some(h2) => (crate::scenario::ast::Payload::default(), h2.line.clone()),
+            None => build(flags, args, &target)?,
+        };
         let pipeline = pipeline(flags, args, &mut request, &request_line)?;
         let plan = Plan {
             addr,
@@ -199,6 +209,7 @@ impl Probe {
                 (_, false) => 0,
             },
             tls,
+            http2,
         };
         let load = Load {
             count,
@@ -257,6 +268,30 @@ fn check_combinations(flags: &ProbeArgs, count: usize) -> Result<(), Failure> {
     if flags.record_timing && flags.record.is_none() {
         return Err(Failure::usage("--record-timing goes with --record FILE"));
     }
+    if flags.http2 {
+        let refused = [
+            (flags.record.is_some(), "--record does not record HTTP/2 yet"),
+            (
+                flags.raw.is_some(),
+                "--raw sends bytes as they are; with --http2 the probe writes frames",
+            ),
+            (
+                flags.pipeline.is_some(),
+                "--pipeline is HTTP/1.1's; --http2 sends one stream per connection",
+            ),
+            (
+                flags.requests.is_some(),
+                "--requests reuses an HTTP/1.1 connection; --http2 sends one stream per connection (--count runs several)",
+            ),
+            (
+                flags.strict,
+                "--strict judges HTTP/1.1 responses as Node's parser does; with --http2 a malformed response is an error outcome",
+            ),
+        ];
+        if let Some((_, why)) = refused.iter().find(|(given, _)| *given) {
+            return Err(Failure::usage(*why));
+        }
+    }
     if flags.diagram && (flags.json || count > 1) {
         return Err(Failure::usage(
             "--diagram shows one probe, as text: not with --json or --count",
@@ -291,7 +326,9 @@ fn tls(flags: &ProbeArgs, args: &Args, target: &Target) -> Result<Option<TlsPlan
             .filter(|path| !path.is_empty())
             .map(Into::into),
     };
-    let client = TlsClient::new(&options).map_err(Failure::usage)?;
+    let client = TlsClient::new(&options)
+        .map(|client| if flags.http2 { client.offering_h2() } else { client })
+        .map_err(Failure::usage)?;
     Ok(Some(TlsPlan {
         client,
         host: target.host.clone(),
@@ -299,30 +336,41 @@ fn tls(flags: &ProbeArgs, args: &Args, target: &Target) -> Result<Option<TlsPlan
 }
 
 fn expect(flags: &ProbeArgs) -> Result<Expect, Failure> {
-    let (outcome, phase) = match &flags.expect {
-        None => (None, None),
-        Some(text) => {
-            // `reset`, or with its phase: `reset (mid-body)`.
-            let (name, phase) = match text.trim().strip_suffix(')').and_then(|t| t.split_once(" (")) {
-                Some((name, phase)) => (name, Some(phase)),
-                None => (text.trim(), None),
-            };
-            let outcome = Outcome::from_name(name).ok_or_else(|| {
-                Failure::usage(format!(
-                    "--expect {text}: expected complete, truncated, reset, empty, timeout, refused or error, \
-                     optionally with a phase: \"reset (mid-body)\""
-                ))
-            })?;
-            let phase = match phase {
-                None => None,
-                Some(phase) => Some(Phase::from_name(phase).ok_or_else(|| {
+    let (mut outcome, mut phase, mut h2_error) = (None, None, None);
+    if let Some(text) = &flags.expect {
+        // `reset`, or with its phase: `reset (mid-body)`; HTTP/2's with
+        // the error code: `stream-reset (INTERNAL_ERROR)`.
+        let (name, detail) = match text.trim().strip_suffix(')').and_then(|t| t.split_once(" (")) {
+            Some((name, detail)) => (name, Some(detail)),
+            None => (text.trim(), None),
+        };
+        let wanted = Outcome::from_name(name).ok_or_else(|| {
+            Failure::usage(format!(
+                "--expect {text}: expected complete, truncated, reset, empty, timeout, refused, error, \
+                 stream-reset or goaway, optionally with a phase: \"reset (mid-body)\", or an HTTP/2 \
+                 error code: \"stream-reset (INTERNAL_ERROR)\""
+            ))
+        })?;
+        match (wanted, detail) {
+            (_, None) => {}
+            (Outcome::StreamReset | Outcome::GoAway, Some(code)) => {
+                h2_error = Some(error_code(code).ok_or_else(|| {
+                    let names: Vec<&str> = ErrorCode::names().collect();
+                    Failure::usage(format!(
+                        "--expect {text}: the error code is one of {} (or a number: 0x1f4)",
+                        names.join(", ")
+                    ))
+                })?);
+            }
+            (_, Some(detail)) => {
+                phase = Some(Phase::from_name(detail).ok_or_else(|| {
                     let names: Vec<&str> = Phase::ALL.iter().map(|p| p.name()).collect();
                     Failure::usage(format!("--expect {text}: the phase is one of {}", names.join(", ")))
-                })?),
-            };
-            (Some(outcome), phase)
+                })?);
+            }
         }
-    };
+        outcome = Some(wanted);
+    }
     let verdict = flags
         .expect_verdict
         .as_deref()
@@ -339,11 +387,24 @@ fn expect(flags: &ProbeArgs) -> Result<Expect, Failure> {
     Ok(Expect {
         outcome,
         phase,
+        h2_error,
         status: flags.expect_status,
         body_bytes: flags.expect_body_bytes,
         verdict,
         tls_end,
     })
+}
+
+/// An HTTP/2 error code by its RFC name, or as a number (`0x1f4`, `500`).
+fn error_code(text: &str) -> Option<ErrorCode> {
+    if let Some(code) = ErrorCode::from_name(text) {
+        return Some(code);
+    }
+    let number = match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+        Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+        None => text.parse().ok()?,
+    };
+    Some(ErrorCode(number))
 }
 
 /// `--expect-tls-end`: an end's name, and for `alert` maybe the alert's.
@@ -409,24 +470,49 @@ fn pipeline(
     Ok(vec![copy; n as usize])
 }
 
+/// `--http2`'s request: the same flags, as HTTP/2 sends them.
+fn build_h2(flags: &ProbeArgs, args: &Args, target: &Target) -> Result<request::H2Request, Failure> {
+    let asked = Asked::from_flags(flags, args)?;
+    request::build_h2_request(target, asked.method, &asked.headers, &asked.body).map_err(Failure::usage)
+}
+
 /// The bytes to send and their first line.
 fn build(flags: &ProbeArgs, args: &Args, target: &Target) -> Result<(crate::scenario::ast::Payload, String), Failure> {
     if let Some(path) = &flags.raw {
         return Ok(request::raw_request(read_capped("--raw", &args.os(path))?));
     }
-    let body = if let Some(text) = &flags.body {
-        Body::Bytes(args.bytes(text))
-    } else if let Some(path) = &flags.body_file {
-        Body::Bytes(read_capped("--body-file", &args.os(path))?)
-    } else if let Some(size) = &flags.body_bytes {
-        let size = args.utf8("--body-bytes", size)?;
-        Body::Generated(units::parse_size(size).map_err(|m| Failure::usage(format!("--body-bytes {size}: {m}")))?)
-    } else {
-        Body::None
-    };
-    let method = flags.method.as_deref().map(|m| args.utf8("--method", m)).transpose()?;
-    let headers: Vec<Vec<u8>> = flags.header.iter().map(|h| args.bytes(h)).collect();
-    Ok(request::build_request(target, method, &headers, &body))
+    let asked = Asked::from_flags(flags, args)?;
+    Ok(request::build_request(
+        target,
+        asked.method,
+        &asked.headers,
+        &asked.body,
+    ))
+}
+
+/// The method, headers and body the flags ask for, in HTTP/1.1 or HTTP/2.
+struct Asked<'f> {
+    method: Option<&'f str>,
+    headers: Vec<Vec<u8>>,
+    body: Body,
+}
+
+impl<'f> Asked<'f> {
+    fn from_flags(flags: &'f ProbeArgs, args: &Args) -> Result<Asked<'f>, Failure> {
+        let body = if let Some(text) = &flags.body {
+            Body::Bytes(args.bytes(text))
+        } else if let Some(path) = &flags.body_file {
+            Body::Bytes(read_capped("--body-file", &args.os(path))?)
+        } else if let Some(size) = &flags.body_bytes {
+            let size = args.utf8("--body-bytes", size)?;
+            Body::Generated(units::parse_size(size).map_err(|m| Failure::usage(format!("--body-bytes {size}: {m}")))?)
+        } else {
+            Body::None
+        };
+        let method = flags.method.as_deref().map(|m| args.utf8("--method", m)).transpose()?;
+        let headers = flags.header.iter().map(|h| args.bytes(h)).collect();
+        Ok(Asked { method, headers, body })
+    }
 }
 
 /// A file's bytes, refused when over [`MAX_FILE_BYTES`]: reads one byte

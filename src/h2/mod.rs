@@ -6,8 +6,10 @@
 //! frames; [`hpack`] decodes the client's header blocks and encodes ours;
 //! [`conn`] is one server-side connection's state, fed the bytes received
 //! and asked for the bytes to send. [`preface`] tells h2c with prior
-//! knowledge from HTTP/1.1 by the first bytes of a connection.
+//! knowledge from HTTP/1.1 by the first bytes of a connection. [`client`]
+//! is the other side, for `hangup probe --http2`.
 
+pub mod client;
 pub mod conn;
 pub mod error;
 pub mod frame;

@@ -17,12 +17,14 @@
 //!
 //! Under TLS the handshake is drawn too (the ClientHello, then what was
 //! agreed, or how it failed), and the server's close_notify or alert
-//! before its FIN or RST.
+//! before its FIN or RST. Over HTTP/2, every frame either side sent (the
+//! probe's WINDOW_UPDATEs aside), bounded as pieces are.
 //!
 //! Plain ASCII, 72 columns. On a terminal the arrows are coloured (green
 //! for the client, cyan for the server, yellow for FIN and close_notify,
 //! red for RST and alerts) unless `NO_COLOR` is set.
 
+use super::h2::marks::Sender;
 use super::outcome::{MarkKind, ProbeReport};
 use super::report::outcome_text;
 
@@ -142,6 +144,33 @@ pub fn render(report: &ProbeReport, color: bool) -> String {
             MarkKind::ClientClose => (to_server("close (FIN)", '-', Label::Centred), Paint::Client),
             MarkKind::Timeout => (centered("(no answer: timeout)", ' '), Paint::Plain),
             MarkKind::Error(e) => (centered(&format!("error: {e}"), ' '), Paint::Rst),
+            MarkKind::Frame { from, frame } => {
+                let label = frame.label();
+                match (from, frame.is_fault()) {
+                    (Sender::Probe, false) => (to_server(&label, '-', Label::Left), Paint::Client),
+                    (Sender::Probe, true) => (to_server(&label, '-', Label::Left), Paint::Rst),
+                    (Sender::Server, false) => (to_client(&label, '-', Label::Left), Paint::Server),
+                    (Sender::Server, true) => (to_client(&label, '=', Label::Left), Paint::Rst),
+                }
+            }
+            MarkKind::MoreFrames {
+                from,
+                frames,
+                since_ms,
+                data_bytes,
+            } => {
+                let since = crate::units::Fixed::new(*since_ms, 1);
+                let data = if *data_bytes > 0 {
+                    format!(", {data_bytes} B of DATA")
+                } else {
+                    String::new()
+                };
+                let label = format!("{frames} more frames since {since} ms{data}");
+                match from {
+                    Sender::Probe => (to_server(&label, '-', Label::Left), Paint::Client),
+                    Sender::Server => (to_client(&label, '-', Label::Left), Paint::Server),
+                }
+            }
         };
         let arrow = if color {
             format!("\x1b[{}m{arrow}\x1b[0m", paint.code())

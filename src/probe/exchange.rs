@@ -32,11 +32,19 @@
 //! close_notify or an alert first ([`Exchange::tls_closed`]): no more data
 //! comes after it, and the session goes on reading below TLS to see the
 //! TCP end, for `--linger` at most.
+//!
+//! With `--http2` the states are the same, but what is written and read
+//! while exchanging (and lingering, where the server's frames still come
+//! and are answered) is its [`H2Probe`]'s: the request's stream on an
+//! HTTP/2 connection, whose story ends with its [`Decision`]. Over TLS it
+//! starts once ALPN chose `h2`; any other choice ends the story.
 
 use std::borrow::Cow;
 use std::io;
 use std::time::Instant;
 
+use super::h2::report::Via;
+use super::h2::{Decision, H2Probe};
 use super::outcome::{MarkKind, Outcome, Phase, ProbeReport, RequestReport, SHOWN_REQUESTS, Violation};
 use super::recorder::Recorder;
 use super::request::Plan;
@@ -130,6 +138,9 @@ pub struct Exchange<'p> {
     current_reported: bool,
     /// `https://`: what TLS did.
     tls: Option<TlsReport>,
+    /// `--http2`: the request's stream (over TLS, spoken once ALPN chose
+    /// `h2`).
+    h2: Option<Box<H2Probe<'p>>>,
 }
 
 impl<'p> Exchange<'p> {
@@ -162,6 +173,14 @@ impl<'p> Exchange<'p> {
                     tls.client.insecure(),
                 )
             }),
+            h2: plan.http2.as_ref().map(|request| {
+                let via = if plan.tls.is_some() {
+                    Via::Alpn
+                } else {
+                    Via::PriorKnowledge
+                };
+                Box::new(H2Probe::new(request, via))
+            }),
         }
     }
 
@@ -183,6 +202,9 @@ impl<'p> Exchange<'p> {
     #[cfg(test)]
     pub(crate) fn with_tls(mut self, tls: TlsReport) -> Exchange<'p> {
         self.tls = Some(tls);
+        if let Some(h2) = self.h2.as_mut() {
+            h2.report = super::h2::report::H2Report::new(Via::Alpn);
+        }
         self
     }
 
@@ -264,6 +286,42 @@ impl<'p> Exchange<'p> {
         self.mark(now, mark);
         self.state = State::Exchanging;
         self.give_up_at = now + self.plan.timeout;
+        self.check_alpn(now);
+    }
+
+    /// With `--http2` over TLS: HTTP/2 is spoken only if ALPN chose `h2`
+    /// (RFC 9113 §3.2); anything else ends the story here.
+    fn check_alpn(&mut self, now: Instant) {
+        let Some(h2) = self.h2.as_mut() else { return };
+        let chosen = self
+            .tls
+            .as_ref()
+            .and_then(|tls| tls.agreed.as_ref())
+            .and_then(|a| a.alpn.clone());
+        let (problem, why) = match chosen.as_deref() {
+            Some("h2") => {
+                h2.report.spoken = true;
+                return;
+            }
+            Some(other) => (
+                format!("ALPN chose {other}, not h2"),
+                format!(
+                    "the server chose {other} by ALPN, not h2: it does not speak HTTP/2 over TLS \
+                     (without --http2 the probe speaks HTTP/1.1)"
+                ),
+            ),
+            None => (
+                "ALPN chose nothing, not h2".to_string(),
+                "the server chose no protocol by ALPN (the probe offered h2 and http/1.1): HTTP/2 \
+                 over TLS needs h2 (without --http2 the probe speaks HTTP/1.1)"
+                    .to_string(),
+            ),
+        };
+        h2.report.error = Some(why);
+        self.mark(now, MarkKind::Error(problem.clone()));
+        self.current.problem = Some(problem);
+        self.mark(now, MarkKind::ClientClose);
+        self.finish(End::Open, now);
     }
 
     /// The TLS handshake failed: the story ends.
@@ -328,12 +386,40 @@ impl<'p> Exchange<'p> {
     /// The bytes to write now: the current request's, while some are
     /// unwritten (and no write has failed).
     pub fn outgoing(&mut self) -> Option<&mut Outgoing<'p>> {
+        if let Some(h2) = self.h2.as_mut() {
+            // HTTP/2 writes while exchanging and lingering (answers to the
+            // server's frames), and once done what is left: the probe's
+            // GOAWAY to a server that broke the rules.
+            let open = match self.state {
+                State::Exchanging | State::Lingering { .. } => true,
+                State::Done => h2.must_close(),
+                _ => false,
+            };
+            let spoken = h2.report.spoken;
+            return if open && spoken && !self.send_failed && self.server_end.is_none() {
+                h2.outgoing()
+            } else {
+                None
+            };
+        }
         let sending = self.state == State::Exchanging && !self.request_sent && !self.send_failed;
         sending.then_some(&mut self.out)
     }
 
     /// Every byte of the current request is written.
     pub fn sent(&mut self, now: Instant) {
+        if let Some(h2) = self.h2.as_mut() {
+            h2.sent(now, &mut self.timeline);
+            if !self.current_reported {
+                self.current.sent_bytes = h2.written();
+                self.current.request_bytes = h2.written();
+                if h2.request_sent() && self.current.sent_ms.is_none() {
+                    self.current.sent_ms = Some(self.timeline.ms(now));
+                }
+            }
+            self.request_sent = h2.request_sent();
+            return;
+        }
         self.request_sent = true;
         self.current.sent_bytes = self.out.written().min(self.current.request_bytes);
         let wait = if self.plan.raw || !self.plan.pipeline.is_empty() {
@@ -360,8 +446,13 @@ impl<'p> Exchange<'p> {
     /// is still to be read.
     pub fn send_failed(&mut self, now: Instant) {
         self.send_failed = true;
-        self.current.sent_bytes = self.out.written();
-        let (sent, total) = (self.out.written(), self.plan.request.len());
+        let (sent, total) = match self.h2.as_deref() {
+            Some(h2) => (h2.written(), h2.written() + h2.unwritten()),
+            None => (self.out.written(), self.plan.request.len()),
+        };
+        if !self.current_reported {
+            self.current.sent_bytes = sent;
+        }
         self.mark(now, MarkKind::SendFailed { sent, total });
     }
 
@@ -373,6 +464,7 @@ impl<'p> Exchange<'p> {
             return false;
         }
         match self.state {
+            State::Exchanging if self.h2.is_some() => true,
             State::Exchanging => {
                 // After close_notify or an alert, to see the TCP end.
                 (!self.reader.complete && self.reader.malformed.is_none()) || self.tls_closed_seen()
@@ -386,6 +478,16 @@ impl<'p> Exchange<'p> {
     pub fn received(&mut self, bytes: &[u8], now: Instant) {
         if self.tls_closed_seen() {
             // Below TLS, after its end: no data of the response.
+            return;
+        }
+        if let Some(h2) = self.h2.as_mut() {
+            if matches!(self.state, State::Exchanging | State::Lingering { .. }) {
+                h2.received(bytes, now, &mut self.timeline);
+                match self.reports.last_mut() {
+                    Some(last) if self.current_reported => last.received_bytes += bytes.len() as u64,
+                    _ => self.current.received_bytes += bytes.len() as u64,
+                }
+            }
             return;
         }
         match self.state {
@@ -456,6 +558,10 @@ impl<'p> Exchange<'p> {
                     }
                     return;
                 }
+                State::Exchanging if self.h2.is_some() => {
+                    self.advance_h2(now);
+                    return;
+                }
                 State::Exchanging => {
                     let ended = self.server_end;
                     let closing = self.closing();
@@ -505,6 +611,11 @@ impl<'p> Exchange<'p> {
                 State::Lingering { until } => {
                     if let Some(ended) = self.server_end {
                         self.finish(ended, now);
+                    } else if self.h2.as_ref().is_some_and(|h2| h2.must_close()) {
+                        // The server broke HTTP/2's rules after the stream's
+                        // end: the probe's GOAWAY goes, and it closes.
+                        self.mark(now, MarkKind::ClientClose);
+                        self.finish(End::Open, now);
                     } else if now >= until {
                         self.mark(now, MarkKind::ClientClose);
                         self.finish(End::Open, now);
@@ -514,6 +625,111 @@ impl<'p> Exchange<'p> {
                 State::Done => return,
             }
         }
+    }
+
+    /// HTTP/2, while exchanging: once something settled the stream, its
+    /// report is kept and the connection watched (closed at once when the
+    /// server broke the connection's rules); otherwise the connection's
+    /// end or the timeout ends the story.
+    fn advance_h2(&mut self, now: Instant) {
+        let Some(h2) = self.h2.as_deref() else { return };
+        if let Some(decision) = h2.decision().cloned() {
+            let must_close = h2.must_close();
+            let report = self.decided_h2(&decision, now);
+            self.keep(report);
+            self.current_reported = true;
+            if let Some(ended) = self.server_end {
+                self.finish(ended, now);
+            } else if must_close {
+                self.mark(now, MarkKind::ClientClose);
+                self.finish(End::Open, now);
+            } else {
+                self.state = State::Lingering {
+                    until: now + self.plan.linger,
+                };
+            }
+            return;
+        }
+        if let Some(ended) = self.server_end {
+            self.finish(ended, now);
+        } else if self.closing().is_some() {
+            // No more data can come: watch for the TCP end.
+            self.state = State::Lingering {
+                until: now + self.plan.linger,
+            };
+        } else if self.time_is_up(now) {
+            self.mark(now, MarkKind::Timeout);
+            self.finish(End::Timeout, now);
+        }
+    }
+
+    /// The current request's report once `decision` settled its stream.
+    fn decided_h2(&self, decision: &Decision, now: Instant) -> RequestReport {
+        let mut report = self.h2_report(now);
+        report.ended = End::Open;
+        match decision {
+            Decision::Complete => report.outcome = Outcome::Complete,
+            Decision::StreamReset(code) => {
+                report.outcome = Outcome::StreamReset;
+                report.h2_error = Some(*code);
+            }
+            Decision::Refused(code) => {
+                report.outcome = Outcome::GoAway;
+                report.h2_error = Some(*code);
+            }
+            Decision::StreamBroken(why) | Decision::ConnectionBroken(why) => {
+                report.outcome = Outcome::Error;
+                report.problem = Some(why.clone());
+            }
+        }
+        report
+    }
+
+    /// The current request's report with what its HTTP/2 stream saw.
+    fn h2_report(&self, now: Instant) -> RequestReport {
+        let mut report = self.current.clone();
+        report.end_ms = self.ms(now);
+        if let Some(h2) = self.h2.as_deref().filter(|h2| h2.report.spoken) {
+            report.body_bytes = h2.data_bytes();
+            report.stream = Some(h2.stream.clone());
+        }
+        report
+    }
+
+    /// HTTP/2: how a story that nothing in the stream settled ended.
+    fn classify_h2(&self, ended: End, now: Instant) -> RequestReport {
+        let mut report = self.h2_report(now);
+        report.ended = ended;
+        let Some(h2) = self.h2.as_deref().filter(|h2| h2.report.spoken) else {
+            // ALPN chose another protocol: the problem says which.
+            report.outcome = Outcome::Error;
+            return report;
+        };
+        let responded = h2.stream.status.is_some();
+        report.outcome = match ended {
+            End::PeerFin | End::PeerRst | End::Error if h2.report.goaway_error().is_some() => {
+                report.h2_error = h2.report.goaway_error();
+                Outcome::GoAway
+            }
+            End::PeerFin if !responded => Outcome::Empty,
+            End::PeerFin | End::Fin => Outcome::Truncated,
+            End::PeerRst | End::Rst => Outcome::Reset,
+            End::Timeout => Outcome::Timeout,
+            End::Refused => Outcome::Refused,
+            End::Error | End::Open => Outcome::Error,
+        };
+        if report.outcome == Outcome::Reset {
+            report.phase = Some(if !h2.request_sent() {
+                Phase::WhileSending
+            } else if h2.stream.block_open {
+                Phase::MidHead
+            } else if !responded {
+                Phase::BeforeResponse
+            } else {
+                Phase::MidBody
+            });
+        }
+        report
     }
 
     /// What the probe saw.
@@ -527,6 +743,7 @@ impl<'p> Exchange<'p> {
             not_sent: self.not_sent,
             recording: self.recording.map(|r| r.recording),
             tls: self.tls,
+            http2: self.h2.map(|h2| h2.report),
         }
     }
 
@@ -687,7 +904,7 @@ impl<'p> Exchange<'p> {
                 expected: self.reader.expected_body(),
             });
         }
-        self.timeline.piece(self.current.number, now, &drawn);
+        self.timeline.piece(self.current.number, now, drawn);
         used
     }
 
@@ -798,6 +1015,9 @@ impl<'p> Exchange<'p> {
 
     /// The current request's report, its story ended by `ended` at `now`.
     fn classify(&self, ended: End, now: Instant) -> RequestReport {
+        if self.h2.is_some() && self.state == State::Exchanging {
+            return self.classify_h2(ended, now);
+        }
         let mut report = self.current.clone();
         report.end_ms = self.ms(now);
         report.head = self.reader.head.clone();
@@ -898,6 +1118,8 @@ fn new_report(plan: &Plan, number: usize, start_ms: f64) -> RequestReport {
         end_ms: start_ms,
         idle_end_ms: None,
         violations: Vec::new(),
+        stream: None,
+        h2_error: None,
     }
 }
 

@@ -5,11 +5,14 @@
 //! [`session`] runs one client connection on the shared [`crate::reactor`]
 //! (the same loop as `serve`) for its [`exchange`], which keeps the story
 //! without touching the socket, [`outcome`] names what happened, and
-//! [`report`] and [`diagram`] show it. [`run`] drives one probe, or many
-//! at a time, and is the only place that reads the clock.
+//! [`report`] and [`diagram`] show it; [`h2`] is the stream of an
+//! HTTP/2 probe (`--http2`), which the exchange drives instead of its
+//! HTTP/1.1 reader. [`run`] drives one probe, or many at a time, and is
+//! the only place that reads the clock.
 
 pub mod diagram;
 pub mod exchange;
+pub mod h2;
 pub mod outcome;
 mod recorder;
 pub mod report;

@@ -10,9 +10,26 @@
 //! | `empty` | FIN before any response byte (`handshake`: during the TLS handshake) |
 //! | `timeout` | nothing decisive within `--timeout` (`handshake`: no TLS handshake) |
 //! | `refused` | the connection was refused |
-//! | `error` | anything else: another socket error, bytes that are not HTTP, a TLS alert or a certificate refused (`handshake`) |
+//! | `error` | anything else: another socket error, bytes that are not HTTP, a TLS alert or a certificate refused (`handshake`), a server that breaks HTTP/2's rules or does not speak it |
+//!
+//! and two of HTTP/2 (`--http2`), each with the error code the server
+//! gave (`stream-reset (INTERNAL_ERROR)`):
+//!
+//! | outcome | meaning |
+//! |---|---|
+//! | `stream-reset` | the server's RST_STREAM on the probe's stream, before END_STREAM |
+//! | `goaway` | a GOAWAY that leaves the stream out (its last-stream-id is lower: the server did not process it), or one with an error code before END_STREAM and the connection's end |
+//!
+//! Over HTTP/2 the others mean what they mean over HTTP/1.1, END_STREAM
+//! standing for the end of the body: `complete` is END_STREAM after the
+//! response head, `truncated` a FIN before it (after the head), `empty` a
+//! FIN before the head, `reset` an RST (`mid-head` while a header block
+//! awaits its CONTINUATION, `mid-body` after the head).
 
+use super::h2::marks::{FrameMark, Sender};
+use super::h2::report::{H2Report, StreamReport};
 use crate::end::End;
+use crate::h2::error::ErrorCode;
 use crate::http::response::{Framing, Head};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,10 +41,14 @@ pub enum Outcome {
     Timeout,
     Refused,
     Error,
+    /// HTTP/2: the server's RST_STREAM.
+    StreamReset,
+    /// HTTP/2: a GOAWAY ended the stream.
+    GoAway,
 }
 
 impl Outcome {
-    pub const ALL: [Outcome; 7] = [
+    pub const ALL: [Outcome; 9] = [
         Outcome::Complete,
         Outcome::Truncated,
         Outcome::Reset,
@@ -35,6 +56,8 @@ impl Outcome {
         Outcome::Timeout,
         Outcome::Refused,
         Outcome::Error,
+        Outcome::StreamReset,
+        Outcome::GoAway,
     ];
 
     pub fn name(self) -> &'static str {
@@ -46,6 +69,8 @@ impl Outcome {
             Outcome::Timeout => "timeout",
             Outcome::Refused => "refused",
             Outcome::Error => "error",
+            Outcome::StreamReset => "stream-reset",
+            Outcome::GoAway => "goaway",
         }
     }
 
@@ -145,11 +170,18 @@ pub struct RequestReport {
     pub idle_end_ms: Option<f64>,
     /// What a strict client (Node's llhttp) would refuse in this response.
     pub violations: Vec<Violation>,
+    /// HTTP/2: what the stream saw (`head` is `None`).
+    pub stream: Option<StreamReport>,
+    /// HTTP/2: the error code of a `stream-reset` or `goaway` outcome.
+    pub h2_error: Option<ErrorCode>,
 }
 
 impl RequestReport {
     pub fn status(&self) -> Option<u16> {
-        self.head.as_ref().map(|h| h.status)
+        match &self.stream {
+            Some(stream) => stream.status,
+            None => self.head.as_ref().map(|h| h.status),
+        }
     }
 
     pub fn body_expected(&self) -> Option<u64> {
@@ -239,6 +271,20 @@ pub enum MarkKind {
     ClientClose,
     Timeout,
     Error(String),
+    /// An HTTP/2 frame either side sent.
+    Frame {
+        from: Sender,
+        frame: FrameMark,
+    },
+    /// HTTP/2 frames from one side past the timeline's bounds, merged:
+    /// `frames` of them, from `since_ms` to this mark's time, with
+    /// `data_bytes` of DATA among them.
+    MoreFrames {
+        from: Sender,
+        frames: u64,
+        since_ms: f64,
+        data_bytes: u64,
+    },
 }
 
 /// Everything one probe connection saw.
@@ -257,6 +303,8 @@ pub struct ProbeReport {
     pub not_sent: Option<(usize, String)>,
     /// `https://`: what the probe saw of TLS.
     pub tls: Option<super::tls::TlsReport>,
+    /// `--http2`: what the probe saw of HTTP/2.
+    pub http2: Option<H2Report>,
 }
 
 /// Requests of one connection reported in full; of those after them, only

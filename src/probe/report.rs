@@ -4,10 +4,12 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
+use super::h2::marks::code_name;
 use super::outcome::{MarkKind, Outcome, Phase, ProbeReport, RequestReport, SHOWN_REQUESTS, Violation};
 use super::tls::{TlsEnd, alert_name};
 use super::tls_report;
 use crate::end::End;
+use crate::h2::error::ErrorCode;
 use crate::http::response::Framing;
 use crate::log::push_json_string;
 use crate::units::Fixed;
@@ -19,6 +21,9 @@ pub struct Expect {
     pub outcome: Option<Outcome>,
     /// With the outcome, when it says one: `reset (mid-body)`.
     pub phase: Option<Phase>,
+    /// With `stream-reset` or `goaway`, when it says one:
+    /// `stream-reset (INTERNAL_ERROR)`.
+    pub h2_error: Option<ErrorCode>,
     pub status: Option<u16>,
     pub body_bytes: Option<u64>,
     /// The certificate's verdict, by name (`expired`).
@@ -73,10 +78,12 @@ impl Expect {
         let last = report.last();
         let mut wrong = Vec::new();
         let phase_wrong = self.phase.is_some_and(|p| Some(p) != last.phase);
-        if let Some(want) = self.outcome.filter(|o| *o != last.outcome || phase_wrong) {
-            let want = match self.phase {
-                Some(phase) => format!("{} ({})", want.name(), phase.name()),
-                None => want.name().to_string(),
+        let code_wrong = self.h2_error.is_some_and(|c| Some(c) != last.h2_error);
+        if let Some(want) = self.outcome.filter(|o| *o != last.outcome || phase_wrong || code_wrong) {
+            let want = match (self.phase, self.h2_error) {
+                (Some(phase), _) => format!("{} ({})", want.name(), phase.name()),
+                (None, Some(code)) => format!("{} ({})", want.name(), code_name(code)),
+                (None, None) => want.name().to_string(),
             };
             wrong.push(format!("expected {want}, got {}", outcome_text(last)));
         }
@@ -110,11 +117,12 @@ impl Expect {
     }
 }
 
-/// `reset (mid-body)`, `complete`, …
+/// `reset (mid-body)`, `complete`, `stream-reset (INTERNAL_ERROR)`, …
 pub fn outcome_text(request: &RequestReport) -> String {
-    match request.phase {
-        Some(phase) => format!("{} ({})", request.outcome.name(), phase.name()),
-        None => request.outcome.name().to_string(),
+    match (request.phase, request.h2_error) {
+        (Some(phase), _) => format!("{} ({})", request.outcome.name(), phase.name()),
+        (None, Some(code)) => format!("{} ({})", request.outcome.name(), code_name(code)),
+        (None, None) => request.outcome.name().to_string(),
     }
 }
 
@@ -136,6 +144,11 @@ pub fn text(report: &ProbeReport, timeout: Duration, linger: Duration) -> String
     let mut out = String::new();
     if let Some(tls) = &report.tls {
         for (label, text) in tls_report::lines(tls, timeout) {
+            let _ = writeln!(out, "{label:<9} {text}");
+        }
+    }
+    if let Some(h2) = &report.http2 {
+        for (label, text) in h2.lines() {
             let _ = writeln!(out, "{label:<9} {text}");
         }
     }
@@ -166,7 +179,16 @@ pub fn text(report: &ProbeReport, timeout: Duration, linger: Duration) -> String
         let mut line = |label: &str, text: String| {
             let _ = writeln!(out, "{indent}{label:<9} {text}");
         };
-        if request.sent_bytes > 0 || request.sent_ms.is_some() {
+        if let Some(stream) = &request.stream {
+            line(
+                "sent",
+                format!(
+                    "{:<9} {}",
+                    bytes(request.sent_bytes),
+                    stream.sent_text(&request.request_line)
+                ),
+            );
+        } else if request.sent_bytes > 0 || request.sent_ms.is_some() {
             let partial = if request.sent_bytes < request.request_bytes {
                 format!(" (of {} B)", request.request_bytes)
             } else {
@@ -182,6 +204,12 @@ pub fn text(report: &ProbeReport, timeout: Duration, linger: Duration) -> String
                 "received",
                 format!("{:<9} {}", bytes(request.received_bytes), received_text(request)),
             );
+        }
+        if is_last && let Some(h2) = &report.http2 {
+            // The GOAWAYs and RST_STREAMs are the connection's.
+            for frame in h2.frame_lines() {
+                line("frame", frame);
+            }
         }
         let ended = match request.idle_end_ms {
             // The server gave up on the idle connection before the next
@@ -235,6 +263,18 @@ fn bytes(n: u64) -> String {
 }
 
 fn received_text(request: &RequestReport) -> String {
+    if let Some(stream) = &request.stream {
+        let text = if request.received_bytes == 0 {
+            "nothing".to_string()
+        } else {
+            stream.received_text(request.body_bytes)
+        };
+        return match &request.problem {
+            Some(problem) if request.outcome == Outcome::Error && stream.status.is_none() => problem.clone(),
+            Some(problem) if request.outcome == Outcome::Error => format!("{text}; {problem}"),
+            _ => text,
+        };
+    }
     if let Some(problem) = &request.problem
         && request.outcome == Outcome::Error
         && request.head.is_none()
@@ -265,8 +305,33 @@ fn received_text(request: &RequestReport) -> String {
 }
 
 /// How the connection ended, with `tls_end` (how the server ended TLS)
-/// for the last request of an `https://` probe.
+/// for the last request of an `https://` probe; over HTTP/2, a FIN or
+/// RST before END_STREAM says so first.
 fn ended_text(request: &RequestReport, tls_end: Option<TlsEnd>, timeout: Duration, linger: Duration) -> String {
+    let text = connection_ended_text(request, tls_end, timeout, linger);
+    let cut = matches!(request.outcome, Outcome::Truncated | Outcome::Empty | Outcome::Reset);
+    match (&request.stream, request.ended) {
+        (Some(stream), End::PeerFin | End::PeerRst) if cut && !stream.end_stream => {
+            let how = if request.ended == End::PeerFin {
+                "closed"
+            } else {
+                "was reset"
+            };
+            format!(
+                "the connection {how} before END_STREAM after {} DATA bytes: {text}",
+                request.body_bytes
+            )
+        }
+        _ => text,
+    }
+}
+
+fn connection_ended_text(
+    request: &RequestReport,
+    tls_end: Option<TlsEnd>,
+    timeout: Duration,
+    linger: Duration,
+) -> String {
     let after = match request.sent_ms {
         Some(_) => format!("{} after the request", ms(request.ms_to_end())),
         None => format!("{} after connecting", ms(request.end_ms)),
@@ -329,8 +394,21 @@ fn plain_ended_text(request: &RequestReport, timeout: Duration, linger: Duration
         ),
         End::PeerRst => format!("RST from server after {received} B, {after}"),
         End::PeerFin => format!("FIN from server after {received} B, {after}"),
-        End::Open if request.outcome == Outcome::Error => {
-            format!("still open; the probe closed it {after}, as what came is not HTTP")
+        End::Open if request.stream.is_some() || request.outcome == Outcome::Error => {
+            let what = match request.outcome {
+                Outcome::Complete => "the response",
+                Outcome::StreamReset => "the RST_STREAM",
+                Outcome::GoAway => "the GOAWAY",
+                Outcome::Error if request.stream.as_ref().is_some_and(|s| s.reset_by_probe) => "the probe's RST_STREAM",
+                Outcome::Error if request.stream.is_some() => {
+                    return format!("still open; the probe closed it {after}, as what came is not HTTP/2");
+                }
+                Outcome::Error if request.problem.as_deref().is_some_and(|p| p.contains("ALPN")) => {
+                    return format!("still open; the probe closed it {after}, as ALPN did not choose h2");
+                }
+                _ => return format!("still open; the probe closed it {after}, as what came is not HTTP"),
+            };
+            format!("still open {} after {what}; the probe closed it", duration(linger))
         }
         End::Open => format!(
             "still open {} after the response; the probe closed it",
@@ -362,6 +440,8 @@ pub fn json(report: &ProbeReport) -> String {
     let last = report.last();
     let _ = write!(out, ",\"outcome\":\"{}\",\"phase\":", last.outcome.name());
     push_opt_str(&mut out, last.phase.map(|p| p.name()));
+    out.push_str(",\"h2_error\":");
+    push_opt_str(&mut out, last.h2_error.map(code_name).as_deref());
     out.push_str(",\"requests\":[");
     for (i, r) in report.requests.iter().enumerate() {
         if i > 0 {
@@ -386,6 +466,11 @@ pub fn json(report: &ProbeReport) -> String {
     out.push_str("},\"tls\":");
     match &report.tls {
         Some(tls) => tls_report::json(&mut out, tls),
+        None => out.push_str("null"),
+    }
+    out.push_str(",\"http2\":");
+    match &report.http2 {
+        Some(h2) => super::h2::report::json(&mut out, h2, last.stream.as_ref(), last.body_bytes),
         None => out.push_str("null"),
     }
     out.push_str(",\"timeline\":[");
@@ -459,6 +544,20 @@ pub fn json(report: &ProbeReport) -> String {
                 out.push_str("\"error\",\"error\":");
                 push_json_string(&mut out, e.as_bytes());
             }
+            MarkKind::Frame { from, frame } => frame.json(*from, &mut out),
+            MarkKind::MoreFrames {
+                from,
+                frames,
+                since_ms,
+                data_bytes,
+            } => {
+                let _ = write!(
+                    out,
+                    "\"h2-more-frames\",\"from\":\"{}\",\"frames\":{frames},\"since_ms\":{},\"data_bytes\":{data_bytes}",
+                    from.name(),
+                    Fixed::new(*since_ms, 3)
+                );
+            }
         }
         out.push('}');
     }
@@ -475,6 +574,8 @@ fn request_json(out: &mut String, r: &RequestReport) {
         r.outcome.name()
     );
     push_opt_str(out, r.phase.map(|p| p.name()));
+    out.push_str(",\"h2_error\":");
+    push_opt_str(out, r.h2_error.map(code_name).as_deref());
     out.push_str(",\"request_line\":");
     push_json_string(out, r.request_line.as_bytes());
     let _ = write!(

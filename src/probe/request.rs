@@ -38,6 +38,20 @@ pub struct Plan {
     pub check_bytes: usize,
     /// `https://`: the TLS to speak below the requests.
     pub tls: Option<TlsPlan>,
+    /// `--http2`: the request as HTTP/2 sends it (`request` is then only
+    /// for the record).
+    pub http2: Option<H2Request>,
+}
+
+/// `--http2`: the request as fields and a body.
+#[derive(Debug, Clone)]
+pub struct H2Request {
+    /// `:method`, `:scheme`, `:authority`, `:path`, then the fields.
+    pub fields: Vec<(Vec<u8>, Vec<u8>)>,
+    /// Empty for none.
+    pub body: Payload,
+    /// `GET /`, for reports.
+    pub line: String,
 }
 
 /// How a probe speaks TLS: its client, and the host it names (sent as
@@ -150,6 +164,81 @@ pub fn build_request(target: &Target, method: Option<&str>, headers: &[Vec<u8>],
     (Payload { pieces }, line)
 }
 
+/// The request [`build_request`] makes, as HTTP/2 sends it: the same
+/// method, path, headers and body. Names go in lowercase (HTTP/2 has no
+/// other, RFC 9113 §8.2.1), a `Host` header becomes `:authority`, and
+/// the rest go as given, connection-specific ones too (`Connection`: a
+/// server answers such a request with RST_STREAM PROTOCOL_ERROR, which
+/// the probe then reports). A header that is not `Name: value` is refused.
+pub fn build_h2_request(
+    target: &Target,
+    method: Option<&str>,
+    headers: &[Vec<u8>],
+    body: &Body,
+) -> Result<H2Request, String> {
+    let method = method.unwrap_or(if *body == Body::None { "GET" } else { "POST" });
+    let mut fields: Vec<(Vec<u8>, Vec<u8>)> = Vec::with_capacity(headers.len() + 7);
+    let mut authority = target.host_header().into_bytes();
+    let mut given = Vec::with_capacity(headers.len());
+    for header in headers {
+        let Some(colon) = header.iter().position(|&b| b == b':') else {
+            return Err(format!(
+                "-H {}: HTTP/2 sends a header as a name and a value; give `Name: value`",
+                String::from_utf8_lossy(header)
+            ));
+        };
+        let name = header[..colon].trim_ascii().to_ascii_lowercase();
+        let value = header[colon + 1..].trim_ascii().to_vec();
+        if name.is_empty() {
+            return Err(format!("-H {}: a header needs a name", String::from_utf8_lossy(header)));
+        }
+        if name == b"host" {
+            authority = value;
+        } else {
+            given.push((name, value));
+        }
+    }
+    let scheme: &[u8] = match target.scheme {
+        super::target::Scheme::Http => b"http",
+        super::target::Scheme::Https => b"https",
+    };
+    fields.push((b":method".to_vec(), method.as_bytes().to_vec()));
+    fields.push((b":scheme".to_vec(), scheme.to_vec()));
+    fields.push((b":authority".to_vec(), authority));
+    fields.push((b":path".to_vec(), target.path.as_bytes().to_vec()));
+    let has = |name: &[u8]| given.iter().any(|(n, _)| n == name);
+    if !has(b"user-agent") {
+        fields.push((
+            b"user-agent".to_vec(),
+            concat!("hangup/", env!("CARGO_PKG_VERSION")).into(),
+        ));
+    }
+    if !has(b"accept") {
+        fields.push((b"accept".to_vec(), b"*/*".to_vec()));
+    }
+    let (pieces, len) = match body {
+        Body::None => (Vec::new(), None),
+        Body::Bytes(b) => (vec![Piece::Bytes(b.clone())], Some(b.len() as u64)),
+        Body::Generated(n) => (
+            vec![Piece::Repeat {
+                pattern: b"u".to_vec(),
+                count: *n,
+            }],
+            Some(*n),
+        ),
+    };
+    let content_length = len.filter(|_| !has(b"content-length"));
+    fields.extend(given);
+    if let Some(len) = content_length {
+        fields.push((b"content-length".to_vec(), len.to_string().into_bytes()));
+    }
+    Ok(H2Request {
+        fields,
+        body: Payload { pieces },
+        line: format!("{method} {}", target.path),
+    })
+}
+
 /// `--raw` bytes as they are; their first line names them in reports.
 pub fn raw_request(bytes: Vec<u8>) -> (Payload, String) {
     let first = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
@@ -177,5 +266,38 @@ mod tests {
             "{text}"
         );
         assert!(text.ends_with("X-A: 1\r\nContent-Length: 3\r\n\r\nuuu"), "{text}");
+    }
+
+    #[test]
+    fn the_http2_request_has_the_same_method_target_headers_and_body() {
+        let t = Target::parse("127.0.0.1:9000/a?b").unwrap();
+        let headers = [b"X-A: 1".to_vec(), b"Host: example".to_vec(), b"accept:text/x".to_vec()];
+        let request = build_h2_request(&t, None, &headers, &Body::Generated(3)).unwrap();
+        let fields: Vec<(String, String)> = request
+            .fields
+            .iter()
+            .map(|(n, v)| (String::from_utf8_lossy(n).into(), String::from_utf8_lossy(v).into()))
+            .collect();
+        let field = |n: &str, v: &str| (n.to_string(), v.to_string());
+        assert_eq!(
+            fields,
+            [
+                field(":method", "POST"),
+                field(":scheme", "http"),
+                field(":authority", "example"),
+                field(":path", "/a?b"),
+                field("user-agent", concat!("hangup/", env!("CARGO_PKG_VERSION"))),
+                field("x-a", "1"),
+                field("accept", "text/x"),
+                field("content-length", "3"),
+            ]
+        );
+        assert_eq!(request.body.to_vec(), b"uuu");
+        assert_eq!(request.line, "POST /a?b");
+        let err = build_h2_request(&t, None, &[b"nocolon".to_vec()], &Body::None).unwrap_err();
+        assert_eq!(
+            err,
+            "-H nocolon: HTTP/2 sends a header as a name and a value; give `Name: value`"
+        );
     }
 }

@@ -121,6 +121,10 @@ impl<'p> ProbeConn<'p> {
             let stage = self.exchange.stage();
             match stage {
                 Stage::Done => {
+                    // What the exchange still owes the server (HTTP/2:
+                    // its GOAWAY to one that broke the rules) goes first,
+                    // as far as the socket takes it now.
+                    self.send(now);
                     if let Some(transport) = self.transport.as_mut() {
                         // A well-behaved client's end, where TLS has one to
                         // say (not during a handshake, nor twice).
@@ -134,6 +138,10 @@ impl<'p> ProbeConn<'p> {
                 Stage::Exchanging { .. } | Stage::Waiting => {
                     self.send(now);
                     self.read(now, &mut reads);
+                    // HTTP/2 answers what it read (ACKs, WINDOW_UPDATEs)
+                    // and sends what a window opened for, now: no event
+                    // would say the socket is still writable.
+                    self.send(now);
                 }
             }
             self.exchange.advance(now);
@@ -190,18 +198,23 @@ impl<'p> ProbeConn<'p> {
         }
     }
 
+    /// Write what the exchange has, until the socket is full or nothing
+    /// is left: one request over HTTP/1.1, batch after batch of frames
+    /// over HTTP/2.
     fn send(&mut self, now: Instant) {
         let Some(stream) = self.transport.as_mut() else { return };
-        let Some(out) = self.exchange.outgoing() else { return };
-        match stream.send(out, now) {
-            // Every byte is written.
-            Io::Data(_) => self.exchange.sent(now),
-            Io::Blocked => {}
-            // EOF is not an answer to a write; failures are:
-            Io::Eof | Io::Reset(_) | Io::Failed(_) => {
-                self.exchange.send_failed(now);
-                // What the server sent before the end is still to be read.
-                stream.assume_readable();
+        while let Some(out) = self.exchange.outgoing() {
+            match stream.send(out, now) {
+                // Every byte is written.
+                Io::Data(_) => self.exchange.sent(now),
+                Io::Blocked => return,
+                // EOF is not an answer to a write; failures are:
+                Io::Eof | Io::Reset(_) | Io::Failed(_) => {
+                    self.exchange.send_failed(now);
+                    // What the server sent before the end is still to be read.
+                    stream.assume_readable();
+                    return;
+                }
             }
         }
     }

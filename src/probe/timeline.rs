@@ -14,14 +14,25 @@
 //!   draw nothing of their own, only how the connection ended.
 //!
 //! So a timeline holds at most about `SHOWN_REQUESTS × (SHOWN_PIECES + 4)`
-//! marks.
+//! marks. An HTTP/2 connection's frames are bounded the same way, per
+//! connection and per sender ([`SHOWN_FRAMES`], [`MORE_FRAMES_MARKS`]).
 
 use std::time::Instant;
 
+use super::h2::marks::{FrameMark, Sender};
 use super::outcome::{Mark, MarkKind, SHOWN_REQUESTS};
 
 /// Pieces of one response drawn one by one; those after are counted.
 pub const SHOWN_PIECES: u64 = 20;
+
+/// HTTP/2 frames other than DATA each side sends that are drawn one by
+/// one (DATA frames: [`SHOWN_PIECES`] each side); those after are merged
+/// into [`MarkKind::MoreFrames`] marks, of which there are at most
+/// [`MORE_FRAMES_MARKS`].
+pub const SHOWN_FRAMES: u64 = 50;
+/// Summary marks of HTTP/2 frames past the bounds; past these, frames
+/// are added to the last summary of their sender.
+pub const MORE_FRAMES_MARKS: usize = 20;
 
 /// A connection's marks, in milliseconds since its connect started.
 pub struct Timeline {
@@ -29,6 +40,10 @@ pub struct Timeline {
     marks: Vec<Mark>,
     /// Pieces of the current response so far.
     pieces: u64,
+    /// HTTP/2 frames drawn one by one: [probe, server] × [DATA, others].
+    frames: [[u64; 2]; 2],
+    /// [`MarkKind::MoreFrames`] marks made.
+    more_frames: usize,
 }
 
 impl Timeline {
@@ -38,6 +53,8 @@ impl Timeline {
             started,
             marks: Vec::new(),
             pieces: 0,
+            frames: [[0; 2]; 2],
+            more_frames: 0,
         }
     }
 
@@ -68,18 +85,18 @@ impl Timeline {
     /// One piece of request `number`'s response arrived at `now`, and this
     /// is what it made of the response: a head still partial, a head made
     /// whole, body bytes (one or two of these).
-    pub fn piece(&mut self, number: usize, now: Instant, drawn: &[MarkKind]) {
+    pub fn piece(&mut self, number: usize, now: Instant, drawn: Vec<MarkKind>) {
         if number > SHOWN_REQUESTS || drawn.is_empty() {
             return;
         }
         self.pieces += 1;
         for what in drawn {
             match what {
-                _ if self.pieces <= SHOWN_PIECES => self.mark(now, what.clone()),
-                MarkKind::Partial { bytes } => self.more(now, *bytes, None, Part::Head),
-                MarkKind::Body { bytes, expected } => self.more(now, *bytes, *expected, Part::Body),
+                _ if self.pieces <= SHOWN_PIECES => self.mark(now, what),
+                MarkKind::Partial { bytes } => self.more(now, bytes, None, Part::Head),
+                MarkKind::Body { bytes, expected } => self.more(now, bytes, expected, Part::Body),
                 // A whole head is always drawn.
-                other => self.mark(now, other.clone()),
+                other => self.mark(now, other),
             }
         }
     }
@@ -111,6 +128,43 @@ impl Timeline {
             bytes,
             expected,
             head,
+        };
+        self.marks.push(Mark { ms, what });
+    }
+
+    /// One HTTP/2 frame `from` either side, at `now`: drawn, or past the
+    /// bounds merged into the summary of its sender's frames.
+    pub fn frame(&mut self, now: Instant, from: Sender, frame: FrameMark) {
+        let drawn = &mut self.frames[from as usize][usize::from(!frame.is_data())];
+        let bound = if frame.is_data() { SHOWN_PIECES } else { SHOWN_FRAMES };
+        if *drawn < bound {
+            *drawn += 1;
+            self.mark(now, MarkKind::Frame { from, frame });
+            return;
+        }
+        let ms = self.ms(now);
+        let is_theirs = |mark: &Mark| matches!(mark.what, MarkKind::MoreFrames { from: f, .. } if f == from);
+        // The summary just before, or once there are enough, the last of
+        // this sender's wherever it is.
+        let at = match self.marks.last() {
+            Some(last) if is_theirs(last) => Some(self.marks.len() - 1),
+            _ if self.more_frames >= MORE_FRAMES_MARKS => self.marks.iter().rposition(is_theirs),
+            _ => None,
+        };
+        if let Some(at) = at
+            && let MarkKind::MoreFrames { frames, data_bytes, .. } = &mut self.marks[at].what
+        {
+            *frames += 1;
+            *data_bytes += frame.data_bytes();
+            self.marks[at].ms = ms;
+            return;
+        }
+        self.more_frames += 1;
+        let what = MarkKind::MoreFrames {
+            from,
+            frames: 1,
+            since_ms: ms,
+            data_bytes: frame.data_bytes(),
         };
         self.marks.push(Mark { ms, what });
     }

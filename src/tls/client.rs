@@ -20,6 +20,11 @@
 //! Each connection is on its own: no session resumption (a resumed TLS
 //! 1.3 handshake presents no certificate, and the second of `--count`
 //! probes would report none), and a verifier of its own.
+//!
+//! ALPN offers `http/1.1`, or with `--http2` ([`TlsClient::offering_h2`])
+//! `h2` then `http/1.1`, as curl and browsers do: a server that does not
+//! speak HTTP/2 then says so by choosing `http/1.1`, where one offered
+//! `h2` alone would end the handshake with an alert.
 
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
@@ -64,6 +69,8 @@ pub struct TlsClient {
     algorithms: WebPkiSupportedAlgorithms,
     /// What the certificate is verified against, in words.
     trust: String,
+    /// The protocols offered by ALPN, in order.
+    alpn: Vec<Vec<u8>>,
 }
 
 impl TlsClient {
@@ -111,7 +118,6 @@ impl TlsClient {
             .dangerous()
             .with_custom_certificate_verifier(placeholder)
             .with_no_client_auth();
-        config.alpn_protocols = vec![b"http/1.1".to_vec()];
         config.resumption = Resumption::disabled();
         Ok(TlsClient {
             config: Arc::new(config),
@@ -119,6 +125,7 @@ impl TlsClient {
             on_verdict,
             algorithms,
             trust,
+            alpn: vec![b"http/1.1".to_vec()],
         })
     }
 
@@ -126,6 +133,12 @@ impl TlsClient {
     /// system's bundle and where it is.
     pub fn trust(&self) -> &str {
         &self.trust
+    }
+
+    /// The same client offering `h2` before `http/1.1` by ALPN.
+    pub fn offering_h2(mut self) -> TlsClient {
+        self.alpn = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        self
     }
 
     /// Whether the probe goes on whatever the verdict (`-k`).
@@ -144,6 +157,7 @@ impl TlsClient {
         };
         let seen = Arc::new(OnceLock::new());
         let mut config = ClientConfig::clone(&self.config);
+        config.alpn_protocols.clone_from(&self.alpn);
         config.dangerous().set_certificate_verifier(Arc::new(Witness {
             real: self.real.clone(),
             on_verdict: self.on_verdict,

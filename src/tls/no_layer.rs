@@ -30,6 +30,10 @@ impl TlsClient {
         match *self {}
     }
 
+    pub fn offering_h2(self) -> TlsClient {
+        match self {}
+    }
+
     pub fn layer(&self, _: &str, _: std::time::Instant) -> Result<Layer, String> {
         match *self {}
     }

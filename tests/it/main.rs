@@ -28,6 +28,7 @@ mod node_parity;
 mod node_response_parity;
 mod packaging;
 mod probe;
+mod probe_h2;
 mod probe_response;
 mod probe_story;
 mod probe_strict;

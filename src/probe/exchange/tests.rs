@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+mod h2;
 mod tls;
 
 use super::*;
@@ -33,6 +34,7 @@ fn plan(requests: usize, gap: Duration) -> Plan {
         record: false,
         check_bytes: 4 << 20,
         tls: None,
+        http2: None,
     }
 }
 
