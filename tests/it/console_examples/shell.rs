@@ -200,11 +200,21 @@ impl Shell {
             let printed = Arc::new(Mutex::new(String::new()));
             let stderr = collect(child.stderr.take(), &printed);
             let Some(line) = first_line(child.stdout.take(), &printed, SERVER_LIMIT) else {
+                // Gone already, not still silent: when the docs send its
+                // stderr to a file, "in use" is not seen here, so an early
+                // exit is tried again on another port too.
+                let exited = (0..20).any(|_| {
+                    let gone = matches!(child.try_wait(), Ok(Some(_)));
+                    if !gone {
+                        std::thread::sleep(std::time::Duration::from_millis(50));
+                    }
+                    gone
+                });
                 kill_group(&child, libc::SIGKILL);
                 let _ = child.wait();
                 let _ = stderr.join();
                 last = printed.lock().expect("output lock").clone();
-                if last.contains("in use") {
+                if last.contains("in use") || exited {
                     continue;
                 }
                 break;
