@@ -15,7 +15,10 @@
 #   scripts/bench.sh --proxy    only the proxy section: hangup in front of an
 #                               upstream, against a bare mio relay, socat and
 #                               a Node pipe proxy (under three minutes)
-#   scripts/bench.sh --all      both, one after the other
+#   scripts/bench.sh --tls      only the TLS section: hangup --tls against a
+#                               bare mio loop with rustls and Node's https
+#                               (about two minutes)
+#   scripts/bench.sh --all      all three, one after the other
 #
 # Needs wrk, and socat for --proxy (installed from Debian's packages when
 # missing and root), node and python3. wrk runs on the same cores as the
@@ -40,9 +43,10 @@ MODE=server
 case ${1:-} in
   "") ;;
   --proxy) MODE=proxy ;;
+  --tls) MODE=tls ;;
   --all) MODE=all ;;
   *)
-    echo "usage: scripts/bench.sh [--proxy | --all]" >&2
+    echo "usage: scripts/bench.sh [--proxy | --tls | --all]" >&2
     exit 2
     ;;
 esac
@@ -181,7 +185,7 @@ command_for() {
 # WHO. The server runs in this shell (not in a $(...) subshell), so its
 # EXIT trap stops it whatever happens; the result passes through a file.
 on() {
-  command_for "$1" "$2"
+  "${COMMAND_FOR:-command_for}" "$1" "$2"
   start_server "${CMD[@]}"
   "$3" "$SERVER_PID" "$SERVER_PORT" >"$WORK/result"
   stop_server "$SERVER_PID"
@@ -192,14 +196,15 @@ on() {
 cpu_us() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) * 1000000 / hz }' "/proc/$1/stat"; }
 
 # wrk_load PID PORT [WRK FLAGS...]
-# Five seconds of wrk, one thread, 50 connections. Prints requests per
+# Five seconds of wrk, one thread, 50 connections, to SCHEME (http unless
+# the TLS section says https). Prints requests per
 # second, requests, the server's CPU microseconds over the run, and the
 # errors wrk saw (socket errors and non-2xx answers).
 wrk_load() {
   local pid=$1 port=$2 before after out
   shift 2
   before=$(cpu_us "$pid")
-  out=$(wrk -t1 -c50 -d5s "$@" "http://127.0.0.1:$port/")
+  out=$(wrk -t1 -c50 -d5s "$@" "${SCHEME:-http}://127.0.0.1:$port/")
   after=$(cpu_us "$pid")
   awk -v cpu="$((${after%.*} - ${before%.*}))" '
     /requests in/ { requests = $1 }
@@ -737,8 +742,337 @@ proxy_bench() {
     "(budget 180 s).${pnotes}"
 }
 
+# --- The TLS section: `--tls` runs it alone, `--all` after the others. ---
+# hangup over TLS, measured in the same run with two servers doing the same
+# job over the same TLS:
+#
+#   limit   examples/bare_tls.rs, built static like the others: a bare mio
+#           loop with rustls answering fixed bytes, handshaking as hangup
+#           does (rustls 0.23 on ring, TLS 1.2 and 1.3, an ECDSA P-256 leaf
+#           made at start, no session tickets); the ceiling for any
+#           one-thread server on rustls;
+#   node    Node's https (tls for `hang`), written below, with an ECDSA
+#           P-256 certificate openssl makes here, and no session tickets
+#           (SSL_OP_NO_TICKET): wrk offers the session it had when it
+#           reconnects, so with tickets Node would resume instead of doing
+#           the full handshake the others do. Node counts its handshakes,
+#           and the notes say if any was resumed.
+#
+# hangup and the limit send no tickets, and TLS 1.3 resumes only with one:
+# every new connection is a full handshake (X25519, an ECDSA signature).
+# The section takes about two minutes, most of it wrk's 5 s runs.
+
+# hangup's size without its default features (TLS), built as
+# build-static.sh builds the default one (same target, same profile), into
+# a target directory of its own so that the two builds do not undo each
+# other.
+build_without_tls() {
+  local target dir
+  target=$(awk '{ print $2 }' "$WORK/static.txt")
+  dir="$(cargo_target_dir)/no-default-features"
+  if [[ $target == *-gnu ]]; then
+    RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+crt-static" CARGO_TARGET_DIR=$dir \
+      cargo_executable hangup --release --quiet --target "$target" --no-default-features --bin hangup \
+      --manifest-path "$ROOT/Cargo.toml"
+  else
+    CARGO_TARGET_DIR=$dir cargo_executable hangup --release --quiet --target "$target" \
+      --no-default-features --bin hangup --manifest-path "$ROOT/Cargo.toml"
+  fi
+}
+
+write_tls_helpers() {
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
+    -addext "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1" \
+    -keyout "$WORK/node.key" -out "$WORK/node.crt" 2>/dev/null
+
+  # The Node servers, one per job, as the plain ones above, over TLS.
+  cat >"$WORK/node-tls.js" <<'JS'
+const crypto = require('crypto');
+const fs = require('fs');
+const https = require('https');
+const tls = require('tls');
+const [job, key, cert] = process.argv.slice(2);
+const options = {
+  key: fs.readFileSync(key),
+  cert: fs.readFileSync(cert),
+  secureOptions: crypto.constants.SSL_OP_NO_TICKET,
+};
+const jobs = {
+  hello: () => https.createServer(options, (req, res) => {
+    res.sendDate = false;
+    res.removeHeader('Connection');
+    res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': 6 });
+    res.end('hello\n');
+  }),
+  close: () => https.createServer(options, (req, res) => {
+    res.sendDate = false;
+    res.writeHead(200, { 'Content-Type': 'text/plain', 'Connection': 'close', 'Content-Length': 5 });
+    res.end('done\n');
+  }),
+  hang: () => tls.createServer(options, () => {}),
+};
+const server = jobs[job]();
+let full = 0, resumed = 0;
+server.on('secureConnection', (s) => { if (s.isSessionReused()) resumed++; else full++; });
+process.on('SIGTERM', () => {
+  console.error(`handshakes: ${full} full, ${resumed} resumed`);
+  process.exit(0);
+});
+server.listen(0, '127.0.0.1', () => console.log(`listening on 127.0.0.1:${server.address().port}`));
+JS
+
+  # Memory per connection, from the client side of real handshakes.
+  cat >"$WORK/tls-measure.py" <<'PY'
+import os, resource, selectors, socket, ssl, sys, time
+
+REQUEST = b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"
+
+def rss_kib(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+
+def fds(pid):
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+def raise_limit():
+    limit = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
+
+def idle(port, count, pid):
+    """RSS growth per idle TLS connection (bytes): `count` connections,
+    each after its handshake and one request."""
+    raise_limit()
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    time.sleep(0.3)
+    before = rss_kib(pid)
+    conns = []
+    deadline = time.monotonic() + 60
+    for _ in range(count):
+        raw = socket.create_connection(("127.0.0.1", port), timeout=5)
+        # Without it the request waits for the ACK of the client's
+        # Finished, which a server that sends no ticket delays by 40 ms.
+        raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        s = ctx.wrap_socket(raw, server_hostname="localhost")
+        s.sendall(REQUEST)
+        got = b""
+        while not got.endswith(b"hello\n"):
+            data = s.recv(65536)
+            if not data:
+                sys.exit("the server closed a connection that was to stay idle")
+            got += data
+        conns.append(s)
+        if time.monotonic() > deadline:
+            sys.exit(f"{len(conns)} idle TLS connections took over 60 s")
+    time.sleep(1.0)
+    after = rss_kib(pid)
+    for c in conns:
+        c.close()
+    print(f"{(after - before) * 1024 / count:.0f}")
+
+def half_done(port, count, pid, hello_hex):
+    """`count` clients send a ClientHello and nothing more. Prints the RSS
+    growth per connection (bytes), how many got the server's first byte,
+    and the server's descriptors and RSS (KiB) before, with them, and
+    after they left (RST: they never read what the server sent). At most
+    AT_ONCE clients wait for their answer at any time, so that no server's
+    accept queue overflows (a dropped SYN costs its client a second)."""
+    AT_ONCE = 256
+    raise_limit()
+    hello = bytes.fromhex(hello_hex)
+    time.sleep(0.3)
+    fds0, rss0 = fds(pid), rss_kib(pid)
+    sel = selectors.DefaultSelector()
+    conns, waiting = [], 0
+    answered = 0
+    deadline = time.monotonic() + 60
+    while (len(conns) < count or waiting) and time.monotonic() < deadline:
+        while len(conns) < count and waiting < AT_ONCE:
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.setblocking(False)
+            s.connect_ex(("127.0.0.1", port))
+            sel.register(s, selectors.EVENT_WRITE, "connecting")
+            conns.append(s)
+            waiting += 1
+        for key, _ in sel.select(timeout=1):
+            s = key.fileobj
+            if key.data == "connecting":
+                if s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR):
+                    sel.unregister(s)
+                    waiting -= 1
+                    continue
+                s.send(hello)  # 517 bytes into an empty buffer
+                sel.modify(s, selectors.EVENT_READ, "answer")
+                continue
+            try:
+                got = s.recv(1)
+            except BlockingIOError:
+                continue
+            except OSError:
+                got = b""
+            sel.unregister(s)
+            waiting -= 1
+            answered += bool(got)
+    time.sleep(0.5)
+    fds1, rss1 = fds(pid), rss_kib(pid)
+    for s in conns:
+        s.close()
+    left = time.monotonic()
+    while fds(pid) > fds0 and time.monotonic() < left + 10:
+        time.sleep(0.05)
+    time.sleep(1.5)  # hangup hands freed memory back a second later
+    fds2, rss2 = fds(pid), rss_kib(pid)
+    print(f"{(rss1 - rss0) * 1024 / max(answered, 1):.0f} {answered} {fds0} {fds1} {fds2} {rss0} {rss1} {rss2}")
+
+what = sys.argv[1]
+if what == "idle":
+    idle(*map(int, sys.argv[2:5]))
+elif what == "half-done":
+    half_done(*map(int, sys.argv[2:5]), sys.argv[5])
+PY
+}
+tmeasure() { timeout 120 python3 "$WORK/tls-measure.py" "$@"; }
+
+# tls_command_for WHO JOB
+# As command_for, over TLS: hello, close or hang.
+tls_command_for() {
+  case $1 in
+    hangup)
+      case $2 in
+        close) CMD=("$STATIC" serve end-close) ;;
+        # Idle connections are held longer than hello's 5 s.
+        hello) CMD=("$STATIC" serve hello --set idle=60s) ;;
+        *) CMD=("$STATIC" serve "$2") ;;
+      esac
+      CMD+=(--tls --listen 127.0.0.1:0 --quiet)
+      ;;
+    node) CMD=(node "$WORK/node-tls.js" "$2" "$WORK/node.key" "$WORK/node.crt") ;;
+    limit)
+      CMD=("$LIMIT_TLS")
+      if [[ $2 == close ]]; then CMD+=(--close); fi
+      ;;
+  esac
+}
+
+trows=()
+# trow FIGURE HANGUP NODE LIMIT VS_LIMIT VS_NODE TARGET MET
+trow() { trows+=("$(printf '| %s ' "$@")|"); }
+
+tls_bench() {
+  local began_tls=$SECONDS load_before_tls tnotes="" who size_tls size_plain no_tls hello_hex
+  local rss_grow answered fds0 fds1 fds2 rss0 rss1 rss2 floor plain_start
+  load_before_tls=$(machine_load)
+  LIMIT_TLS=$("$ROOT/scripts/build-static.sh" --example bare_tls | cut -d' ' -f1)
+  no_tls=$(build_without_tls)
+  write_tls_helpers
+  COMMAND_FOR=tls_command_for
+  SCHEME=https
+
+  echo "measuring (tls): binary sizes" >&2
+  size_tls=$(stat -c %s "$STATIC")
+  size_plain=$(stat -c %s "$no_tls")
+  trow "binary size, static, stripped: default features (TLS)" "$(kib "$size_tls")" \
+    "$(mib "$(stat -c %s "$NODE")")" "$(kib "$(stat -c %s "$LIMIT_TLS")")" \
+    "$(times "$size_tls" "$(stat -c %s "$LIMIT_TLS")")" "" "≤ 2.5 MiB" "$(met "$size_tls <= 2621440")"
+  # Every other feature stays: the same built-ins, the same language.
+  local same="the same \`list\`"
+  if ! cmp -s <("$STATIC" list) <("$no_tls" list); then same="**another \`list\`**"; fi
+  trow "… \`--no-default-features\` (no TLS; $same, $("$no_tls" list | wc -l) built-ins)" \
+    "$(kib "$size_plain")" "" "" "" "" "≤ 1 MiB" "$(met "$size_plain <= 1048576")"
+
+  echo "measuring (tls): start to listening with the certificates made (median of 20 starts each)" >&2
+  local starts=(/bin/echo "listening on" --and "$STATIC" serve hello --listen 127.0.0.1:0 --quiet)
+  for who in hangup limit; do
+    tls_command_for "$who" close
+    starts+=(--and "${CMD[@]}")
+  done
+  declare -A tstart
+  read -r floor plain_start 'tstart[hangup]' 'tstart[limit]' <<<"$(measure startup 20 "${starts[@]}")"
+  tls_command_for node close
+  tstart[node]=$(measure startup 20 "${CMD[@]}")
+  trow "start to listening with a CA and leaf made, \`serve end-close --tls\` (floor \`/bin/echo\` $floor ms; without \`--tls\` $plain_start ms)" \
+    "${tstart[hangup]} ms" "${tstart[node]} ms (reads its files)" "${tstart[limit]} ms (one leaf)" \
+    "$(calc '%+.3f ms' "${tstart[hangup]} - ${tstart[limit]}")" \
+    "$(times "${tstart[node]}" "${tstart[hangup]}") faster" "≤ 10 ms" "$(met "${tstart[hangup]} <= 10")"
+
+  # Three rounds, as for plain churn: the kernel's and wrk's share is large.
+  echo "measuring (tls): full handshakes (wrk -H 'Connection: close' on end-close, three times each)" >&2
+  interleaved churn close 3
+  tnotes+=$WRK_ERRORS
+  trow "full handshakes, conn/s (\`wrk -t1 -c50 -d5s -H 'Connection: close'\`, \`end-close\`; runs 1 / 2 / 3)" \
+    "${RUNS[hangup]}" "${RUNS[node]}" "${RUNS[limit]}" \
+    "$(pct "${BEST[hangup]}" "${BEST[limit]}") (best runs)" "$(times "${BEST[hangup]}" "${BEST[node]}")" \
+    "≥ 90 % of the limit, > node" "$(met "${BEST[hangup]} >= 0.9 * ${BEST[limit]} && ${BEST[hangup]} > ${BEST[node]}")"
+  trow "… server CPU per handshake over the three runs" "${CPU[hangup]} µs" "${CPU[node]} µs" "${CPU[limit]} µs" \
+    "$(times "${CPU[hangup]}" "${CPU[limit]}")" "$(times "${CPU[node]}" "${CPU[hangup]}") less" "" ""
+
+  echo "measuring (tls): keep-alive over TLS (wrk on hello, twice each)" >&2
+  interleaved keepalive hello 2
+  tnotes+=$WRK_ERRORS
+  trow "keep-alive over TLS, req/s (\`wrk -t1 -c50 -d5s\` on \`hello\`; run 1 / run 2)" \
+    "${RUNS[hangup]}" "${RUNS[node]}" "${RUNS[limit]}" \
+    "$(pct "${BEST[hangup]}" "${BEST[limit]}") (best runs)" "$(times "${BEST[hangup]}" "${BEST[node]}")" \
+    "≥ 90 % of the limit, > node" "$(met "${BEST[hangup]} >= 0.9 * ${BEST[limit]} && ${BEST[hangup]} > ${BEST[node]}")"
+  trow "… server CPU per request over both runs" "${CPU[hangup]} µs" "${CPU[node]} µs" "${CPU[limit]} µs" \
+    "$(times "${CPU[hangup]}" "${CPU[limit]}")" "$(times "${CPU[node]}" "${CPU[hangup]}") less" "" ""
+
+  echo "measuring (tls): memory per idle TLS connection (1,000, after a handshake and a request each)" >&2
+  tls_idle() { tmeasure idle "$2" 1000 "$1"; }
+  declare -A tidle
+  for who in hangup node limit; do
+    on "$who" hello tls_idle
+    tidle[$who]=$RESULT
+  done
+  trow "memory per idle TLS connection (1,000, after the handshake and one request)" "${tidle[hangup]} B" \
+    "${tidle[node]} B" "${tidle[limit]} B" "$(calc '%+.0f B' "${tidle[hangup]} - ${tidle[limit]}")" \
+    "$(pct "${tidle[hangup]}" "${tidle[node]}") of node's" "≤ 1/4 of node's" \
+    "$(met "${tidle[hangup]} * 4 <= ${tidle[node]}")"
+
+  echo "measuring (tls): 10,000 half-done handshakes (a ClientHello, then nothing) each" >&2
+  hello_hex=$(awk '$1 == "curl" { print $2 }' "$ROOT/src/tls/client_hellos.txt")
+  tls_half_done() { tmeasure half-done "$2" 10000 "$1" "$hello_hex"; }
+  declare -A thalf
+  for who in hangup node limit; do
+    on "$who" hang tls_half_done
+    read -r rss_grow answered fds0 fds1 fds2 rss0 rss1 rss2 <<<"$RESULT"
+    thalf[$who]=$rss_grow
+    if ((answered < 10000)); then
+      tnotes+=" $who answered $answered of 10,000 ClientHellos within 60 s (the figure is per answered one)."
+    fi
+    if [[ $who == hangup ]]; then
+      local back="descriptors $fds0 → $fds1 → $fds2; RSS $rss0 → $rss1 → $rss2 KiB"
+      local back_met
+      back_met=$(met "$fds2 == $fds0 && $rss2 <= $rss0 + 1024")
+    fi
+  done
+  trow "memory per half-done handshake (10,000 ClientHellos, then nothing; curl's, 517 B)" \
+    "${thalf[hangup]} B" "${thalf[node]} B" "${thalf[limit]} B" \
+    "$(calc '%+.0f B' "${thalf[hangup]} - ${thalf[limit]}")" "$(times "${thalf[node]}" "${thalf[hangup]}") less" \
+    "10,000 under 1 GiB" "$(met "${thalf[hangup]} * 10000 < 1073741824")"
+  trow "… hangup before → with them → once they left (RST)" "$back" "" "" "" "" "back where they were (RSS within 1 MiB)" \
+    "$back_met"
+
+  unset COMMAND_FOR SCHEME
+  # What the Node servers counted, each when it was stopped.
+  tnotes+=" Node's handshakes: $(cat "$WORK"/server-*.log 2>/dev/null |
+    awk '/^handshakes: / { f += $2; r += $4 } END { printf "%d full, %d resumed", f, r }')."
+
+  echo "| figure | hangup --tls | node $(node --version) https | limit (bare_tls) | hangup vs limit | hangup vs node | target | |"
+  echo "|---|---|---|---|---|---|---|---|"
+  printf '%s\n' "${trows[@]}"
+  echo
+  echo "TLS section: $load_before_tls before, $(machine_load) after; it took $((SECONDS - began_tls)) s.${tnotes}"
+}
+# --- End of the TLS section. ---
+
 if [[ $MODE == proxy ]]; then
   proxy_bench
+  exit 0
+fi
+if [[ $MODE == tls ]]; then
+  tls_bench
   exit 0
 fi
 # --- End of the proxy section. ---
@@ -846,4 +1180,6 @@ echo "$(nproc) cores ($cpu_model), $(uname -m), Linux $(uname -r | cut -d- -f1),
 if [[ $MODE == all ]]; then
   echo
   proxy_bench
+  echo
+  tls_bench
 fi

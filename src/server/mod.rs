@@ -20,6 +20,9 @@ pub mod event_loop;
 pub mod reload;
 pub mod turn;
 
+#[cfg(all(test, feature = "tls"))]
+mod handshake_deadline;
+
 use std::fmt;
 use std::io::{self, Write};
 use std::net::SocketAddr;

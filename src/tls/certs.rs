@@ -69,19 +69,22 @@ impl Certificates {
         })
     }
 
-    /// The user's own certificate chain and key, from PEM files.
+    /// The user's own certificate chain and key, from PEM files. An error
+    /// names the flag and the file, and says what was wrong in words.
     pub fn from_files(cert: &std::path::Path, key: &std::path::Path) -> Result<Certificates, String> {
+        let bad_cert = |why: String| format!("--tls-cert {}: {why}", cert.display());
         let chain = CertificateDer::pem_file_iter(cert)
-            .map_err(|e| format!("--tls-cert {}: {e}", cert.display()))?
+            .map_err(|e| bad_cert(pem_error(e, CERTIFICATE)))?
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| format!("--tls-cert {}: {e}", cert.display()))?;
+            .map_err(|e| bad_cert(pem_error(e, CERTIFICATE)))?;
         if chain.is_empty() {
-            return Err(format!(
-                "--tls-cert {}: no certificate in it (PEM, `BEGIN CERTIFICATE`)",
-                cert.display()
-            ));
+            return Err(bad_cert(pem_error(
+                rustls::pki_types::pem::Error::NoItemsFound,
+                CERTIFICATE,
+            )));
         }
-        let key = PrivateKeyDer::from_pem_file(key).map_err(|e| format!("--tls-key {}: {e}", key.display()))?;
+        let key = PrivateKeyDer::from_pem_file(key)
+            .map_err(|e| format!("--tls-key {}: {}", key.display(), pem_error(e, PRIVATE_KEY)))?;
         Ok(Certificates {
             ca_pem: None,
             good: Identity { chain, key },
@@ -121,6 +124,34 @@ impl Certificates {
                 leaf(&names, Validity::Current, Signer::Ca(&other, &other_key))
             }
         }
+    }
+}
+
+/// What a certificate file holds, as the error for one that does not says.
+const CERTIFICATE: (&str, &str) = ("certificate", "PEM, `-----BEGIN CERTIFICATE-----`");
+/// What a key file holds.
+const PRIVATE_KEY: (&str, &str) = (
+    "private key",
+    "PEM, `-----BEGIN PRIVATE KEY-----`, `-----BEGIN EC PRIVATE KEY-----` or `-----BEGIN RSA PRIVATE KEY-----`",
+);
+
+/// A PEM file that cannot be used, in words: rustls's own messages show
+/// the markers as lists of byte values.
+fn pem_error(error: rustls::pki_types::pem::Error, (what, form): (&str, &str)) -> String {
+    use rustls::pki_types::pem::Error;
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).trim().to_string();
+    match error {
+        Error::Io(e) => format!("cannot read it: {e}"),
+        Error::NoItemsFound => format!("no {what} in it ({form})"),
+        Error::MissingSectionEnd { end_marker } => {
+            format!(
+                "cut short: no `-----END {}-----` line ends its section",
+                text(&end_marker)
+            )
+        }
+        Error::IllegalSectionStart { line } => format!("a malformed section start: `{}`", text(&line)),
+        Error::Base64Decode(e) => format!("a section that is not base64: {e}"),
+        other => format!("no {what} ({form}): {other}"),
     }
 }
 

@@ -97,7 +97,10 @@ pub(crate) fn setup(setup: &TlsSetup) -> Result<TlsServer, String> {
         Some((cert, key)) => certs::Certificates::from_files(cert, key)?,
         None => certs::Certificates::generate(&setup.names)?,
     };
-    let server = TlsServer::new(certs)?;
+    let server = TlsServer::new(certs).map_err(|why| match &setup.own {
+        Some((cert, key)) => format!("--tls-cert {} with --tls-key {}: {why}", cert.display(), key.display()),
+        None => why,
+    })?;
     if let Some(path) = &setup.ca_out {
         let Some(pem) = server.ca_pem() else {
             return Err("--tls-ca-out: your own certificate (--tls-cert) comes with no CA of hangup's to write".into());

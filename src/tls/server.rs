@@ -80,12 +80,22 @@ impl TlsServer {
             .map_err(|e| format!("TLS: {e}"))?
             .with_no_client_auth()
             .with_single_cert(identity.chain, identity.key)
-            .map_err(|e| format!("TLS: the certificate and key do not go together: {e}"))?;
+            .map_err(unusable)?;
         config.alpn_protocols = options.alpn.clone();
         config.enable_secret_extraction = true;
         config.send_tls13_tickets = 0;
         let config = Arc::new(config);
         self.configs.push((options.clone(), Arc::clone(&config)));
         Ok(config)
+    }
+}
+
+/// Why a certificate and its key cannot be used, in words.
+fn unusable(error: rustls::Error) -> String {
+    match error {
+        rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch) => {
+            "the key is not the certificate's: the certificate holds another public key".into()
+        }
+        other => format!("the certificate and key cannot be used together: {other}"),
     }
 }

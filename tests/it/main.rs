@@ -49,5 +49,7 @@ mod support;
 #[cfg(feature = "tls")]
 mod tls;
 mod tls_hello;
+#[cfg(feature = "tls")]
+mod tls_robust;
 #[cfg(not(feature = "tls"))]
 mod without_tls;
