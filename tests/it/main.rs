@@ -35,6 +35,7 @@ mod probe_target;
 mod probe_tls;
 mod properties;
 mod proxy;
+mod proxy_https;
 mod record;
 mod record_files;
 mod reload;
