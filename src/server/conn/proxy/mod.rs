@@ -31,7 +31,8 @@
 //!
 //! The states: [`Connecting`] (`connect.rs`), [`Forwarding`]
 //! (`forward.rs`), [`Relaying`] (`relay.rs`, one direction) and [`Both`]
-//! (`both.rs`, `relay both`); [`pacer`] paces the relays.
+//! (`both.rs`, `relay both`); [`pacer`] paces the relays; [`upstream`] is
+//! the upstream connection they share.
 
 mod both;
 mod connect;
@@ -39,6 +40,7 @@ mod forward;
 mod pacer;
 mod relay;
 mod tls;
+mod upstream;
 
 pub(super) use both::Both;
 pub(super) use connect::Connecting;
@@ -51,14 +53,13 @@ use super::client::{Client, Retained};
 use super::ending::{Drain, Ending, Flushing};
 use super::{Cx, Progress, State};
 use crate::end::End;
-use crate::http::response::ResponseReader;
 use crate::interp::{Event, Interp};
 use crate::log::Field;
-use crate::probe::tls::Closing;
 use crate::reactor::{self, Side};
 use crate::scenario::ast::{Forward, Relay, RelayWhat, UpstreamEnd};
-use crate::stream::{Io, READ_CHUNK};
+use crate::stream::Io;
 use crate::transport::Transport;
+use upstream::{Heard, Upstream};
 
 /// Bytes each direction may hold: reading a side stops at this, until the
 /// other side has taken them.
@@ -73,139 +74,6 @@ pub(super) struct ProxySide {
     pub(super) ended: Option<End>,
     /// The bytes of the last request read, for `forward request`.
     pub(super) retained: Retained,
-}
-
-/// How the upstream's input ended, once a read told.
-#[derive(Debug)]
-enum Heard {
-    /// Its FIN.
-    Fin,
-    /// Its reset: why.
-    Reset(String),
-    /// Another error (a TLS record that does not open, say): why.
-    Failed(String),
-}
-
-/// The upstream connection of one client connection.
-struct Upstream {
-    stream: Transport,
-    connected: bool,
-    /// Bytes the upstream sent that are not relayed yet.
-    input: Vec<u8>,
-    /// The response being relayed, kept from `relay head` to `relay body`.
-    response: Option<ResponseReader>,
-    /// How its input ended; mirrored once what came before is out.
-    heard: Option<Heard>,
-    /// hangup half-closed the upstream side (a client FIN passed through);
-    /// under TLS the FIN follows the records still queued.
-    write_shut: bool,
-    /// A write failed: nothing more is written; its input is read on.
-    write_failed: bool,
-    /// Over TLS: the upstream's close_notify or alert, once it came. TLS
-    /// has nothing more to say after it; its TCP end is read below TLS.
-    closing: Option<Closing>,
-}
-
-impl Upstream {
-    fn connecting(socket: TcpStream) -> Upstream {
-        Upstream {
-            stream: Transport::connecting(socket),
-            connected: false,
-            input: Vec::new(),
-            response: None,
-            heard: None,
-            write_shut: false,
-            write_failed: false,
-            closing: None,
-        }
-    }
-
-    /// Whether bytes may still be written to it.
-    fn can_write(&self) -> bool {
-        !self.write_shut && !self.write_failed
-    }
-
-    /// Read what the upstream sent into its buffer, while there is room.
-    /// Whether anything came: bytes, or its end (kept in `heard`).
-    fn take_in(&mut self) -> bool {
-        let room = BUFFER_LIMIT.saturating_sub(self.input.len());
-        if self.heard.is_some() || room == 0 || !self.stream.is_readable() {
-            return false;
-        }
-        let io = if self.closing.is_some() {
-            // What follows close_notify or an alert is no TLS: only the
-            // socket's end is waited for, and bytes before it are dropped.
-            self.stream.read_socket(READ_CHUNK, |_| {})
-        } else {
-            let input = &mut self.input;
-            self.stream
-                .read(room.min(READ_CHUNK), |bytes| input.extend_from_slice(bytes))
-        };
-        match io {
-            Io::Data(_) => true,
-            Io::Blocked => false,
-            Io::Eof => {
-                match tls::closing(&self.stream, None) {
-                    Some(closing) if self.closing.is_none() => self.closing = Some(closing),
-                    _ => self.heard = Some(Heard::Fin),
-                }
-                true
-            }
-            Io::Reset(e) => {
-                self.heard = Some(Heard::Reset(e.to_string()));
-                true
-            }
-            Io::Failed(e) => {
-                match tls::closing(&self.stream, Some(&e)) {
-                    Some(closing) if self.closing.is_none() => {
-                        // A fatal alert: TLS is over both ways.
-                        self.closing = Some(closing);
-                        self.write_failed = true;
-                    }
-                    _ => self.heard = Some(Heard::Failed(e.to_string())),
-                }
-                true
-            }
-        }
-    }
-
-    /// Half-close the upstream side (a client's FIN passing through):
-    /// under TLS, close_notify, and the FIN once every record is out.
-    fn half_close(&mut self) {
-        self.write_shut = true;
-        self.stream.close_notify();
-        self.flush();
-    }
-
-    /// Under TLS: write the records a write left queued, as far as the
-    /// socket takes them, then the FIN a half-close waits to send.
-    fn flush(&mut self) {
-        if self.stream.socket_mut().is_none() {
-            return;
-        }
-        match self.stream.flush() {
-            Io::Data(_) | Io::Blocked => {}
-            failed => {
-                self.write_failed(failed);
-                return;
-            }
-        }
-        if self.write_shut && !self.stream.tls_queued() && !self.stream.is_write_shut() {
-            let _ = self.stream.shutdown_write();
-        }
-    }
-
-    /// A write to the upstream failed. A reset is not its end yet: what it
-    /// sent before the reset is still to be read, and the read that finds
-    /// no more reports the reset. Any other failure is the end at once.
-    fn write_failed(&mut self, failed: Io) {
-        self.write_failed = true;
-        match failed {
-            Io::Reset(_) => self.stream.assume_readable(),
-            Io::Failed(e) => self.heard = Some(Heard::Failed(e.to_string())),
-            Io::Data(_) | Io::Blocked | Io::Eof => {}
-        }
-    }
 }
 
 /// A step that needs the upstream, waiting for its connect.
@@ -337,26 +205,22 @@ impl ProxySide {
         let Some(up) = self.upstream.take() else {
             return Progress::End(Ending::Broken("no upstream to mirror"));
         };
-        let over_tls = up.stream.tls().is_some();
         let (how, why) = match &up.heard {
             Some(Heard::Reset(why) | Heard::Failed(why)) => (End::PeerRst, Some(why.as_str())),
             Some(Heard::Fin) | None => (End::PeerFin, None),
         };
         self.ended = Some(how);
-        let tls_end = over_tls.then(|| tls::TlsEnd::of(up.closing, how));
-        let mut fields = vec![("how", Field::Str(how.name()))];
-        let alert = match up.closing {
-            Some(Closing::Alert(alert)) => crate::probe::tls::alert_name(alert),
-            _ => String::new(),
+        let tls_end = tls::ended(&up, how);
+        let alert = match tls_end {
+            Some(tls::TlsEnd::Alert(alert)) => Some(crate::probe::tls::alert_name(alert)),
+            _ => None,
         };
-        match tls_end {
-            // Not a reset, but another error: the error says which.
-            Some(_) if matches!(up.heard, Some(Heard::Failed(_))) && up.closing.is_none() => {}
-            Some(end) => fields.push(("tls", Field::Str(end.name()))),
-            None => {}
+        let mut fields = vec![("how", Field::Str(how.name()))];
+        if let Some(end) = tls_end {
+            fields.push(("tls", Field::Str(end.name())));
         }
-        if !alert.is_empty() {
-            fields.push(("alert", Field::Str(&alert)));
+        if let Some(alert) = &alert {
+            fields.push(("alert", Field::Str(alert)));
         }
         if let Some(why) = why {
             fields.push(("error", Field::Str(why)));

@@ -14,6 +14,8 @@
 
 use std::io;
 
+use super::upstream::{Heard, Upstream};
+use crate::end::End;
 use crate::log::Field;
 pub(super) use crate::probe::tls::TlsEnd;
 use crate::probe::tls::{Closing, alert_name};
@@ -33,6 +35,17 @@ pub(super) fn closing(stream: &Transport, error: Option<&io::Error>) -> Option<C
         None => tls.peer_notified().then_some(Closing::CloseNotify),
         Some(_) => tls.peer_alert().map(Closing::Alert),
     }
+}
+
+/// How the upstream ended TLS, from its close_notify or alert and its TCP
+/// end (`how`); `None` without TLS, and for a TLS error that was no end
+/// of the upstream's (a record that does not open: the error says so).
+pub(super) fn ended(up: &Upstream, how: End) -> Option<TlsEnd> {
+    up.stream.tls()?;
+    if matches!(up.heard, Some(Heard::Failed(_))) && up.closing.is_none() {
+        return None;
+    }
+    Some(TlsEnd::of(up.closing, how))
 }
 
 /// The handshake is done: say what it agreed on and the verdict on the
