@@ -293,6 +293,11 @@ fn upstream_tls(host: &str, serve: &Serve, args: &Args) -> Result<UpstreamTls, F
             .map(Into::into),
     };
     let client = TlsClient::for_upstream(&options).map_err(Failure::usage)?;
+    // A host no TLS client can name (SNI) would fail every connection:
+    // said once, here.
+    client
+        .layer(host, std::time::Instant::now())
+        .map_err(|e| Failure::usage(format!("--upstream https://{host}: {e}")))?;
     Ok(UpstreamTls {
         client,
         host: host.to_string(),
