@@ -148,6 +148,67 @@ fn an_https_upstream_is_reached_with_one_handshake_per_client_connection() {
         .wait_for_log(&[r#""event":"tls-handshake""#, r#""sni":"localhost""#]);
 }
 
+/// What the proxy's ClientHello says, read by a raw server: the name
+/// given in `--upstream` as SNI, ALPN `http/1.1` alone (the protocol it
+/// relays), and its key share for X25519 (rustls's ring provider would
+/// offer P-384, at twice the CPU a handshake).
+#[cfg(feature = "tls")]
+#[test]
+fn the_proxys_client_hello_names_the_host_and_offers_http1_and_x25519() {
+    use std::io::Read;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let tx = std::sync::Mutex::new(tx);
+    let upstream = crate::support::raw_server(move |mut stream| {
+        let mut header = [0u8; 5];
+        if stream.read_exact(&mut header).is_err() {
+            return;
+        }
+        let mut record = vec![0u8; usize::from(u16::from_be_bytes([header[3], header[4]]))];
+        if stream.read_exact(&mut record).is_ok() {
+            let _ = tx.lock().unwrap().send(record);
+        }
+    });
+    let url = format!("https://localhost:{}", upstream.port());
+    let proxy = Server::start_with("proxy", &["--upstream", &url, "--upstream-insecure"]);
+    let _ = exchange(&proxy, GET, SHORT);
+    let record = rx.recv_timeout(SHORT).expect("a ClientHello");
+    // A handshake message: type 1 (ClientHello), a 3-byte length, the body.
+    assert_eq!(record[0], 1);
+    let body = &record[4..];
+    let hello = hangup::tls::hello::parse(body).expect("a ClientHello");
+    assert_eq!(hello.server_name.as_deref(), Some(&b"localhost"[..]));
+    assert_eq!(hello.alpn, [b"http/1.1".to_vec()]);
+    assert_eq!(key_share_groups(body), [0x001d], "X25519's alone");
+}
+
+/// The groups of a ClientHello's key shares (extension 51), from its body.
+#[cfg(feature = "tls")]
+fn key_share_groups(body: &[u8]) -> Vec<u16> {
+    let u16_at = |at: usize| usize::from(u16::from_be_bytes([body[at], body[at + 1]]));
+    // Version and random, then the session id, suites and compressions.
+    let mut at = 2 + 32;
+    at += 1 + usize::from(body[at]);
+    at += 2 + u16_at(at);
+    at += 1 + usize::from(body[at]);
+    let end = at + 2 + u16_at(at);
+    at += 2;
+    while at < end {
+        let (kind, len) = (u16_at(at), u16_at(at + 2));
+        if kind == 51 {
+            let shares_end = at + 6 + u16_at(at + 4);
+            let mut share = at + 6;
+            let mut groups = Vec::new();
+            while share < shares_end {
+                groups.push(u16_at(share) as u16);
+                share += 4 + u16_at(share + 2);
+            }
+            return groups;
+        }
+        at += 4 + len;
+    }
+    Vec::new()
+}
+
 #[cfg(feature = "tls")]
 #[test]
 fn an_address_is_verified_against_the_certificate_and_sent_as_no_sni() {
