@@ -256,8 +256,8 @@ impl Transport {
         self.stream.read(want, sink)
     }
 
-    /// Read and throw away what arrived, up to `limit` bytes; see
-    /// [`Stream::discard`].
+    /// Read and throw away what arrived (plaintext under TLS), up to
+    /// `limit` bytes: how many, and how the last read ended.
     pub fn discard(&mut self, limit: u64) -> (u64, Io) {
         let mut thrown = 0;
         while thrown < limit {

@@ -108,6 +108,8 @@ pub struct ProbeArgs {
     #[argh(option)]
     pub expect_verdict: Option<String>,
     /// for https://: exit 1 unless the server ended TLS so (close-notify, no-close-notify, alert [NAME], rst, open)
+    // The doc comment is `--help`'s text: `[NAME]` stays as users read it.
+    #[allow(rustdoc::broken_intra_doc_links)]
     #[argh(option)]
     pub expect_tls_end: Option<String>,
     /// run this many probes and print outcome counts and percentiles

@@ -18,11 +18,11 @@
 //!   validity), for the probe to report.
 //! - [`verdict`]: what a client made of a server's certificate.
 //!
-//! With the `tls` feature (on by default), on rustls and ring: [`Layer`],
+//! With the `tls` feature (on by default), on rustls and ring: `Layer`,
 //! one connection's TLS between its socket and its script (or the
-//! probe); [`certs`], the certificates `serve` makes or loads; [`server`],
-//! the rustls configuration a server hands out; [`client`], the probe's.
-//! Without the feature, [`Layer`] and `TlsClient` are types with no
+//! probe); `certs`, the certificates `serve` makes or loads; `server`,
+//! the rustls configuration a server hands out; `client`, the probe's.
+//! Without the feature, `Layer` and `TlsClient` are types with no
 //! values, and everything else still builds.
 
 pub mod alert;
