@@ -256,8 +256,11 @@ impl Transport {
         self.stream.read(want, sink)
     }
 
-    /// Read and throw away what arrived (plaintext under TLS), up to
-    /// `limit` bytes: how many, and how the last read ended.
+    /// Read and throw away what arrived, up to `limit` bytes (plaintext
+    /// under TLS): for a close that must not leave unread input (which
+    /// would turn it into an RST) and for a script that hangs. Returns the
+    /// bytes thrown away and how the last read ended ([`Io::Data`] when
+    /// the limit was reached).
     pub fn discard(&mut self, limit: u64) -> (u64, Io) {
         let mut thrown = 0;
         while thrown < limit {

@@ -107,9 +107,7 @@ pub struct ProbeArgs {
     /// for https://: exit 1 unless the certificate's verdict is this (ok, expired, wrong-name, unknown-issuer, ...)
     #[argh(option)]
     pub expect_verdict: Option<String>,
-    /// for https://: exit 1 unless the server ended TLS so (close-notify, no-close-notify, alert [NAME], rst, open)
-    // The doc comment is `--help`'s text: `[NAME]` stays as users read it.
-    #[allow(rustdoc::broken_intra_doc_links)]
+    /// for https://: exit 1 unless the server ended TLS so (close-notify, no-close-notify, alert, alert NAME, rst, open)
     #[argh(option)]
     pub expect_tls_end: Option<String>,
     /// run this many probes and print outcome counts and percentiles
