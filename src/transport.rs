@@ -66,6 +66,12 @@ pub trait Tap: std::fmt::Debug {
     fn wrote(&mut self, bytes: &[u8], boundary: Boundary, now: Instant);
     /// The connection made a whole request (or head) of what was read.
     fn request(&mut self, now: Instant);
+    /// Behind a proxy, the server (an `https://` upstream) ended TLS so:
+    /// the end a replay over TLS must have, which the client's own end
+    /// does not tell (a plain client gets a FIN either way).
+    fn server_tls_end(&mut self, end: crate::probe::tls::TlsEnd) {
+        let _ = end;
+    }
     /// The connection ended, `how` (as the log says it): the tap is done.
     /// An error says why what it saw cannot be kept.
     fn finish(self: Box<Self>, how: End, now: Instant) -> Result<(), String>;
@@ -313,6 +319,21 @@ impl Transport {
             }
         }
         Io::Data(sent)
+    }
+
+    /// Under TLS: write the records a write left queued (the socket was
+    /// full then), as far as the socket takes them now. Without TLS there
+    /// is nothing above the socket to write.
+    pub fn flush(&mut self) -> Io {
+        match self.parts() {
+            (stream, Some(tls), _) => tls.flush(stream),
+            _ => Io::Data(0),
+        }
+    }
+
+    /// Whether TLS records wait above the socket: a write is not out yet.
+    pub fn tls_queued(&self) -> bool {
+        self.tls().is_some_and(|tls| tls.unsent() > 0)
     }
 
     /// While the TLS handshake is under way: take in what the peer sent

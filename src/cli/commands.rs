@@ -10,8 +10,9 @@ use super::{Args, Failure, output};
 use crate::log::{Format, Log};
 use crate::scenario::{self, catalog};
 use crate::server::reload::Origin;
+use crate::server::turn::{UpstreamAddr, UpstreamTls};
 use crate::server::{Options, Serving};
-use crate::tls::TlsSetup;
+use crate::tls::{TlsClient, TlsSetup, TrustOptions};
 
 pub(super) fn serve(serve: Serve, args: &Args) -> Result<(), Failure> {
     let format = match args.utf8("--log", &serve.log)? {
@@ -63,7 +64,17 @@ fn one_scenario(serve: &Serve, args: &Args, seed: u64) -> Result<(scenario::Scen
     note_shadowed(&path);
     let scenario = scenario::load(&path, &overrides).map_err(|e| Failure::usage(e.to_string()))?;
     let upstream = match (&serve.upstream, scenario.proxies) {
-        (Some(text), true) => Some(parse_upstream(args.utf8("--upstream", text)?)?),
+        (Some(text), true) => Some(parse_upstream(args.utf8("--upstream", text)?, serve, args)?),
+        (None, _) if serve.upstream_cacert.is_some() || serve.upstream_insecure => {
+            let flag = if serve.upstream_insecure {
+                "--upstream-insecure"
+            } else {
+                "--upstream-cacert"
+            };
+            return Err(Failure::usage(format!(
+                "{flag} goes with an HTTPS upstream: --upstream https://HOST:PORT"
+            )));
+        }
         (None, false) => None,
         (None, true) => {
             return Err(Failure::usage(format!(
@@ -115,7 +126,11 @@ fn catalog_only(serve: &Serve) -> Result<crate::server::catalog::Catalog, Failur
         Some("a SCENARIO: the catalog serves every built-in, chosen by path")
     } else if !serve.set.is_empty() {
         Some("--set: give parameters in each request's query string, like /server-timeout?after=2s")
-    } else if serve.upstream.is_some() || serve.record.is_some() {
+    } else if serve.upstream.is_some()
+        || serve.record.is_some()
+        || serve.upstream_cacert.is_some()
+        || serve.upstream_insecure
+    {
         Some("--upstream or --record: the proxy built-ins are not served by path; serve them alone")
     } else {
         None
@@ -189,16 +204,126 @@ fn tls_setup(serve: &Serve, args: &Args, scenario: Option<&scenario::Scenario>) 
     }))
 }
 
-/// `HOST:PORT` or `[IPv6]:PORT`; a host name is resolved once, here.
-/// Port 0 is nobody's: a connect to it is refused.
-fn parse_upstream(text: &str) -> Result<SocketAddr, Failure> {
-    let addr = resolve_upstream(text)?;
+/// `HOST:PORT` or `[IPv6]:PORT`, or the same after `http://` (plain) or
+/// `https://` (TLS, with the trust `--upstream-cacert` and
+/// `--upstream-insecure` say), where the port may be left out (80, 443).
+/// A host name is resolved once, here; port 0 is nobody's: a connect to
+/// it is refused. A CA file that cannot be used is refused here too,
+/// before anything listens.
+fn parse_upstream(text: &str, serve: &Serve, args: &Args) -> Result<UpstreamAddr, Failure> {
+    let (tls, addr, host) = match split_scheme(text) {
+        None => (false, resolve_upstream(text)?, None),
+        Some((tls, rest)) => {
+            let default_port = if tls { 443 } else { 80 };
+            let (host, port) = host_and_port(text, rest, default_port)?;
+            (tls, resolve_host(text, host, port)?, Some(host))
+        }
+    };
     if addr.port() == 0 {
         return Err(Failure::usage(format!(
             "--upstream {text}: port 0 names no server; give the port the upstream listens on"
         )));
     }
-    Ok(addr)
+    let tls = match host.filter(|_| tls) {
+        Some(host) => Some(upstream_tls(host, serve, args)?),
+        None => {
+            let given = [
+                ("--upstream-cacert", serve.upstream_cacert.is_some()),
+                ("--upstream-insecure", serve.upstream_insecure),
+            ];
+            if let Some((flag, _)) = given.iter().find(|(_, given)| *given) {
+                return Err(Failure::usage(format!(
+                    "{flag} is for an HTTPS upstream; --upstream {text} is plain HTTP (https://HOST:PORT speaks TLS to it)"
+                )));
+            }
+            None
+        }
+    };
+    Ok(UpstreamAddr { addr, tls })
+}
+
+/// `https://REST` or `http://REST`: whether TLS, and the rest; `None`
+/// without a scheme.
+fn split_scheme(text: &str) -> Option<(bool, &str)> {
+    let (scheme, rest) = text.split_once("://")?;
+    match scheme.to_ascii_lowercase().as_str() {
+        "https" => Some((true, rest)),
+        "http" => Some((false, rest)),
+        // Said where the host is parsed: `ftp` is no host.
+        _ => None,
+    }
+}
+
+/// The host and port of `HOST[:PORT]` or `[IPv6][:PORT]` after a scheme
+/// (one trailing `/` is taken: a URL as copied from a browser).
+fn host_and_port<'t>(text: &str, rest: &'t str, default_port: u16) -> Result<(&'t str, u16), Failure> {
+    let rest = rest.strip_suffix('/').unwrap_or(rest);
+    if rest.contains(['/', '?', '#']) {
+        return Err(Failure::usage(format!(
+            "--upstream {text}: give the server alone (https://HOST:PORT): the proxy forwards each request with its own path"
+        )));
+    }
+    let bad = || {
+        Failure::usage(format!(
+            "--upstream {text}: expected https://HOST:PORT like https://localhost:8443 or https://[::1]:8443"
+        ))
+    };
+    let (host, port) = match rest.strip_prefix('[') {
+        Some(bracketed) => {
+            let (host, after) = bracketed.split_once(']').ok_or_else(bad)?;
+            match after {
+                "" => (host, None),
+                _ => (host, Some(after.strip_prefix(':').ok_or_else(bad)?)),
+            }
+        }
+        None => match rest.rsplit_once(':') {
+            // An IPv6 address goes in brackets, as in a URL.
+            Some((host, _)) if host.contains(':') => return Err(bad()),
+            Some((host, port)) => (host, Some(port)),
+            None => (rest, None),
+        },
+    };
+    if host.is_empty() {
+        return Err(bad());
+    }
+    let port = match port {
+        None => default_port,
+        Some(port) => port.parse().map_err(|_| bad())?,
+    };
+    Ok((host, port))
+}
+
+/// `host` resolved (an address is itself), IPv4 first.
+fn resolve_host(text: &str, host: &str, port: u16) -> Result<SocketAddr, Failure> {
+    if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+        return Ok(SocketAddr::new(ip, port));
+    }
+    let resolved = (host, port)
+        .to_socket_addrs()
+        .map_err(|e| Failure::usage(format!("--upstream {text}: cannot resolve {host} ({e})")))?;
+    first_address(text, resolved)
+}
+
+/// The TLS to speak to the upstream at `host`, as the flags say.
+fn upstream_tls(host: &str, serve: &Serve, args: &Args) -> Result<UpstreamTls, Failure> {
+    let options = TrustOptions {
+        cacert: serve.upstream_cacert.as_deref().map(|path| args.os(path).into()),
+        insecure: serve.upstream_insecure,
+        // As OpenSSL and curl read it; empty is unset.
+        ssl_cert_file: std::env::var_os("SSL_CERT_FILE")
+            .filter(|path| !path.is_empty())
+            .map(Into::into),
+    };
+    let client = TlsClient::for_upstream(&options).map_err(Failure::usage)?;
+    // A host no TLS client can name (SNI) would fail every connection:
+    // said once, here.
+    client
+        .layer(host, std::time::Instant::now())
+        .map_err(|e| Failure::usage(format!("--upstream https://{host}: {e}")))?;
+    Ok(UpstreamTls {
+        client,
+        host: host.to_string(),
+    })
 }
 
 fn resolve_upstream(text: &str) -> Result<SocketAddr, Failure> {
@@ -210,6 +335,10 @@ fn resolve_upstream(text: &str) -> Result<SocketAddr, Failure> {
             "--upstream {text}: expected HOST:PORT like 127.0.0.1:8080 or [::1]:8080 ({e})"
         ))
     })?;
+    first_address(text, resolved)
+}
+
+fn first_address(text: &str, resolved: impl Iterator<Item = SocketAddr>) -> Result<SocketAddr, Failure> {
     let mut addrs: Vec<SocketAddr> = resolved.collect();
     // Prefer IPv4, as most servers on loopback listen there.
     addrs.sort_by_key(|a| a.is_ipv6());

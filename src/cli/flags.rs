@@ -59,11 +59,17 @@ pub struct Serve {
     /// log nothing
     #[argh(switch, short = 'q')]
     pub quiet: bool,
-    /// the real server a proxy scenario forwards to: HOST:PORT or [IPv6]:PORT (a name is resolved once, at start)
+    /// the real server a proxy scenario forwards to: HOST:PORT or [IPv6]:PORT, or https://HOST:PORT to speak TLS to it (SNI and the certificate's name are HOST; http://HOST:PORT is plain); a name is resolved once, at start
     // The doc comment is `--help`'s text: `[IPv6]` stays as users read it.
     #[allow(rustdoc::broken_intra_doc_links)]
     #[argh(option)]
     pub upstream: Option<String>,
+    /// with an https:// --upstream: verify its certificate against this CA (PEM, as --tls-ca-out writes it) instead of SSL_CERT_FILE or the system's CAs
+    #[argh(option)]
+    pub upstream_cacert: Option<String>,
+    /// with an https:// --upstream: go on whatever its certificate is (the handshake is still real)
+    #[argh(switch)]
+    pub upstream_insecure: bool,
     /// what the scenario's chance draws from: the same seed makes the same choices for the same connection and request numbers (default: a new one, named in the log's first line)
     #[argh(option)]
     pub seed: Option<u64>,

@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use super::writer::Queue;
 use super::{Ending, Method, Pauses, Recording, Wait};
 use crate::end::End;
+use crate::probe::tls::TlsEnd;
 use crate::transport::{Boundary, Tap};
 
 /// The client's bytes kept at most, for `conn-N.client.bin`.
@@ -45,6 +46,8 @@ pub(crate) struct Tape {
     client: Vec<u8>,
     /// The client sent more than [`CLIENT_LIMIT`].
     client_cut: bool,
+    /// How the upstream ended TLS, when it spoke TLS and ended.
+    tls_end: Option<TlsEnd>,
     /// Handed to the writer: dropping it is the end of it.
     finished: bool,
     /// Where it goes when it is finished (or dropped at the stop).
@@ -83,9 +86,19 @@ impl Tape {
             request_start: Vec::new(),
             client: Vec::new(),
             client_cut: false,
+            tls_end: None,
             finished: false,
             queue,
         }
+    }
+
+    /// The upstream speaks TLS (`--upstream https://…`): the recording is
+    /// of an HTTPS server, and its replay is served with `--tls`, ending
+    /// as the upstream ended TLS. (What the client spoke to the proxy,
+    /// plain or `--tls`, is not the server's doing.)
+    pub fn over_tls(mut self) -> Tape {
+        self.recording.over_tls = true;
+        self
     }
 
     /// The connection's number.
@@ -185,6 +198,10 @@ impl Tap for Tape {
         self.last = Some(now);
     }
 
+    fn server_tls_end(&mut self, end: TlsEnd) {
+        self.tls_end = Some(end);
+    }
+
     fn wrote(&mut self, bytes: &[u8], boundary: Boundary, now: Instant) {
         if !self.requests && self.unanswered > 0 {
             // A raw protocol: wait for as many bytes as the client sent.
@@ -198,9 +215,14 @@ impl Tap for Tape {
     fn finish(mut self: Box<Self>, how: End, now: Instant) -> Result<(), String> {
         // What the client saw of the server: its FIN, its RST, or nothing
         // (the client left first).
-        let ending = match how {
-            End::Fin => Ending::Close,
-            End::Rst => Ending::Reset,
+        // Behind the proxy, an HTTPS upstream's TLS end is the server's:
+        // its alert (the client got an RST for it), or its FIN without
+        // close_notify.
+        let ending = match (how, self.tls_end) {
+            (End::Fin | End::Rst, Some(TlsEnd::Alert(alert))) => Ending::TlsAlert(alert),
+            (End::Fin, Some(TlsEnd::NoCloseNotify)) => Ending::CloseNoNotify,
+            (End::Fin, _) => Ending::Close,
+            (End::Rst, _) => Ending::Reset,
             _ => Ending::Hang,
         };
         self.end(ending, now);

@@ -449,14 +449,15 @@ impl<'s> EventLoop<'s> {
                 Err(why) => log.conn(id, Duration::ZERO, "tls-error", &[("why", Field::Str(&why))]),
             }
         }
-        if let (Some(writer), Some(upstream)) = (&self.recordings, self.shared.upstream) {
+        if let (Some(writer), Some(upstream)) = (&self.recordings, &self.shared.upstream) {
             let tape = record::Tape::new(
                 writer.dir().to_path_buf(),
                 id,
-                upstream.0.to_string(),
+                upstream.to_string(),
                 now,
                 writer.queue(),
             );
+            let tape = if upstream.tls.is_some() { tape.over_tls() } else { tape };
             conn.record_into(tape);
         }
         let mut turn = Turn {

@@ -94,8 +94,8 @@ pub enum Serving<'a> {
 
 /// How a server serves, beyond what.
 pub struct Options {
-    /// Where the scenario's proxy steps connect.
-    pub upstream: Option<SocketAddr>,
+    /// Where the scenario's proxy steps connect, and how.
+    pub upstream: Option<turn::UpstreamAddr>,
     /// With `upstream` too: every connection is written here as a scenario.
     pub record: Option<crate::record::Destination>,
     /// What a scenario that draws by chance draws from; the log's first
@@ -157,9 +157,12 @@ pub fn serve(addr: SocketAddr, serving: Serving, options: Options, log: &mut Log
         doing: "failed to read the listening address",
         error,
     })?;
-    if let Some(upstream) = upstream.filter(|&upstream| reaches_itself(upstream, local)) {
+    if let Some(upstream) = upstream
+        .as_ref()
+        .filter(|upstream| reaches_itself(upstream.addr, local))
+    {
         return Err(ServeError::UpstreamIsSelf {
-            upstream,
+            upstream: upstream.addr,
             listening: local,
         });
     }
@@ -169,7 +172,6 @@ pub fn serve(addr: SocketAddr, serving: Serving, options: Options, log: &mut Log
     } else {
         None
     };
-    let upstream = upstream.map(turn::UpstreamAddr);
     let event_loop =
         event_loop::EventLoop::new(listener, scenario, upstream, record).map_err(|error| ServeError::Io {
             doing: "failed to set up the event loop",

@@ -43,9 +43,42 @@ pub struct Shared {
     pub tally: Tally,
 }
 
-/// Where a proxying connection sends its upstream traffic.
-#[derive(Debug, Clone, Copy)]
-pub struct UpstreamAddr(pub SocketAddr);
+/// Where a proxying connection sends its upstream traffic, and whether it
+/// speaks TLS there (`--upstream https://…`).
+#[derive(Debug, Clone)]
+pub struct UpstreamAddr {
+    /// The address connected to: a name is resolved once, at start.
+    pub addr: SocketAddr,
+    /// With `https://`: the TLS each upstream connection starts with.
+    pub tls: Option<UpstreamTls>,
+}
+
+/// How the upstream is spoken to over TLS: what its certificate is
+/// verified against (`--upstream-cacert`, else the system's CAs, or not at
+/// all with `--upstream-insecure`), and the name it is checked for.
+#[derive(Debug, Clone)]
+pub struct UpstreamTls {
+    /// The client's configuration, shared by every upstream connection
+    /// (the probe's, [`crate::tls::TlsClient`]).
+    pub client: crate::tls::TlsClient,
+    /// The host `--upstream` named: sent as SNI (an address is not, as
+    /// curl does) and the name the certificate must be for.
+    pub host: String,
+}
+
+impl std::fmt::Display for UpstreamAddr {
+    /// `127.0.0.1:8080`, or `https://localhost:8443` (the host as given),
+    /// as the log and a recording's header name the upstream.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.tls {
+            None => write!(f, "{}", self.addr),
+            Some(tls) if tls.host.parse::<std::net::Ipv6Addr>().is_ok() => {
+                write!(f, "https://[{}]:{}", tls.host, self.addr.port())
+            }
+            Some(tls) => write!(f, "https://{}:{}", tls.host, self.addr.port()),
+        }
+    }
+}
 
 /// How the connections of one run ended, for the summary at the stop.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]

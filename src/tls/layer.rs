@@ -324,8 +324,12 @@ impl Layer {
             }
             match self.read_records(stream) {
                 Io::Data(_) => {
-                    // Handshake messages to answer, or nothing: write them.
-                    if let failed @ (Io::Reset(_) | Io::Failed(_)) = self.flush(stream) {
+                    // Handshake messages to answer, or records a write
+                    // queued: write them. A reset that write meets is not
+                    // this read's answer yet: the plaintext the records
+                    // just read hold came before it, and the read that
+                    // finds no more tells the reset (the stream keeps it).
+                    if let failed @ Io::Failed(_) = self.flush(stream) {
                         return failed;
                     }
                 }

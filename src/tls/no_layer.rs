@@ -22,6 +22,16 @@ impl TlsClient {
         )
     }
 
+    /// Always an error: this build has no TLS for an `https://` upstream.
+    pub fn for_upstream(options: &TrustOptions) -> Result<TlsClient, String> {
+        let _ = (&options.cacert, options.insecure, &options.ssl_cert_file);
+        Err(
+            "an https:// upstream needs TLS, and this hangup was built without TLS (cargo's \
+             --no-default-features): build it with the default features"
+                .into(),
+        )
+    }
+
     pub fn trust(&self) -> &str {
         match *self {}
     }

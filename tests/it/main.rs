@@ -37,6 +37,7 @@ mod probe_target;
 mod probe_tls;
 mod properties;
 mod proxy;
+mod proxy_https;
 mod record;
 mod record_files;
 mod reload;

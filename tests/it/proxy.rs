@@ -439,7 +439,7 @@ fn upstream_half_close_lets_the_answer_through() {
 /// so reads go first and one write at most comes between two reads: a FIN
 /// (which comes before any RST the client's later bytes provoke) is read
 /// as a FIN, and a reset a write met is remembered as the reset.
-fn upload_while_reading(server: &Server, body_len: usize) -> (Vec<u8>, End) {
+pub(crate) fn upload_while_reading(server: &Server, body_len: usize) -> (Vec<u8>, End) {
     use mio::{Events, Interest, Poll, Token};
     let mut stream = server.connect();
     let head = format!("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: {body_len}\r\n\r\n");

@@ -438,7 +438,10 @@ impl<'s> Conn<'s> {
         let now = cx.now;
         let due = State::Sleeping { until: now };
         if !matches!(step, Step::Forward(_) | Step::Relay(_) | Step::Upstream(_))
-            && let Some(mirrored) = self.proxy.as_deref_mut().and_then(|p| p.watch(&mut cx))
+            && let Some(mirrored) = self
+                .proxy
+                .as_deref_mut()
+                .and_then(|p| p.watch(&mut self.client, &mut cx))
         {
             // The upstream ended during the last step (a forward it cut
             // short, or a FIN that came with a relay's last bytes, whose
@@ -609,7 +612,7 @@ impl<'s> Conn<'s> {
         let mut cx = self.cx(turn);
         self.proxy
             .as_deref_mut()
-            .and_then(|p| p.watch(&mut cx))
+            .and_then(|p| p.watch(&mut self.client, &mut cx))
             .unwrap_or(Progress::Wait)
     }
 

@@ -9,9 +9,10 @@
 use std::time::Instant;
 
 use super::pacer::Pacer;
-use super::{BUFFER_LIMIT, Heard, ProxySide, send_front};
+use super::{BUFFER_LIMIT, Heard, ProxySide, client_flushed, send_front};
 use crate::interp::Event;
 use crate::log::Field;
+use crate::probe::tls::Closing;
 use crate::scenario::ast::{Limit, Relay};
 use crate::server::conn::client::Client;
 use crate::server::conn::ending::{Drain, Ending};
@@ -87,8 +88,7 @@ impl Both {
             }
             if client.input.is_empty() && client.eof_read() && up.can_write() {
                 // The client's FIN passes through.
-                let _ = up.stream.shutdown_write();
-                up.write_shut = true;
+                up.half_close();
                 cx.say("upstream-half-close", &[]);
             }
             // Upstream to client, within the limit and the pace.
@@ -111,16 +111,28 @@ impl Both {
                     failed => return Progress::End(Ending::Failed(failed)),
                 }
             }
+            // Under TLS, what went to the client is out once its records
+            // are: an end that follows waits for them.
+            let flushed = match client_flushed(client) {
+                Ok(flushed) => flushed,
+                Err(ending) => return Progress::End(ending),
+            };
             if self.limit.is_some_and(|l| self.to_client >= l) {
+                if !flushed {
+                    return Progress::Wait;
+                }
                 self.say_relayed(cx);
                 return Progress::Next(Event::Relayed(None));
             }
-            if up.input.is_empty() && up.heard.is_some() {
-                if matches!(up.heard, Some(Heard::Reset(_))) || client.eof_read() {
+            if up.input.is_empty() && up.heard.is_some() && flushed {
+                if matches!(up.heard, Some(Heard::Reset(_) | Heard::Failed(_)))
+                    || up.closing.is_some_and(|c| matches!(c, Closing::Alert(_)))
+                    || client.eof_read()
+                {
                     // An RST passes through; a FIN after the client's own
                     // is the end of both directions.
                     self.say_relayed(cx);
-                    return side.mirror(cx);
+                    return side.mirror(client, cx);
                 }
                 if !client.stream.is_write_shut() {
                     // The upstream's FIN passes through; the client may
@@ -150,7 +162,12 @@ impl Both {
                     failed => return Progress::End(Ending::Failed(failed)),
                 }
             }
-            if client.eof_read() && client.stream.is_write_shut() && client.input.is_empty() && up.input.is_empty() {
+            if client.eof_read()
+                && client.stream.is_write_shut()
+                && client.input.is_empty()
+                && up.input.is_empty()
+                && flushed
+            {
                 // Both directions ended with FIN.
                 return Progress::End(Ending::Close(Drain::First));
             }

@@ -164,8 +164,7 @@ impl Forwarding {
                 Io::Eof => {
                     // The client half-closed: so does the upstream side.
                     client.say_fin(cx);
-                    let _ = up.stream.shutdown_write();
-                    up.write_shut = true;
+                    up.half_close();
                     cx.say("forward", &[("bytes", Field::Num(self.total))]);
                     return Progress::Next(Event::Forwarded);
                 }

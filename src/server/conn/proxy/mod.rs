@@ -19,15 +19,28 @@
 //! the upstream gives up on) is mirrored at once: that is the
 //! pooled-connection race, for real.
 //!
+//! Over TLS (`--upstream https://…`) the upstream's stream is a
+//! [`Transport`] with a client TLS layer, so the states above it move
+//! plaintext as they would bytes. What TLS adds is said where it happens:
+//! the handshake is part of the connect ([`Connecting`]), and one that
+//! fails is an upstream failure like a refused connect; records a write
+//! left queued go out as the socket takes them ([`ProxySide::on_event`]),
+//! and a half-close waits for them; the upstream's close_notify or alert
+//! is how it ended TLS, and its TCP end (read below TLS after it) is what
+//! is mirrored ([`tls`]).
+//!
 //! The states: [`Connecting`] (`connect.rs`), [`Forwarding`]
 //! (`forward.rs`), [`Relaying`] (`relay.rs`, one direction) and [`Both`]
-//! (`both.rs`, `relay both`); [`pacer`] paces the relays.
+//! (`both.rs`, `relay both`); [`pacer`] paces the relays; [`upstream`] is
+//! the upstream connection they share.
 
 mod both;
 mod connect;
 mod forward;
 mod pacer;
 mod relay;
+mod tls;
+mod upstream;
 
 pub(super) use both::Both;
 pub(super) use connect::Connecting;
@@ -40,13 +53,13 @@ use super::client::{Client, Retained};
 use super::ending::{Drain, Ending, Flushing};
 use super::{Cx, Progress, State};
 use crate::end::End;
-use crate::http::response::ResponseReader;
 use crate::interp::{Event, Interp};
 use crate::log::Field;
 use crate::reactor::{self, Side};
 use crate::scenario::ast::{Forward, Relay, RelayWhat, UpstreamEnd};
-use crate::stream::{Io, READ_CHUNK};
+use crate::stream::Io;
 use crate::transport::Transport;
+use upstream::{Heard, Upstream};
 
 /// Bytes each direction may hold: reading a side stops at this, until the
 /// other side has taken them.
@@ -61,87 +74,6 @@ pub(super) struct ProxySide {
     pub(super) ended: Option<End>,
     /// The bytes of the last request read, for `forward request`.
     pub(super) retained: Retained,
-}
-
-/// How the upstream's input ended, once a read told.
-#[derive(Debug)]
-enum Heard {
-    /// Its FIN.
-    Fin,
-    /// Its reset, or another error: why.
-    Reset(String),
-}
-
-/// The upstream connection of one client connection.
-struct Upstream {
-    stream: Transport,
-    connected: bool,
-    /// Bytes the upstream sent that are not relayed yet.
-    input: Vec<u8>,
-    /// The response being relayed, kept from `relay head` to `relay body`.
-    response: Option<ResponseReader>,
-    /// How its input ended; mirrored once what came before is out.
-    heard: Option<Heard>,
-    /// hangup half-closed the upstream side (a client FIN passed through).
-    write_shut: bool,
-    /// A write failed: nothing more is written; its input is read on.
-    write_failed: bool,
-}
-
-impl Upstream {
-    fn connecting(socket: TcpStream) -> Upstream {
-        Upstream {
-            stream: Transport::connecting(socket),
-            connected: false,
-            input: Vec::new(),
-            response: None,
-            heard: None,
-            write_shut: false,
-            write_failed: false,
-        }
-    }
-
-    /// Whether bytes may still be written to it.
-    fn can_write(&self) -> bool {
-        !self.write_shut && !self.write_failed
-    }
-
-    /// Read what the upstream sent into its buffer, while there is room.
-    /// Whether anything came: bytes, or its end (kept in `heard`).
-    fn take_in(&mut self) -> bool {
-        let room = BUFFER_LIMIT.saturating_sub(self.input.len());
-        if self.heard.is_some() || room == 0 || !self.stream.is_readable() {
-            return false;
-        }
-        let input = &mut self.input;
-        match self
-            .stream
-            .read(room.min(READ_CHUNK), |bytes| input.extend_from_slice(bytes))
-        {
-            Io::Data(_) => true,
-            Io::Blocked => false,
-            Io::Eof => {
-                self.heard = Some(Heard::Fin);
-                true
-            }
-            Io::Reset(e) | Io::Failed(e) => {
-                self.heard = Some(Heard::Reset(e.to_string()));
-                true
-            }
-        }
-    }
-
-    /// A write to the upstream failed. A reset is not its end yet: what it
-    /// sent before the reset is still to be read, and the read that finds
-    /// no more reports the reset. Any other failure is the end at once.
-    fn write_failed(&mut self, failed: Io) {
-        self.write_failed = true;
-        match failed {
-            Io::Reset(_) => self.stream.assume_readable(),
-            Io::Failed(e) => self.heard = Some(Heard::Reset(e.to_string())),
-            Io::Data(_) | Io::Blocked | Io::Eof => {}
-        }
-    }
 }
 
 /// A step that needs the upstream, waiting for its connect.
@@ -164,19 +96,19 @@ pub(super) fn start<'s>(
     let Some(side) = proxy else {
         return Progress::End(Ending::Broken("a proxy step in a scenario that does not proxy"));
     };
-    let Some(addr) = cx.shared.upstream else {
+    let Some(addr) = cx.shared.upstream.as_ref().map(|upstream| upstream.addr) else {
         // `serve` refuses such a scenario without --upstream; this is
         // only a safety net.
         cx.say("upstream-error", &[("why", Field::Str("no --upstream given"))]);
         return Progress::End(Ending::Close(Drain::First));
     };
     if side.upstream.is_none() {
-        let result = TcpStream::connect(addr.0).and_then(|mut socket| {
+        let result = TcpStream::connect(addr).and_then(|mut socket| {
             reactor::register_socket(&cx.shared.registry, key, Side::Upstream, &mut socket)?;
             Ok(socket)
         });
         cx.shared.tally.upstream_connects += 1;
-        let addr_text = addr.0.to_string();
+        let addr_text = addr.to_string();
         cx.say("upstream-connect", &[("addr", Field::Str(&addr_text))]);
         match result {
             Ok(socket) => {
@@ -236,10 +168,15 @@ pub(super) fn upstream_failed<'s>(why: &str, proxy: Option<&mut ProxySide>, cx: 
 }
 
 impl ProxySide {
-    /// Take in the upstream socket's readiness.
+    /// Take in the upstream socket's readiness. Under TLS, records a
+    /// write left queued go out now that the socket takes more, whatever
+    /// step the script is in: the write that queued them is over.
     pub(super) fn on_event(&mut self, event: &mio::event::Event) {
         if let Some(up) = self.upstream.as_mut() {
             up.stream.on_event(event);
+            if up.connected && up.stream.is_writable() {
+                up.flush();
+            }
         }
     }
 
@@ -247,36 +184,66 @@ impl ProxySide {
     /// idle connection, and mirror it at once. Bytes it sent unasked stay
     /// buffered for the next relay. Also called as a step begins, since a
     /// FIN that came with the last bytes a relay took raises no new event.
-    pub(super) fn watch<'s>(&mut self, cx: &mut Cx) -> Option<Progress<'s>> {
+    pub(super) fn watch<'s>(&mut self, client: &mut Client, cx: &mut Cx) -> Option<Progress<'s>> {
         let up = self.upstream.as_mut().filter(|up| up.connected)?;
         while up.take_in() && up.heard.is_none() {}
-        self.mirror_if_over(cx)
+        self.mirror_if_over(client, cx)
     }
 
     /// If the upstream's end was read, mirror it now.
-    fn mirror_if_over<'s>(&mut self, cx: &mut Cx) -> Option<Progress<'s>> {
+    fn mirror_if_over<'s>(&mut self, client: &mut Client, cx: &mut Cx) -> Option<Progress<'s>> {
         self.upstream.as_ref()?.heard.as_ref()?;
-        Some(self.mirror(cx))
+        Some(self.mirror(client, cx))
     }
 
     /// The upstream ended (FIN, RST or an error) and everything it sent
-    /// before is out: the client gets the same end.
-    fn mirror<'s>(&mut self, cx: &mut Cx) -> Progress<'s> {
+    /// before is out: the client gets the same end. Over TLS, the log
+    /// says how the upstream ended TLS too; a client under `--tls` gets
+    /// close_notify only if the upstream sent one, and an upstream's
+    /// alert is an error end, an RST.
+    fn mirror<'s>(&mut self, client: &mut Client, cx: &mut Cx) -> Progress<'s> {
         let Some(up) = self.upstream.take() else {
             return Progress::End(Ending::Broken("no upstream to mirror"));
         };
-        match up.heard {
-            Some(Heard::Reset(why)) => {
-                self.ended = Some(End::PeerRst);
-                cx.say(
-                    "upstream-end",
-                    &[("how", Field::Str(End::PeerRst.name())), ("error", Field::Str(&why))],
-                );
+        let (how, why) = match &up.heard {
+            Some(Heard::Reset(why) | Heard::Failed(why)) => (End::PeerRst, Some(why.as_str())),
+            Some(Heard::Fin) | None => (End::PeerFin, None),
+        };
+        self.ended = Some(how);
+        let tls_end = tls::ended(&up, how);
+        let alert = match tls_end {
+            Some(tls::TlsEnd::Alert(alert)) => Some(crate::probe::tls::alert_name(alert)),
+            _ => None,
+        };
+        let mut fields = vec![("how", Field::Str(how.name()))];
+        if let Some(end) = tls_end {
+            fields.push(("tls", Field::Str(end.name())));
+        }
+        if let Some(alert) = &alert {
+            fields.push(("alert", Field::Str(alert)));
+        }
+        if let Some(why) = why {
+            fields.push(("error", Field::Str(why)));
+        }
+        cx.say("upstream-end", &fields);
+        if let Some(tape) = client.stream.tape_mut()
+            && let Some(end) = tls_end
+        {
+            tape.server_tls_end(end);
+        }
+        match (how, tls_end) {
+            (End::PeerRst, _) | (_, Some(tls::TlsEnd::Alert(_))) => {
                 Progress::Become(State::Flushing(Flushing::new(cx.now)))
             }
-            Some(Heard::Fin) | None => {
-                self.ended = Some(End::PeerFin);
-                cx.say("upstream-end", &[("how", Field::Str(End::PeerFin.name()))]);
+            // The client may have sent bytes whose event is not taken yet
+            // (a TLS client's close_notify, as it reads the response's
+            // end): drain what the socket has, not what an event said.
+            (_, Some(tls::TlsEnd::NoCloseNotify)) => {
+                client.stream.assume_readable();
+                Progress::End(Ending::CloseNoNotify(Drain::First))
+            }
+            _ => {
+                client.stream.assume_readable();
                 Progress::End(Ending::Close(Drain::First))
             }
         }
@@ -293,12 +260,13 @@ impl ProxySide {
                 "rst"
             }
             UpstreamEnd::Close => {
+                // Under TLS, the well-behaved end: close_notify, then FIN.
+                up.stream.close_notify();
                 up.stream.close();
                 "fin"
             }
             UpstreamEnd::HalfClose => {
-                let _ = up.stream.shutdown_write();
-                up.write_shut = true;
+                up.half_close();
                 "half-close"
             }
         };
@@ -320,6 +288,7 @@ impl ProxySide {
             let _ = up.stream.reset();
             End::Rst
         } else {
+            up.stream.close_notify();
             up.stream.close();
             End::Fin
         };
@@ -354,9 +323,20 @@ fn watch_client(client: &mut Client, up: &mut Upstream, cx: &mut Cx) -> Option<E
         }
     }
     if client.eof_read() && client.input.is_empty() && up.can_write() {
-        let _ = up.stream.shutdown_write();
-        up.write_shut = true;
+        up.half_close();
         cx.say("upstream-half-close", &[]);
     }
     None
+}
+
+/// Under TLS, bytes written to the client are out once the records they
+/// make are: a step that relayed them is over only then, or a `reset` or
+/// `close` that follows would lose them. `Ok(false)` while they wait for
+/// the socket.
+fn client_flushed(client: &mut Client) -> Result<bool, Ending> {
+    match client.stream.flush() {
+        Io::Data(_) => Ok(!client.stream.tls_queued()),
+        Io::Blocked => Ok(false),
+        failed => Err(Ending::Failed(failed)),
+    }
 }

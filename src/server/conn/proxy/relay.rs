@@ -15,7 +15,7 @@
 use std::time::Instant;
 
 use super::pacer::Pacer;
-use super::{ProxySide, send_front, watch_client};
+use super::{ProxySide, client_flushed, send_front, watch_client};
 use crate::http::response::{Framing, ResponseReader};
 use crate::interp::Event;
 use crate::log::Field;
@@ -106,6 +106,11 @@ impl Relaying {
                 None => false,
             };
             if self.whole || limit_reached {
+                match client_flushed(client) {
+                    Ok(true) => {}
+                    Ok(false) => return Progress::Wait,
+                    Err(ending) => return Progress::End(ending),
+                }
                 let head = up.response.as_ref().and_then(|r| r.head.clone());
                 if self.whole && up.response.as_ref().is_some_and(|r| r.complete) {
                     up.response = None;
@@ -116,7 +121,7 @@ impl Relaying {
                 cx.say("relay", &[("bytes", Field::Num(self.sent))]);
                 if up.heard.is_some() {
                     // The upstream is gone: the client hears of it now.
-                    return side.mirror(cx);
+                    return side.mirror(client, cx);
                 }
                 return Progress::Next(Event::Relayed(head));
             }
@@ -152,11 +157,16 @@ impl Relaying {
             }
             if up.heard.is_some() {
                 // Everything before the end is out: mirror the end.
+                match client_flushed(client) {
+                    Ok(true) => {}
+                    Ok(false) => return Progress::Wait,
+                    Err(ending) => return Progress::End(ending),
+                }
                 if let Some(reader) = up.response.as_mut() {
                     reader.on_close();
                 }
                 cx.say("relay", &[("bytes", Field::Num(self.sent))]);
-                return side.mirror(cx);
+                return side.mirror(client, cx);
             }
             if !up.take_in() {
                 return Progress::Wait;
