@@ -216,7 +216,7 @@ pub struct Conn {
     recv_window: RecvWindow,
     /// The client's SETTINGS_MAX_FRAME_SIZE: how we cut DATA and blocks.
     peer_max_frame: u32,
-    /// Our SETTINGS_MAX_CONCURRENT_STREAMS in force.
+    /// Our SETTINGS_MAX_CONCURRENT_STREAMS, from the moment it was sent.
     max_streams: u32,
     /// Our SETTINGS frames not yet acknowledged, oldest first.
     unacked_settings: VecDeque<Vec<(u16, u32)>>,

@@ -346,10 +346,12 @@ impl Conn {
 /// When our own SETTINGS take effect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Applied {
-    /// As they are sent: only what makes us more lenient (a larger frame,
-    /// table or window), since the client may not have seen them yet.
+    /// As they are sent: what makes us more lenient (a larger frame,
+    /// table or window), since the client may not have seen them yet; and
+    /// the limit on streams, which a client could otherwise ignore by
+    /// never acknowledging.
     Sent,
-    /// The client acknowledged them: all of it.
+    /// The client acknowledged them: the rest.
     Acknowledged,
 }
 
@@ -371,7 +373,11 @@ impl Conn {
                         ConnectionError::new(ErrorCode::FLOW_CONTROL_ERROR, why)
                     })?
                 }
-                setting::MAX_CONCURRENT_STREAMS if raise(self.max_streams, value) => self.max_streams = value,
+                // Binds from the moment it is sent, either way, as in Go
+                // and nghttp2: a client that never acknowledges must not
+                // open streams without end. A stream it opened before it
+                // saw the limit is refused, which it may retry (§5.1.2).
+                setting::MAX_CONCURRENT_STREAMS if when == Applied::Sent => self.max_streams = value,
                 _ => {}
             }
         }

@@ -160,7 +160,8 @@ impl Conn {
 
     /// SETTINGS with these parameters, any values. They take effect for
     /// the reading side when the client acknowledges them (at once where
-    /// that only makes us more lenient).
+    /// that only makes us more lenient; SETTINGS_MAX_CONCURRENT_STREAMS at
+    /// once either way).
     pub fn send_settings(&mut self, params: &[(u16, u32)]) {
         self.output.frame(&Frame::Settings {
             ack: Ack::No,

@@ -100,3 +100,19 @@ fn a_header_list_too_large_refuses_the_stream_and_the_connection_goes_on() {
     };
     assert_eq!(head.headers, [(b"b".to_vec(), vec![b'x'; 4_000])]);
 }
+
+/// Streams that never end, from a client that never acknowledges our
+/// SETTINGS: the limit we advertised binds all the same, or each stream
+/// would hold its request (up to 64 KiB of header list) without end.
+#[test]
+fn a_client_that_never_acknowledges_cannot_open_more_streams_than_advertised() {
+    let mut conn = open(Config::default());
+    let open_stream = |id| headers(id, request_block("/"), EndStream::No, EndHeaders::Yes);
+    let hundred: Vec<Frame> = (0..100).map(|i| open_stream(2 * i + 1)).collect();
+    conn.receive(&bytes(&hundred));
+    assert_eq!(events(&mut conn).len(), 100);
+    sent(&mut conn);
+    conn.receive(&bytes(&[open_stream(201)]));
+    assert_eq!(stream_error(&mut conn), (201, ErrorCode::REFUSED_STREAM));
+    assert!(!conn.is_active(201));
+}
