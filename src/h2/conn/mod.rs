@@ -355,7 +355,7 @@ impl Conn {
         if matches!(self.streams.lookup(error.stream), streams::Lookup::Idle) {
             return Err(ConnectionError::new(error.code, format!("idle {error}")));
         }
-        self.streams.close(error.stream);
+        self.streams.reset(error.stream);
         self.output.answer(&Frame::RstStream {
             stream: error.stream,
             code: error.code,

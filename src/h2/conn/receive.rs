@@ -191,6 +191,7 @@ impl Conn {
     }
 
     fn headers(&mut self, stream: u32, fragment: Vec<u8>, end_stream: EndStream, end: EndHeaders) -> Checked {
+        let (was_reset, last) = (self.streams.was_reset(stream), self.streams.last_opened());
         let purpose = match self.streams.lookup(stream) {
             Lookup::Active(s) if s.state == State::HalfClosedRemote => {
                 Purpose::Reject(ErrorCode::STREAM_CLOSED, "HEADERS after END_STREAM".into())
@@ -199,7 +200,19 @@ impl Conn {
                 Purpose::Reject(ErrorCode::PROTOCOL_ERROR, "trailers without END_STREAM".into())
             }
             Lookup::Active(_) => Purpose::Trailers,
-            Lookup::Closed => Purpose::Discard,
+            // Opened past our GOAWAY and ignored, or reset by us before
+            // the client knew: what it sent meanwhile is dropped.
+            Lookup::Closed if self.goaway_sent.is_some_and(|ours| stream > ours) => Purpose::Discard,
+            Lookup::Closed if was_reset => Purpose::Discard,
+            // Going down, or back to a stream the client itself ended:
+            // §5.1.1 makes the first a connection error, §5.1 allows it
+            // for the second (Go's server does the same for both).
+            Lookup::Closed => {
+                return Err(protocol(format!(
+                    "HEADERS on stream {stream}, which is closed or below the last stream opened ({last}): \
+                     stream ids only go up"
+                )));
+            }
             Lookup::Idle if stream.is_multiple_of(2) => {
                 return Err(protocol(format!(
                     "HEADERS on stream {stream}: a client's streams are odd"

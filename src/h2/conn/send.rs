@@ -138,7 +138,7 @@ impl Conn {
     /// RST_STREAM: the stream ends here.
     pub fn send_rst_stream(&mut self, stream: u32, code: ErrorCode) {
         self.output.frame(&Frame::RstStream { stream, code });
-        self.streams.close(stream);
+        self.streams.reset(stream);
     }
 
     /// GOAWAY; answers the last-stream-id it carried. Streams the client
