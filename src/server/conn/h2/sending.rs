@@ -8,8 +8,10 @@
 //! server that stopped reading them.
 
 use std::borrow::Cow;
+use std::time::Instant;
 
 use super::H2;
+use super::closing::Closing;
 use crate::h2::conn::{Flow, LastStream};
 use crate::h2::frame::{Ack, EndStream, RawFrame};
 use crate::interp::Event;
@@ -17,7 +19,7 @@ use crate::log::Field;
 use crate::scenario::ast::{H2Frame, H2Last, H2Window, Payload, Response};
 use crate::scenario::respond::{Request, sends_body};
 use crate::server::conn::client::Client;
-use crate::server::conn::ending::{Drain, Ending};
+use crate::server::conn::ending::Ending;
 use crate::server::conn::{Cx, Progress, State};
 use crate::stream::{Io, READ_CHUNK};
 
@@ -34,12 +36,12 @@ pub(in crate::server::conn) struct H2Sending<'s> {
 }
 
 /// What comes once everything is written.
-#[derive(Clone, Copy, PartialEq, Eq)]
 enum Then {
     /// The step is over.
     Done,
-    /// The connection closes: the client broke its rules and GOAWAY went.
-    Close,
+    /// The connection closes: the client broke its rules and GOAWAY is
+    /// queued (see [`Closing`]).
+    Close(Closing),
 }
 
 /// DATA in progress.
@@ -57,11 +59,20 @@ struct Data<'s> {
 }
 
 impl<'s> H2Sending<'s> {
-    /// Write out the GOAWAY a connection error queued, then close.
-    pub(in crate::server::conn) fn closing() -> H2Sending<'s> {
+    /// Write out the GOAWAY a connection error queued at `now`, then
+    /// close.
+    pub(in crate::server::conn) fn closing(now: Instant) -> H2Sending<'s> {
         H2Sending {
             data: None,
-            then: Then::Close,
+            then: Then::Close(Closing::new(now)),
+        }
+    }
+
+    /// When a close stops waiting for the client.
+    pub(in crate::server::conn) fn deadline(&self) -> Option<Instant> {
+        match &self.then {
+            Then::Close(closing) => Some(closing.deadline()),
+            Then::Done => None,
         }
     }
 
@@ -140,22 +151,22 @@ impl<'s> H2Sending<'s> {
             return Progress::End(Ending::Broken("an HTTP/2 step without HTTP/2"));
         };
         loop {
+            if let Then::Close(closing) = &mut self.then {
+                return closing.progress(h2, &mut client.stream, cx);
+            }
             match h2.flush(&mut client.stream, cx.now) {
                 Io::Data(_) => {}
                 Io::Blocked => return Progress::Wait,
                 failed => return Progress::End(Ending::Failed(failed)),
             }
-            if h2.failed && self.then == Then::Done {
+            if h2.failed {
                 // The client broke the rules meanwhile: GOAWAY is queued.
                 self.data = None;
-                self.then = Then::Close;
+                self.then = Then::Close(Closing::new(cx.now));
                 continue;
             }
             let Some(data) = self.data.as_deref_mut() else {
-                return match self.then {
-                    Then::Done => Progress::Next(Event::Done),
-                    Then::Close => Progress::End(Ending::Close(Drain::First)),
-                };
+                return Progress::Next(Event::Done);
             };
             if data.queued_all {
                 let fields = [
