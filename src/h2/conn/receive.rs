@@ -136,10 +136,13 @@ impl Conn {
             let why = format!("DATA of {flow_len} bytes on stream {stream} overflows the connection's window");
             return Err(ConnectionError::new(ErrorCode::FLOW_CONTROL_ERROR, why));
         }
-        if len == 0 && !end_stream.is_end() {
-            self.idle_frame("empty DATA")?;
-        } else {
+        // Body bytes, or the end of a body the scenario may wait for, are
+        // news; an empty DATA, or one that ends a stream already over, is
+        // not (CVE-2019-9518's empty frames).
+        if len > 0 || (end_stream.is_end() && self.streams.get(stream).is_some()) {
             self.idle_frames = 0;
+        } else {
+            self.idle_frame("empty DATA")?;
         }
         self.replenish(0)?;
         let error = |code, why: &str| StreamError {

@@ -116,3 +116,32 @@ fn a_client_that_never_acknowledges_cannot_open_more_streams_than_advertised() {
     assert_eq!(stream_error(&mut conn), (201, ErrorCode::REFUSED_STREAM));
     assert!(!conn.is_active(201));
 }
+
+/// An empty DATA with END_STREAM ends a stream, which is news for the
+/// scenario; on a stream that is over it is news for nobody, and counts
+/// among the frames that ask nothing.
+#[test]
+fn empty_data_on_a_closed_stream_asks_nothing() {
+    let config = Config {
+        max_idle_frames: 50,
+        ..Config::default()
+    };
+    let ping = Frame::Ping {
+        ack: Ack::No,
+        data: [0; 8],
+    };
+    let empty_end = Frame::Data {
+        stream: 1,
+        data: vec![],
+        end_stream: EndStream::Yes,
+        pad: None,
+    };
+    let mut conn = open(config);
+    conn.receive(&bytes(&[get(1, "/")]));
+    conn.send_response(1, 200, &[], EndStream::Yes);
+    drain(&mut conn);
+    conn.receive(&bytes(&vec![ping.clone(); 30]));
+    conn.receive(&bytes(&[empty_end]));
+    conn.receive(&bytes(&vec![ping; 30]));
+    assert_eq!(failed(&mut conn), ErrorCode::ENHANCE_YOUR_CALM);
+}
