@@ -18,6 +18,7 @@ mod engine;
 mod file_value;
 mod h2;
 mod h2_codec;
+mod h2_hostile;
 mod hostile_peers;
 mod issue20_bytes;
 mod language;

@@ -216,7 +216,7 @@ pub struct Conn {
     recv_window: RecvWindow,
     /// The client's SETTINGS_MAX_FRAME_SIZE: how we cut DATA and blocks.
     peer_max_frame: u32,
-    /// Our SETTINGS_MAX_CONCURRENT_STREAMS in force.
+    /// Our SETTINGS_MAX_CONCURRENT_STREAMS, from the moment it was sent.
     max_streams: u32,
     /// Our SETTINGS frames not yet acknowledged, oldest first.
     unacked_settings: VecDeque<Vec<(u16, u32)>>,
@@ -355,7 +355,7 @@ impl Conn {
         if matches!(self.streams.lookup(error.stream), streams::Lookup::Idle) {
             return Err(ConnectionError::new(error.code, format!("idle {error}")));
         }
-        self.streams.close(error.stream);
+        self.streams.reset(error.stream);
         self.output.answer(&Frame::RstStream {
             stream: error.stream,
             code: error.code,

@@ -136,10 +136,13 @@ impl Conn {
             let why = format!("DATA of {flow_len} bytes on stream {stream} overflows the connection's window");
             return Err(ConnectionError::new(ErrorCode::FLOW_CONTROL_ERROR, why));
         }
-        if len == 0 && !end_stream.is_end() {
-            self.idle_frame("empty DATA")?;
-        } else {
+        // Body bytes, or the end of a body the scenario may wait for, are
+        // news; an empty DATA, or one that ends a stream already over, is
+        // not (CVE-2019-9518's empty frames).
+        if len > 0 || (end_stream.is_end() && self.streams.get(stream).is_some()) {
             self.idle_frames = 0;
+        } else {
+            self.idle_frame("empty DATA")?;
         }
         self.replenish(0)?;
         let error = |code, why: &str| StreamError {
@@ -191,6 +194,7 @@ impl Conn {
     }
 
     fn headers(&mut self, stream: u32, fragment: Vec<u8>, end_stream: EndStream, end: EndHeaders) -> Checked {
+        let (was_reset, last) = (self.streams.was_reset(stream), self.streams.last_opened());
         let purpose = match self.streams.lookup(stream) {
             Lookup::Active(s) if s.state == State::HalfClosedRemote => {
                 Purpose::Reject(ErrorCode::STREAM_CLOSED, "HEADERS after END_STREAM".into())
@@ -199,7 +203,19 @@ impl Conn {
                 Purpose::Reject(ErrorCode::PROTOCOL_ERROR, "trailers without END_STREAM".into())
             }
             Lookup::Active(_) => Purpose::Trailers,
-            Lookup::Closed => Purpose::Discard,
+            // Opened past our GOAWAY and ignored, or reset by us before
+            // the client knew: what it sent meanwhile is dropped.
+            Lookup::Closed if self.goaway_sent.is_some_and(|ours| stream > ours) => Purpose::Discard,
+            Lookup::Closed if was_reset => Purpose::Discard,
+            // Going down, or back to a stream the client itself ended:
+            // §5.1.1 makes the first a connection error, §5.1 allows it
+            // for the second (Go's server does the same for both).
+            Lookup::Closed => {
+                return Err(protocol(format!(
+                    "HEADERS on stream {stream}, which is closed or below the last stream opened ({last}): \
+                     stream ids only go up"
+                )));
+            }
             Lookup::Idle if stream.is_multiple_of(2) => {
                 return Err(protocol(format!(
                     "HEADERS on stream {stream}: a client's streams are odd"
@@ -346,10 +362,12 @@ impl Conn {
 /// When our own SETTINGS take effect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Applied {
-    /// As they are sent: only what makes us more lenient (a larger frame,
-    /// table or window), since the client may not have seen them yet.
+    /// As they are sent: what makes us more lenient (a larger frame,
+    /// table or window), since the client may not have seen them yet; and
+    /// the limit on streams, which a client could otherwise ignore by
+    /// never acknowledging.
     Sent,
-    /// The client acknowledged them: all of it.
+    /// The client acknowledged them: the rest.
     Acknowledged,
 }
 
@@ -371,7 +389,11 @@ impl Conn {
                         ConnectionError::new(ErrorCode::FLOW_CONTROL_ERROR, why)
                     })?
                 }
-                setting::MAX_CONCURRENT_STREAMS if raise(self.max_streams, value) => self.max_streams = value,
+                // Binds from the moment it is sent, either way, as in Go
+                // and nghttp2: a client that never acknowledges must not
+                // open streams without end. A stream it opened before it
+                // saw the limit is refused, which it may retry (§5.1.2).
+                setting::MAX_CONCURRENT_STREAMS if when == Applied::Sent => self.max_streams = value,
                 _ => {}
             }
         }

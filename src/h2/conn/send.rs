@@ -138,7 +138,7 @@ impl Conn {
     /// RST_STREAM: the stream ends here.
     pub fn send_rst_stream(&mut self, stream: u32, code: ErrorCode) {
         self.output.frame(&Frame::RstStream { stream, code });
-        self.streams.close(stream);
+        self.streams.reset(stream);
     }
 
     /// GOAWAY; answers the last-stream-id it carried. Streams the client
@@ -160,7 +160,8 @@ impl Conn {
 
     /// SETTINGS with these parameters, any values. They take effect for
     /// the reading side when the client acknowledges them (at once where
-    /// that only makes us more lenient).
+    /// that only makes us more lenient; SETTINGS_MAX_CONCURRENT_STREAMS at
+    /// once either way).
     pub fn send_settings(&mut self, params: &[(u16, u32)]) {
         self.output.frame(&Frame::Settings {
             ack: Ack::No,

@@ -4,10 +4,12 @@
 //! Only the client opens streams (hangup never pushes), with odd ids that
 //! only go up. So a stream is *idle* if its id is even or above the
 //! highest seen, *closed* if it is at or below that but not in the map,
-//! and *active* otherwise. Closed streams leave no trace: a connection
-//! that serves millions of requests keeps only the open ones.
+//! and *active* otherwise. Closed streams leave no trace (a connection
+//! that serves millions of requests keeps only the open ones), except the
+//! last few we reset: the client may have sent frames on those before our
+//! RST_STREAM reached it, which are its right, not its fault.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 use crate::h2::conn::flow::{Overflow, RecvWindow, Window};
 
@@ -45,11 +47,18 @@ pub enum Lookup<'a> {
     Active(&'a mut Stream),
 }
 
+/// How many of the streams we reset are remembered (see
+/// [`Streams::was_reset`]): a client's frames in flight on one reset
+/// longer ago than the last 128 resets are taken as its fault.
+const RESETS_REMEMBERED: usize = 128;
+
 /// The active streams.
 #[derive(Debug)]
 pub struct Streams {
     map: BTreeMap<u32, Stream>,
     last_opened: u32,
+    /// The streams we reset lately, oldest first.
+    reset_by_us: VecDeque<u32>,
     /// The client's SETTINGS_INITIAL_WINDOW_SIZE: our new send windows.
     send_initial: u32,
     /// Ours: the client's new send windows.
@@ -62,6 +71,7 @@ impl Streams {
         Streams {
             map: BTreeMap::new(),
             last_opened: 0,
+            reset_by_us: VecDeque::new(),
             send_initial,
             recv_initial,
         }
@@ -117,9 +127,26 @@ impl Streams {
         self.map.get(&id)
     }
 
-    /// Ends a stream at once (RST_STREAM either way).
+    /// Ends a stream at once: the client reset it.
     pub fn close(&mut self, id: u32) {
         self.map.remove(&id);
+    }
+
+    /// Ends a stream at once: we reset it (or refused it), and the client
+    /// may not know yet.
+    pub fn reset(&mut self, id: u32) {
+        self.map.remove(&id);
+        if self.reset_by_us.len() == RESETS_REMEMBERED {
+            self.reset_by_us.pop_front();
+        }
+        self.reset_by_us.push_back(id);
+    }
+
+    /// Whether `id` is among the streams we reset lately: frames the
+    /// client sent on it before it heard are dropped (RFC 9113 §5.1,
+    /// "closed").
+    pub fn was_reset(&self, id: u32) -> bool {
+        self.reset_by_us.contains(&id)
     }
 
     /// The client sent END_STREAM on `id`.

@@ -259,6 +259,7 @@ impl Session for Conn<'_> {
         let at = match &self.state {
             State::Reading(reading) => reading.deadline(),
             State::H2Reading(reading) => reading.deadline(),
+            State::H2Sending(sending) => sending.deadline(),
             State::Routing(routing) => Some(routing.deadline()),
             State::Sleeping { until } => Some(*until),
             State::Flushing(flushing) => Some(flushing.next_check()),
@@ -266,12 +267,7 @@ impl Session for Conn<'_> {
             State::Connecting(connecting) => Some(connecting.give_up_at()),
             State::Relaying(relaying) => relaying.resume_at(),
             State::Both(both) => both.resume_at(),
-            State::Writing(_)
-            | State::Hanging
-            | State::Handshaking(_)
-            | State::Forwarding(_)
-            | State::H2Sending(_)
-            | State::Closed => None,
+            State::Writing(_) | State::Hanging | State::Handshaking(_) | State::Forwarding(_) | State::Closed => None,
         };
         // A TLS handshake not done by its deadline is given up.
         let at = match (at, self.client.stream.handshake_deadline()) {

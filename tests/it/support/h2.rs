@@ -189,3 +189,59 @@ pub fn scripted(frames: &[Frame]) -> Vec<&Frame> {
         .filter(|f| f.kind != SETTINGS && f.kind != WINDOW_UPDATE)
         .collect()
 }
+
+/// More frame types (RFC 9113 §6), for hostile input.
+pub const PRIORITY: u8 = 0x2;
+pub const PUSH_PROMISE: u8 = 0x5;
+pub const CONTINUATION: u8 = 0x9;
+
+/// More flags.
+pub const PADDED: u8 = 0x8;
+pub const PRIORITY_FLAG: u8 = 0x20;
+
+/// The preface and an empty SETTINGS: a connection ready for frames.
+pub fn opening() -> Vec<u8> {
+    let mut bytes = PREFACE.to_vec();
+    bytes.extend(frame(SETTINGS, 0, 0, &[]));
+    bytes
+}
+
+/// The header block of `GET path`, as [`get`] sends it.
+pub fn get_block(path: &str) -> Vec<u8> {
+    block(&[
+        (":method", "GET"),
+        (":scheme", "http"),
+        (":authority", "127.0.0.1"),
+        (":path", path),
+    ])
+}
+
+/// HEADERS with `GET path` on `stream`, END_HEADERS and these `flags`
+/// besides (END_STREAM, or 0 for a request whose body may follow).
+pub fn request(stream: u32, path: &str, flags: u8) -> Vec<u8> {
+    frame(HEADERS, END_HEADERS | flags, stream, &get_block(path))
+}
+
+/// An HPACK integer (RFC 7541 §5.1) in a `prefix`-bit prefix, after the
+/// representation's `pattern` bits.
+pub fn integer(value: usize, prefix: u8, pattern: u8) -> Vec<u8> {
+    let max = (1usize << prefix) - 1;
+    if value < max {
+        return vec![pattern | value as u8];
+    }
+    let mut out = vec![pattern | max as u8];
+    let mut rest = value - max;
+    while rest >= 128 {
+        out.push((rest % 128) as u8 | 0x80);
+        rest /= 128;
+    }
+    out.push(rest as u8);
+    out
+}
+
+/// A string literal without Huffman coding, any length (RFC 7541 §5.2).
+pub fn string_literal(bytes: &[u8]) -> Vec<u8> {
+    let mut out = integer(bytes.len(), 7, 0);
+    out.extend_from_slice(bytes);
+    out
+}

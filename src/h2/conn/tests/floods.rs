@@ -100,3 +100,48 @@ fn a_header_list_too_large_refuses_the_stream_and_the_connection_goes_on() {
     };
     assert_eq!(head.headers, [(b"b".to_vec(), vec![b'x'; 4_000])]);
 }
+
+/// Streams that never end, from a client that never acknowledges our
+/// SETTINGS: the limit we advertised binds all the same, or each stream
+/// would hold its request (up to 64 KiB of header list) without end.
+#[test]
+fn a_client_that_never_acknowledges_cannot_open_more_streams_than_advertised() {
+    let mut conn = open(Config::default());
+    let open_stream = |id| headers(id, request_block("/"), EndStream::No, EndHeaders::Yes);
+    let hundred: Vec<Frame> = (0..100).map(|i| open_stream(2 * i + 1)).collect();
+    conn.receive(&bytes(&hundred));
+    assert_eq!(events(&mut conn).len(), 100);
+    sent(&mut conn);
+    conn.receive(&bytes(&[open_stream(201)]));
+    assert_eq!(stream_error(&mut conn), (201, ErrorCode::REFUSED_STREAM));
+    assert!(!conn.is_active(201));
+}
+
+/// An empty DATA with END_STREAM ends a stream, which is news for the
+/// scenario; on a stream that is over it is news for nobody, and counts
+/// among the frames that ask nothing.
+#[test]
+fn empty_data_on_a_closed_stream_asks_nothing() {
+    let config = Config {
+        max_idle_frames: 50,
+        ..Config::default()
+    };
+    let ping = Frame::Ping {
+        ack: Ack::No,
+        data: [0; 8],
+    };
+    let empty_end = Frame::Data {
+        stream: 1,
+        data: vec![],
+        end_stream: EndStream::Yes,
+        pad: None,
+    };
+    let mut conn = open(config);
+    conn.receive(&bytes(&[get(1, "/")]));
+    conn.send_response(1, 200, &[], EndStream::Yes);
+    drain(&mut conn);
+    conn.receive(&bytes(&vec![ping.clone(); 30]));
+    conn.receive(&bytes(&[empty_end]));
+    conn.receive(&bytes(&vec![ping; 30]));
+    assert_eq!(failed(&mut conn), ErrorCode::ENHANCE_YOUR_CALM);
+}

@@ -81,3 +81,68 @@ proptest! {
         events(&mut conn);
     }
 }
+
+/// RFC 9113 §5.1.1: a new stream's id is above every id used before; one
+/// that goes down is a connection error. Late frames on a stream we reset
+/// are not: the client may have sent them before our RST_STREAM came.
+#[test]
+fn a_stream_id_that_goes_down_ends_the_connection_but_trailers_after_our_reset_do_not() {
+    let mut conn = open(Config::default());
+    conn.receive(&bytes(&[get(5, "/a")]));
+    drain(&mut conn);
+    conn.receive(&bytes(&[get(3, "/b")]));
+    assert_eq!(failed(&mut conn), ErrorCode::PROTOCOL_ERROR);
+
+    // A stream the client ended, answered and closed: its HEADERS again
+    // is no race, whatever it says.
+    let mut conn = open(Config::default());
+    conn.receive(&bytes(&[get(1, "/")]));
+    conn.send_response(1, 200, &[], EndStream::Yes);
+    drain(&mut conn);
+    conn.receive(&bytes(&[get(1, "/")]));
+    assert_eq!(failed(&mut conn), ErrorCode::PROTOCOL_ERROR);
+
+    let mut trailers = Vec::new();
+    hpack::encode([(&b"x-sum"[..], &b"1"[..])], &mut trailers);
+    let late = headers(1, trailers, EndStream::Yes, EndHeaders::Yes);
+    for reset in ["by the scenario", "by the codec"] {
+        let mut conn = open(Config::default());
+        conn.receive(&bytes(&[headers(
+            1,
+            request_block("/"),
+            EndStream::No,
+            EndHeaders::Yes,
+        )]));
+        drain(&mut conn);
+        if reset == "by the scenario" {
+            conn.send_rst_stream(1, ErrorCode::CANCEL);
+        } else {
+            conn.receive(&bytes(&[Frame::WindowUpdate {
+                stream: 1,
+                increment: MAX_STREAM_ID,
+            }]));
+        }
+        drain(&mut conn);
+        conn.receive(&bytes(&[late.clone(), get(3, "/next")]));
+        let got = events(&mut conn);
+        assert!(
+            matches!(got[..], [Event::Request { stream: 3, .. }]),
+            "{reset}: {got:?}"
+        );
+    }
+
+    // Streams the client opened past our GOAWAY are ignored, later
+    // frames on them too.
+    let mut conn = open(Config::default());
+    conn.receive(&bytes(&[get(1, "/")]));
+    conn.send_goaway(LastStream::LastSeen, ErrorCode::NO_ERROR, b"");
+    drain(&mut conn);
+    let mut trailers = Vec::new();
+    hpack::encode([(&b"x-sum"[..], &b"1"[..])], &mut trailers);
+    conn.receive(&bytes(&[
+        headers(3, request_block("/"), EndStream::No, EndHeaders::Yes),
+        headers(3, trailers, EndStream::Yes, EndHeaders::Yes),
+    ]));
+    assert_eq!(events(&mut conn), []);
+    assert_eq!(conn.phase(), Phase::Open);
+}

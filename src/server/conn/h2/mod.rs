@@ -15,7 +15,9 @@
 //! SETTINGS, its PINGs, WINDOW_UPDATEs), unless `h2 manual` leaves that to
 //! the script; those answers go out whenever the script next reads or
 //! sends. A client that breaks the connection's rules gets GOAWAY with
-//! the RFC's error code, and the connection closes; the log says why.
+//! the RFC's error code, and the connection closes (FIN, then the client's
+//! own close awaited: not an RST for a client still sending); the log
+//! says why.
 
 mod reading;
 mod sending;

@@ -79,7 +79,7 @@ impl H2Reading {
         };
         loop {
             if h2.failed {
-                return Progress::Become(State::H2Sending(super::H2Sending::closing()));
+                return Progress::Become(State::H2Sending(super::H2Sending::closing(cx.now)));
             }
             // Answers first (our SETTINGS, ACKs); a full send queue does
             // not stop the reading.

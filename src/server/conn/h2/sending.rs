@@ -8,6 +8,7 @@
 //! server that stopped reading them.
 
 use std::borrow::Cow;
+use std::time::{Duration, Instant};
 
 use super::H2;
 use crate::h2::ErrorCode;
@@ -35,15 +36,18 @@ pub(in crate::server::conn) struct H2Sending<'s> {
 }
 
 /// What comes once everything is written.
-#[derive(Clone, Copy, PartialEq, Eq)]
 enum Then {
     /// The step is over.
     Done,
-    /// The connection closes: the client broke its rules and GOAWAY went.
-    Close,
+    /// The connection closes: the client broke its rules and GOAWAY is
+    /// queued; given up at this instant if the client reads nothing.
+    Close(Instant),
     /// The client is to close the connection: it was asked to go elsewhere.
     ClientCloses,
 }
+
+/// How long a GOAWAY may wait for a client that reads nothing.
+const GOAWAY_LIMIT: Duration = Duration::from_secs(1);
 
 /// DATA in progress.
 struct Data<'s> {
@@ -60,11 +64,20 @@ struct Data<'s> {
 }
 
 impl<'s> H2Sending<'s> {
-    /// Write out the GOAWAY a connection error queued, then close.
-    pub(in crate::server::conn) fn closing() -> H2Sending<'s> {
+    /// Write out the GOAWAY a connection error queued at `now`, then
+    /// close.
+    pub(in crate::server::conn) fn closing(now: Instant) -> H2Sending<'s> {
         H2Sending {
             data: None,
-            then: Then::Close,
+            then: Then::Close(now + GOAWAY_LIMIT),
+        }
+    }
+
+    /// When a GOAWAY the client does not read is given up.
+    pub(in crate::server::conn) fn deadline(&self) -> Option<Instant> {
+        match self.then {
+            Then::Close(until) => Some(until),
+            Then::Done | Then::ClientCloses => None,
         }
     }
 
@@ -170,13 +183,17 @@ impl<'s> H2Sending<'s> {
         loop {
             match h2.flush(&mut client.stream, cx.now) {
                 Io::Data(_) => {}
-                Io::Blocked => return Progress::Wait,
+                // A client that reads nothing does not keep a GOAWAY here.
+                Io::Blocked => match self.then {
+                    Then::Close(until) if cx.now >= until => return Progress::End(Ending::Close(Drain::First)),
+                    _ => return Progress::Wait,
+                },
                 failed => return Progress::End(Ending::Failed(failed)),
             }
-            if h2.failed && self.then != Then::Close {
+            if h2.failed && !matches!(self.then, Then::Close(_)) {
                 // The client broke the rules meanwhile: GOAWAY is queued.
                 self.data = None;
-                self.then = Then::Close;
+                self.then = Then::Close(cx.now + GOAWAY_LIMIT);
                 continue;
             }
             let Some(data) = self.data.as_deref_mut() else {
@@ -184,7 +201,7 @@ impl<'s> H2Sending<'s> {
                     Then::Done => Progress::Next(Event::Done),
                     // FIN, and the client's own close awaited: the GOAWAY
                     // (or RST_STREAM) must not be lost to an RST.
-                    Then::Close => match client.stream.shutdown_write() {
+                    Then::Close(_) => match client.stream.shutdown_write() {
                         Ok(()) => Progress::Become(State::Lingering(Lingering::new(cx.now))),
                         Err(_) => Progress::End(Ending::Close(Drain::First)),
                     },
