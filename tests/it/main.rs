@@ -16,6 +16,7 @@ mod descriptors;
 mod docs;
 mod engine;
 mod file_value;
+mod h2_clients;
 mod h2_codec;
 mod hostile_peers;
 mod issue20_bytes;
