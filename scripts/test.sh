@@ -36,6 +36,7 @@ fi
 missing=()
 command -v curl >/dev/null || missing+=(curl)
 command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
 command -v python3 >/dev/null || missing+=(python3)
 command -v openssl >/dev/null || missing+=(openssl)
 command -v shellcheck >/dev/null || missing+=(shellcheck)
@@ -51,6 +52,32 @@ if ((${#missing[@]})); then
   # shellcheck source=scripts/lib/apt.sh
   . scripts/lib/apt.sh
   apt_install "${missing[@]}"
+fi
+
+# The HTTP/2 tests' clients that come from registries, not Debian:
+# @grpc/grpc-js from npm and httpx with h2 from PyPI, each installed once
+# into cargo's target directory (target/npm, target/py: a venv that sees
+# python3's own packages, so nothing is fetched where they are there). A
+# failed install is said here, and the tests that need it fail.
+# shellcheck source=scripts/lib/cargo.sh
+. scripts/lib/cargo.sh
+deps=$(cargo_target_dir)
+if [[ ! -f $deps/npm/node_modules/@grpc/grpc-js/package.json ]]; then
+  echo "test.sh: installing @grpc/grpc-js into $deps/npm"
+  timeout 300 npm install --prefix "$deps/npm" --no-audit --no-fund --loglevel=error @grpc/grpc-js@1 >/dev/null ||
+    echo "test.sh: could not install @grpc/grpc-js; the gRPC tests will fail" >&2
+fi
+if ! "$deps/py/bin/python3" -c 'import httpx, h2' 2>/dev/null; then
+  echo "test.sh: installing httpx and h2 into $deps/py"
+  if ! python3 -m venv --system-site-packages "$deps/py" 2>/dev/null; then
+    # Debian's python3 makes venvs only with python3-venv.
+    # shellcheck source=scripts/lib/apt.sh
+    . scripts/lib/apt.sh
+    { apt_install python3-venv && python3 -m venv --system-site-packages "$deps/py"; } || true
+  fi
+  timeout 300 "$deps/py/bin/python3" -m pip install --quiet --disable-pip-version-check --timeout 30 \
+    'httpx>=0.27,<1' 'h2>=4,<5' ||
+    echo "test.sh: could not install httpx and h2; the HTTP/2 python tests will fail" >&2
 fi
 
 # macOS and FreeBSD cannot be run here, so they are linted, the tests

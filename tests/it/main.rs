@@ -17,6 +17,7 @@ mod docs;
 mod engine;
 mod file_value;
 mod h2;
+mod h2_clients;
 mod h2_codec;
 mod h2_hostile;
 mod hostile_peers;

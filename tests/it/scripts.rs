@@ -106,6 +106,19 @@ fn tls_bad_certificates_are_refused_each_for_its_reason() {
     assert_reproduces("repro-tls-bad-certs.sh");
 }
 
+/// grpc-js's 14 UNAVAILABLE on a call that outlives a max-age drain.
+#[test]
+fn grpc_call_cut_by_a_max_age_drain_is_unavailable() {
+    assert_reproduces("repro-grpc-max-age.sh");
+}
+
+/// Node's http2 client ending a response cut before END_STREAM without
+/// an error, where curl says (18).
+#[test]
+fn h2_response_cut_before_end_stream_ends_normally_in_node() {
+    assert_reproduces("repro-h2-silent-truncation.sh");
+}
+
 #[test]
 fn demo_runs_straight_through() {
     let out = script("demo.sh", &[]);
