@@ -17,6 +17,7 @@ mod docs;
 mod engine;
 mod file_value;
 mod h2_codec;
+mod h2_writes;
 mod hostile_peers;
 mod issue20_bytes;
 mod language;

@@ -10,11 +10,11 @@
 use std::borrow::Cow;
 
 use super::H2;
-use crate::h2::conn::{Flow, LastStream};
+use crate::h2::conn::{Conn as Codec, Flow, LastStream};
 use crate::h2::frame::{Ack, EndStream, RawFrame};
 use crate::interp::Event;
 use crate::log::Field;
-use crate::scenario::ast::{H2Frame, H2Last, H2Window, Payload, Response};
+use crate::scenario::ast::{H2Frame, H2Last, H2Window, Payload, Piece, Response};
 use crate::scenario::respond::{Request, sends_body};
 use crate::server::conn::client::Client;
 use crate::server::conn::ending::{Drain, Ending};
@@ -88,7 +88,16 @@ impl<'s> H2Sending<'s> {
         h2.codec
             .send_response(stream, response.status, &response.h2_fields, end);
         say_headers(stream, response.status, end, cx);
-        let data = body.then(|| Box::new(Data::new(stream, Cow::Borrowed(&response.body), true, H2Window::Honour)));
+        let mut data = body.then(|| Box::new(Data::new(stream, Cow::Borrowed(&response.body), true, H2Window::Honour)));
+        // A body that is one piece and within the windows is queued with
+        // its HEADERS, so that both leave in one write (a segment and a
+        // wake-up of the client fewer per response).
+        if let Some(data) = data.as_deref_mut() {
+            let len = data.payload.len();
+            if len <= PIECE && h2.codec.sendable(stream) as u64 >= len {
+                data.queue(len, &mut h2.codec);
+            }
+        }
         Progress::Become(State::H2Sending(H2Sending { data, then: Then::Done }))
     }
 
@@ -193,15 +202,7 @@ impl<'s> H2Sending<'s> {
             };
             let n = left.min(room).min(PIECE);
             if n > 0 || left == 0 {
-                let bytes = data.payload.slice(data.offset, n).to_vec();
-                data.offset += n;
-                data.queued_all = data.offset == data.payload.len();
-                let end = if data.queued_all && data.end_stream {
-                    EndStream::Yes
-                } else {
-                    EndStream::No
-                };
-                h2.codec.send_data(data.stream, &bytes, end, Flow::Ignore);
+                data.queue(n, &mut h2.codec);
                 continue;
             }
             // The windows are shut.
@@ -237,6 +238,30 @@ impl<'s> Data<'s> {
             queued_all: false,
             told_blocked: false,
         }
+    }
+
+    /// Queue the next `n` bytes as DATA, END_STREAM with the last if the
+    /// step says so; the windows are the caller's to check.
+    fn queue(&mut self, n: u64, codec: &mut Codec) {
+        let end = self.offset + n == self.payload.len();
+        let end_stream = if end && self.end_stream {
+            EndStream::Yes
+        } else {
+            EndStream::No
+        };
+        match &self.payload.pieces[..] {
+            // The common body, plain bytes: no copy of it.
+            [Piece::Bytes(bytes)] => {
+                let (from, to) = (self.offset as usize, (self.offset + n) as usize);
+                codec.send_data(self.stream, &bytes[from..to], end_stream, Flow::Ignore);
+            }
+            _ => {
+                let bytes = self.payload.slice(self.offset, n).to_vec();
+                codec.send_data(self.stream, &bytes, end_stream, Flow::Ignore);
+            }
+        }
+        self.offset += n;
+        self.queued_all = end;
     }
 }
 
