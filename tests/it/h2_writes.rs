@@ -83,3 +83,63 @@ fn a_response_leaves_in_one_write() {
         "HEADERS and DATA in separate writes"
     );
 }
+
+#[test]
+fn answers_to_requests_that_came_together_leave_in_one_write() {
+    let server = Server::start("h2-hello", &[]);
+    let mut stream = handshake(&server);
+    let before = data_segments_in(&stream);
+    let streams: Vec<u32> = (0..10).map(|i| 2 * i + 1).collect();
+    stream.write_all(&requests(&streams)).expect("send the requests");
+    let frames = h2::read_until(&mut stream, WAIT, |f| {
+        f.kind == DATA && f.flags & END_STREAM != 0 && f.stream == 19
+    });
+    let ended: Vec<u32> = frames
+        .iter()
+        .filter(|f| f.kind == DATA && f.flags & END_STREAM != 0)
+        .map(|f| f.stream)
+        .collect();
+    assert_eq!(ended, streams, "each request answered, in order");
+    assert_eq!(
+        data_segments_in(&stream) - before,
+        1,
+        "the answers left in several writes"
+    );
+}
+
+/// What a step leaves queued goes before a step that is not HTTP/2's
+/// own: here a `reset`, which would otherwise find nothing left to send
+/// and cut the connection without the response.
+#[test]
+fn a_response_left_queued_goes_before_a_reset() {
+    let path = crate::support::scenario_file("respond-reset", "read request\nrespond 200 body \"hello\\n\"\nreset\n");
+    let server = Server::start(&path, &[]);
+    let mut stream = handshake(&server);
+    // Two requests: the first response is left queued for the second.
+    stream.write_all(&requests(&[1, 3])).expect("send the requests");
+    let (bytes, end) = crate::support::read_to_end(&mut stream, WAIT);
+    let frames = h2::parse(&bytes);
+    let scripted = h2::scripted(&frames);
+    assert_eq!(
+        scripted.iter().map(|f| (f.kind, f.flags, f.stream)).collect::<Vec<_>>(),
+        [(HEADERS, END_HEADERS, 1), (DATA, END_STREAM, 1)]
+    );
+    assert_eq!(end, crate::support::End::PeerRst);
+}
+
+/// The same before a `sleep`: the response does not wait for it.
+#[test]
+fn a_response_left_queued_goes_before_a_sleep() {
+    let path = crate::support::scenario_file(
+        "respond-sleep",
+        "loop\n  read request\n  respond 200 body \"hello\\n\"\n  sleep 30s\nend\n",
+    );
+    let server = Server::start(&path, &[]);
+    let mut stream = handshake(&server);
+    stream.write_all(&requests(&[1, 3])).expect("send the requests");
+    let frames = h2::read_until(&mut stream, WAIT, |f| f.kind == DATA && f.flags & END_STREAM != 0);
+    assert!(
+        frames.iter().any(|f| f.kind == DATA && f.stream == 1),
+        "no response before the sleep: {frames:?}"
+    );
+}

@@ -2,17 +2,25 @@
 //! DATA with END_STREAM, and each `h2 …` frame as written, valid or not.
 //!
 //! Frames are queued in the codec and written out before the step is
-//! over. DATA keeps within the client's flow-control windows unless told
+//! over, with one exception: while the client has another request ready
+//! (concurrent streams that came together), a finished step leaves up to
+//! [`CORK`] bytes queued, so that the answers to all of them leave in one
+//! write instead of one write each. The next read writes them before it
+//! reads or waits, and any step that is not HTTP/2's own waits for them
+//! to leave first ([`H2Sending::before`]), so no step sees them unsent.
+//!
+//! DATA keeps within the client's flow-control windows unless told
 //! otherwise: the rest waits for its WINDOW_UPDATEs (the client's frames
 //! are read meanwhile), or with `stall-at-window` is never sent, as by a
 //! server that stopped reading them.
 
 use std::borrow::Cow;
+use std::ops::ControlFlow;
 
 use super::H2;
 use crate::h2::conn::{Conn as Codec, Flow, LastStream};
 use crate::h2::frame::{Ack, EndStream, RawFrame};
-use crate::interp::Event;
+use crate::interp::{Event, Step};
 use crate::log::Field;
 use crate::scenario::ast::{H2Frame, H2Last, H2Window, Payload, Piece, Response};
 use crate::scenario::respond::{Request, sends_body};
@@ -25,21 +33,29 @@ use crate::stream::{Io, READ_CHUNK};
 /// so that a large body is never all in memory.
 const PIECE: u64 = 64 * 1024;
 
+/// Bytes a finished step may leave queued while the client has another
+/// request ready: a hundred small responses, in one write of under a
+/// loopback segment (64 KiB).
+const CORK: usize = 16 * 1024;
+
 /// A step that sends frames, until they are all written.
 pub(in crate::server::conn) struct H2Sending<'s> {
     /// DATA still to queue, if the step sends any (boxed: the state stays
     /// small for the frames that have none).
     data: Option<Box<Data<'s>>>,
-    then: Then,
+    then: Then<'s>,
 }
 
 /// What comes once everything is written.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Then {
+enum Then<'s> {
     /// The step is over.
     Done,
     /// The connection closes: the client broke its rules and GOAWAY went.
     Close,
+    /// This step of the script, not HTTP/2's own, which waited for what
+    /// earlier steps left queued (boxed: it is rare, and the state stays
+    /// small).
+    Step(Box<Step<'s>>),
 }
 
 /// DATA in progress.
@@ -62,6 +78,31 @@ impl<'s> H2Sending<'s> {
         H2Sending {
             data: None,
             then: Then::Close,
+        }
+    }
+
+    /// Before `step`: if it is not HTTP/2's own (a read or a send on the
+    /// connection) and earlier steps left bytes queued, write them first,
+    /// so that a `sleep`, `write`, `close` or `reset` comes after them as
+    /// the script says. `Continue` with the step when it may go on now.
+    pub(in crate::server::conn) fn before(
+        step: Step<'s>,
+        client: &mut Client,
+        cx: &mut Cx,
+    ) -> ControlFlow<Progress<'s>, Step<'s>> {
+        let Some(h2) = client.h2.as_deref_mut() else {
+            return ControlFlow::Continue(step);
+        };
+        if h2.codec.pending_output().is_empty() || super::is_own(&step) {
+            return ControlFlow::Continue(step);
+        }
+        match h2.flush(&mut client.stream, cx.now) {
+            Io::Data(_) => ControlFlow::Continue(step),
+            Io::Blocked => ControlFlow::Break(Progress::Become(State::H2Sending(H2Sending {
+                data: None,
+                then: Then::Step(Box::new(step)),
+            }))),
+            failed => ControlFlow::Break(Progress::End(Ending::Failed(failed))),
         }
     }
 
@@ -149,21 +190,24 @@ impl<'s> H2Sending<'s> {
             return Progress::End(Ending::Broken("an HTTP/2 step without HTTP/2"));
         };
         loop {
-            match h2.flush(&mut client.stream, cx.now) {
-                Io::Data(_) => {}
-                Io::Blocked => return Progress::Wait,
-                failed => return Progress::End(Ending::Failed(failed)),
+            if !self.may_leave_queued(h2) {
+                match h2.flush(&mut client.stream, cx.now) {
+                    Io::Data(_) => {}
+                    Io::Blocked => return Progress::Wait,
+                    failed => return Progress::End(Ending::Failed(failed)),
+                }
             }
-            if h2.failed && self.then == Then::Done {
+            if h2.failed && !matches!(self.then, Then::Close) {
                 // The client broke the rules meanwhile: GOAWAY is queued.
                 self.data = None;
                 self.then = Then::Close;
                 continue;
             }
             let Some(data) = self.data.as_deref_mut() else {
-                return match self.then {
+                return match std::mem::replace(&mut self.then, Then::Done) {
                     Then::Done => Progress::Next(Event::Done),
                     Then::Close => Progress::End(Ending::Close(Drain::First)),
+                    Then::Step(step) => Progress::Resume(step),
                 };
             };
             if data.queued_all {
@@ -224,6 +268,19 @@ impl<'s> H2Sending<'s> {
             }
             return Progress::Wait;
         }
+    }
+}
+
+impl H2Sending<'_> {
+    /// Whether the step may end with its bytes still queued (see
+    /// [`CORK`]): it is over but for the writing, the client has another
+    /// request ready, and little is queued.
+    fn may_leave_queued(&self, h2: &H2) -> bool {
+        matches!(self.then, Then::Done)
+            && self.data.as_deref().is_none_or(|data| data.queued_all)
+            && !h2.failed
+            && h2.codec.pending_output().len() <= CORK
+            && h2.next_request_ready()
     }
 }
 
