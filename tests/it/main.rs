@@ -20,6 +20,7 @@ mod h2;
 mod h2_clients;
 mod h2_codec;
 mod h2_hostile;
+mod h2_writes;
 mod hostile_peers;
 mod issue20_bytes;
 mod language;

@@ -34,6 +34,7 @@ mod route;
 mod writing;
 
 use std::borrow::Cow;
+use std::ops::ControlFlow;
 use std::time::Instant;
 
 use mio::event::Event as Readiness;
@@ -123,6 +124,9 @@ enum Progress<'s> {
     Next(Event),
     /// Go on in another state, without news for the interpreter.
     Become(State<'s>),
+    /// Carry out this step of the script now: it waited for the bytes an
+    /// HTTP/2 step left queued (see [`h2::H2Sending::before`]).
+    Resume(Box<Step<'s>>),
     /// The catalog chose this script for the request that is next in line:
     /// it starts from its beginning and reads that request as its first.
     Route(&'static Scenario),
@@ -419,6 +423,7 @@ impl<'s> Conn<'s> {
                     let step = self.interp.next(event, turn.now);
                     self.apply(step, turn)
                 }
+                Progress::Resume(step) => self.apply(*step, turn),
                 Progress::Route(scenario) => {
                     self.interp = Interp::new(scenario, self.who.id).with_seed(turn.shared.seed);
                     let step = self.interp.next(Event::Start, turn.now);
@@ -431,6 +436,10 @@ impl<'s> Conn<'s> {
     /// The state that carries out `step`, or what it comes to at once.
     fn apply(&mut self, step: Step<'s>, turn: &mut Turn) -> Progress<'s> {
         let mut cx = self.cx(turn);
+        let step = match H2Sending::before(step, &mut self.client, &mut cx) {
+            ControlFlow::Continue(step) => step,
+            ControlFlow::Break(progress) => return progress,
+        };
         let now = cx.now;
         let due = State::Sleeping { until: now };
         if !matches!(step, Step::Forward(_) | Step::Relay(_) | Step::Upstream(_))

@@ -34,8 +34,9 @@ use super::ending::{Drain, Ending};
 use crate::h2::conn::{Answer, Config, Conn as Codec, Event as Heard, Head, LastStream};
 use crate::h2::{ConnectionError, ErrorCode};
 use crate::http::RequestInfo;
+use crate::interp::Step;
 use crate::log::Field;
-use crate::scenario::ast::{H2Manual, H2Stream};
+use crate::scenario::ast::{H2Manual, H2Stream, ReadGoal};
 use crate::stream::{Io, READ_CHUNK};
 use crate::transport::Transport;
 
@@ -258,6 +259,11 @@ impl H2 {
         Ok(())
     }
 
+    /// The client sent a whole request that no read has taken yet.
+    fn next_request_ready(&self) -> bool {
+        self.waiting.front().is_some_and(|next| next.body.ended)
+    }
+
     /// Write what the codec has to send. [`Io::Data`] once all of it went.
     /// After the script's `half-close` nothing can go: the answers the
     /// codec still makes (ACKs, WINDOW_UPDATEs) are dropped.
@@ -325,6 +331,16 @@ pub(super) fn next_path(client: &mut Client, cx: &mut Cx) -> Result<Option<Vec<u
             Io::Eof => return Err(Ending::PeerLeft),
             failed => return Err(Ending::Failed(failed)),
         }
+    }
+}
+
+/// Whether `step` is HTTP/2's own on this connection: a read (but `read
+/// tls-hello`) or a send of frames, which keep the order of what is queued.
+fn is_own(step: &Step<'_>) -> bool {
+    match step {
+        Step::Read { goal, .. } => *goal != ReadGoal::TlsHello,
+        Step::Respond { .. } | Step::H2(_) | Step::H2Data { .. } => true,
+        _ => false,
     }
 }
 

@@ -81,12 +81,6 @@ impl H2Reading {
             if h2.failed {
                 return Progress::Become(State::H2Sending(super::H2Sending::closing(cx.now)));
             }
-            // Answers first (our SETTINGS, ACKs); a full send queue does
-            // not stop the reading.
-            match h2.flush(&mut client.stream, cx.now) {
-                Io::Data(_) | Io::Blocked => {}
-                failed => return Progress::End(Ending::Failed(failed)),
-            }
             // On a kept connection under the catalog, a request whose
             // path names another built-in starts that one, as on HTTP/1.1.
             if let (Goal::Request { .. }, false, Some(next)) = (&self.goal, self.routed, h2.waiting.front()) {
@@ -104,6 +98,13 @@ impl H2Reading {
                     return arrived(info, self.taken(), Some(stream), client, interp, cx);
                 }
                 return Progress::Next(event);
+            }
+            // What is queued (answers, our SETTINGS, responses left for
+            // this read) goes before the read waits or reads more; a full
+            // send queue does not stop the reading.
+            match h2.flush(&mut client.stream, cx.now) {
+                Io::Data(_) | Io::Blocked => {}
+                failed => return Progress::End(Ending::Failed(failed)),
             }
             if self.deadline.is_some_and(|d| cx.now >= d) {
                 cx.say("timeout", &[]);

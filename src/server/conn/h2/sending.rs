@@ -2,21 +2,29 @@
 //! DATA with END_STREAM, and each `h2 …` frame as written, valid or not.
 //!
 //! Frames are queued in the codec and written out before the step is
-//! over. DATA keeps within the client's flow-control windows unless told
+//! over, with one exception: while the client has another request ready
+//! (concurrent streams that came together), a finished step leaves up to
+//! [`CORK`] bytes queued, so that the answers to all of them leave in one
+//! write instead of one write each. The next read writes them before it
+//! reads or waits, and any step that is not HTTP/2's own waits for them
+//! to leave first ([`H2Sending::before`]), so no step sees them unsent.
+//!
+//! DATA keeps within the client's flow-control windows unless told
 //! otherwise: the rest waits for its WINDOW_UPDATEs (the client's frames
 //! are read meanwhile), or with `stall-at-window` is never sent, as by a
 //! server that stopped reading them.
 
 use std::borrow::Cow;
+use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
 use super::H2;
 use crate::h2::ErrorCode;
-use crate::h2::conn::{Flow, LastStream};
+use crate::h2::conn::{Conn as Codec, Flow, LastStream};
 use crate::h2::frame::{Ack, EndStream, RawFrame};
-use crate::interp::Event;
+use crate::interp::{Event, Step};
 use crate::log::Field;
-use crate::scenario::ast::{H2Frame, H2Last, H2Window, Payload, Response};
+use crate::scenario::ast::{H2Frame, H2Last, H2Window, Payload, Piece, Response};
 use crate::scenario::respond::{Request, sends_body};
 use crate::server::conn::client::Client;
 use crate::server::conn::ending::{Drain, Ending, Lingering};
@@ -27,16 +35,21 @@ use crate::stream::{Io, READ_CHUNK};
 /// so that a large body is never all in memory.
 const PIECE: u64 = 64 * 1024;
 
+/// Bytes a finished step may leave queued while the client has another
+/// request ready: a hundred small responses, in one write of under a
+/// loopback segment (64 KiB).
+const CORK: usize = 16 * 1024;
+
 /// A step that sends frames, until they are all written.
 pub(in crate::server::conn) struct H2Sending<'s> {
     /// DATA still to queue, if the step sends any (boxed: the state stays
     /// small for the frames that have none).
     data: Option<Box<Data<'s>>>,
-    then: Then,
+    then: Then<'s>,
 }
 
 /// What comes once everything is written.
-enum Then {
+enum Then<'s> {
     /// The step is over.
     Done,
     /// The connection closes: the client broke its rules and GOAWAY is
@@ -44,6 +57,10 @@ enum Then {
     Close(Instant),
     /// The client is to close the connection: it was asked to go elsewhere.
     ClientCloses,
+    /// This step of the script, not HTTP/2's own, which waited for what
+    /// earlier steps left queued (boxed: it is rare, and the state stays
+    /// small).
+    Step(Box<Step<'s>>),
 }
 
 /// How long a GOAWAY may wait for a client that reads nothing.
@@ -77,7 +94,32 @@ impl<'s> H2Sending<'s> {
     pub(in crate::server::conn) fn deadline(&self) -> Option<Instant> {
         match self.then {
             Then::Close(until) => Some(until),
-            Then::Done | Then::ClientCloses => None,
+            Then::Done | Then::ClientCloses | Then::Step(_) => None,
+        }
+    }
+
+    /// Before `step`: if it is not HTTP/2's own (a read or a send on the
+    /// connection) and earlier steps left bytes queued, write them first,
+    /// so that a `sleep`, `write`, `close` or `reset` comes after them as
+    /// the script says. `Continue` with the step when it may go on now.
+    pub(in crate::server::conn) fn before(
+        step: Step<'s>,
+        client: &mut Client,
+        cx: &mut Cx,
+    ) -> ControlFlow<Progress<'s>, Step<'s>> {
+        let Some(h2) = client.h2.as_deref_mut() else {
+            return ControlFlow::Continue(step);
+        };
+        if h2.codec.pending_output().is_empty() || super::is_own(&step) {
+            return ControlFlow::Continue(step);
+        }
+        match h2.flush(&mut client.stream, cx.now) {
+            Io::Data(_) => ControlFlow::Continue(step),
+            Io::Blocked => ControlFlow::Break(Progress::Become(State::H2Sending(H2Sending {
+                data: None,
+                then: Then::Step(Box::new(step)),
+            }))),
+            failed => ControlFlow::Break(Progress::End(Ending::Failed(failed))),
         }
     }
 
@@ -107,7 +149,16 @@ impl<'s> H2Sending<'s> {
         h2.codec
             .send_response(stream, response.status, &response.h2_fields, end);
         say_headers(stream, response.status, end, cx);
-        let data = body.then(|| Box::new(Data::new(stream, Cow::Borrowed(&response.body), true, H2Window::Honour)));
+        let mut data = body.then(|| Box::new(Data::new(stream, Cow::Borrowed(&response.body), true, H2Window::Honour)));
+        // A body that is one piece and within the windows is queued with
+        // its HEADERS, so that both leave in one write (a segment and a
+        // wake-up of the client fewer per response).
+        if let Some(data) = data.as_deref_mut() {
+            let len = data.payload.len();
+            if len <= PIECE && h2.codec.sendable(stream) as u64 >= len {
+                data.queue(len, &mut h2.codec);
+            }
+        }
         Progress::Become(State::H2Sending(H2Sending { data, then: Then::Done }))
     }
 
@@ -181,14 +232,16 @@ impl<'s> H2Sending<'s> {
             return Progress::End(Ending::Broken("an HTTP/2 step without HTTP/2"));
         };
         loop {
-            match h2.flush(&mut client.stream, cx.now) {
-                Io::Data(_) => {}
-                // A client that reads nothing does not keep a GOAWAY here.
-                Io::Blocked => match self.then {
-                    Then::Close(until) if cx.now >= until => return Progress::End(Ending::Close(Drain::First)),
-                    _ => return Progress::Wait,
-                },
-                failed => return Progress::End(Ending::Failed(failed)),
+            if !self.may_leave_queued(h2) {
+                match h2.flush(&mut client.stream, cx.now) {
+                    Io::Data(_) => {}
+                    // A client that reads nothing does not keep a GOAWAY here.
+                    Io::Blocked => match self.then {
+                        Then::Close(until) if cx.now >= until => return Progress::End(Ending::Close(Drain::First)),
+                        _ => return Progress::Wait,
+                    },
+                    failed => return Progress::End(Ending::Failed(failed)),
+                }
             }
             if h2.failed && !matches!(self.then, Then::Close(_)) {
                 // The client broke the rules meanwhile: GOAWAY is queued.
@@ -197,7 +250,7 @@ impl<'s> H2Sending<'s> {
                 continue;
             }
             let Some(data) = self.data.as_deref_mut() else {
-                return match self.then {
+                return match std::mem::replace(&mut self.then, Then::Done) {
                     Then::Done => Progress::Next(Event::Done),
                     // FIN, and the client's own close awaited: the GOAWAY
                     // (or RST_STREAM) must not be lost to an RST.
@@ -208,6 +261,7 @@ impl<'s> H2Sending<'s> {
                     // A FIN in the same read as the RST_STREAM makes curl
                     // give up rather than retry: it closes first.
                     Then::ClientCloses => Progress::Become(State::Lingering(Lingering::new(cx.now))),
+                    Then::Step(step) => Progress::Resume(step),
                 };
             };
             if data.queued_all {
@@ -246,15 +300,7 @@ impl<'s> H2Sending<'s> {
             };
             let n = left.min(room).min(PIECE);
             if n > 0 || left == 0 {
-                let bytes = data.payload.slice(data.offset, n).to_vec();
-                data.offset += n;
-                data.queued_all = data.offset == data.payload.len();
-                let end = if data.queued_all && data.end_stream {
-                    EndStream::Yes
-                } else {
-                    EndStream::No
-                };
-                h2.codec.send_data(data.stream, &bytes, end, Flow::Ignore);
+                data.queue(n, &mut h2.codec);
                 continue;
             }
             // The windows are shut.
@@ -279,6 +325,19 @@ impl<'s> H2Sending<'s> {
     }
 }
 
+impl H2Sending<'_> {
+    /// Whether the step may end with its bytes still queued (see
+    /// [`CORK`]): it is over but for the writing, the client has another
+    /// request ready, and little is queued.
+    fn may_leave_queued(&self, h2: &H2) -> bool {
+        matches!(self.then, Then::Done)
+            && self.data.as_deref().is_none_or(|data| data.queued_all)
+            && !h2.failed
+            && h2.codec.pending_output().len() <= CORK
+            && h2.next_request_ready()
+    }
+}
+
 impl<'s> Data<'s> {
     fn new(stream: u32, payload: Cow<'s, Payload>, end_stream: bool, window: H2Window) -> Data<'s> {
         Data {
@@ -290,6 +349,30 @@ impl<'s> Data<'s> {
             queued_all: false,
             told_blocked: false,
         }
+    }
+
+    /// Queue the next `n` bytes as DATA, END_STREAM with the last if the
+    /// step says so; the windows are the caller's to check.
+    fn queue(&mut self, n: u64, codec: &mut Codec) {
+        let end = self.offset + n == self.payload.len();
+        let end_stream = if end && self.end_stream {
+            EndStream::Yes
+        } else {
+            EndStream::No
+        };
+        match &self.payload.pieces[..] {
+            // The common body, plain bytes: no copy of it.
+            [Piece::Bytes(bytes)] => {
+                let (from, to) = (self.offset as usize, (self.offset + n) as usize);
+                codec.send_data(self.stream, &bytes[from..to], end_stream, Flow::Ignore);
+            }
+            _ => {
+                let bytes = self.payload.slice(self.offset, n).to_vec();
+                codec.send_data(self.stream, &bytes, end_stream, Flow::Ignore);
+            }
+        }
+        self.offset += n;
+        self.queued_all = end;
     }
 }
 
