@@ -18,13 +18,20 @@
 #   scripts/bench.sh --tls      only the TLS section: hangup --tls against a
 #                               bare mio loop with rustls and Node's https
 #                               (about two minutes)
-#   scripts/bench.sh --all      all three, one after the other
+#   scripts/bench.sh --h2       only HTTP/2: scripts/bench-h2.sh (h2load on
+#                               hangup, Node's http2 and nghttpd; about a
+#                               minute a round)
+#   scripts/bench.sh --all      all four, one after the other
 #
 # Needs wrk, and socat for --proxy (installed from Debian's packages when
 # missing and root), node and python3. wrk runs on the same cores as the
 # server it loads, so the absolute figures drift from run to run: read the
 # ratios, taken in the same run. The last line says how busy the machine was.
 set -euo pipefail
+# HTTP/2 has a script of its own, with its own tools (h2load, nghttpd).
+if [[ ${1:-} == --h2 ]]; then
+  exec "$(dirname "$0")/bench-h2.sh" "${@:2}"
+fi
 # The static binary is built below, where cargo says; common.sh need not
 # build another.
 HANGUP=static
@@ -46,7 +53,7 @@ case ${1:-} in
   --tls) MODE=tls ;;
   --all) MODE=all ;;
   *)
-    echo "usage: scripts/bench.sh [--proxy | --tls | --all]" >&2
+    echo "usage: scripts/bench.sh [--proxy | --tls | --h2 | --all]" >&2
     exit 2
     ;;
 esac
@@ -1182,4 +1189,6 @@ if [[ $MODE == all ]]; then
   proxy_bench
   echo
   tls_bench
+  echo
+  HANGUP=$STATIC "$ROOT/scripts/bench-h2.sh" --rounds 1
 fi
