@@ -408,7 +408,7 @@ table() {
     elif [[ -n $h2_python ]]; then
       "$h2_python" "$clients/python-h2-client.py" "${ca[@]}" "$HANGUP_URL" 2 "${gap:-0}" "$timeout" >"$WORK/python.out" 2>&1 || true
     else
-      echo "request 1: not run: httpx and h2 are not installed here (scripts/test.sh installs them into target/py)" >"$WORK/python.out"
+      echo "request 1: not run: httpx and h2 are not installed here (scripts/test.sh installs them into the cargo target directory, py/)" >"$WORK/python.out"
     fi
     if [[ -n $https ]]; then
       tls_words "$WORK/node.out"

@@ -276,9 +276,12 @@ impl Layer {
                 if let Err(e) = self.conn.process_new_packets() {
                     return self.failed(e);
                 }
-                if self.conn.is_handshaking() {
-                    // A handshake given up, as Node's `tlsClientError`
-                    // says it: not the end of a connection that was.
+                if self.conn.is_handshaking() && matches!(self.conn, Connection::Server(_)) {
+                    // A client's handshake given up, as Node's
+                    // `tlsClientError` says it: not the end of a
+                    // connection that was. As a client (the probe, the
+                    // proxy's upstream), a server that closes before its
+                    // hello is an empty reply, which they name themselves.
                     return Io::Failed(io::Error::new(
                         io::ErrorKind::UnexpectedEof,
                         "TLS: the peer closed the connection (FIN) before the handshake was done",
@@ -302,8 +305,9 @@ impl Layer {
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 // A FIN without close_notify: the end too (the log says
-                // which, from `peer_notified`).
-                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Io::Eof,
+                // which, from `peer_notified`), unless it failed a
+                // handshake, which `failure` then says.
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return self.failure.take().unwrap_or(Io::Eof),
                 Err(e) => return Io::Failed(e),
             }
             // An alert (or another TLS error) is told after the plaintext
