@@ -415,6 +415,28 @@ impl<'s> Conn<'s> {
                     self.state = state;
                     return None;
                 }
+                Progress::End(Ending::Close(Drain::First)) if self.lingers_first() => {
+                    // Under TLS the client answers our close_notify with its
+                    // own, and a close that came before it arrived would
+                    // meet it as unread input and send RST (1 connection in
+                    // 100 through the proxy did, draining at once): so
+                    // close_notify and FIN, then the client's close awaited
+                    // (1 s at most), as nginx's lingering close does. The
+                    // upstream, if any, is closed now, not after the wait.
+                    let mut cx = self.cx(turn);
+                    if let Some(proxy) = self.proxy.as_deref_mut() {
+                        proxy.end_with(End::Fin, &mut cx);
+                    }
+                    // What came before this turn's events is read too.
+                    self.client.stream.assume_readable();
+                    if self.client.stream.shutdown_write().is_err() {
+                        // The peer is gone already: no wait, and no
+                        // second try either.
+                        self.finish(Ending::Close(Drain::First), turn);
+                        return Some(Flow::Closed);
+                    }
+                    Progress::Become(State::Lingering(Lingering::new(turn.now)))
+                }
                 Progress::End(ending) => {
                     self.finish(ending, turn);
                     return Some(Flow::Closed);
@@ -623,6 +645,14 @@ impl<'s> Conn<'s> {
 
     /// End the connection as `ending` says: close or reset the client side
     /// (and the upstream side the same way), and log the end.
+    /// Whether a graceful close waits for the client's own first: under
+    /// TLS, once the handshake is done, unless our side is shut already
+    /// (a half-close, or the wait is over).
+    fn lingers_first(&self) -> bool {
+        let stream = &self.client.stream;
+        stream.tls().is_some_and(|tls| !tls.is_handshaking()) && !stream.is_write_shut()
+    }
+
     fn finish(&mut self, ending: Ending, turn: &mut Turn) {
         if matches!(self.state, State::Closed) {
             return;
