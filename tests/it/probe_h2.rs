@@ -18,7 +18,7 @@ use hangup::h2::frame::{Ack, EndHeaders, EndStream, Frame, FrameReader, Read as 
 use hangup::h2::hpack;
 use hangup::h2::preface::PREFACE;
 
-use crate::support::{Server, Upstream, hangup, node_server, probe, probe_json, reset_when_sent};
+use crate::support::{Upstream, hangup, node_server, probe, probe_json, reset_when_sent};
 
 /// What a hand-made server does once it has read the probe's request.
 #[derive(Clone)]
@@ -744,7 +744,7 @@ mod over_tls {
     use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
 
     use super::*;
-    use crate::support::TempDir;
+    use crate::support::{Server, TempDir};
 
     /// A CA, and a certificate for localhost it signed: the files.
     struct Certs {
