@@ -25,6 +25,7 @@ pub mod scenario;
 pub(crate) mod server;
 pub(crate) mod signals;
 pub(crate) mod sock;
+pub(crate) mod sort;
 pub(crate) mod stream;
 pub(crate) mod sys;
 pub(crate) mod timers;

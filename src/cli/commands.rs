@@ -341,7 +341,7 @@ fn resolve_upstream(text: &str) -> Result<SocketAddr, Failure> {
 fn first_address(text: &str, resolved: impl Iterator<Item = SocketAddr>) -> Result<SocketAddr, Failure> {
     let mut addrs: Vec<SocketAddr> = resolved.collect();
     // Prefer IPv4, as most servers on loopback listen there.
-    addrs.sort_by_key(|a| a.is_ipv6());
+    crate::sort::sort_by_key(&mut addrs, |a| a.is_ipv6());
     addrs
         .into_iter()
         .next()

@@ -680,9 +680,9 @@ impl Summary {
                 None => counts.push((name, 1)),
             }
         }
-        counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        crate::sort::sort_by(&mut counts, |a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         let mut ms_to_end: Vec<f64> = reports.iter().map(|r| r.last().ms_to_end()).collect();
-        ms_to_end.sort_by(f64::total_cmp);
+        crate::sort::sort_by(&mut ms_to_end, f64::total_cmp);
         Summary {
             probes: reports.len(),
             concurrency,

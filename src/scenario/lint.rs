@@ -90,13 +90,14 @@ pub fn lint(source: &str) -> Vec<Warning> {
 /// Each `param` whose name no `$name` uses: where its name is, and the
 /// warning.
 fn unused_params(tokens: &[Token]) -> Vec<(Span, String)> {
-    let used: std::collections::BTreeSet<&str> = tokens
-        .iter()
-        .filter_map(|t| match &t.kind {
-            TokenKind::Var(name) => Some(name.as_str()),
-            _ => None,
-        })
-        .collect();
+    // Inserted one by one: `collect` into a set would compile one more copy
+    // of the standard sort (see `crate::sort`).
+    let mut used = std::collections::BTreeSet::new();
+    for token in tokens {
+        if let TokenKind::Var(name) = &token.kind {
+            used.insert(name.as_str());
+        }
+    }
     // A declaration is `param NAME` at the start of a line.
     let starts = tokens
         .iter()

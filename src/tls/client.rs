@@ -110,7 +110,7 @@ impl TlsClient {
         let provider = super::provider();
         let mut kx_groups = provider.kx_groups.clone();
         // A stable sort: X25519 first, the others as rustls orders them.
-        kx_groups.sort_by_key(|group| group.name() != rustls::NamedGroup::X25519);
+        crate::sort::sort_by_key(&mut kx_groups, |group| group.name() != rustls::NamedGroup::X25519);
         let provider = Arc::new(rustls::crypto::CryptoProvider {
             kx_groups,
             ..rustls::crypto::CryptoProvider::clone(&provider)

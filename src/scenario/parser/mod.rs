@@ -62,12 +62,12 @@ pub fn parse_in(
         )]);
     }
     let lexed = tokenize(source);
-    let invalid_lines = lexed
-        .tokens
-        .iter()
-        .filter(|t| t.kind == TokenKind::Invalid)
-        .map(|t| t.span.line)
-        .collect();
+    // Inserted one by one: `collect` into a set would compile one more copy
+    // of the standard sort (see `crate::sort`).
+    let mut invalid_lines = BTreeSet::new();
+    for token in lexed.tokens.iter().filter(|t| t.kind == TokenKind::Invalid) {
+        invalid_lines.insert(token.span.line);
+    }
     let mut parser = Parser {
         tokens: lexed.tokens,
         pos: 0,
@@ -111,7 +111,7 @@ pub fn parse_in(
         return Ok(scenario);
     }
     // Stable: two errors at one place keep the order they were found in.
-    errors.sort_by_key(|d| (d.span.line == 0, d.span.line, d.span.col));
+    crate::sort::sort_by_key(&mut errors, |d| (d.span.line == 0, d.span.line, d.span.col));
     if errors.len() > MAX_ERRORS {
         errors.truncate(MAX_ERRORS);
         errors.push(Diagnostic::new(Span::NOWHERE, ErrorKind::TooManyErrors));
