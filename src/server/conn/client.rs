@@ -172,7 +172,9 @@ impl Client {
     /// which.
     fn close(&mut self, drain: Drain, notify: Notify, cx: &mut Cx) -> EndNote {
         let mut drained = 0;
-        if drain == Drain::First {
+        // A lingering close that is closed on at once (hangup is
+        // stopping) drains as it can.
+        if drain != Drain::No {
             drained += self.input.len() as u64;
             self.input.clear();
             let (thrown, io) = self.stream.discard(DRAIN_LIMIT - drained.min(DRAIN_LIMIT));

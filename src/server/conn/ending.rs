@@ -28,6 +28,13 @@ const RESET_FLUSH_MAX_POLL: Duration = Duration::from_millis(1);
 pub(super) enum Drain {
     /// Read it away (up to a limit), so the peer gets FIN.
     First,
+    /// FIN first, then read away what the peer still sends until its own
+    /// FIN ([`Lingering`]): for a peer that answers our close with bytes
+    /// of its own (a GOAWAY's client still sending, a TLS client's
+    /// close_notify), which a close before they came would meet as unread
+    /// input and turn into an RST. Under TLS every [`Drain::First`] close
+    /// is one of these.
+    Linger,
     /// Leave it: the kernel's rule holds, and unread input makes the close
     /// an RST.
     No,

@@ -415,14 +415,9 @@ impl<'s> Conn<'s> {
                     self.state = state;
                     return None;
                 }
-                Progress::End(Ending::Close(Drain::First)) if self.lingers_first() => {
-                    // Under TLS the client answers our close_notify with its
-                    // own, and a close that came before it arrived would
-                    // meet it as unread input and send RST (1 connection in
-                    // 100 through the proxy did, draining at once): so
-                    // close_notify and FIN, then the client's close awaited
-                    // (1 s at most), as nginx's lingering close does. The
-                    // upstream, if any, is closed now, not after the wait.
+                Progress::End(Ending::Close(drain)) if self.lingers(drain) => {
+                    // The upstream, if any, is closed now, not after the
+                    // wait for the client.
                     let mut cx = self.cx(turn);
                     if let Some(proxy) = self.proxy.as_deref_mut() {
                         proxy.end_with(End::Fin, &mut cx);
@@ -645,12 +640,17 @@ impl<'s> Conn<'s> {
 
     /// End the connection as `ending` says: close or reset the client side
     /// (and the upstream side the same way), and log the end.
-    /// Whether a graceful close waits for the client's own first: under
-    /// TLS, once the handshake is done, unless our side is shut already
+    /// Whether a close with `drain` waits for the client's own first
+    /// ([`Drain::Linger`]): asked for, or a graceful close under TLS once
+    /// the handshake is done, where the client answers our close_notify
+    /// with its own (closing at once met it as unread input and sent RST,
+    /// 1 connection in 100 through the proxy). Not once our side is shut
     /// (a half-close, or the wait is over).
-    fn lingers_first(&self) -> bool {
+    fn lingers(&self, drain: Drain) -> bool {
         let stream = &self.client.stream;
-        stream.tls().is_some_and(|tls| !tls.is_handshaking()) && !stream.is_write_shut()
+        let tls_done = stream.tls().is_some_and(|tls| !tls.is_handshaking());
+        let asked = drain == Drain::Linger || (drain == Drain::First && tls_done);
+        asked && !stream.is_write_shut()
     }
 
     fn finish(&mut self, ending: Ending, turn: &mut Turn) {

@@ -253,11 +253,8 @@ impl<'s> H2Sending<'s> {
                 return match std::mem::replace(&mut self.then, Then::Done) {
                     Then::Done => Progress::Next(Event::Done),
                     // FIN, and the client's own close awaited: the GOAWAY
-                    // (or RST_STREAM) must not be lost to an RST.
-                    Then::Close(_) => match client.stream.shutdown_write() {
-                        Ok(()) => Progress::Become(State::Lingering(Lingering::new(cx.now))),
-                        Err(_) => Progress::End(Ending::Close(Drain::First)),
-                    },
+                    // must not be lost to an RST.
+                    Then::Close(_) => Progress::End(Ending::Close(Drain::Linger)),
                     // A FIN in the same read as the RST_STREAM makes curl
                     // give up rather than retry: it closes first.
                     Then::ClientCloses => Progress::Become(State::Lingering(Lingering::new(cx.now))),
