@@ -107,6 +107,9 @@ HANGUP_STATIC_AARCH64=$(scripts/build-static.sh --target aarch64-unknown-linux-m
 export HANGUP_STATIC_AARCH64
 
 cargo test --quiet --no-fail-fast
+# The build without TLS is tested too: its own tests (tests/it/without_tls.rs)
+# and every other that needs no TLS.
+cargo test --quiet --no-fail-fast --no-default-features
 # Tests marked #[ignore] need what not every machine has; run each where
 # this one has it.
 if grep -qs '^00000000000000000000000000000001 ' /proc/net/if_inet6; then

@@ -95,12 +95,14 @@ fn tls_handshake_cut_disconnects_node() {
 
 /// OpenSSL's "unexpected eof while reading" without close_notify, which
 /// curl, node and python's urllib accept.
+#[cfg(feature = "tls")]
 #[test]
 fn tls_no_close_notify_is_an_openssl_eof_error() {
     assert_reproduces("repro-tls-no-close-notify.sh");
 }
 
 /// badssl.com's four bad certificates, offline.
+#[cfg(feature = "tls")]
 #[test]
 fn tls_bad_certificates_are_refused_each_for_its_reason() {
     assert_reproduces("repro-tls-bad-certs.sh");
@@ -129,6 +131,8 @@ fn demo_runs_straight_through() {
     assert!(stdout.contains("curl: (52) Empty reply from server"), "{stdout}");
 }
 
+// The table has TLS rows, which a build without TLS cannot serve.
+#[cfg(feature = "tls")]
 #[test]
 fn outcome_table_in_the_docs_matches_a_fresh_run() {
     let out = script("outcome-table.sh", &["--check"]);
@@ -153,6 +157,7 @@ fn outcome_table_is_not_updated_from_the_catalog() {
 
 /// The rows `--catalog` cannot serve by path: a fault before the request
 /// that names the path is read, and the proxies (they need --upstream).
+#[cfg(feature = "tls")]
 const NOT_BY_PATH: &str = "not available by path: reset-on-accept, connect-timeout, proxy, \
      proxy-reset-after, proxy-close-after, proxy-fail-first, tcp-proxy, tcp-reset-after";
 
@@ -161,6 +166,8 @@ const NOT_BY_PATH: &str = "not available by path: reset-on-accept, connect-timeo
 /// flaky's seeded draws are those of the scenario served alone): every
 /// client ends as it does against the scenario alone. The rows no path can
 /// reach are left out, and named; every other row must be in the run.
+// The table has TLS rows, which a build without TLS cannot serve.
+#[cfg(feature = "tls")]
 #[test]
 fn outcome_table_through_the_catalog_matches_the_docs() {
     let out = script("outcome-table.sh", &["--catalog", "--check"]);

@@ -264,9 +264,10 @@ fn docs() -> Vec<String> {
 /// One test per doc, so they run side by side and a failure names its
 /// file; [`the_other_docs`] runs any doc not named here.
 macro_rules! examples {
-    ($($test:ident: $doc:literal,)*) => {
+    ($($(#[$only:meta])* $test:ident: $doc:literal,)*) => {
         $(
             #[test]
+            $(#[$only])*
             fn $test() {
                 check($doc);
             }
@@ -281,6 +282,8 @@ examples! {
     docs_cli: "docs/cli.md",
     docs_probe: "docs/probe.md",
     docs_scenarios: "docs/scenarios.md",
+    // Its examples serve the TLS built-ins too (`--catalog --tls`).
+    #[cfg(feature = "tls")]
     docs_catalog: "docs/catalog.md",
     docs_proxy_and_record: "docs/proxy-and-record.md",
     docs_clients: "docs/clients.md",
@@ -288,6 +291,7 @@ examples! {
     docs_performance: "docs/performance.md",
     docs_architecture: "docs/architecture.md",
     docs_event_log: "docs/event-log.md",
+    #[cfg(feature = "tls")]
     docs_tls: "docs/tls.md",
     docs_http2: "docs/http2.md",
 }
