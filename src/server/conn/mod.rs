@@ -638,8 +638,6 @@ impl<'s> Conn<'s> {
             .unwrap_or(Progress::Wait)
     }
 
-    /// End the connection as `ending` says: close or reset the client side
-    /// (and the upstream side the same way), and log the end.
     /// Whether a close with `drain` waits for the client's own first
     /// ([`Drain::Linger`]): asked for, or a graceful close under TLS once
     /// the handshake is done, where the client answers our close_notify
@@ -653,6 +651,8 @@ impl<'s> Conn<'s> {
         asked && !stream.is_write_shut()
     }
 
+    /// End the connection as `ending` says: close or reset the client side
+    /// (and the upstream side the same way), and log the end.
     fn finish(&mut self, ending: Ending, turn: &mut Turn) {
         if matches!(self.state, State::Closed) {
             return;
