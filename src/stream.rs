@@ -107,6 +107,23 @@ impl Stream {
         Stream::new(socket, true)
     }
 
+    /// For unit tests on a real socket: a loopback connection, the
+    /// server's end as `accept` gives it to the loop, the client's as a
+    /// blocking socket (no Nagle, reads give up after 5 s). Its users so
+    /// far are the TLS layer's tests.
+    #[cfg(all(test, feature = "tls"))]
+    pub(crate) fn loopback_pair() -> (TcpStream, std::net::TcpStream) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let client = std::net::TcpStream::connect(listener.local_addr().expect("addr")).expect("connect");
+        client.set_nodelay(true).expect("nodelay");
+        client
+            .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .expect("read timeout");
+        let (server, _) = listener.accept().expect("accept");
+        server.set_nonblocking(true).expect("nonblocking");
+        (TcpStream::from_std(server), client)
+    }
+
     /// A socket whose connect is under way: ready once an event says so.
     pub fn connecting(socket: TcpStream) -> Stream {
         Stream::new(socket, false)

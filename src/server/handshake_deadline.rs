@@ -19,20 +19,6 @@ use crate::tls::certs::Certificates;
 use crate::tls::options::HandshakeOptions;
 use crate::tls::{HANDSHAKE_TIMEOUT, TlsServer};
 
-/// A loopback connection: the server's end (as `accept` gives it to the
-/// loop), the client's as a blocking socket.
-fn pair() -> (mio::net::TcpStream, std::net::TcpStream) {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let client = std::net::TcpStream::connect(listener.local_addr().expect("addr")).expect("connect");
-    client.set_nodelay(true).expect("nodelay");
-    client
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .expect("read timeout");
-    let (server, _) = listener.accept().expect("accept");
-    server.set_nonblocking(true).expect("nonblocking");
-    (mio::net::TcpStream::from_std(server), client)
-}
-
 /// Run `script` under `--tls` for a client that sends the first 100 bytes
 /// of a ClientHello and nothing more; `check` gets the connection, the
 /// turn's parts, when it was accepted and the client's socket.
@@ -49,7 +35,7 @@ fn half_a_hello(script: &str, check: impl FnOnce(&mut Conn, &mut Log, &mut Share
     };
     let mut log = Log::new(Format::Json, true);
     let mut tls = TlsServer::new(Certificates::generate(&[]).expect("certificates")).expect("server");
-    let (socket, mut client) = pair();
+    let (socket, mut client) = crate::stream::Stream::loopback_pair();
     let accepted = Instant::now();
     let mut conn = Conn::new(1, 0, socket, accepted, Interp::new(&scenario, 1));
     conn.start_tls(tls.layer(&HandshakeOptions::default(), accepted).expect("layer"));

@@ -565,15 +565,8 @@ mod tests {
     /// A loopback connection: the server's end as a [`Stream`], the
     /// client's as a blocking socket.
     fn pair() -> (Stream, std::net::TcpStream) {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        let client = std::net::TcpStream::connect(listener.local_addr().expect("addr")).expect("connect");
-        client.set_nodelay(true).expect("nodelay");
-        client
-            .set_read_timeout(Some(Duration::from_secs(5)))
-            .expect("read timeout");
-        let (server, _) = listener.accept().expect("accept");
-        server.set_nonblocking(true).expect("nonblocking");
-        (Stream::accepted(mio::net::TcpStream::from_std(server)), client)
+        let (server, client) = Stream::loopback_pair();
+        (Stream::accepted(server), client)
     }
 
     /// A server with generated certificates, and a client trusting its CA.
