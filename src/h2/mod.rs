@@ -17,3 +17,13 @@ pub mod hpack;
 pub mod preface;
 
 pub use error::{ConnectionError, ErrorCode, StreamError};
+
+/// Fields HTTP/2 forbids in a request or a response (RFC 9113 §8.2.2):
+/// they belong to HTTP/1.1's connection, and make the message malformed.
+const CONNECTION_SPECIFIC: [&[u8]; 5] = [
+    b"connection",
+    b"keep-alive",
+    b"proxy-connection",
+    b"transfer-encoding",
+    b"upgrade",
+];

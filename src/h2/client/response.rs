@@ -37,15 +37,6 @@ pub struct ResponseHead {
     pub fields: Vec<Header>,
 }
 
-/// Fields HTTP/2 forbids (§8.2.2): they belong to HTTP/1.1's connection.
-const CONNECTION_SPECIFIC: [&[u8]; 5] = [
-    b"connection",
-    b"keep-alive",
-    b"proxy-connection",
-    b"transfer-encoding",
-    b"upgrade",
-];
-
 /// Reads `fields` as the next block on a stream whose final head came
 /// (`responded`) or not. `Err` carries the head as far as it could be
 /// read (kind [`HeadKind::Malformed`]) and why it is malformed.
@@ -143,7 +134,7 @@ fn field_problem(fields: &[Header], responded: bool) -> Option<String> {
                 "the field name `{shown}` in uppercase (HTTP/2 wants lowercase)"
             ));
         }
-        if CONNECTION_SPECIFIC.contains(&name.as_slice()) {
+        if crate::h2::CONNECTION_SPECIFIC.contains(&name.as_slice()) {
             return Some(format!("the connection-specific field `{shown}` (§8.2.2)"));
         }
     }

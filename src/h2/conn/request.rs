@@ -27,14 +27,6 @@ pub struct Head {
     pub headers: Vec<Header>,
 }
 
-const CONNECTION_SPECIFIC: [&[u8]; 5] = [
-    b"connection",
-    b"keep-alive",
-    b"proxy-connection",
-    b"transfer-encoding",
-    b"upgrade",
-];
-
 /// The head of a request, or why it is malformed.
 pub fn head(fields: Vec<Header>) -> Result<Head, String> {
     let (mut method, mut path, mut scheme, mut authority) = (None, None, None, None);
@@ -83,7 +75,7 @@ pub fn check_regular(name: &[u8], value: &[u8]) -> Result<(), String> {
     if name.starts_with(b":") {
         return Err(format!("pseudo-header {} in trailers", text(name)));
     }
-    if CONNECTION_SPECIFIC.contains(&name) {
+    if crate::h2::CONNECTION_SPECIFIC.contains(&name) {
         return Err(format!("connection-specific field {}", text(name)));
     }
     if name == b"te" && value != b"trailers" {
